@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The seed's story end to end on the embedded default registry:
+# build and publish core-workflow 2.1.0, communication-patterns 1.5.3 and customer-service 1.2.0
+# from examples/packages, install customer-service into a fresh workspace, and list it.
+#
+# The demo points XDG_DATA_HOME / XDG_CACHE_HOME at .demo/ so that it can run again from scratch
+# without touching your real default registry (under your user data directory).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+DEMO="$PWD/.demo"
+rm -rf "$DEMO"
+mkdir -p "$DEMO/sales"
+export XDG_DATA_HOME="$DEMO/data" XDG_CACHE_HOME="$DEMO/cache"
+unset AGENTOPS_REGISTRY
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+for pkg in core-workflow communication-patterns customer-service; do
+  step agentops package validate "examples/packages/$pkg"
+  archive=$(agentops package build "examples/packages/$pkg" -o "$DEMO/dist" | tail -n 1)
+  echo "built $archive"
+  step agentops package publish "$archive"
+done
+step agentops package search
+cd "$DEMO/sales"
+step agentops package install 'customer-service@^1.2.0'
+step agentops package list
+step agentops package tree
+step agentops package install
+echo
+echo "Workspace: $DEMO/sales  (agentops.yaml, agentops.lock, agents/, workflows/, patterns/, config/, docs/)"

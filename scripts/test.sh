@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up and run every test (unit, property, integration through the real command).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+exec .venv/bin/python -m pytest "$@"

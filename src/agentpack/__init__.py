@@ -1,0 +1,3 @@
+"""agentpack: a package manager and registry for agent domain packages."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,78 @@
+"""The registry interface: what every registry backend (directory, HTTP, OCI) must provide.
+
+Services talk to registries only through ``Registry``; ``agentpack.adapters.registry.open_registry``
+picks the backend from the location's URL scheme. The docstrings below are the contract each backend
+is tested against.
+
+A *version record* is a JSON-ready dict describing one published version::
+
+    {
+      "name": "team/customer-service",
+      "version": "1.2.0",
+      "sha256": "<64 hex digits of the archive>",
+      "size": 12345,                       # archive size in bytes
+      "manifest": {...},                   # package.yaml as a dict
+      "components": {"agents": 3, "workflows": 1, "patterns": 2, "validations": 1},
+      "published_at": "2024-05-01T12:00:00Z"
+    }
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations")
+RECORD_FIELDS = ("name", "version", "sha256", "size", "manifest", "components", "published_at")
+
+
+class Registry(Protocol):
+    """A place packages are published to and installed from."""
+
+    url: str
+    """The location exactly as the user gave it, for messages."""
+
+    def list_packages(self) -> list[str]:
+        """The names of all packages in the registry, sorted. An empty registry gives ``[]``.
+
+        Raises ``RegistryError`` if the registry does not exist or cannot be read.
+        """
+        ...
+
+    def package_index(self, name: str) -> dict:
+        """The index of one package: ``{"name": name, "versions": {version: record}}``.
+
+        ``versions`` maps each version's text to its version record and is ordered by SemVer
+        precedence, lowest first. Raises ``PackageNotFound`` (with a hint to check the name and the
+        registry) when the registry has no such package, ``InvalidName`` for a name that could never
+        exist, and ``RegistryError`` when the registry is missing or its index is unreadable.
+        """
+        ...
+
+    def fetch_archive(self, name: str, version: str) -> bytes:
+        """The archive bytes of ``name@version``, verified against the record's sha256.
+
+        Raises ``PackageNotFound`` if the package or version is unknown, and ``IntegrityError``
+        naming the package, the registry and both digests if the bytes do not hash to the recorded
+        sha256 (never returns unverified bytes).
+        """
+        ...
+
+    def publish(self, archive: bytes, record: dict) -> dict:
+        """Add one version and return the record as stored.
+
+        ``name``, ``version``, ``manifest`` and ``components`` come from ``record``; ``sha256`` and
+        ``size`` are always computed from ``archive`` (values in ``record`` are ignored);
+        ``published_at`` is taken from ``record`` when present (the caller owns the clock), else
+        the current UTC time. Versions are immutable: if ``name@version`` already exists, whatever
+        its content, ``VersionExists`` is raised and nothing changes. Safe against concurrent
+        publishers: of two publishing the same version exactly one wins; different versions all land.
+        """
+        ...
+
+    def read_blob(self, sha256: str) -> bytes:
+        """The raw bytes stored under ``sha256``, without verification.
+
+        For mirroring and diagnostics; installers use ``fetch_archive``. Raises ``RegistryError`` if
+        no such blob exists.
+        """
+        ...

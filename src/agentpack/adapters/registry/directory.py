@@ -1,0 +1,399 @@
+"""A registry that is a plain directory: the embedded default and the air-gap registry.
+
+Layout below ROOT::
+
+    registry.json               {"format": 1}; marks the directory as a registry (settings go here)
+    blobs/sha256/<hex>          archive bytes, named by their SHA-256
+    index/<name>.json           one package: {"name", "versions": {version: record}}, by precedence
+                                (a namespaced "team/x" lives in index/team/x.json)
+    catalog.json                {"packages": {name: {"latest", "description", "components",
+                                "versions"}}}, derived from the indexes for list and search
+    .lock                       held by a publisher while it writes
+
+Readers take no lock and need no write access, so the tree can be served read-only by any static
+web server or copied onto removable media. That works because every file is replaced atomically
+(temporary file + ``os.replace``): a reader sees the old file or the new one, never half of one.
+Writers serialise on ``.lock`` and check for an existing version while holding it, which is what
+makes "exactly one of two racing publishers of 1.0.0 wins" true. Blobs are content-addressed, so
+writing one twice is harmless.
+
+The catalog is rebuilt from every index on each publish (not patched), so a publisher that died
+between writing an index and the catalog is repaired by the next publish.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
+from agentpack.adapters.locking import FileLock
+from agentpack.adapters.paths import write_atomic
+from agentpack.adapters.registry.base import COMPONENT_KINDS
+from agentpack.errors import IntegrityError, InvalidName, PackageNotFound, RegistryError, VersionExists
+
+FORMAT = 1
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+# What may already be in a directory we turn into a registry; anything else means "not ours".
+_REGISTRY_ENTRIES = frozenset({"registry.json", "catalog.json", "blobs", "index", ".lock"})
+_MISSING_HINT = "publish a package to it first, or check --registry / AGENTOPS_REGISTRY"
+
+
+class DirectoryRegistry:
+    """A ``Registry`` stored in the directory ``root`` (see the module docstring for the layout).
+
+    With ``create=True`` the directory is made a registry straight away; otherwise nothing is
+    touched until the first ``publish``, which creates it. ``url`` is the location as the user gave
+    it (defaults to ``root``); ``lock_timeout`` is how long a publisher waits for another one.
+    """
+
+    def __init__(
+        self, root: str, create: bool = False, *, url: str | None = None, lock_timeout: float = 60.0
+    ) -> None:
+        self.root = os.path.abspath(os.fspath(root))
+        self.url = url if url is not None else os.fspath(root)
+        self.lock_timeout = lock_timeout
+        if create:
+            with self._writing():
+                pass
+
+    # -- reading (no lock, no writes) --------------------------------------------------------
+
+    def list_packages(self) -> list[str]:
+        """The names of all packages in the registry, sorted (from the catalog)."""
+        return sorted(self.catalog()["packages"])
+
+    def catalog(self) -> dict:
+        """The catalog: ``{"packages": {name: {"latest", "description", "components", "versions"}}}``.
+
+        For listing and searching without reading every index. Raises ``RegistryError`` if the
+        registry is missing or the catalog is malformed.
+        """
+        self._check_registry()
+        path = os.path.join(self.root, "catalog.json")
+        try:
+            catalog = _load_json(path)
+        except FileNotFoundError:
+            return {"packages": {}}
+        if not isinstance(catalog, dict) or not isinstance(catalog.get("packages"), dict):
+            raise _malformed(path, "expected an object with a 'packages' object")
+        return catalog
+
+    def package_index(self, name: str) -> dict:
+        """``{"name": name, "versions": {version: record}}``, versions by precedence (lowest first)."""
+        path = self._index_path(name)
+        self._check_registry()
+        try:
+            index = _load_json(path)
+        except FileNotFoundError:
+            raise PackageNotFound(
+                f"package {name} not found in registry {self.url}",
+                hint="check the package name, and that --registry / AGENTOPS_REGISTRY "
+                "points at the registry you meant",
+            ) from None
+        _check_index(index, path)
+        return {"name": name, "versions": index["versions"]}
+
+    def fetch_archive(self, name: str, version: str) -> bytes:
+        """The archive of ``name@version``, verified against its recorded sha256."""
+        versions = self.package_index(name)["versions"]
+        record = versions.get(version)
+        if record is None:
+            available = ", ".join(versions) or "none"
+            raise PackageNotFound(
+                f"{name}@{version} not found in registry {self.url}",
+                hint=f"versions available: {available}",
+            )
+        expected = record.get("sha256")
+        if not is_sha256(expected):
+            raise _malformed(self._index_path(name), f"{version} has no valid sha256")
+        data = self._read_blob(expected, what=f"{name}@{version}")
+        actual = sha256_hex(data)
+        if actual != expected:
+            raise IntegrityError(
+                f"{name}@{version} in registry {self.url} failed verification: "
+                f"expected sha256 {expected}, got {actual}",
+                path=blob_path(self.root, expected),
+                hint="the registry's copy has been modified or damaged; restore it from a backup "
+                "or ask the registry's owner to republish",
+            )
+        return data
+
+    def read_blob(self, sha256: str) -> bytes:
+        """The raw bytes stored under ``sha256`` (not verified)."""
+        if not is_sha256(sha256):
+            raise RegistryError(f"not a sha256 digest (64 lowercase hex digits): {sha256!r}")
+        self._check_registry()
+        return self._read_blob(sha256, what=f"sha256:{sha256}")
+
+    # -- writing (under the lock) ------------------------------------------------------------
+
+    def publish(self, archive: bytes, record: dict) -> dict:
+        """Add ``name@version``; ``VersionExists`` if it (or an equal-precedence version) exists.
+
+        See ``Registry.publish``. The index and catalog are computed in full before anything is
+        written, so a malformed index elsewhere stops the publish without leaving half of it.
+        """
+        name, version = record.get("name"), record.get("version")
+        index_path = self._index_path(name)
+        stored = _make_record(archive, record)
+        with self._writing():
+            try:
+                current = _load_json(index_path)
+                _check_index(current, index_path)
+            except FileNotFoundError:
+                current = {"name": name, "versions": {}}
+            _refuse_existing(current["versions"], name, version, self.url, index_path)
+            versions = _by_precedence({**current["versions"], version: stored}, index_path)
+            index = {"name": name, "versions": versions}
+            catalog = self._build_catalog(replace={name: index})
+            write_atomic(blob_path(self.root, stored["sha256"]), archive)
+            write_atomic(index_path, _dump(index))
+            write_atomic(os.path.join(self.root, "catalog.json"), _dump(catalog))
+        return stored
+
+    def _writing(self) -> _WriteSession:
+        return _WriteSession(self)
+
+    def _initialize(self) -> None:
+        """Mark ``root`` as a registry if it is not one yet (called with the lock held)."""
+        marker = os.path.join(self.root, "registry.json")
+        if os.path.exists(marker):
+            self._check_format(marker)
+            return
+        self._refuse_foreign_directory()
+        write_atomic(marker, _dump({"format": FORMAT}))
+        write_atomic(os.path.join(self.root, "catalog.json"), _dump({"packages": {}}))
+
+    def _refuse_foreign_directory(self) -> None:
+        """Never litter a directory that holds something else (``--registry .`` by mistake)."""
+        try:
+            entries = set(os.listdir(self.root))
+        except FileNotFoundError:
+            return
+        strangers = sorted(entries - _REGISTRY_ENTRIES)
+        if strangers and "registry.json" not in entries:
+            raise RegistryError(
+                f"{self.url} is not an agentpack registry and is not empty "
+                f"(found {', '.join(strangers[:5])}); refusing to write into it",
+                path=self.root,
+                hint="choose a new or empty directory for the registry",
+            )
+
+    def _build_catalog(self, replace: dict[str, dict]) -> dict:
+        """The catalog of every index on disk, with the indexes in ``replace`` used instead."""
+        indexes = dict(self._all_indexes())
+        indexes.update(replace)
+        return {"packages": {name: _catalog_entry(indexes[name]) for name in sorted(indexes)}}
+
+    def _all_indexes(self):
+        top = os.path.join(self.root, "index")
+        for directory, subdirs, files in os.walk(top):
+            subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+            for file in files:
+                if file.startswith(".") or not file.endswith(".json"):
+                    continue  # temporary files of an interrupted write, strays
+                path = os.path.join(directory, file)
+                name = os.path.relpath(path, top)[: -len(".json")].replace(os.sep, "/")
+                if _is_valid_name(name):
+                    index = _load_json(path)
+                    _check_index(index, path)
+                    yield name, {"name": name, "versions": index["versions"]}
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _index_path(self, name: object) -> str:
+        if not _is_valid_name(name):
+            raise InvalidName(
+                f"invalid package name {name!r}",
+                hint="package names are lowercase letters, digits and '-', optionally 'team/name'",
+            )
+        return os.path.join(self.root, "index", *name.split("/")) + ".json"
+
+    def _check_registry(self) -> None:
+        if not os.path.isdir(self.root):
+            raise RegistryError(f"registry {self.url} does not exist", path=self.root, hint=_MISSING_HINT)
+        marker = os.path.join(self.root, "registry.json")
+        if not os.path.exists(marker):
+            raise RegistryError(
+                f"{self.url} is not an agentpack registry (no registry.json)",
+                path=self.root,
+                hint=_MISSING_HINT,
+            )
+        self._check_format(marker)
+
+    def _check_format(self, marker: str) -> None:
+        try:
+            settings = _load_json(marker)
+        except FileNotFoundError:
+            return
+        if not isinstance(settings, dict) or not isinstance(settings.get("format"), int):
+            raise _malformed(marker, "expected an object with an integer 'format'")
+        if settings["format"] > FORMAT:
+            raise RegistryError(
+                f"registry {self.url} uses format {settings['format']}, newer than this agentpack "
+                f"understands ({FORMAT})",
+                path=marker,
+                hint="upgrade agentpack",
+            )
+
+    def _read_blob(self, sha256: str, what: str) -> bytes:
+        path = blob_path(self.root, sha256)
+        try:
+            with open(path, "rb") as stream:
+                return stream.read()
+        except FileNotFoundError:
+            raise RegistryError(
+                f"registry {self.url} has no blob for {what} (sha256 {sha256})",
+                path=path,
+                hint="the registry is incomplete; restore its blobs/ directory from a backup",
+            ) from None
+        except OSError as error:
+            raise RegistryError(f"cannot read {path}: {error.strerror}", path=path) from error
+
+
+class _WriteSession:
+    """Creates the registry directory, holds ``.lock``, initialises, and turns OSError into
+    ``RegistryError`` (a read-only mount, a full disk) for everything written inside it."""
+
+    def __init__(self, registry: DirectoryRegistry) -> None:
+        self.registry = registry
+        self.lock = FileLock(os.path.join(registry.root, ".lock"), registry.lock_timeout, "registry")
+
+    def __enter__(self) -> None:
+        try:
+            # Checked before the lock too, so that a refused directory does not even get a .lock.
+            self.registry._refuse_foreign_directory()
+            os.makedirs(self.registry.root, exist_ok=True)
+            self.lock.acquire()
+        except OSError as error:
+            raise self._cannot_write(error) from error
+        try:
+            self.registry._initialize()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def __exit__(self, kind, error, traceback) -> None:
+        self.lock.release()
+        if isinstance(error, OSError):
+            raise self._cannot_write(error) from error
+
+    def _cannot_write(self, error: OSError) -> RegistryError:
+        return RegistryError(
+            f"cannot write to registry {self.registry.url}: {error.strerror or error}",
+            path=error.filename or self.registry.root,
+        )
+
+
+def _make_record(archive: bytes, record: dict) -> dict:
+    """The record to store: identity and content from the caller, digest and size from the bytes."""
+    from agentpack.core.versions import parse_version  # raises InvalidVersion for a bad version
+
+    version = record.get("version")
+    if not isinstance(version, str):
+        raise RegistryError(f"cannot publish {record.get('name')}: the record has no version")
+    parse_version(version)
+    components = record.get("components") or {}
+    published_at = record.get("published_at")
+    if not isinstance(published_at, str) or not published_at:
+        published_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {
+        "name": record["name"],
+        "version": version,
+        "sha256": sha256_hex(archive),
+        "size": len(archive),
+        "manifest": dict(record.get("manifest") or {}),
+        "components": {kind: int(components.get(kind, 0)) for kind in COMPONENT_KINDS},
+        "published_at": published_at,
+    }
+
+
+def _refuse_existing(versions: dict, name: str, version: str, url: str, path: str) -> None:
+    """Versions are immutable; two versions of equal precedence (differing only in build metadata,
+    e.g. 1.0.0+a and 1.0.0+b) are refused too, since a resolver could not choose between them."""
+    from agentpack.core.versions import parse_version
+
+    wanted = parse_version(version)
+    for existing, other in _parsed(versions, path):
+        if existing == version or not (other < wanted or wanted < other):
+            same = "" if existing == version else f" (same precedence as {existing})"
+            raise VersionExists(
+                f"{name}@{version} already exists in registry {url}{same}",
+                hint="published versions never change; bump the version in package.yaml",
+            )
+
+
+def _by_precedence(versions: dict, path: str) -> dict:
+    ordered = sorted(_parsed(versions, path), key=lambda pair: pair[1])
+    return {text: versions[text] for text, _ in ordered}
+
+
+def _parsed(versions: dict, path: str) -> list:
+    """``[(text, Version)]`` for the versions of an index; a bad version text means a bad index."""
+    from agentpack.core.versions import parse_version
+    from agentpack.errors import InvalidVersion
+
+    try:
+        return [(text, parse_version(text)) for text in versions]
+    except InvalidVersion as error:
+        raise _malformed(path, error.message) from error
+
+
+def _catalog_entry(index: dict) -> dict:
+    versions = list(index["versions"])
+    # SemVer: a hyphen before any "+" marks a pre-release; "latest" prefers a release.
+    releases = [v for v in versions if "-" not in v.partition("+")[0]]
+    latest = (releases or versions)[-1] if versions else None
+    record = index["versions"][latest] if latest else {}
+    manifest = record.get("manifest") or {}
+    return {
+        "latest": latest,
+        "description": manifest.get("description", ""),
+        "components": record.get("components", {}),
+        "versions": versions,
+    }
+
+
+def _is_valid_name(name: object) -> bool:
+    """A local path-safety check (the full naming rules live with the manifest): one or two
+    '/'-separated segments of [a-z0-9-], so no name can climb out of ``index/``."""
+    if not isinstance(name, str):
+        return False
+    segments = name.split("/")
+    return len(segments) <= 2 and all(s and _NAME_CHARS.issuperset(s) for s in segments)
+
+
+def _check_index(index: object, path: str) -> None:
+    if not isinstance(index, dict) or not isinstance(index.get("versions"), dict):
+        raise _malformed(path, "expected an object with a 'versions' object")
+    if not all(isinstance(record, dict) for record in index["versions"].values()):
+        raise _malformed(path, "every version must map to a record object")
+
+
+def _load_json(path: str) -> object:
+    """Parse a JSON file; FileNotFoundError propagates, anything else unreadable is RegistryError."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise RegistryError(f"cannot read {path}: {error.strerror}", path=path) from error
+    try:
+        return json.loads(data)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise _malformed(path, str(error)) from error
+
+
+def _malformed(path: str, detail: str) -> RegistryError:
+    hint = "restore it from a backup or repair it by hand"
+    if os.path.basename(path) == "catalog.json":
+        hint = "delete it; the next publish rebuilds it from the indexes"
+    return RegistryError(f"malformed registry file {path}: {detail}", path=path, hint=hint)
+
+
+def _dump(value: dict) -> bytes:
+    # No sort_keys: version order (by precedence) is meaningful. Stable output for stable input.
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

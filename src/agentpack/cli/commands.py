@@ -1,0 +1,210 @@
+"""Handlers of `agentops` commands: read parsed arguments, call one service, render its result.
+
+No logic lives here beyond choosing between text and --json output.
+"""
+
+from __future__ import annotations
+
+import os
+
+from agentpack.cli.output import Progress, err, out, paint, print_json, print_problems
+
+
+def _settings(args):
+    from agentpack.services.workspace import Settings
+
+    return Settings.from_environment(os.environ, registry=getattr(args, "registry", None))
+
+
+def _sync_options(args, **extra):
+    from agentpack.services.sync import SyncOptions
+
+    return SyncOptions(frozen=getattr(args, "frozen", False), offline=args.offline, force=args.force, **extra)
+
+
+def cmd_init(args) -> int:
+    from agentpack.services.init import init_package
+
+    path = args.path if args.directory is None else os.path.join(args.directory, args.path)
+    result = init_package(path, args.name)
+    for rel in result.created:
+        out(f"  created {os.path.join(path, rel)}")
+    out(f"Package {result.name} scaffolded in {result.directory}")
+    out(f"Next: agentops package validate {path}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from agentpack.services.validate import validate_package
+
+    report = validate_package(_in_dir(args, args.path), strict=args.strict)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print_problems(report.problems, to_stdout=True)
+        name = f"{report.manifest.name}@{report.manifest.version}" if report.manifest else args.path
+        verdict = paint("invalid", "31") if report.errors else paint("valid", "32")
+        out(f"{name}: {verdict} ({len(report.errors)} error(s), {len(report.warnings)} warning(s))")
+    return 1 if report.errors else 0
+
+
+def cmd_build(args) -> int:
+    from agentpack.services.build import build_package
+
+    result = build_package(_in_dir(args, args.path), _in_dir(args, args.out_dir), strict=args.strict)
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    print_problems(result.report.warnings)
+    err(f"Built {result.name}@{result.version} ({result.size} bytes, sha256 {result.sha256[:12]}...)")
+    out(result.path)
+    return 0
+
+
+def cmd_publish(args) -> int:
+    from agentpack.services.publish import publish_archive
+
+    result = publish_archive(_in_dir(args, args.archive), _settings(args), strict=args.strict)
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    print_problems(result.warnings)
+    out(f"Published {result.name}@{result.version} to {result.registry}")
+    return 0
+
+
+def _render_sync(args, result, verb: str) -> int:
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    if result.recovered:
+        err(f"note: an interrupted operation was found and {result.recovered}")
+    if result.up_to_date:
+        out(f"Up to date: {len(result.installed)} package(s) installed")
+        return 0
+    for change in result.changes:
+        if change.old is None:
+            out(f"  {paint('+', '32')} {change.name}@{change.new}")
+        elif change.new is None:
+            out(f"  {paint('-', '31')} {change.name}@{change.old}")
+        else:
+            out(f"  {paint('~', '33')} {change.name} {change.old} -> {change.new}")
+    out(f"{verb}: {len(result.installed)} package(s) in the workspace, "
+        f"{result.files_written} file(s) written, {result.files_removed} removed")
+    return 0
+
+
+def cmd_install(args) -> int:
+    from agentpack.services.install import install
+
+    progress = Progress("Installing")
+    try:
+        result = install(args.directory, args.specs, _settings(args), _sync_options(args), progress=progress)
+    finally:
+        progress.close()
+    return _render_sync(args, result, "Installed")
+
+
+def cmd_uninstall(args) -> int:
+    from agentpack.services.uninstall import uninstall
+
+    return _render_sync(args, uninstall(args.directory, args.names, _settings(args), _sync_options(args)),
+                        "Uninstalled")
+
+
+def cmd_update(args) -> int:
+    from agentpack.services.update import update
+
+    progress = Progress("Updating")
+    try:
+        result = update(args.directory, args.names, _settings(args), _sync_options(args), progress=progress)
+    finally:
+        progress.close()
+    return _render_sync(args, result, "Updated")
+
+
+def cmd_list(args) -> int:
+    from agentpack.cli.listing import render_list
+
+    return render_list(args.directory, as_json=args.json)
+
+
+def cmd_outdated(args) -> int:
+    from agentpack.services.outdated import outdated_packages
+
+    rows = outdated_packages(args.directory, _settings(args))
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        out("All packages are up to date.")
+        return 0
+    header = ("Package", "Current", "Wanted", "Latest")
+    table = [header] + [(r["name"], r["current"], r["wanted"], r["latest"]) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_tree(args) -> int:
+    from agentpack.services.tree import dependency_tree
+
+    root, nodes = dependency_tree(args.directory)
+    if args.json:
+        print_json([n.to_dict() for n in nodes])
+        return 0
+    out(root)
+
+    def show(node, prefix: str, last: bool) -> None:
+        branch = "└── " if last else "├── "
+        mark = " (see above)" if node.seen else ""
+        out(f"{prefix}{branch}{node.name}@{node.version}{mark}")
+        for i, child in enumerate(node.children):
+            show(child, prefix + ("    " if last else "│   "), i == len(node.children) - 1)
+
+    for i, node in enumerate(nodes):
+        show(node, "", i == len(nodes) - 1)
+    return 0
+
+
+def cmd_info(args) -> int:
+    from agentpack.services.info import package_info
+
+    info = package_info(args.spec, _settings(args), args.directory)
+    if args.json:
+        print_json(info)
+        return 0
+    out(f"{info['name']}@{info['version']} - {info['description']}")
+    counts = info["components"]
+    out(f"  components: {counts.get('agents', 0)} agents, {counts.get('workflows', 0)} workflows, "
+        f"{counts.get('patterns', 0)} patterns")
+    for key in ("license", "author", "homepage"):
+        if info.get(key):
+            out(f"  {key}: {info[key]}")
+    deps = ", ".join(f"{n}@{r}" for n, r in info["dependencies"].items()) or "none"
+    out(f"  dependencies: {deps}")
+    out(f"  versions: {', '.join(info['versions'])}")
+    out(f"  sha256: {info['sha256']}")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from agentpack.services.search import search_packages
+
+    rows = search_packages(args.query, _settings(args), args.directory)
+    if args.json:
+        print_json(rows)
+        return 0
+    for row in rows:
+        counts = row["components"]
+        out(f"{row['name']} ({row['latest']}) - {counts.get('agents', 0)} agents, "
+            f"{counts.get('workflows', 0)} workflows")
+    if not rows:
+        err(f"no packages match {args.query!r}")
+    return 0
+
+
+def _in_dir(args, path: str) -> str:
+    """Paths typed by the user are relative to -C DIR when given, like git -C."""
+    return path if args.directory is None or os.path.isabs(path) else os.path.join(args.directory, path)

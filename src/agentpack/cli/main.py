@@ -1,0 +1,53 @@
+"""Entry point of the `agentops` command.
+
+Start-up time is part of the product (`agentops --version` must start about as fast as Python,
+`agentops package list` within twice that), so this module imports nothing heavy: the two
+fastest commands are answered here before argparse, the services or any third-party library is
+imported; everything else goes through the full parser in cli.parser.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit code: 0 success, 1 failure, 2 misuse, 130 interrupted."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args in (["--version"], ["-V"]):
+        from agentpack import __version__
+
+        sys.stdout.write(f"agentops {__version__}\n")
+        return 0
+    fast = _fast_list_directory(args)
+    try:
+        if fast is not None:
+            from agentpack.cli.listing import render_list
+
+            return render_list(fast or None, as_json=False)
+        from agentpack.cli.parser import run
+
+        return run(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `agentops package list | head`): not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # the last line of defence: never a traceback for a user
+        from agentpack.cli.output import report_error
+
+        return report_error(exc, as_json="--json" in args)
+
+
+def _fast_list_directory(args: list[str]) -> str | None:
+    """'' for `package list`, DIR for `package list -C DIR` / `-C DIR package list`; else None."""
+    if args == ["package", "list"]:
+        return ""
+    if len(args) == 4 and args[:2] == ["package", "list"] and args[2] == "-C":
+        return args[3] or None
+    if len(args) == 4 and args[0] == "-C" and args[2:] == ["package", "list"]:
+        return args[1] or None
+    return None

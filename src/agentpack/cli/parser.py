@@ -1,0 +1,129 @@
+"""The argument parser of `agentops`: every command, its options and its help text.
+
+Handlers live in cli.commands; this module only declares the command line. argparse exits with
+code 2 on misuse, which is the convention the rest of the CLI follows.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from agentpack import __version__
+
+EPILOG = "Exit codes: 0 success, 1 failure, 2 misuse. Set NO_COLOR to disable colours."
+
+
+def _common(json_flag: bool = False, registry: bool = False, *, top: bool = False) -> argparse.ArgumentParser:
+    # Sub-commands repeat -C and --no-color so they work on either side of the verb; there they
+    # default to SUPPRESS so that an option given before the verb is not reset to its default.
+    default = None if top else argparse.SUPPRESS
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("-C", dest="directory", metavar="DIR", default=default,
+                        help="run as if started in DIR (the workspace is found from there upwards)")
+    parent.add_argument("--no-color", action="store_true", default=False if top else argparse.SUPPRESS,
+                        help="disable coloured output")
+    if json_flag:
+        parent.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    if registry:
+        parent.add_argument("--registry", metavar="R",
+                            help="registry directory or file:// URL (default: agentops.yaml `registries`, "
+                                 "then $AGENTOPS_REGISTRY, then the embedded default registry)")
+    return parent
+
+
+def _sync_options(parser: argparse.ArgumentParser, *, frozen: bool = False) -> None:
+    if frozen:
+        parser.add_argument("--frozen", action="store_true",
+                            help="install exactly what agentops.lock pins; fail if it does not satisfy agentops.yaml")
+    parser.add_argument("--offline", action="store_true",
+                        help="never contact a registry; use the local cache only")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite or remove installed files even if you edited them")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full `agentops` parser; each leaf sets ``handler`` to a function in cli.commands."""
+    from agentpack.cli import commands as c
+
+    root = argparse.ArgumentParser(
+        prog="agentops", description="Package, publish and install agent domain packages.", epilog=EPILOG,
+        parents=[_common(top=True)],
+    )
+    root.add_argument("-V", "--version", action="version", version=f"agentops {__version__}")
+    groups = root.add_subparsers(dest="group", metavar="COMMAND")
+    groups.required = True
+    pkg = groups.add_parser("package", help="build, publish, install and inspect packages",
+                            description="Build, publish, install and inspect agent domain packages.", epilog=EPILOG)
+    verbs = pkg.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    def verb(name: str, help_text: str, handler, *, json_flag=False, registry=False) -> argparse.ArgumentParser:
+        parser = verbs.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
+                                  parents=[_common(json_flag, registry)])
+        parser.set_defaults(handler=handler)
+        return parser
+
+    p = verb("init", "Scaffold a new package folder with one example of each component.", c.cmd_init)
+    p.add_argument("path", nargs="?", default=".", metavar="DIR", help="folder to create (default: .)")
+    p.add_argument("--name", help="package name (default: the folder's name)")
+
+    p = verb("validate", "Check a package folder and report every problem at once.", c.cmd_validate, json_flag=True)
+    p.add_argument("path", nargs="?", default=".", metavar="DIR", help="package folder (default: .)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    p = verb("build", "Validate a package and write its reproducible archive (+ .sha256).", c.cmd_build,
+             json_flag=True)
+    p.add_argument("path", nargs="?", default=".", metavar="DIR", help="package folder (default: .)")
+    p.add_argument("-o", "--out-dir", default="dist", metavar="OUTDIR", help="output folder (default: dist)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    p = verb("publish", "Validate a built archive and add it to a registry.", c.cmd_publish,
+             json_flag=True, registry=True)
+    p.add_argument("archive", metavar="ARCHIVE", help="a .tar.gz written by `agentops package build`")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    p = verb("install", "Install packages (and their dependencies) into the workspace.", c.cmd_install,
+             json_flag=True, registry=True)
+    p.add_argument("specs", nargs="*", metavar="SPEC",
+                   help="name, name@version, name@range, or a path to a built archive; "
+                        "none: install what agentops.yaml and agentops.lock ask for")
+    _sync_options(p, frozen=True)
+
+    verb("list", "List installed packages.", c.cmd_list, json_flag=True)
+
+    p = verb("uninstall", "Remove packages and the dependencies nothing else needs.", c.cmd_uninstall,
+             json_flag=True, registry=True)
+    p.add_argument("names", nargs="+", metavar="NAME")
+    _sync_options(p)
+
+    p = verb("update", "Update packages to the newest versions their ranges allow.", c.cmd_update,
+             json_flag=True, registry=True)
+    p.add_argument("names", nargs="*", metavar="NAME", help="packages to update (default: all)")
+    _sync_options(p)
+
+    verb("outdated", "Show installed packages with newer versions published.", c.cmd_outdated,
+         json_flag=True, registry=True)
+    verb("tree", "Show the installed dependency tree.", c.cmd_tree, json_flag=True)
+
+    p = verb("info", "Show what a registry knows about a package.", c.cmd_info, json_flag=True, registry=True)
+    p.add_argument("spec", metavar="SPEC", help="name or name@range")
+
+    p = verb("search", "Search a registry's packages by name, description or keyword.", c.cmd_search,
+             json_flag=True, registry=True)
+    p.add_argument("query", nargs="?", default="", metavar="QUERY", help="text to look for (default: everything)")
+    return root
+
+
+def run(argv: list[str]) -> int:
+    """Parse ``argv``, run the chosen handler and render its errors; return the exit code."""
+    args = build_parser().parse_args(argv)
+    from agentpack.cli.output import report_error, set_color
+
+    if args.no_color:
+        set_color(False)
+    try:
+        return args.handler(args)
+    except Exception as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return report_error(exc, as_json=getattr(args, "json", False))

@@ -1,0 +1,8 @@
+"""Names of the files agentpack reads and writes in a workspace (import-free: on every fast path)."""
+
+WORKSPACE_MANIFEST = "agentops.yaml"
+LOCKFILE_NAME = "agentops.lock"
+STATE_DIR = ".agentops"
+STATE_FILE = f"{STATE_DIR}/installed"
+LOCK_FILE = f"{STATE_DIR}/lock"
+LOCAL_OVERRIDES_DIR = "packages"

@@ -1,0 +1,70 @@
+"""Where a package's files land in a workspace.
+
+A package's listed components are installed under one folder per kind, namespaced by the package
+so that two packages never collide:
+
+    agents/<pkg>/...        workflows/<pkg>/...     patterns/<pkg>/...
+    validations/<pkg>/...   config/<pkg>/...        docs/packages/<pkg>/...
+
+A component path that already starts with its kind's folder keeps the rest of its path
+(``agents/triage/inbox.md`` -> ``agents/<pkg>/triage/inbox.md``); any other path is kept whole
+below the kind's folder. Documentation (the ``documentation`` entries, everything under
+``docs/`` and the package's README.md) goes to ``docs/packages/<pkg>/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from agentpack.core.manifest import Manifest
+from agentpack.errors import ValidationError
+
+DOCS_ROOT = "docs/packages"
+
+# kind -> (folder in the package, folder in the workspace)
+_KIND_FOLDERS = {
+    "agents": ("agents", "agents"),
+    "workflows": ("workflows", "workflows"),
+    "patterns": ("patterns", "patterns"),
+    "validations": ("validations", "validations"),
+    "config": ("config", "config"),
+    "docs": ("docs", DOCS_ROOT),
+}
+
+
+def install_path(package: str, kind: str, relpath: str) -> str:
+    """The workspace-relative POSIX path where file ``relpath`` of ``package`` is installed as ``kind``."""
+    source_folder, target_folder = _KIND_FOLDERS[kind]
+    prefix = source_folder + "/"
+    rest = relpath[len(prefix):] if relpath.startswith(prefix) else relpath
+    return f"{target_folder}/{package}/{rest}"
+
+
+def installed_files(manifest: Manifest, archive_files: Iterable[str]) -> dict[str, str]:
+    """Map every file the workspace receives from a package: {workspace path: path in the package}.
+
+    Only listed components are installed, plus the documentation (listed docs, all of ``docs/`` and
+    README.md). Files of the archive that are none of these (package.yaml, scratch files) stay in the
+    archive. The result is sorted by workspace path, so that plans and lockfiles are deterministic.
+    """
+    present = set(archive_files)
+    mapping: dict[str, str] = {}
+    for kind in ("agents", "workflows", "patterns", "validations"):
+        for rel in getattr(manifest, kind):
+            mapping[install_path(manifest.name, kind, rel)] = rel
+    for rel in manifest.config.values():
+        mapping[install_path(manifest.name, "config", rel)] = rel
+    docs = list(manifest.documentation.values())
+    docs += [rel for rel in present if rel.startswith("docs/")]
+    for rel in docs:
+        mapping[install_path(manifest.name, "docs", rel)] = rel
+    if "README.md" in present:
+        mapping[f"{DOCS_ROOT}/{manifest.name}/README.md"] = "README.md"
+    missing = sorted({rel for rel in mapping.values() if rel not in present})
+    if missing:
+        raise ValidationError(
+            f"{manifest.name}@{manifest.version} lists files its archive does not contain: {', '.join(missing)}",
+            hint="rebuild the package with `agentops package build` and publish it again",
+        )
+    return dict(sorted(mapping.items()))
+

@@ -1,0 +1,541 @@
+"""The package manifest (package.yaml): its model, and the validation of a manifest and a package.
+
+Validation collects every problem instead of stopping at the first, so an author fixes a package in
+one round. Each finding is a ``Problem`` with a stable code, the file and, where there is one, the
+line. Errors block building and publishing; warnings are reported only, and ``strict`` turns them
+into errors. Real agent files often carry frontmatter that strict YAML rejects: that is a warning
+(``bad-frontmatter``), never an error, so such files stay packageable.
+
+This module is pure: the caller passes the package's files as bytes, the JSON schema as a dict and
+the YAML loader as a function, so the same code checks a source folder and an archive's content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentpack.core.frontmatter import MARKDOWN_SUFFIXES, check_markdown
+from agentpack.core.names import check_name
+from agentpack.core.spec import parse_dependency
+from agentpack.core.versions import parse_version
+from agentpack.errors import InvalidName, InvalidRange, InvalidSpec, InvalidVersion, Problem, YamlError
+
+MANIFEST_FILE = "package.yaml"
+COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations")
+MAP_KINDS = ("config", "documentation")
+FRONTMATTER_KINDS = ("agents", "workflows", "patterns")
+CONTENT_DIRS = (*COMPONENT_KINDS, "config")
+GETTING_STARTED_KEY = "getting_started"
+GETTING_STARTED_FILE = "docs/getting-started.md"
+_TEXT_FIELDS = ("description", "author", "license")
+# Order of to_dict(): the seed's "Package Structure Specification", with later fields slotted in.
+_FIELD_ORDER = (
+    "name", "version", "description", "author", "license", "homepage", "keywords",
+    "dependencies", *COMPONENT_KINDS, *MAP_KINDS,
+)  # fmt: skip
+# Schema checks that the code repeats with better messages (a suggested name, the range error).
+_RECHECKED = {("name",): "name", ("version",): "version", ("license",): "license"}
+_RECHECKED_VALIDATORS = ("pattern", "minLength", "maxLength")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A package manifest. Paths are relative POSIX paths, normalised (no ``./``, no ``//``)."""
+
+    name: str
+    version: str
+    description: str = ""
+    author: str = ""
+    license: str = ""
+    dependencies: dict[str, str] = field(default_factory=dict)  # name -> range text, in file order
+    agents: tuple[str, ...] = ()
+    workflows: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    validations: tuple[str, ...] = ()
+    config: dict[str, str] = field(default_factory=dict)
+    documentation: dict[str, str] = field(default_factory=dict)
+    keywords: tuple[str, ...] = ()
+    homepage: str | None = None
+    extra: dict = field(default_factory=dict)  # unknown fields, kept as they were
+
+    def listed_files(self) -> list[str]:
+        """Every path the manifest lists (components, then config, then documentation), each once,
+        in manifest order."""
+        seen: dict[str, None] = {}
+        for kind in COMPONENT_KINDS:
+            seen.update(dict.fromkeys(getattr(self, kind)))
+        seen.update(dict.fromkeys(self.config.values()))
+        seen.update(dict.fromkeys(self.documentation.values()))
+        return list(seen)
+
+    def component_counts(self) -> dict[str, int]:
+        """How many files each component kind lists: ``{"agents": n, "workflows": n, ...}``."""
+        return {kind: len(getattr(self, kind)) for kind in COMPONENT_KINDS}
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict in manifest field order that is itself a valid package.yaml.
+
+        Empty optional fields are left out; dependencies are written as ``name@range`` strings;
+        unknown fields come last, with values that JSON cannot hold (dates) turned into strings.
+        """
+        data: dict[str, Any] = {"name": self.name, "version": self.version}
+        for key in _FIELD_ORDER[2:]:
+            value = getattr(self, key)
+            if key == "dependencies":
+                value = [f"{name}@{rng}" for name, rng in value.items()]
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, dict):
+                value = dict(value)
+            if value:
+                data[key] = value
+        for key, value in self.extra.items():
+            data[_json_key(key)] = _jsonable(value)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Manifest:
+        """Build a ``Manifest`` from trusted data (e.g. registry metadata) without validating it.
+
+        Accepts what ``to_dict`` returns and raw package.yaml data; dependencies may be ``name@range``
+        strings or a mapping of name to range. Paths are normalised as ``check_manifest`` does
+        (``./agents/a.md`` -> ``agents/a.md``; unsafe ones are kept as written). Missing optional
+        fields get their empty defaults; unknown keys go to ``extra``.
+        """
+        raw_deps = data.get("dependencies") or ()
+        if isinstance(raw_deps, Mapping):
+            deps = {str(name): str(rng) for name, rng in raw_deps.items()}
+        else:
+            deps = {}
+            for entry in raw_deps:
+                name, _, rng = str(entry).partition("@")
+                deps.setdefault(name.strip(), rng.strip() or "*")
+        homepage = data.get("homepage")
+        return cls(
+            name=str(data["name"]),
+            version=str(data["version"]),
+            **{key: str(data.get(key) or "") for key in _TEXT_FIELDS},
+            dependencies=deps,
+            **{kind: tuple(map(_tidy, data.get(kind) or ())) for kind in COMPONENT_KINDS},
+            **{kind: {k: _tidy(v) for k, v in (data.get(kind) or {}).items()} for kind in MAP_KINDS},
+            keywords=tuple(data.get("keywords") or ()),
+            homepage=str(homepage) if homepage else None,
+            extra={key: value for key, value in data.items() if key not in _FIELD_ORDER},
+        )
+
+
+def check_manifest(
+    data: Any, lines: dict[tuple, int], schema: dict, *, source: str = MANIFEST_FILE, strict: bool = False
+) -> tuple[Manifest | None, list[Problem]]:
+    """Validate parsed package.yaml ``data`` and return ``(manifest, problems)``.
+
+    ``lines`` is the key-path -> line map from the YAML loader, used to put a line on every
+    problem; ``schema`` is the package JSON schema. Checks the schema, unknown fields (warning
+    ``unknown-field``), the name, the version, the license (``no-license``, an error: publishing
+    requires one), each dependency (``invalid-dependency``, ``duplicate-dependency``,
+    ``self-dependency``) and each listed path (``unsafe-path`` for absolute paths, ``..`` or
+    backslashes). Files themselves are not looked at. The manifest is built whenever ``data`` is a
+    mapping whose name and version are strings, even if problems were found: callers must check the
+    problems for errors. ``strict`` turns warnings into errors. Problems are sorted by line.
+    """
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        problem = Problem(
+            "error", "not-a-mapping", f"{source} must be a mapping of fields (name: ..., version: ...), "
+            f"but it is {kind}", path=source, line=lines.get(()),
+        )  # fmt: skip
+        return None, [problem]
+    problems = _schema_problems(data, lines, schema, source)
+    problems += _unknown_fields(data, lines, schema, source)
+    problems += _identity_problems(data, lines, source)
+    dependencies, found = _dependencies(data, lines, source)
+    problems += found
+    paths: dict[str, Any] = {kind: [] for kind in COMPONENT_KINDS} | {kind: {} for kind in MAP_KINDS}
+    seen: dict[str, int | None] = {}
+    for entry_path, raw, line in _path_entries(data, lines):
+        normalized, reason = normalize_path(raw)
+        where = _describe(entry_path)
+        if reason is not None:
+            problems.append(
+                _problem("error", "unsafe-path", f"{where}: {raw!r} {reason}", source, line, entry_path)
+            )
+            continue
+        if normalized in seen:
+            message = f"{where}: {raw!r} is listed more than once (first on line {seen[normalized]})"
+            problems.append(_problem("warning", "duplicate-path", message, source, line, entry_path))
+        seen.setdefault(normalized, line)
+        kind, key = entry_path
+        if kind in MAP_KINDS:
+            paths[kind][key] = normalized
+        else:
+            paths[kind].append(normalized)
+    manifest = None
+    if isinstance(data.get("name"), str) and isinstance(data.get("version"), str):
+        manifest = _build(data, dependencies, paths, schema)
+    return manifest, _finish(problems, strict)
+
+
+def check_package(
+    files: Mapping[str, bytes],
+    schema: dict,
+    load_yaml: Callable[..., tuple[Any, dict[tuple, int]]],
+    *,
+    strict: bool = False,
+) -> tuple[Manifest | None, list[Problem]]:
+    """Validate a whole package given as ``{relative POSIX path: content}`` and report every problem.
+
+    ``load_yaml(text, source=...)`` must behave like ``adapters.yamlio.load_yaml``. On top of
+    ``check_manifest`` this reports: no package.yaml (``missing-manifest``) or one that does not
+    parse (``invalid-yaml``); listed files that are not in the package (``missing-file``, error);
+    files in agents/, workflows/, patterns/, validations/ or config/ that the manifest does not list
+    (``unlisted-file``, warning); no README.md or no getting-started guide (``incomplete-docs``,
+    warning); agent, workflow and pattern Markdown whose frontmatter is not a YAML mapping
+    (``bad-frontmatter``) or that is not UTF-8 (``not-utf8``), both warnings. ``strict`` turns every
+    warning into an error. Problems are sorted by path, line and code. Never raises for bad content.
+    """
+    problems: list[Problem] = []
+    manifest = None
+    data: Any = None
+    raw = files.get(MANIFEST_FILE)
+    if raw is None:
+        message = f"the package has no {MANIFEST_FILE} at its top level"
+        near = sorted(p for p in files if p.rsplit("/", 1)[-1] in (MANIFEST_FILE, "package.yml"))
+        if near:
+            message += f" (found {near[0]}; the manifest must be named {MANIFEST_FILE} and sit at the top)"
+        problems.append(Problem("error", "missing-manifest", message, path=MANIFEST_FILE))
+    else:
+        try:
+            data, lines = load_yaml(raw, source=MANIFEST_FILE)
+        except YamlError as exc:
+            problems.append(Problem("error", "invalid-yaml", exc.message, path=MANIFEST_FILE, line=exc.line))
+        else:
+            manifest, found = check_manifest(data, lines, schema, source=MANIFEST_FILE)
+            problems += found
+            if isinstance(data, dict):
+                problems += _file_problems(data, lines, files)
+                problems += _docs_problems(data, files)
+    problems += _markdown_problems(data if isinstance(data, dict) else {}, files, load_yaml)
+    return manifest, _finish(problems, strict)
+
+
+def normalize_path(path: str) -> tuple[str, str | None]:
+    """Return ``(normalised path, None)`` for a safe relative path, or ``("", reason)``.
+
+    Normalising drops ``.`` segments and empty segments (``./agents//x.md`` -> ``agents/x.md``).
+    A path is unsafe when it is absolute (``/x``, ``C:/x``), uses backslashes, contains a ``..``
+    segment or a NUL character, or names nothing; the reason says which, in a few words.
+    """
+    if "\\" in path:
+        return "", "uses backslashes; write paths with forward slashes"
+    if "\0" in path:
+        return "", "contains a NUL character"
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":" and path[0].isalpha()):
+        return "", "is an absolute path; paths must be relative to the package folder"
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return "", "goes outside the package folder ('..'); paths must stay inside it"
+    if not parts:
+        return "", "does not name a file"
+    return "/".join(parts), None
+
+
+def _tidy(path: str) -> str:
+    normalized, reason = normalize_path(str(path))
+    return path if reason is not None else normalized
+
+
+def _schema_problems(data: dict, lines: dict[tuple, int], schema: dict, source: str) -> list[Problem]:
+    """Map each JSON-schema error to a problem at the line of the field it concerns."""
+    from jsonschema import Draft202012Validator  # imported here: it is slow to import
+
+    problems = []
+    reported: set[tuple] = set()
+    for error in Draft202012Validator(schema).iter_errors(data):
+        path = tuple(error.absolute_path)
+        if error.validator in _RECHECKED_VALIDATORS and (
+            path in _RECHECKED or (len(path) == 2 and path[0] == "dependencies")
+        ):
+            continue
+        if error.validator == "required":
+            missing = [key for key in error.validator_value if key not in error.instance]
+            missing = [key for key in missing if (*path, key) not in reported]
+            if not missing:
+                continue
+            reported.add((*path, missing[0]))
+            message = f"the required field {missing[0]!r} is missing"
+            problems.append(_problem("error", "missing-field", message, source, lines.get(()), (missing[0],)))
+            continue
+        message = f"{_describe(path)}: {_schema_message(error)}"
+        problems.append(_problem("error", "invalid-field", message, source, _line(lines, path), path))
+    return problems
+
+
+def _schema_message(error: Any) -> str:
+    """A short message for one schema error, without the long reprs jsonschema puts in its own."""
+    instance, expected = error.instance, error.validator_value
+    if error.validator == "type":
+        wanted = " or ".join(
+            _JSON_TYPES.get(t, t) for t in ([expected] if isinstance(expected, str) else expected)
+        )
+        message = f"must be {wanted}, not {_json_type(instance)}"
+        if expected == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
+            # YAML reads 1.2 or 2 as numbers (and 1.10 as 1.1), so only quoting keeps what was typed.
+            if tuple(error.absolute_path) == ("version",):
+                message += ' (write the full version in quotes, e.g. version: "1.2.0")'
+            else:
+                message += f' (put it in quotes: "{instance}")'
+        return message
+    if error.validator == "minLength":
+        return "must not be empty"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[0] == "homepage":
+        return f"{instance!r} is not an http:// or https:// URL"
+    text = str(error.message)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+_JSON_TYPES = {"string": "a string", "array": "a list", "object": "a mapping", "integer": "an integer"}
+
+
+_VALUE_KINDS = ((type(None), "empty"), (bool, "a boolean"), ((int, float), "a number"), (str, "a string"),
+                (list, "a list"), (dict, "a mapping"))  # fmt: skip
+
+
+def _json_type(value: Any) -> str:
+    return next((label for kinds, label in _VALUE_KINDS if isinstance(value, kinds)), type(value).__name__)
+
+
+def _unknown_fields(data: dict, lines: dict[tuple, int], schema: dict, source: str) -> list[Problem]:
+    known = list(schema.get("properties", {}))
+    problems = []
+    for key in data:
+        if key in known:
+            continue
+        message = f"unknown field {key!r}"
+        if isinstance(key, str):
+            import difflib  # only needed when there is something to suggest
+
+            close = difflib.get_close_matches(key.lower(), known, n=1)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+        message += "; it is kept but not used"
+        problems.append(_problem("warning", "unknown-field", message, source, lines.get((key,)), (key,)))
+    return problems
+
+
+def _identity_problems(data: dict, lines: dict[tuple, int], source: str) -> list[Problem]:
+    """Name and version rules the schema cannot express well, and the license publishing needs."""
+    problems = []
+    name, version, license_ = data.get("name"), data.get("version"), data.get("license")
+    if isinstance(name, str):
+        message = check_name(name)
+        if message is not None:
+            problems.append(
+                _problem("error", "invalid-name", message, source, lines.get(("name",)), ("name",))
+            )
+    if isinstance(version, str):
+        try:
+            parse_version(version)
+        except InvalidVersion as exc:
+            line = lines.get(("version",))
+            problems.append(_problem("error", "invalid-version", exc.message, source, line, ("version",)))
+    if license_ is None or (isinstance(license_, str) and not license_.strip()):
+        message = "no license: publishing requires one, e.g. 'license: MIT' (an SPDX identifier)"
+        problems.append(
+            _problem("error", "no-license", message, source, lines.get(("license",)), ("license",))
+        )
+    return problems
+
+
+def _dependencies(data: dict, lines: dict[tuple, int], source: str) -> tuple[dict[str, str], list[Problem]]:
+    """Parse the dependency entries; report bad, duplicated and self-referencing ones."""
+    entries = data.get("dependencies")
+    if not isinstance(entries, list):
+        return {}, []
+    dependencies: dict[str, str] = {}
+    first_line: dict[str, int | None] = {}
+    problems = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, str):
+            continue  # the schema reports the type
+        path = ("dependencies", index)
+        line = _line(lines, path)
+        try:
+            name, range_text = parse_dependency(entry)
+        except (InvalidSpec, InvalidName, InvalidRange) as exc:
+            message = f"dependency {entry!r}: {exc.message}"
+            if exc.hint and not isinstance(exc, InvalidName):
+                message += f" ({exc.hint})"
+            problems.append(_problem("error", "invalid-dependency", message, source, line, path))
+            continue
+        if name == data.get("name"):
+            message = f"dependency {entry!r}: a package cannot depend on itself"
+            problems.append(_problem("error", "self-dependency", message, source, line, path))
+            continue
+        if name in dependencies:
+            message = (
+                f"dependency {entry!r}: {name!r} is listed more than once (first on line {first_line[name]})"
+            )
+            problems.append(_problem("error", "duplicate-dependency", message, source, line, path))
+            continue
+        dependencies[name] = range_text
+        first_line[name] = line
+    return dependencies, problems
+
+
+def _path_entries(data: dict, lines: dict[tuple, int]) -> Iterator[tuple[tuple, str, int | None]]:
+    """Every string path the manifest lists, as (key path, text as written, line)."""
+    for kind in COMPONENT_KINDS:
+        entries = data.get(kind)
+        if isinstance(entries, list):
+            for index, entry in enumerate(entries):
+                if isinstance(entry, str) and entry:
+                    yield (kind, index), entry, _line(lines, (kind, index))
+    for kind in MAP_KINDS:
+        entries = data.get(kind)
+        if isinstance(entries, dict):
+            for key, entry in entries.items():
+                if isinstance(entry, str) and entry:
+                    yield (kind, key), entry, _line(lines, (kind, key))
+
+
+def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], schema: dict) -> Manifest:
+    """The manifest from checked data; values of the wrong type are left at their defaults."""
+    known = schema.get("properties", {})
+    keywords = data.get("keywords")
+    homepage = data.get("homepage")
+    return Manifest(
+        name=data["name"],
+        version=data["version"],
+        **{key: data[key] if isinstance(data.get(key), str) else "" for key in _TEXT_FIELDS},
+        dependencies=dependencies,
+        **{kind: tuple(paths[kind]) for kind in COMPONENT_KINDS},
+        **{kind: dict(paths[kind]) for kind in MAP_KINDS},
+        keywords=tuple(k for k in keywords if isinstance(k, str)) if isinstance(keywords, list) else (),
+        homepage=homepage if isinstance(homepage, str) and homepage else None,
+        extra={key: value for key, value in data.items() if key not in known},
+    )
+
+
+def _file_problems(data: dict, lines: dict[tuple, int], files: Mapping[str, bytes]) -> list[Problem]:
+    """Listed files that are missing, and content files that are not listed."""
+    problems = []
+    by_lowercase = {path.lower(): path for path in files}
+    listed = set()
+    for entry_path, raw, line in _path_entries(data, lines):
+        normalized, reason = normalize_path(raw)
+        if reason is not None:
+            continue  # reported as unsafe-path
+        listed.add(normalized)
+        if normalized in files:
+            continue
+        where = _describe(entry_path)
+        if any(path.startswith(normalized + "/") for path in files):
+            message = f"{where}: {raw!r} is a folder; list the files in it one by one"
+        elif normalized.lower() in by_lowercase:
+            actual = by_lowercase[normalized.lower()]
+            message = f"{where}: {raw!r} is not in the package (paths are case-sensitive; found {actual!r})"
+        else:
+            message = f"{where}: {raw!r} is listed but not in the package"
+        problems.append(_problem("error", "missing-file", message, MANIFEST_FILE, line, entry_path))
+    for path in files:
+        top, _, rest = path.partition("/")
+        if (
+            top in CONTENT_DIRS
+            and rest
+            and path not in listed
+            and not rest.rsplit("/", 1)[-1].startswith(".")
+        ):
+            message = f"{path} is not listed under '{top}' in {MANIFEST_FILE}, so it will not be installed"
+            problems.append(Problem("warning", "unlisted-file", message, path=path))
+    return problems
+
+
+def _docs_problems(data: dict, files: Mapping[str, bytes]) -> list[Problem]:
+    """The seed's "Documentation complete": a README.md and a getting-started guide."""
+    missing = []
+    if not any(path.lower() == "readme.md" for path in files):
+        missing.append("a README.md at the top of the package")
+    documentation = data.get("documentation")
+    has_entry = isinstance(documentation, dict) and GETTING_STARTED_KEY in documentation
+    if not has_entry and GETTING_STARTED_FILE not in files:
+        missing.append(
+            f"a getting-started guide ({GETTING_STARTED_FILE}, or a '{GETTING_STARTED_KEY}' entry under documentation)"
+        )
+    if not missing:
+        return []
+    message = "documentation is incomplete: add " + " and ".join(missing)
+    return [Problem("warning", "incomplete-docs", message, path=MANIFEST_FILE, field="documentation")]
+
+
+def _markdown_problems(
+    data: dict, files: Mapping[str, bytes], load_yaml: Callable[..., Any]
+) -> list[Problem]:
+    """Frontmatter warnings for agent, workflow and pattern Markdown, listed or in their folders."""
+    candidates = {path for path in files if path.partition("/")[0] in FRONTMATTER_KINDS}
+    for (kind, _), raw, _ in _path_entries(data, {}):
+        normalized, reason = normalize_path(raw)
+        if kind in FRONTMATTER_KINDS and reason is None and normalized in files:
+            candidates.add(normalized)
+    problems = []
+    for path in sorted(candidates):
+        if path.lower().endswith(MARKDOWN_SUFFIXES):
+            problems += check_markdown(
+                path, files[path], lambda text, path=path: load_yaml(text, source=path)[0]
+            )
+    return problems
+
+
+def _problem(severity: str, code: str, message: str, source: str, line: int | None, path: tuple) -> Problem:
+    top = path[0] if path else None
+    return Problem(
+        severity, code, message, path=source, line=line, field=str(top) if top is not None else None
+    )
+
+
+def _line(lines: dict[tuple, int], path: tuple) -> int | None:
+    """The line of ``path``, or of its nearest ancestor that has one (e.g. a wrongly typed list)."""
+    while True:
+        if path in lines:
+            return lines[path]
+        if not path:
+            return None
+        path = path[:-1]
+
+
+def _describe(path: tuple) -> str:
+    """A key path as a reader would write it: ``agents[2]``, ``config.defaults``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) and not isinstance(part, bool) else f".{part}"
+    return text.lstrip(".") or "the manifest"
+
+
+def _finish(problems: list[Problem], strict: bool) -> list[Problem]:
+    """Apply ``strict`` (every warning becomes an error, saying so) and sort deterministically."""
+    if strict:
+        problems = [
+            Problem("error", p.code, f"{p.message} (an error under --strict)", p.path, p.line, p.field)
+            if p.severity == "warning"
+            else p
+            for p in problems
+        ]
+    return sorted(problems, key=lambda p: (p.path or "", p.line or 0, p.code, p.message))
+
+
+def _json_key(key: Any) -> str:
+    return key if isinstance(key, str) else str(key).lower() if isinstance(key, bool) else str(key)
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with dates and other non-JSON scalars as strings, recursively."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {_json_key(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,121 @@
+"""Package names: the naming rule, helpful messages, and the archive file name built from a name.
+
+A package name is lowercase kebab-case (``[a-z0-9]+(-[a-z0-9]+)*``), 1-64 characters in all, and may
+carry exactly one namespace: ``team/name``, where ``team`` follows the same rule. Names end up as
+folder names (``agents/<name>/``), archive names and registry keys on every operating system, so the
+rule is deliberately narrow: no case folding surprises, no characters that need quoting in a shell.
+
+The checks are written by hand instead of with a regular expression: this module is imported on the
+command's start-up path and ``re`` costs more to import than the whole check costs to run.
+"""
+
+from __future__ import annotations
+
+from agentpack.errors import InvalidName
+
+MAX_NAME_LENGTH = 64
+_ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_FALLBACK_SUGGESTION = "my-package"
+
+
+def check_name(name: object) -> str | None:
+    """Return ``None`` if ``name`` is a valid package name, else a one-sentence message.
+
+    The message says what is wrong with the name and, when one can be derived, suggests a valid
+    name close to it (``'Customer_Service'`` suggests ``'customer-service'``). Never raises, whatever
+    ``name`` is; a value that is not a string gets a message saying so.
+    """
+    if not isinstance(name, str):
+        return f"a package name must be a string, not {type(name).__name__}"
+    reason = _name_problem(name)
+    if reason is None:
+        return None
+    message = f"invalid package name {name!r}: {reason}"
+    suggestion = suggest_name(name)
+    if suggestion != name:
+        message += f"; try {suggestion!r}"
+    return message
+
+
+def validate_name(name: object) -> str:
+    """Return ``name`` unchanged if it is a valid package name, else raise ``InvalidName``.
+
+    The error's message is the one ``check_name`` gives; its ``field`` is ``"name"`` and its hint
+    restates the rule, so a caller can show it without adding anything.
+    """
+    message = check_name(name)
+    if message is not None:
+        raise InvalidName(
+            message,
+            field="name",
+            hint="use lowercase letters, digits and single hyphens (e.g. 'customer-service'), "
+            "optionally under one namespace ('team/customer-service'), at most 64 characters",
+        )
+    return name  # type: ignore[return-value]  # check_name accepted it, so it is a str
+
+
+def suggest_name(name: str) -> str:
+    """Return a valid package name as close to ``name`` as can be made mechanically.
+
+    Letters are lowercased, every run of other characters becomes a single hyphen, empty parts are
+    dropped, and only the last namespace level is kept. If nothing usable remains the fixed name
+    ``my-package`` is returned, so the result always passes ``check_name``.
+    """
+    parts = [_kebab(part) for part in name.split("/")]
+    parts = [part for part in parts if part][-2:]
+    suggestion = "/".join(parts)
+    if len(suggestion) > MAX_NAME_LENGTH:
+        suggestion = suggestion[:MAX_NAME_LENGTH].rstrip("-/")
+    if not suggestion or _name_problem(suggestion) is not None:
+        return _FALLBACK_SUGGESTION
+    return suggestion
+
+
+def archive_basename(name: str, version: str) -> str:
+    """Return the archive file name stem for ``name`` at ``version``: ``team/x`` 1.0.0 -> ``team-x-1.0.0``.
+
+    The namespace separator becomes a hyphen so the archive is a single file name; the caller adds
+    the ``.tar.gz`` suffix. The name is not validated here.
+    """
+    return f"{name.replace('/', '-')}-{version}"
+
+
+def _name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` in a few words, or ``None``; the first problem found wins."""
+    if not name:
+        return "the name is empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"it is {len(name)} characters long (at most {MAX_NAME_LENGTH} are allowed)"
+    if name != name.strip():
+        return "it has leading or trailing whitespace"
+    segments = name.split("/")
+    if len(segments) > 2:
+        return "only one namespace level is allowed ('team/name')"
+    for index, segment in enumerate(segments):
+        problem = _segment_problem(segment, is_namespace=index < len(segments) - 1)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _segment_problem(segment: str, *, is_namespace: bool) -> str | None:
+    what = "the namespace" if is_namespace else "the name"
+    if not segment:
+        return f"{what} part is empty"
+    if not _ALLOWED.issuperset(segment):
+        if any(c.isupper() for c in segment):
+            return "it contains uppercase letters"
+        bad = sorted({c for c in segment if c not in _ALLOWED})
+        shown = " ".join(repr(c) for c in bad)
+        return f"it contains characters other than a-z, 0-9 and '-': {shown}"
+    if segment[0] == "-" or segment[-1] == "-":
+        return f"{what} part starts or ends with '-'"
+    if "--" in segment:
+        return "it contains '--' (use a single hyphen between words)"
+    return None
+
+
+def _kebab(text: str) -> str:
+    """Lowercase ``text`` and join its runs of ASCII letters and digits with single hyphens."""
+    cleaned = "".join(c if c in _ALLOWED and c != "-" else "-" for c in text.lower())
+    return "-".join(word for word in cleaned.split("-") if word)

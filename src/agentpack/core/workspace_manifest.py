@@ -1,0 +1,92 @@
+"""agentops.yaml: what a workspace asks for.
+
+    packages:            # name -> npm range, or file:<path to a built archive>
+      customer-service: ^1.2.0
+    registries:          # tried in order; paths are relative to the workspace
+      - ./registry
+    overrides:           # force a version anywhere in the graph (like npm `overrides`)
+      core-workflow: 2.1.0
+
+Keys this version does not know are kept untouched (later features add them) but reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agentpack.core.filenames import WORKSPACE_MANIFEST
+from agentpack.core.lockfile import FILE_SOURCE_PREFIX
+from agentpack.core.names import check_name
+from agentpack.core.versions import parse_range
+from agentpack.errors import InvalidRange, Problem, ValidationError
+
+KNOWN_KEYS = ("packages", "registries", "overrides")
+
+
+@dataclass(frozen=True)
+class WorkspaceManifest:
+    """The parsed, validated content of agentops.yaml."""
+
+    packages: dict[str, str] = field(default_factory=dict)
+    registries: tuple[str, ...] = ()
+    overrides: dict[str, str] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIFEST) -> WorkspaceManifest:
+    """Validate loaded agentops.yaml data; raise ValidationError listing every problem (file and line).
+
+    An empty document is an empty workspace. ``lines`` maps key paths to 1-based lines.
+    """
+    if data is None:
+        return WorkspaceManifest()
+    problems: list[Problem] = []
+
+    def problem(message: str, key_path: tuple, code: str = "invalid-field") -> None:
+        problems.append(Problem("error", code, message, path=source, line=lines.get(key_path),
+                                field=".".join(str(k) for k in key_path) or None))
+
+    if not isinstance(data, dict):
+        problem("agentops.yaml must be a mapping with `packages`, `registries` and `overrides`", ())
+        raise ValidationError(f"{source} is invalid", path=source, problems=problems)
+    packages = _spec_map(data, "packages", problem)
+    overrides = _spec_map(data, "overrides", problem)
+    registries = data.get("registries") or []
+    if isinstance(registries, str):
+        registries = [registries]
+    if not isinstance(registries, list) or not all(isinstance(r, str) and r for r in registries):
+        problem("`registries` must be a list of registry paths or URLs", ("registries",))
+        registries = []
+    if problems:
+        raise ValidationError(f"{source} is invalid", path=source, problems=problems,
+                              hint=f"fix the fields listed above in {source}")
+    extra = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
+    return WorkspaceManifest(packages=packages, registries=tuple(registries), overrides=overrides, extra=extra)
+
+
+def _spec_map(data: dict, key: str, problem) -> dict[str, str]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        problem(f"`{key}` must be a mapping of package name to version range", (key,))
+        return {}
+    specs: dict[str, str] = {}
+    for name, spec in value.items():
+        name_error = check_name(name) if isinstance(name, str) else "a package name must be a string"
+        if name_error:
+            problem(f"{key}: {name_error}", (key, name), "invalid-name")
+            continue
+        if spec is None:
+            spec = "*"
+        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+            spec = str(spec)
+        if not isinstance(spec, str):
+            problem(f"{key}.{name} must be a version range such as ^1.2.0", (key, name), "invalid-range")
+            continue
+        if not spec.startswith(FILE_SOURCE_PREFIX):
+            try:
+                parse_range(spec)
+            except InvalidRange as exc:
+                problem(f"{key}.{name}: {exc.message}", (key, name), "invalid-range")
+                continue
+        specs[name] = spec
+    return specs

@@ -1,0 +1,204 @@
+"""One error tree for the whole of agentpack.
+
+Every error carries structured fields so that each face (CLI text, ``--json``, a future HTTP
+server) can render it without parsing messages:
+
+- ``message``: what is wrong, in one sentence;
+- ``path`` / ``line`` / ``field``: where (a file, a 1-based line, a manifest field);
+- ``hint``: what the user can do about it;
+- ``problems``: for validation, every problem found (collected, then raised once);
+- ``causes``: for resolution, the chains of requirements that conflict.
+
+Errors never subclass argparse, click or HTTP exceptions; the edges translate them. Exit codes:
+1 for a failure, 2 for misuse (bad arguments, bad input the user typed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of a validation: an error (blocks the operation) or a warning (reported only).
+
+    ``code`` is a stable, machine-readable identifier (e.g. ``unknown-field``, ``missing-file``) so
+    that scripts and tests do not depend on message wording.
+    """
+
+    severity: str  # "error" | "warning"
+    code: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    field: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def location(self) -> str:
+        """``path:line`` (or just ``path``, or empty) for display."""
+        if self.path and self.line:
+            return f"{self.path}:{self.line}"
+        return self.path or ""
+
+    def to_dict(self) -> dict:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "field": self.field,
+        }
+
+
+class AgentpackError(Exception):
+    """Base of every error agentpack raises on purpose. Never shown with a traceback."""
+
+    exit_code = 1
+    code = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+        problems: list[Problem] | tuple[Problem, ...] = (),
+        causes: list | tuple = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.field = field
+        self.hint = hint
+        self.problems = list(problems)
+        self.causes = list(causes)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description, used by ``--json`` output and (later) the server."""
+        data: dict = {"error": self.code, "message": self.message}
+        for key in ("path", "line", "field", "hint"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        if self.problems:
+            data["problems"] = [p.to_dict() for p in self.problems]
+        if self.causes:
+            data["causes"] = [list(c) if isinstance(c, (list, tuple)) else str(c) for c in self.causes]
+        return data
+
+
+class UsageError(AgentpackError):
+    """The command line or a value the user typed is malformed (exit code 2)."""
+
+    exit_code = 2
+    code = "usage"
+
+
+class InvalidVersion(UsageError):
+    """A string is not a SemVer 2.0.0 version."""
+
+    code = "invalid-version"
+
+
+class InvalidRange(UsageError):
+    """A string is not a valid npm-style version range."""
+
+    code = "invalid-range"
+
+
+class InvalidName(UsageError):
+    """A package name breaks the naming rules (lowercase kebab-case, optional ``team/`` scope)."""
+
+    code = "invalid-name"
+
+
+class InvalidSpec(UsageError):
+    """A package spec (``name``, ``name@range`` or an archive path) cannot be understood."""
+
+    code = "invalid-spec"
+
+
+class YamlError(AgentpackError):
+    """A YAML document does not parse, is too large, or expands too many aliases."""
+
+    code = "invalid-yaml"
+
+
+class ValidationError(AgentpackError):
+    """A package (or workspace file) has one or more error-level problems; see ``problems``."""
+
+    code = "invalid-package"
+
+
+class ResolutionImpossible(AgentpackError):
+    """No set of versions satisfies every requirement; ``causes`` holds the conflicting chains."""
+
+    code = "resolution-impossible"
+
+
+class RegistryError(AgentpackError):
+    """A registry cannot be reached, read or written."""
+
+    code = "registry"
+
+
+class PackageNotFound(RegistryError):
+    """The registry has no such package, or no version matching the requested range."""
+
+    code = "not-found"
+
+
+class VersionExists(RegistryError):
+    """Publishing a name@version that the registry already holds (always refused)."""
+
+    code = "version-exists"
+
+
+class IntegrityError(AgentpackError):
+    """Content does not match its recorded digest (a tampered archive, cache entry or file)."""
+
+    code = "integrity"
+
+
+class UnsafeArchive(AgentpackError):
+    """An archive tries to escape its destination or breaks the extraction limits."""
+
+    code = "unsafe-archive"
+
+
+class WorkspaceError(AgentpackError):
+    """The workspace (agentops.yaml, agentops.lock, installed files) is not in a usable state."""
+
+    code = "workspace"
+
+
+class LockfileOutdated(WorkspaceError):
+    """``--frozen`` was given but agentops.lock does not satisfy agentops.yaml."""
+
+    code = "lock-outdated"
+
+
+class EditedFiles(WorkspaceError):
+    """Installed files were changed by the user; the command stops before touching anything."""
+
+    code = "edited-files"
+
+
+class OfflineError(AgentpackError):
+    """``--offline`` was given but something needed is not in the local cache."""
+
+    code = "offline"
+
+
+class Busy(AgentpackError):
+    """Another agentops process holds the workspace or registry lock for too long."""
+
+    code = "busy"
+

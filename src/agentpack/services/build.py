@@ -1,0 +1,47 @@
+"""`agentops package build`: validate a package folder and write its reproducible archive."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from agentpack.core.names import archive_basename
+from agentpack.errors import ValidationError
+from agentpack.services.validate import ValidationReport, collect_package_files, validate_files
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The archive written (path, sha256 and size), the package it holds and the validation report."""
+
+    path: str
+    sha256: str
+    size: int
+    name: str
+    version: str
+    report: ValidationReport
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "sha256": self.sha256, "size": self.size, "name": self.name,
+                "version": self.version, "warnings": [p.to_dict() for p in self.report.warnings]}
+
+
+def build_package(directory: str, out_dir: str = "dist", *, strict: bool = False) -> BuildResult:
+    """Validate ``directory`` and write ``out_dir/NAME-VERSION.tar.gz`` plus its ``.sha256``.
+
+    Raises ValidationError (with every problem) and writes nothing when the package has errors.
+    The archive is byte-for-byte reproducible: it depends only on file paths and contents.
+    """
+    from agentpack.adapters.archive import write_archive
+
+    files = collect_package_files(directory)
+    report = validate_files(files, source=os.path.abspath(directory), strict=strict)
+    if report.errors or report.manifest is None:
+        raise ValidationError(f"{directory} is not a valid package; nothing was built", path=directory,
+                              problems=report.problems, hint="fix the problems listed above, then build again")
+    manifest = report.manifest
+    os.makedirs(out_dir, exist_ok=True)
+    out_path = os.path.join(out_dir, archive_basename(manifest.name, manifest.version) + ".tar.gz")
+    built = write_archive(files, out_path)
+    return BuildResult(path=built.path, sha256=built.sha256, size=built.size, name=manifest.name,
+                       version=manifest.version, report=report)

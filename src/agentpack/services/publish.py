@@ -1,0 +1,58 @@
+"""`agentops package publish ARCHIVE`: validate a built archive again and add it to a registry."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from agentpack.errors import IntegrityError
+from agentpack.services.local_archive import inspect_archive
+from agentpack.services.workspace import Settings, open_workspace
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What was published where."""
+
+    name: str
+    version: str
+    sha256: str
+    registry: str
+    warnings: list
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256, "registry": self.registry,
+                "warnings": [p.to_dict() for p in self.warnings]}
+
+
+def publish_archive(archive_path: str, settings: Settings, *, strict: bool = False) -> PublishResult:
+    """Publish ``archive_path`` to the registry chosen by ``settings`` (first in precedence order).
+
+    The archive is re-read safely and re-validated (it may have been built elsewhere); when a
+    ``.sha256`` file sits beside it, the archive must match it. A name@version the registry already
+    holds is refused (VersionExists), whatever its content.
+    """
+    from agentpack.adapters.registry import open_registry
+
+    inspected = inspect_archive(archive_path, strict=strict)
+    _check_sidecar(archive_path, inspected.record["sha256"])
+    ws = open_workspace(None)
+    location, base = settings.registry_locations(ws.load_manifest(), ws.root)[0]
+    registry = open_registry(location, base_dir=base)
+    record = dict(inspected.record, published_at=settings.now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    stored = registry.publish(inspected.data, record)
+    return PublishResult(name=stored["name"], version=stored["version"], sha256=stored["sha256"],
+                         registry=registry.url, warnings=inspected.report.warnings)
+
+
+def _check_sidecar(archive_path: str, sha256: str) -> None:
+    sidecar = archive_path + ".sha256"
+    if not os.path.isfile(sidecar):
+        return
+    with open(sidecar, encoding="utf-8", errors="replace") as handle:
+        expected = handle.read().split(" ", 1)[0].strip().lower()
+    if expected != sha256:
+        raise IntegrityError(
+            f"{archive_path} has sha256 {sha256} but {sidecar} says {expected}",
+            path=archive_path, hint="the archive changed after it was built; build it again",
+        )

@@ -1,0 +1,183 @@
+"""Where install finds packages: registries, archives given on the command line, and the cache.
+
+``PackageSource`` is the resolver's candidate source (core.resolver.CandidateSource) over the
+workspace's registries, plus the place archives come from: the content-addressed cache first,
+then the registry that published them, each read verified against the expected sha256.
+
+With ``offline=True`` no registry is opened: package indexes come from the copies the cache kept
+the last time they were read online, and archives only from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from agentpack.core.resolver import Candidate
+from agentpack.core.spec import parse_dependency
+from agentpack.core.versions import parse_version
+from agentpack.errors import (
+    AgentpackError,
+    IntegrityError,
+    InvalidVersion,
+    OfflineError,
+    PackageNotFound,
+)
+
+
+def dependency_map(manifest: dict) -> dict[str, str]:
+    """{name: range} from a manifest dict's `dependencies` list of "name@range" strings."""
+    return dict(parse_dependency(text) for text in manifest.get("dependencies") or [])
+
+
+class PackageSource:
+    """Candidates and archives for install, from registries (or the cache when offline)."""
+
+    def __init__(self, locations: list[tuple[str, str]], cache_dir: str, *, offline: bool = False) -> None:
+        self._locations = locations
+        self._cache_dir = cache_dir
+        self._offline = offline
+        self._registries: list | None = None
+        self._indexes: dict[str, tuple[dict, object | None]] = {}
+        self._local: dict[str, tuple[dict, bytes, str]] = {}  # name -> (record, archive, spec)
+        self._cache = None
+
+    # -- the resolver's CandidateSource ------------------------------------------------------
+    def candidates(self, name: str) -> list[Candidate]:
+        """Every known version of ``name`` as resolver candidates (empty when unknown)."""
+        found = []
+        for version_text, record in self.index(name).items():
+            try:
+                version = parse_version(version_text)
+                deps = dependency_map(record.get("manifest") or {})
+            except AgentpackError:
+                continue  # an unusable entry is skipped, as if it were not published
+            found.append(Candidate(name, version, deps))
+        return found
+
+    # -- records and archives --------------------------------------------------------------
+    def add_local(self, record: dict, archive: bytes, spec: str) -> None:
+        """Make an archive given on the command line the only candidate for its package name."""
+        self._local[record["name"]] = (record, archive, spec)
+
+    def local_spec(self, name: str) -> str | None:
+        entry = self._local.get(name)
+        return entry[2] if entry else None
+
+    def index(self, name: str) -> dict[str, dict]:
+        """{version: record} for ``name`` (empty when no registry has it)."""
+        if name in self._local:
+            record = self._local[name][0]
+            return {record["version"]: record}
+        if name not in self._indexes:
+            self._indexes[name] = self._load_index(name)
+        return self._indexes[name][0]
+
+    def record(self, name: str, version: str) -> dict:
+        record = self.index(name).get(version)
+        if record is None:
+            raise PackageNotFound(f"{name}@{version} is not published in {self.describe()}",
+                                  hint="check the name and version with `agentops package info`")
+        return record
+
+    def archive(self, name: str, version: str, sha256: str) -> bytes:
+        """The archive of name@version, verified to hash to ``sha256`` (cache first, then registry)."""
+        if name in self._local and self._local[name][0]["version"] == version:
+            data = self._local[name][1]
+            self._check(data, sha256, name, version, "the archive given on the command line")
+            return data
+        cache = self._blob_cache()
+        cached = cache.get(sha256)  # verifies the digest; a tampered entry raises IntegrityError
+        if cached is not None:
+            return cached
+        if self._offline:
+            raise OfflineError(f"{name}@{version} is not in the cache and --offline forbids fetching it",
+                               hint="run the same command once without --offline, or load a bundle")
+        registry = self._registry_for(name)
+        if registry is None:
+            raise PackageNotFound(f"{name} is not published in {self.describe()}")
+        data = registry.fetch_archive(name, version)
+        self._check(data, sha256, name, version, f"registry {registry.url}")
+        cache.put(data)
+        return data
+
+    def cache_archive(self, data: bytes) -> str:
+        return self._blob_cache().put(data)
+
+    # -- internals -------------------------------------------------------------------------
+    def _check(self, data: bytes, expected: str, name: str, version: str, where: str) -> None:
+        import hashlib
+
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected:
+            raise IntegrityError(
+                f"{name}@{version} from {where} has sha256 {actual}, expected {expected}",
+                hint="the archive was changed after it was locked or published; nothing was installed",
+            )
+
+    def _blob_cache(self):
+        if self._cache is None:
+            from agentpack.adapters.cache import BlobCache
+
+            self._cache = BlobCache(os.path.join(self._cache_dir))
+        return self._cache
+
+    def _open_registries(self) -> list:
+        if self._registries is None:
+            from agentpack.adapters.registry import open_registry
+
+            self._registries = [open_registry(loc, base_dir=base) for loc, base in self._locations]
+        return self._registries
+
+    def _registry_for(self, name: str):
+        self.index(name)
+        return self._indexes.get(name, ({}, None))[1]
+
+    def _index_copy_path(self, name: str) -> str:
+        return os.path.join(self._cache_dir, "index", *name.split("/")) + ".json"
+
+    def _load_index(self, name: str) -> tuple[dict, object | None]:
+        if self._offline:
+            try:
+                with open(self._index_copy_path(name), encoding="utf-8") as handle:
+                    return json.load(handle).get("versions", {}), None
+            except (OSError, ValueError):
+                return {}, None
+        for registry in self._open_registries():
+            try:
+                index = registry.package_index(name)
+            except PackageNotFound:
+                continue
+            self._save_index_copy(name, index)
+            return index.get("versions", {}), registry
+        return {}, None
+
+    def _save_index_copy(self, name: str, index: dict) -> None:
+        path = self._index_copy_path(name)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as handle:
+                json.dump(index, handle, sort_keys=True)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # the copy only serves --offline later; failing to keep it must not fail install
+
+    def describe(self) -> str:
+        if self._offline:
+            return "the local cache (offline)"
+        return ", ".join(loc for loc, _ in self._locations)
+
+
+def highest_published(index: dict[str, dict]) -> str | None:
+    """The highest non-prerelease version in an index (or the highest prerelease if only those)."""
+    versions = []
+    for text in index:
+        try:
+            versions.append(parse_version(text))
+        except InvalidVersion:
+            continue
+    if not versions:
+        return None
+    releases = [v for v in versions if not v.is_prerelease]
+    return str(max(releases or versions))

@@ -1,0 +1,318 @@
+"""Bring a workspace to the state agentops.yaml asks for: the engine behind install, update, uninstall.
+
+One pass, in this order, nothing written before the last step:
+1. take the workspace lock and recover any interrupted transaction;
+2. apply the requested edits to the root requests (new specs, removals);
+3. choose pins: keep agentops.lock when it still answers the requests (no registry needed), else
+   resolve the graph, preferring locked versions so a re-resolve changes as little as possible;
+4. fetch and verify the archives of packages whose pin changed (cache first), read them safely;
+5. plan file changes and stop if any file to replace or delete was edited by the user;
+6. commit every change — installed files, agentops.yaml, agentops.lock, tool state — in one
+   journaled transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from agentpack.core.filenames import LOCKFILE_NAME, STATE_FILE, WORKSPACE_MANIFEST
+from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, LockedPackage, Lockfile
+from agentpack.core.state import InstalledPackage, format_state, parse_state
+from agentpack.errors import EditedFiles, LockfileOutdated, Problem, WorkspaceError
+from agentpack.services.sources import PackageSource
+from agentpack.services.workspace import Settings, Workspace
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How a sync may proceed. ``update``: None keeps locked versions; () re-resolves everything;
+    a tuple of names re-resolves just those."""
+
+    frozen: bool = False
+    offline: bool = False
+    force: bool = False
+    update: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PackageChange:
+    name: str
+    old: str | None  # version before (None: newly added)
+    new: str | None  # version after (None: removed)
+
+
+@dataclass
+class SyncResult:
+    """What a sync did; rendered by the CLI as text or JSON."""
+
+    root: str
+    changes: list[PackageChange] = field(default_factory=list)
+    installed: list[InstalledPackage] = field(default_factory=list)
+    files_written: int = 0
+    files_removed: int = 0
+    recovered: str | None = None
+    up_to_date: bool = False
+    resolved: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "workspace": self.root,
+            "changes": [{"name": c.name, "from": c.old, "to": c.new} for c in self.changes],
+            "installed": [p.to_dict() for p in self.installed],
+            "files_written": self.files_written,
+            "files_removed": self.files_removed,
+            "recovered": self.recovered,
+            "up_to_date": self.up_to_date,
+        }
+
+
+@dataclass
+class RootEdit:
+    """Changes to the root requests: specs to set (name -> spec, None = decide after resolving)
+    and names to remove; plus archives given on the command line (name -> (record, bytes, spec))."""
+
+    set_specs: dict[str, str | None] = field(default_factory=dict)
+    remove: tuple[str, ...] = ()
+    local_archives: dict[str, tuple[dict, bytes, str]] = field(default_factory=dict)
+
+
+def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit: RootEdit | None = None,
+                   *, progress: Progress | None = None,
+                   check_edit: Callable[[dict[str, str], Lockfile], None] | None = None) -> SyncResult:
+    """Run the six steps above and return what changed. Raises before writing on any failure."""
+    edit = edit or RootEdit()
+    with ws.lock():
+        result = SyncResult(root=ws.root, recovered=ws.recover())
+        manifest = ws.load_manifest()
+        if manifest is None and not edit.set_specs:
+            raise WorkspaceError(f"nothing to install: there is no {WORKSPACE_MANIFEST} in {ws.root}",
+                                 path=ws.root, hint="name a package: agentops package install NAME[@RANGE]")
+        lock = ws.load_lock()
+        root = dict(manifest.packages) if manifest else {}
+        overrides = dict(manifest.overrides) if manifest else {}
+        if check_edit:
+            check_edit(root, lock)
+        source = PackageSource(settings.registry_locations(manifest, ws.root), settings.resolved_cache_dir(),
+                               offline=options.offline)
+        for record, data, spec in edit.local_archives.values():
+            source.add_local(record, data, spec)
+        for name in edit.remove:
+            root.pop(name, None)
+        root.update({name: spec or "*" for name, spec in edit.set_specs.items()})
+
+        pins, resolved = _choose_pins(ws, root, overrides, lock, source, options, edit)
+        result.resolved = resolved
+        recorded = {name: spec for name, spec in edit.set_specs.items() if spec is not None}
+        for name, spec in edit.set_specs.items():
+            if spec is None:  # like npm: record a caret range on the version chosen
+                version = pins[name].version
+                recorded[name] = version if "-" in version else f"^{version}"
+                root[name] = recorded[name]
+
+        new_lock, contents = _materialise(ws, pins, lock, source, progress)
+        new_lock = Lockfile(root=root, overrides=overrides, packages=new_lock)
+        writes, deletes = _plan_files(ws, lock, new_lock, contents, options.force)
+
+        manifest_text = ws.manifest_text()
+        new_manifest_text = manifest_text
+        if recorded or edit.remove:
+            from agentpack.adapters.workspace_file import edit_workspace_manifest, new_workspace_manifest
+
+            new_manifest_text = (new_workspace_manifest(recorded) if manifest_text is None else
+                                 edit_workspace_manifest(manifest_text, set_packages=recorded,
+                                                         remove_packages=edit.remove))
+        installed = _installed_state(ws, lock, new_lock, settings)
+        state_text = format_state(installed)
+        lock_text = new_lock.to_text()
+        result.installed = installed
+        result.changes = _changes(lock, new_lock)
+        meta_writes = {
+            WORKSPACE_MANIFEST: (new_manifest_text, manifest_text),
+            LOCKFILE_NAME: (lock_text, ws.read_text(LOCKFILE_NAME)),
+            STATE_FILE: (state_text, ws.read_text(STATE_FILE)),
+        }
+        meta_writes = {path: new for path, (new, old) in meta_writes.items() if new is not None and new != old}
+        if not writes and not deletes and not meta_writes:
+            result.up_to_date = True
+            return result
+        from agentpack.adapters.transaction import Transaction
+
+        with Transaction(ws.root) as tx:
+            for path, data in writes.items():
+                tx.write(path, data)
+            for path in deletes:
+                tx.delete(path)
+            for path, text in meta_writes.items():
+                tx.write(path, text.encode("utf-8"))
+        result.files_written = len(writes)
+        result.files_removed = len(deletes)
+        return result
+
+
+def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: PackageSource, options: SyncOptions,
+                 edit: RootEdit) -> tuple[dict[str, LockedPackage], bool]:
+    """Pins for the requested graph: the lock's own when it still answers, else a fresh resolution."""
+    pruned = Lockfile(root=lock.root, overrides=lock.overrides,
+                      packages={n: p for n, p in lock.packages.items() if n in lock.reachable(root)})
+    reasons = pruned.unsatisfied(root, overrides)
+    for name, (record, _data, spec) in edit.local_archives.items():
+        pinned = pruned.packages.get(name)
+        if pinned is None or pinned.sha256 != record["sha256"] or pinned.source != spec:
+            reasons.append(f"{name} comes from a new archive")
+    if options.frozen:
+        if reasons or edit.set_specs or edit.remove:
+            raise LockfileOutdated(
+                f"{LOCKFILE_NAME} does not satisfy {WORKSPACE_MANIFEST}: " + "; ".join(reasons or ["new packages requested"]),
+                hint="run `agentops package install` without --frozen to update the lock, and commit it",
+            )
+        return dict(pruned.packages), False
+    if not reasons and options.update is None and not any(s is None for s in edit.set_specs.values()):
+        return dict(pruned.packages), False
+
+    from agentpack.core.resolver import resolve
+    from agentpack.core.versions import parse_version
+
+    keep = set() if options.update == () else set(pruned.packages) - set(options.update or ())
+    preferred = {n: parse_version(p.version) for n, p in pruned.packages.items() if n in keep}
+    requests = {}
+    for name, spec in root.items():
+        if spec.startswith(FILE_SOURCE_PREFIX):
+            local = edit.local_archives.get(name)
+            if local is None:
+                local = _reload_local_archive(ws, spec, source)
+            requests[name] = local[0]["version"]
+        else:
+            requests[name] = spec
+    resolution = resolve(requests, source, overrides=overrides, preferred=preferred)
+    pins = {}
+    for name, candidate in resolution.packages.items():
+        version = str(candidate.version)
+        record = source.record(name, version)
+        pins[name] = LockedPackage(
+            name=name, version=version, sha256=record["sha256"],
+            source=source.local_spec(name) or REGISTRY_SOURCE, dependencies=dict(candidate.dependencies),
+        )
+    return pins, True
+
+
+def _reload_local_archive(ws: Workspace, spec: str, source: PackageSource):
+    """An archive recorded as `file:` in agentops.yaml (relative to the workspace), read again."""
+    from agentpack.services.local_archive import read_local_archive
+
+    record, data = read_local_archive(os.path.join(ws.root, spec[len(FILE_SOURCE_PREFIX):]))
+    source.add_local(record, data, spec)
+    return record, data, spec
+
+
+def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, source: PackageSource,
+                 progress: Progress | None):
+    """Locked entries (with file digests) for every pin, and the contents of the files that changed."""
+    from agentpack.services.unpack import unpack_package
+
+    packages: dict[str, LockedPackage] = {}
+    contents: dict[str, bytes] = {}
+    todo = []
+    for name, pin in sorted(pins.items()):
+        old = lock.packages.get(name)
+        if (old and (old.version, old.sha256, old.source) == (pin.version, pin.sha256, pin.source)
+                and all(os.path.lexists(ws.path(p)) for p in old.files)):
+            packages[name] = old
+        else:
+            todo.append(pin)
+    for done, pin in enumerate(todo):
+        if progress:
+            progress(done, len(todo), f"{pin.name}@{pin.version}")
+        archive = source.archive(pin.name, pin.version, pin.sha256)
+        files = unpack_package(archive, pin.name, pin.version)
+        digests = {}
+        for path, data in files.items():
+            digests[path] = hashlib.sha256(data).hexdigest()
+            contents[path] = data
+        packages[pin.name] = LockedPackage(name=pin.name, version=pin.version, sha256=pin.sha256,
+                                           source=pin.source, dependencies=pin.dependencies, files=digests)
+    if progress and todo:
+        progress(len(todo), len(todo), "done")
+    return packages, contents
+
+
+def _plan_files(ws: Workspace, old: Lockfile, new: Lockfile, contents: dict[str, bytes], force: bool):
+    """Files to write and delete; raises EditedFiles when a change would lose a user's edit.
+
+    A file may be replaced or deleted only when its content on disk is what the old lock recorded
+    (our own, unedited) or already what the new lock wants. An untracked file at a target path is
+    treated as the user's too.
+    """
+    old_files = old.all_files()
+    new_files = new.all_files()
+    owners = new.owner_of()
+    writes: dict[str, bytes] = {}
+    edited: list[Problem] = []
+    for path, digest in new_files.items():
+        if path not in contents:
+            continue  # unchanged package, its files are in place
+        current = _disk_digest(ws.path(path))
+        if current == digest:
+            continue
+        if current is not None and current != old_files.get(path) and not force:
+            why = "was edited after install" if path in old_files else "is not managed by agentops"
+            edited.append(Problem("error", "edited-file", f"{path} {why} and {owners[path]} would replace it",
+                                  path=path))
+        writes[path] = contents[path]
+    deletes = []
+    for path, digest in old_files.items():
+        if path in new_files:
+            continue
+        current = _disk_digest(ws.path(path))
+        if current is None:
+            continue
+        if current != digest and not force:
+            edited.append(Problem("error", "edited-file", f"{path} was edited after install and would be removed",
+                                  path=path))
+        deletes.append(path)
+    if edited:
+        raise EditedFiles(
+            f"{len(edited)} file(s) changed by you would be overwritten or removed; nothing was changed",
+            problems=edited, path=ws.root,
+            hint="move your changes to packages/<name>.local.yaml or a file of your own, "
+                 "or re-run with --force to discard them",
+        )
+    return writes, sorted(deletes)
+
+
+def _disk_digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        return "directory"
+
+
+def _installed_state(ws: Workspace, old: Lockfile, new: Lockfile, settings: Settings) -> list[InstalledPackage]:
+    """Install times are kept for packages whose version did not change."""
+    previous = {p.name: p for p in parse_state(ws.read_text(STATE_FILE) or "")}
+    now = settings.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    installed = []
+    for name, pkg in sorted(new.packages.items()):
+        before = previous.get(name)
+        same = before is not None and before.version == pkg.version and name in old.packages
+        installed.append(InstalledPackage(name, pkg.version, before.installed_at if same else now,
+                                          name in new.root))
+    return installed
+
+
+def _changes(old: Lockfile, new: Lockfile) -> list[PackageChange]:
+    changes = []
+    for name in sorted(set(old.packages) | set(new.packages)):
+        before = old.packages.get(name)
+        after = new.packages.get(name)
+        if before is None or after is None or (before.version, before.sha256) != (after.version, after.sha256):
+            changes.append(PackageChange(name, before.version if before else None, after.version if after else None))
+    return changes
+

@@ -1,0 +1,37 @@
+"""Turning a verified archive into the files a workspace receives."""
+
+from __future__ import annotations
+
+from agentpack.adapters.archive import read_archive
+from agentpack.adapters.yamlio import load_yaml
+from agentpack.core.layout import installed_files
+from agentpack.core.manifest import Manifest
+from agentpack.errors import ValidationError
+
+
+def read_manifest(files: dict[str, bytes], where: str) -> Manifest:
+    """The Manifest of an archive's package.yaml (trusted: the archive was validated when published)."""
+    if "package.yaml" not in files:
+        raise ValidationError(f"{where} has no package.yaml", path=where,
+                              hint="build archives with `agentops package build`")
+    data, _lines = load_yaml(files["package.yaml"], source=f"{where}:package.yaml")
+    if not isinstance(data, dict):
+        raise ValidationError(f"package.yaml in {where} is not a mapping", path=where)
+    return Manifest.from_dict(data)
+
+
+def unpack_package(archive: bytes, name: str, version: str) -> dict[str, bytes]:
+    """{workspace path: content} for every file name@version installs, read safely from ``archive``.
+
+    The archive's own package.yaml must name the same package and version as the pin, so a
+    registry cannot serve one package's archive under another's name.
+    """
+    where = f"{name}@{version}"
+    files = read_archive(archive)
+    manifest = read_manifest(files, where)
+    if (manifest.name, str(manifest.version)) != (name, version):
+        raise ValidationError(
+            f"the archive for {where} contains {manifest.name}@{manifest.version}",
+            hint="the registry entry is inconsistent; republish the package or use another registry",
+        )
+    return {dest: files[src] for dest, src in installed_files(manifest, files).items()}

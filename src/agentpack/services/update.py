@@ -1,0 +1,26 @@
+"""`agentops package update [NAME...]`: move packages to the highest versions their ranges allow."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from agentpack.errors import UsageError
+from agentpack.services.sync import Progress, SyncOptions, SyncResult, sync_workspace
+from agentpack.services.workspace import Settings, open_workspace
+
+
+def update(directory: str | None, names: list[str], settings: Settings, options: SyncOptions | None = None,
+           *, progress: Progress | None = None) -> SyncResult:
+    """Re-resolve ``names`` (every package when empty) ignoring their locked versions, within the
+    ranges agentops.yaml and the packages' own dependencies allow; other packages stay pinned."""
+    options = options or SyncOptions()
+    ws = open_workspace(directory)
+
+    def check(root: dict[str, str], lock) -> None:
+        unknown = [name for name in names if name not in lock.packages]
+        if unknown:
+            raise UsageError(f"not installed: {', '.join(unknown)}",
+                             hint="see what is installed with `agentops package list`")
+
+    return sync_workspace(ws, settings, replace(options, update=tuple(names)), progress=progress,
+                          check_edit=check)

@@ -1,0 +1,125 @@
+"""The workspace every package verb works on, and the settings read at the edge.
+
+A workspace is the directory holding agentops.yaml, found from the current directory upwards (or
+the current directory itself when there is none). Mutating verbs take the workspace lock and
+first recover from any interrupted transaction, so a crash never leaves a half-applied install
+visible to the next command.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from agentpack.adapters.discovery import find_workspace
+from agentpack.core.filenames import LOCK_FILE, LOCKFILE_NAME, STATE_DIR, WORKSPACE_MANIFEST
+from agentpack.core.lockfile import Lockfile
+from agentpack.core.workspace_manifest import WorkspaceManifest, parse_workspace_manifest
+from agentpack.errors import WorkspaceError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Values read from the environment and the command line, passed into services.
+
+    ``registry`` is the --registry option, ``env_registry`` the AGENTOPS_REGISTRY variable; the
+    data and cache directories are resolved lazily (platformdirs costs start-up time).
+    """
+
+    registry: str | None = None
+    env_registry: str | None = None
+    cache_dir: str | None = None
+    data_dir: str | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def from_environment(cls, environ, *, registry: str | None = None) -> Settings:
+        """Build settings from an environment mapping (os.environ at the edge) and CLI options."""
+        return cls(registry=registry, env_registry=environ.get("AGENTOPS_REGISTRY") or None)
+
+    def resolved_cache_dir(self) -> str:
+        if self.cache_dir:
+            return self.cache_dir
+        from agentpack.adapters.paths import cache_dir
+
+        return cache_dir()
+
+    def default_registry(self) -> str:
+        if self.data_dir:
+            return os.path.join(self.data_dir, "registry")
+        from agentpack.adapters.paths import default_registry_dir
+
+        return default_registry_dir()
+
+    def registry_locations(self, manifest: WorkspaceManifest | None, base_dir: str) -> list[tuple[str, str]]:
+        """Registries to use, as (location, base dir for relative paths), in precedence order.
+
+        Precedence: --registry, then `registries` in agentops.yaml, then AGENTOPS_REGISTRY, then the
+        embedded default directory under the user data directory.
+        """
+        if self.registry:
+            return [(self.registry, os.getcwd())]
+        if manifest and manifest.registries:
+            return [(loc, base_dir) for loc in manifest.registries]
+        if self.env_registry:
+            return [(self.env_registry, os.getcwd())]
+        return [(self.default_registry(), os.getcwd())]
+
+
+@dataclass
+class Workspace:
+    """A workspace root and the files agentpack keeps in it."""
+
+    root: str
+
+    def path(self, relpath: str) -> str:
+        return os.path.join(self.root, *relpath.split("/"))
+
+    def read_text(self, relpath: str) -> str | None:
+        try:
+            with open(self.path(relpath), encoding="utf-8") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+        except UnicodeDecodeError:
+            raise WorkspaceError(f"{relpath} is not UTF-8 text", path=self.path(relpath)) from None
+
+    def manifest_text(self) -> str | None:
+        return self.read_text(WORKSPACE_MANIFEST)
+
+    def load_manifest(self) -> WorkspaceManifest | None:
+        """Parse agentops.yaml (None when absent); errors name the file and line."""
+        text = self.manifest_text()
+        if text is None:
+            return None
+        from agentpack.adapters.yamlio import load_yaml
+
+        data, lines = load_yaml(text, source=self.path(WORKSPACE_MANIFEST))
+        return parse_workspace_manifest(data, lines, source=self.path(WORKSPACE_MANIFEST))
+
+    def load_lock(self) -> Lockfile:
+        """Parse agentops.lock (an empty lock when absent)."""
+        text = self.read_text(LOCKFILE_NAME)
+        return Lockfile() if text is None else Lockfile.from_text(text, source=self.path(LOCKFILE_NAME))
+
+    def lock(self):
+        """The exclusive workspace lock (a context manager) serialising mutating commands."""
+        from agentpack.adapters.locking import FileLock
+
+        os.makedirs(self.path(STATE_DIR), exist_ok=True)
+        return FileLock(self.path(LOCK_FILE), what="workspace")
+
+    def recover(self) -> str | None:
+        """Complete or roll back an interrupted transaction; return what was done (or None)."""
+        from agentpack.adapters.transaction import recover
+
+        return recover(self.root, STATE_DIR)
+
+
+def open_workspace(directory: str | None) -> Workspace:
+    """The workspace for ``directory`` (-C) or the current directory, found upwards."""
+    start = directory if directory is not None else os.getcwd()
+    if not os.path.isdir(start):
+        raise WorkspaceError(f"{start} is not a directory", path=start, hint="pass an existing directory to -C")
+    return Workspace(find_workspace(start))

@@ -1,0 +1,507 @@
+"""The directory registry (real directories, real processes) and the scheme table that opens it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import threading
+
+import pytest
+
+from agentpack.adapters.registry import DirectoryRegistry, open_registry, supported_schemes
+from agentpack.errors import (
+    IntegrityError,
+    InvalidName,
+    PackageNotFound,
+    RegistryError,
+    VersionExists,
+)
+
+_SPAWN = multiprocessing.get_context("spawn")
+PUBLISHED_AT = "2024-05-01T12:00:00Z"
+
+
+def make_record(name: str = "customer-service", version: str = "1.0.0", **extra) -> dict:
+    return {
+        "name": name,
+        "version": version,
+        "manifest": {"name": name, "version": version, "description": f"{name} for everyone"},
+        "components": {"agents": 2, "workflows": 1, "patterns": 0, "validations": 1},
+        "published_at": PUBLISHED_AT,
+        **extra,
+    }
+
+
+def archive_for(name: str, version: str) -> bytes:
+    return f"archive of {name}@{version}\n".encode() + bytes(range(256))
+
+
+def publish(registry, name="customer-service", version="1.0.0", data=None, **extra) -> dict:
+    payload = archive_for(name, version) if data is None else data
+    return registry.publish(payload, make_record(name, version, **extra))
+
+
+def tree(root) -> dict[str, bytes]:
+    found = {}
+    for directory, _, files in os.walk(root):
+        for file in files:
+            path = os.path.join(directory, file)
+            with open(path, "rb") as stream:
+                found[os.path.relpath(path, root)] = stream.read()
+    return found
+
+
+# -- round trip and layout -----------------------------------------------------------------------
+
+
+def test_publish_then_read_round_trip(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path / "reg"))
+    data = archive_for("customer-service", "1.0.0")
+    stored = registry.publish(data, make_record(sha256="0" * 64, size=1))  # caller's values ignored
+
+    digest = hashlib.sha256(data).hexdigest()
+    assert stored == {
+        "name": "customer-service",
+        "version": "1.0.0",
+        "sha256": digest,
+        "size": len(data),
+        "manifest": make_record()["manifest"],
+        "components": {"agents": 2, "workflows": 1, "patterns": 0, "validations": 1},
+        "published_at": PUBLISHED_AT,
+    }
+    assert registry.list_packages() == ["customer-service"]
+    assert registry.package_index("customer-service") == {
+        "name": "customer-service",
+        "versions": {"1.0.0": stored},
+    }
+    assert registry.fetch_archive("customer-service", "1.0.0") == data
+    assert registry.read_blob(digest) == data
+
+
+def test_on_disk_layout(tmp_path):
+    root = tmp_path / "reg"
+    stored = publish(DirectoryRegistry(str(root)), name="team/triage", version="0.1.0")
+    assert json.loads((root / "registry.json").read_text()) == {"format": 1}
+    assert (root / "blobs" / "sha256" / stored["sha256"]).is_file()
+    index = json.loads((root / "index" / "team" / "triage.json").read_text())
+    assert index == {"name": "team/triage", "versions": {"0.1.0": stored}}
+    catalog = json.loads((root / "catalog.json").read_text())
+    assert catalog == {
+        "packages": {
+            "team/triage": {
+                "latest": "0.1.0",
+                "description": "team/triage for everyone",
+                "components": stored["components"],
+                "versions": ["0.1.0"],
+            }
+        }
+    }
+    assert not [p for p in tree(root) if p.endswith(".tmp")]
+
+
+def test_published_at_defaults_to_now_in_utc(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    record = make_record()
+    del record["published_at"]
+    stored = registry.publish(b"x", record)
+    stamp = stored["published_at"]
+    assert len(stamp) == 20 and stamp[4] == "-" and stamp[10] == "T" and stamp.endswith("Z")
+
+
+def test_missing_components_count_as_zero(tmp_path):
+    record = make_record()
+    record["components"] = {"agents": 3}
+    stored = DirectoryRegistry(str(tmp_path)).publish(b"x", record)
+    assert stored["components"] == {"agents": 3, "workflows": 0, "patterns": 0, "validations": 0}
+
+
+def test_versions_are_ordered_by_semver_precedence(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    for version in ["1.10.0", "2.0.0-rc.1", "1.2.0", "1.2.0-beta.2", "1.2.0-beta.10", "0.9.0"]:
+        publish(registry, version=version)
+    expected = ["0.9.0", "1.2.0-beta.2", "1.2.0-beta.10", "1.2.0", "1.10.0", "2.0.0-rc.1"]
+    assert list(registry.package_index("customer-service")["versions"]) == expected
+    entry = registry.catalog()["packages"]["customer-service"]
+    assert entry["versions"] == expected
+    assert entry["latest"] == "1.10.0"  # a release is preferred over a newer pre-release
+
+
+def test_latest_is_a_prerelease_when_there_is_nothing_else(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry, version="1.0.0-alpha.1")
+    assert registry.catalog()["packages"]["customer-service"]["latest"] == "1.0.0-alpha.1"
+
+
+def test_list_packages_is_sorted_and_includes_namespaces(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    for name in ["zeta", "team/beta", "alpha", "team/alpha"]:
+        publish(registry, name=name)
+    assert registry.list_packages() == ["alpha", "team/alpha", "team/beta", "zeta"]
+
+
+def test_create_makes_an_empty_registry(tmp_path):
+    root = tmp_path / "new" / "reg"
+    registry = DirectoryRegistry(str(root), create=True)
+    assert (root / "registry.json").is_file()
+    assert registry.list_packages() == []
+
+
+def test_publish_creates_a_missing_registry(tmp_path):
+    root = tmp_path / "does" / "not" / "exist"
+    publish(DirectoryRegistry(str(root)))
+    assert DirectoryRegistry(str(root)).list_packages() == ["customer-service"]
+
+
+# -- immutability --------------------------------------------------------------------------------
+
+
+def test_republishing_a_version_with_different_bytes_is_refused(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    original = publish(registry, data=b"first")
+    before = tree(tmp_path)
+    with pytest.raises(VersionExists) as caught:
+        publish(registry, data=b"second")
+    assert "customer-service@1.0.0" in caught.value.message
+    assert caught.value.hint
+    assert tree(tmp_path) == before  # nothing written, not even the new blob
+    assert registry.package_index("customer-service")["versions"]["1.0.0"] == original
+
+
+def test_republishing_identical_bytes_is_refused_too(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry, data=b"same")
+    with pytest.raises(VersionExists):
+        publish(registry, data=b"same")
+
+
+def test_versions_differing_only_in_build_metadata_clash(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry, version="1.0.0+build.1")
+    with pytest.raises(VersionExists) as caught:
+        publish(registry, version="1.0.0+build.2")
+    assert "1.0.0+build.1" in caught.value.message
+
+
+# -- concurrency (real processes) ----------------------------------------------------------------
+
+
+def _publish_in_child(root, name, version, data, start, results) -> None:
+    start.wait(60)
+    try:
+        DirectoryRegistry(root).publish(data, make_record(name, version))
+        results.put((version, data, "published"))
+    except VersionExists:
+        results.put((version, data, "exists"))
+    except Exception as error:  # reported to the parent, which fails the test with it
+        results.put((version, data, repr(error)))
+
+
+def _run_publishers(root: str, jobs: list[tuple[str, str, bytes]]) -> list[tuple]:
+    start, results = _SPAWN.Barrier(len(jobs)), _SPAWN.Queue()
+    processes = [
+        _SPAWN.Process(target=_publish_in_child, args=(root, name, version, data, start, results))
+        for name, version, data in jobs
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    return outcomes
+
+
+def test_concurrent_publishers_of_different_versions_all_land(tmp_path):
+    root = str(tmp_path / "reg")
+    registry = DirectoryRegistry(root, create=True)
+    versions = [f"1.{i * 5}.0" for i in range(8)]  # 1.0.0, 1.5.0, 1.10.0 ... (not string order)
+
+    # A reader polls throughout: it must never see a partial or malformed file.
+    seen_errors: list[Exception] = []
+    stop = threading.Event()
+
+    def read_constantly() -> None:
+        while not stop.is_set():
+            try:
+                registry.list_packages()
+                registry.package_index("customer-service")
+            except PackageNotFound:
+                pass
+            except Exception as error:
+                seen_errors.append(error)
+
+    reader = threading.Thread(target=read_constantly)
+    reader.start()
+    try:
+        jobs = [("customer-service", v, archive_for("customer-service", v)) for v in versions]
+        outcomes = _run_publishers(root, jobs)
+    finally:
+        stop.set()
+        reader.join()
+
+    assert sorted(o[2] for o in outcomes) == ["published"] * 8, outcomes
+    assert seen_errors == []
+    with open(os.path.join(root, "index", "customer-service.json")) as stream:
+        index = json.load(stream)
+    assert list(index["versions"]) == versions
+    assert registry.catalog()["packages"]["customer-service"]["versions"] == versions
+    for version in versions:
+        assert registry.fetch_archive("customer-service", version) == archive_for("customer-service", version)
+    assert len(os.listdir(os.path.join(root, "blobs", "sha256"))) == 8
+    assert not [p for p in tree(root) if p.endswith(".tmp")]
+
+
+def test_concurrent_publishers_of_one_version_exactly_one_wins(tmp_path):
+    root = str(tmp_path / "not-yet-created")  # they also race to create the registry
+    jobs = [("customer-service", "2.0.0", f"variant {i}".encode()) for i in range(4)]
+    outcomes = _run_publishers(root, jobs)
+
+    winners = [o for o in outcomes if o[2] == "published"]
+    assert len(winners) == 1, outcomes
+    assert sorted(o[2] for o in outcomes if o not in winners) == ["exists"] * 3, outcomes
+    registry = DirectoryRegistry(root)
+    assert list(registry.package_index("customer-service")["versions"]) == ["2.0.0"]
+    assert registry.fetch_archive("customer-service", "2.0.0") == winners[0][1]
+    assert len(os.listdir(os.path.join(root, "blobs", "sha256"))) == 1
+
+
+# -- integrity -----------------------------------------------------------------------------------
+
+
+def test_tampered_blob_fails_verification(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path), url="file:///the/registry")
+    stored = publish(registry)
+    blob = tmp_path / "blobs" / "sha256" / stored["sha256"]
+    data = bytearray(blob.read_bytes())
+    data[10] ^= 0x01
+    blob.write_bytes(bytes(data))
+
+    with pytest.raises(IntegrityError) as caught:
+        registry.fetch_archive("customer-service", "1.0.0")
+    message = caught.value.message
+    assert "customer-service@1.0.0" in message
+    assert "file:///the/registry" in message
+    assert stored["sha256"] in message
+    assert hashlib.sha256(bytes(data)).hexdigest() in message
+    assert registry.read_blob(stored["sha256"]) == bytes(data)  # the raw read does not verify
+
+
+def test_missing_blob_is_a_registry_error(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    stored = publish(registry)
+    os.remove(tmp_path / "blobs" / "sha256" / stored["sha256"])
+    with pytest.raises(RegistryError, match="no blob"):
+        registry.fetch_archive("customer-service", "1.0.0")
+    with pytest.raises(RegistryError, match="no blob"):
+        registry.read_blob(stored["sha256"])
+
+
+# -- not found, missing, malformed ---------------------------------------------------------------
+
+
+def test_unknown_package_and_version(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry)
+    with pytest.raises(PackageNotFound) as caught:
+        registry.package_index("nobody")
+    assert "nobody" in caught.value.message and caught.value.hint
+    with pytest.raises(PackageNotFound) as caught:
+        registry.fetch_archive("customer-service", "9.9.9")
+    assert "1.0.0" in caught.value.hint
+
+
+def test_missing_registry_is_reported_and_not_created(tmp_path):
+    root = tmp_path / "absent"
+    registry = DirectoryRegistry(str(root), url="./absent")
+    for read in (
+        registry.list_packages,
+        lambda: registry.package_index("x"),
+        lambda: registry.read_blob("a" * 64),
+    ):
+        with pytest.raises(RegistryError) as caught:
+            read()
+        assert not isinstance(caught.value, PackageNotFound)
+        assert "./absent" in caught.value.message
+        assert "AGENTOPS_REGISTRY" in caught.value.hint
+    assert not root.exists()
+
+
+def test_directory_that_is_not_a_registry(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    registry = DirectoryRegistry(str(tmp_path))
+    with pytest.raises(RegistryError, match="not an agentpack registry"):
+        registry.list_packages()
+    with pytest.raises(RegistryError, match="not an agentpack registry"):
+        publish(registry)
+    assert os.listdir(tmp_path) == ["notes.txt"]
+
+
+def test_newer_registry_format_is_refused(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path), create=True)
+    (tmp_path / "registry.json").write_text('{"format": 99}')
+    with pytest.raises(RegistryError, match="format 99"):
+        registry.list_packages()
+
+
+@pytest.mark.parametrize("content", ["{not json", '["a list"]', '{"versions": {"1.0.0": 3}}', "\xff"])
+def test_malformed_index_names_the_file(tmp_path, content):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry)
+    index = tmp_path / "index" / "customer-service.json"
+    index.write_bytes(content.encode("latin-1"))
+    with pytest.raises(RegistryError) as caught:
+        registry.package_index("customer-service")
+    assert str(index) in caught.value.message
+    assert caught.value.path == str(index)
+    with pytest.raises(RegistryError, match="customer-service.json"):
+        publish(registry, version="1.1.0")
+    with pytest.raises(RegistryError, match="customer-service.json"):
+        publish(registry, name="other")  # the catalog rebuild reads it too; nothing is half-written
+    assert not (tmp_path / "index" / "other.json").exists()
+
+
+def test_malformed_catalog_names_the_file_and_publish_rebuilds_it(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry)
+    (tmp_path / "catalog.json").write_text("{")
+    with pytest.raises(RegistryError, match="catalog.json"):
+        registry.list_packages()
+    publish(registry, name="second")
+    assert registry.list_packages() == ["customer-service", "second"]
+
+
+# -- path safety ---------------------------------------------------------------------------------
+
+BAD_NAMES = [
+    "../x",
+    "..",
+    "a/../../x",
+    "team/../../../etc/passwd",
+    "a/b/c",
+    "/abs",
+    "x/",
+    "",
+    "Upper",
+    "a.b",
+    7,
+]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_names_that_could_escape_are_rejected(tmp_path, name):
+    root = tmp_path / "reg"
+    registry = DirectoryRegistry(str(root), create=True)
+    before = tree(tmp_path)
+    with pytest.raises(InvalidName):
+        registry.package_index(name)
+    with pytest.raises(InvalidName):
+        registry.fetch_archive(name, "1.0.0")
+    with pytest.raises(InvalidName):
+        registry.publish(b"evil", make_record(name=name))
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("digest", ["../../registry.json", "A" * 64, "", "g" * 64])
+def test_read_blob_rejects_non_digests(tmp_path, digest):
+    registry = DirectoryRegistry(str(tmp_path), create=True)
+    with pytest.raises(RegistryError, match="not a sha256 digest"):
+        registry.read_blob(digest)
+
+
+# -- read-only use -------------------------------------------------------------------------------
+
+
+def test_reads_write_nothing(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    stored = publish(registry)
+    before = tree(tmp_path)
+    registry.list_packages()
+    registry.package_index("customer-service")
+    registry.fetch_archive("customer-service", "1.0.0")
+    registry.read_blob(stored["sha256"])
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores permissions")
+def test_reads_work_on_a_read_only_tree(tmp_path):
+    root = tmp_path / "reg"
+    registry = DirectoryRegistry(str(root))
+    publish(registry)
+    modes = []
+    for directory, _, _ in os.walk(root):
+        modes.append(directory)
+    try:
+        for directory in modes:
+            os.chmod(directory, 0o555)
+        assert registry.fetch_archive("customer-service", "1.0.0")
+        with pytest.raises(RegistryError, match="cannot write"):
+            publish(registry, version="2.0.0")
+    finally:
+        for directory in modes:
+            os.chmod(directory, 0o755)
+
+
+# -- open_registry: the scheme table -------------------------------------------------------------
+
+
+def test_plain_path(tmp_path):
+    registry = open_registry(str(tmp_path))
+    assert isinstance(registry, DirectoryRegistry)
+    assert registry.root == str(tmp_path)
+    assert registry.url == str(tmp_path)
+
+
+def test_relative_path_is_taken_from_base_dir(tmp_path):
+    registry = open_registry("registry", base_dir=str(tmp_path / "project"))
+    assert registry.root == str(tmp_path / "project" / "registry")
+    assert registry.url == "registry"
+    absolute = open_registry(str(tmp_path / "elsewhere"), base_dir=str(tmp_path / "project"))
+    assert absolute.root == str(tmp_path / "elsewhere")
+
+
+def test_relative_path_without_base_dir_uses_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert open_registry("./reg").root == str(tmp_path / "reg")
+
+
+def test_home_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert open_registry("~/reg", base_dir="/somewhere/else").root == str(tmp_path / "reg")
+
+
+def test_file_urls(tmp_path):
+    publish(DirectoryRegistry(str(tmp_path / "my reg")))
+    for url in (
+        f"file://{tmp_path}/my%20reg",
+        f"file://localhost{tmp_path}/my%20reg",
+        f"FILE://{tmp_path}/my reg",
+    ):
+        registry = open_registry(url)
+        assert registry.root == str(tmp_path / "my reg")
+        assert registry.url == url
+        assert registry.list_packages() == ["customer-service"]
+
+
+def test_file_url_with_a_remote_host_is_refused():
+    with pytest.raises(RegistryError, match="absolute local path"):
+        open_registry("file://server/share/registry")
+
+
+@pytest.mark.parametrize("location", ["http://registry.example", "https://r.example/x", "oci://ghcr.io/team"])
+def test_unknown_scheme_lists_the_supported_ones(location):
+    with pytest.raises(RegistryError) as caught:
+        open_registry(location)
+    scheme = location.split("://")[0]
+    assert f"{scheme}://" in caught.value.message
+    assert "file://" in caught.value.hint and "directory path" in caught.value.hint
+
+
+def test_empty_location_is_refused():
+    with pytest.raises(RegistryError):
+        open_registry("  ")
+
+
+def test_supported_schemes():
+    assert supported_schemes() == ["", "file"]

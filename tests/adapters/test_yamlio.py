@@ -1,0 +1,182 @@
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agentpack.adapters.yamlio import dump_yaml, load_yaml
+from agentpack.errors import YamlError
+
+
+@pytest.fixture(params=["c-loader", "python-loader"])
+def loader(request, monkeypatch):
+    """Run each test with libyaml's loader and with the pure-Python fallback."""
+    if request.param == "c-loader":
+        if not getattr(yaml, "CSafeLoader", None):
+            pytest.skip("libyaml is not available")
+    else:
+        monkeypatch.setattr(yaml, "CSafeLoader", None, raising=False)
+    return request.param
+
+
+def billion_laughs(levels: int = 9) -> str:
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels + 1):
+        refs = ", ".join([f"*l{level - 1}"] * 10)
+        lines.append(f"l{level}: &l{level} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_loads_data_and_maps_every_key_to_its_line(loader):
+    text = "name: x\nversion: 1.0.0\n\nagents:\n  - agents/a.md\n  - agents/b.md\nconfig:\n  defaults: config/d.yaml\n"
+    data, lines = load_yaml(text, source="package.yaml")
+    assert data["agents"] == ["agents/a.md", "agents/b.md"]
+    assert lines == {
+        (): 1,
+        ("name",): 1,
+        ("version",): 2,
+        ("agents",): 4,
+        ("agents", 0): 5,
+        ("agents", 1): 6,
+        ("config",): 7,
+        ("config", "defaults"): 8,
+    }
+
+
+def test_line_map_uses_constructed_keys(loader):
+    data, lines = load_yaml("on:\n  push: {}\n12: twelve\n'12': quoted\n", source="x.yaml")
+    assert data == {True: {"push": {}}, 12: "twelve", "12": "quoted"}
+    assert lines[(True,)] == 1 and lines[(True, "push")] == 2
+    assert lines[(12,)] == 3 and lines[("12",)] == 4
+
+
+def test_merge_keys_and_aliases_still_load(loader):
+    text = "base: &b {a: 1}\nchild:\n  <<: *b\n  c: 2\nlist: [*b, *b]\n"
+    data, lines = load_yaml(text, source="x.yaml")
+    assert data["child"] == {"a": 1, "c": 2}
+    assert data["list"] == [{"a": 1}, {"a": 1}]
+    assert lines[("child", "c")] == 4
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n"])
+def test_empty_documents(loader, text):
+    assert load_yaml(text, source="x.yaml")[0] is None
+
+
+def test_billion_laughs_fails_fast(loader):
+    with pytest.raises(YamlError) as caught:
+        load_yaml(billion_laughs(), source="bomb.yaml")
+    assert "100,000 nodes" in caught.value.message
+    assert caught.value.path == "bomb.yaml"
+
+
+def test_alias_expansion_is_counted_against_max_nodes(loader):
+    text = billion_laughs(levels=2)  # about 1,100 nodes once the aliases are expanded
+    load_yaml(text, source="x.yaml")
+    with pytest.raises(YamlError):
+        load_yaml(text, source="x.yaml", max_nodes=500)
+
+
+def test_recursive_alias_is_refused(loader):
+    with pytest.raises(YamlError) as caught:
+        load_yaml("a: &a [1, *a]\n", source="x.yaml")
+    assert "recursive" in caught.value.message
+
+
+def test_deep_nesting_is_an_error_not_a_crash(loader):
+    with pytest.raises(YamlError):
+        load_yaml("[" * 50_000 + "]" * 50_000, source="deep.yaml")
+
+
+@pytest.mark.parametrize("as_bytes", [True, False])
+def test_oversize_documents_are_refused_before_parsing(as_bytes):
+    text = "a: " + "x" * 2_000_000 + "\n"
+    with pytest.raises(YamlError) as caught:
+        load_yaml(text.encode() if as_bytes else text, source="big.yaml")
+    assert "at most 1,048,576" in caught.value.message
+    with pytest.raises(YamlError):
+        load_yaml("a: " + "é" * 40, source="x.yaml", max_bytes=60)  # 83 bytes, 43 characters
+    assert load_yaml("a: b\n", source="x.yaml", max_bytes=5)[0] == {"a": "b"}
+
+
+def test_non_utf8_bytes_are_refused_with_the_line():
+    with pytest.raises(YamlError) as caught:
+        load_yaml(b"name: x\ndescription: caf\xe9\n", source="package.yaml")
+    error = caught.value
+    assert "not UTF-8" in error.message and "0xe9" in error.message
+    assert (error.path, error.line) == ("package.yaml", 2)
+
+
+def test_bom_is_tolerated(loader):
+    assert load_yaml("\ufeffname: x\n".encode(), source="x.yaml")[0] == {"name": "x"}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("name: x\nversion: [1\nother: 2\n", 3, "flow sequence"),
+        ("name: x\ndescription: Triggers on: 'x'\n", 2, "mapping values"),
+        ("a: 1\nglobs: **/*\n", 2, "alias"),
+        ("a: 1\n---\nb: 2\n", 2, "single document"),
+        ("a: 1\n\tb: 2\n", 2, ""),
+        ("x: !!python/object/apply:os.system ['true']\n", 1, "constructor"),
+        ("x: !custom 1\n", 1, "constructor"),
+    ],
+)
+def test_syntax_errors_carry_source_and_line(loader, text, line, words):
+    with pytest.raises(YamlError) as caught:
+        load_yaml(text, source="package.yaml")
+    error = caught.value
+    assert error.path == "package.yaml"
+    assert error.line == line
+    assert words in error.message
+
+
+def test_errors_give_hints_for_common_mistakes():
+    with pytest.raises(YamlError) as caught:
+        load_yaml("globs: **/*\n", source="x")
+    assert '"**/*"' in caught.value.hint
+    with pytest.raises(YamlError) as caught:
+        load_yaml("a: 1\n---\nb: 2\n", source="x")
+    assert "one YAML document" in caught.value.hint
+
+
+def test_dump_yaml_keeps_order_and_unicode():
+    data = {
+        "name": "x",
+        "version": "1.0.0",
+        "description": "Café — naïve",
+        "agents": ["a.md"],
+        "z": {"b": 1, "a": 2},
+    }
+    text = dump_yaml(data)
+    assert text.splitlines()[0] == "name: x"
+    assert "Café — naïve" in text
+    assert text.index("z:") > text.index("agents:")
+    assert load_yaml(text, source="x")[0] == data
+
+
+def test_dump_yaml_quotes_what_must_be_quoted():
+    data = {"version": "1.0", "flag": "yes", "glob": "**/*", "colon": "a: b"}
+    assert load_yaml(dump_yaml(data), source="x")[0] == data
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("a: 1\nb: \x07\n", 2), ("a: \x00\n", 1), ("a: \ud800\n", None)],
+)
+def test_characters_yaml_forbids_are_yaml_errors(loader, text, line):
+    with pytest.raises(YamlError) as caught:
+        load_yaml(text, source="x.yaml")
+    if line is not None:
+        assert caught.value.line == line
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from(list("ab:-[]{}&*!|>'\"#\n ?,%@`\t\x07é")), max_size=60))
+def test_arbitrary_text_only_ever_raises_yaml_error(loader, text):
+    try:
+        data, lines = load_yaml(text, source="junk.yaml")
+    except YamlError as error:
+        assert error.path == "junk.yaml"
+    else:
+        assert all(isinstance(line, int) and line >= 1 for line in lines.values())

@@ -1,0 +1,107 @@
+"""Shared fixtures: the real `agentops` command run in isolated temporary homes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples" / "packages"
+_SHARED = REPO.parent / "shared"
+CORPUS = (_SHARED if _SHARED.is_dir() else Path("/work/shared")) / "corpus"
+
+
+def agentops_command() -> list[str]:
+    """The installed `agentops` launcher next to this interpreter, else `python -m agentpack`."""
+    launcher = Path(sys.executable).parent / "agentops"
+    return [str(launcher)] if launcher.exists() else [sys.executable, "-m", "agentpack"]
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+
+class Agentops:
+    """Runs the real command with an isolated data/cache home and no AGENTOPS_REGISTRY."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTOPS_", "XDG_"))}
+        self.env.update(XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"), NO_COLOR="1")
+
+    @property
+    def default_registry(self) -> Path:
+        return self.home / "data" / "agentpack" / "registry"
+
+    def __call__(self, *args: str, cwd: Path | str | None = None, env: dict | None = None,
+                 expect: int | None = 0) -> Run:
+        proc = subprocess.run([*agentops_command(), *map(str, args)], cwd=cwd or self.home, capture_output=True,
+                              text=True, env={**self.env, **(env or {})}, timeout=120)
+        run = Run(proc.returncode, proc.stdout, proc.stderr)
+        if expect is not None:
+            assert run.code == expect, f"agentops {' '.join(map(str, args))} -> {run.code}\n{run.out}\n{run.err}"
+        assert "Traceback" not in run.err, run.err
+        return run
+
+    def publish_examples(self, *names: str) -> None:
+        """Build and publish example packages to the default registry."""
+        for name in names or ("core-workflow", "communication-patterns", "customer-service"):
+            archive = self("package", "build", EXAMPLES / name, "-o", self.home / "dist").lines[-1]
+            self("package", "publish", archive)
+
+
+@pytest.fixture
+def agentops(tmp_path: Path) -> Agentops:
+    home = tmp_path / "home"
+    home.mkdir()
+    return Agentops(home)
+
+
+@pytest.fixture
+def example(tmp_path: Path):
+    """Copy an example package into tmp_path so a test can change it."""
+
+    def copy(name: str, dest_name: str | None = None) -> Path:
+        dest = tmp_path / "src" / (dest_name or name)
+        shutil.copytree(EXAMPLES / name, dest)
+        return dest
+
+    return copy
+
+
+def write_package(root: Path, name: str, version: str, *, deps: tuple[str, ...] = (), agents: int = 1,
+                  body: str = "Handle the request.") -> Path:
+    """A small valid package folder: README, getting-started doc, ``agents`` agent files."""
+    folder = root / f"{name.replace('/', '-')}-{version}"
+    (folder / "agents").mkdir(parents=True, exist_ok=True)
+    (folder / "docs").mkdir(exist_ok=True)
+    (folder / "README.md").write_text(f"# {name}\n")
+    (folder / "docs" / "getting-started.md").write_text("# Getting started\n")
+    listed = []
+    for i in range(agents):
+        rel = f"agents/agent-{i}.md"
+        (folder / rel).write_text(f"---\nname: agent-{i}\ndescription: Agent {i} of {name}\n---\n\n{body}\n")
+        listed.append(rel)
+    lines = [f"name: {name}", f"version: {version}", f"description: Test package {name}", "author: Tests",
+             "license: MIT"]
+    if deps:
+        lines.append("dependencies:")
+        lines += [f"  - {d}" for d in deps]
+    lines.append("agents:")
+    lines += [f"  - {rel}" for rel in listed]
+    lines += ["documentation:", "  getting_started: docs/getting-started.md"]
+    (folder / "package.yaml").write_text("\n".join(lines) + "\n")
+    return folder

@@ -1,0 +1,120 @@
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentpack.core.names import MAX_NAME_LENGTH, archive_basename, check_name, suggest_name, validate_name
+from agentpack.errors import InvalidName
+
+# The rule, written the obvious way, as the oracle for the hand-written checks.
+_SEGMENT = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+_RULE = re.compile(rf"(?:{_SEGMENT}/)?{_SEGMENT}")
+
+
+def rule_accepts(name: str) -> bool:
+    return 1 <= len(name) <= MAX_NAME_LENGTH and _RULE.fullmatch(name) is not None
+
+
+VALID = [
+    "a",
+    "0",
+    "customer-service",
+    "core-workflow",
+    "a1-b2-c3",
+    "2fa",
+    "team/customer-service",
+    "t/x",
+    "a" * 64,
+    "team/" + "x" * 59,
+]
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_valid_names_pass(name):
+    assert check_name(name) is None
+    assert validate_name(name) == name
+
+
+INVALID = [
+    # name, words in the message, suggested fix (None: no suggestion expected)
+    ("", "empty", "my-package"),
+    ("Customer-Service", "uppercase", "customer-service"),
+    ("customer_service", "characters other than", "customer-service"),
+    ("customer service", "characters other than", "customer-service"),
+    ("customer.service", "'.'", "customer-service"),
+    ("café", "characters other than", "caf"),
+    ("-leading", "starts or ends with '-'", "leading"),
+    ("trailing-", "starts or ends with '-'", "trailing"),
+    ("double--hyphen", "'--'", "double-hyphen"),
+    ("a/b/c", "one namespace level", "b/c"),
+    ("/name", "namespace part is empty", "name"),
+    ("team/", "name part is empty", "team"),
+    ("Team/Name", "uppercase", "team/name"),
+    ("team/bad_name", "characters other than", "team/bad-name"),
+    (" padded", "whitespace", "padded"),
+    ("a" * 65, "65 characters", "a" * 64),
+    ("@scope/pkg", "characters other than", "scope/pkg"),
+    ("___", "characters other than", "my-package"),
+]
+
+
+@pytest.mark.parametrize(("name", "words", "suggestion"), INVALID)
+def test_invalid_names_explain_and_suggest(name, words, suggestion):
+    message = check_name(name)
+    assert message is not None
+    assert words in message
+    assert repr(name) in message
+    assert suggest_name(name) == suggestion
+    if suggestion != name:
+        assert f"try {suggestion!r}" in message
+
+
+@pytest.mark.parametrize("value", [None, 12, ["a"], b"name"])
+def test_non_strings_are_rejected_with_a_message(value):
+    message = check_name(value)
+    assert message is not None and "must be a string" in message
+    with pytest.raises(InvalidName):
+        validate_name(value)
+
+
+def test_validate_name_raises_with_field_and_hint():
+    with pytest.raises(InvalidName) as caught:
+        validate_name("Bad_Name")
+    error = caught.value
+    assert error.field == "name"
+    assert "'bad-name'" in error.message
+    assert "lowercase" in error.hint
+    assert error.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "expected"),
+    [
+        ("customer-service", "1.2.0", "customer-service-1.2.0"),
+        ("team/x", "1.0.0", "team-x-1.0.0"),
+        ("x", "2.0.0-beta.1+build.5", "x-2.0.0-beta.1+build.5"),
+    ],
+)
+def test_archive_basename(name, version, expected):
+    assert archive_basename(name, version) == expected
+
+
+names_like = st.text(alphabet="abcXYZ019-_/ .é@", max_size=80)
+
+
+@given(names_like)
+def test_check_name_agrees_with_the_rule(name):
+    assert (check_name(name) is None) == rule_accepts(name)
+
+
+@given(st.text(max_size=100))
+def test_check_name_never_raises_and_suggestions_are_valid(name):
+    check_name(name)
+    assert rule_accepts(suggest_name(name))
+
+
+@given(st.from_regex(_RULE, fullmatch=True).filter(lambda n: len(n) <= MAX_NAME_LENGTH))
+def test_every_name_the_rule_accepts_passes(name):
+    assert check_name(name) is None
+    assert suggest_name(name) == name
