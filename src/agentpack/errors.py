@@ -15,23 +15,38 @@ Errors never subclass argparse, click or HTTP exceptions; the edges translate th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
 class Problem:
     """One finding of a validation: an error (blocks the operation) or a warning (reported only).
 
     ``code`` is a stable, machine-readable identifier (e.g. ``unknown-field``, ``missing-file``) so
-    that scripts and tests do not depend on message wording.
+    that scripts and tests do not depend on message wording. A plain immutable class rather than a
+    dataclass: this module is imported by every command, and importing dataclasses costs more
+    start-up time than the whole `agentops --version` budget.
     """
 
-    severity: str  # "error" | "warning"
-    code: str
-    message: str
-    path: str | None = None
-    line: int | None = None
-    field: str | None = None
+    __slots__ = ("severity", "code", "message", "path", "line", "field")
+
+    def __init__(self, severity: str, code: str, message: str, path: str | None = None,
+                 line: int | None = None, field: str | None = None) -> None:
+        for name, value in (("severity", severity), ("code", code), ("message", message), ("path", path),
+                            ("line", line), ("field", field)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Problem is immutable (tried to set {name})")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Problem({', '.join(f'{k}={v!r}' for k, v in zip(self.__slots__, self._key(), strict=True))})"
+
+    def _key(self) -> tuple:
+        return (self.severity, self.code, self.message, self.path, self.line, self.field)
 
     @property
     def is_error(self) -> bool:

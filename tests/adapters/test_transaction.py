@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -293,6 +294,23 @@ def test_conflicts_with_the_workspace_are_collected_and_abort(ws, tmp_path):
     assert all(p.code == "path-conflict" for p in info.value.problems)
     assert snapshot(ws) == (before[0], before[1] | {".agentops"})
     assert list(outside.iterdir()) == [] and txn_dirs(ws) == []
+
+
+def test_staging_on_another_file_system_is_refused(ws, tmp_path):
+    other = "/dev/shm"
+    if not os.path.isdir(other) or os.stat(other).st_dev == os.stat(ws).st_dev:
+        pytest.skip("needs a second file system")
+    state = tempfile.mkdtemp(dir=other)
+    try:
+        os.symlink(state, os.path.join(ws, ".agentops"))
+        tx = Transaction(ws)
+        tx.write("a.txt", b"new")
+        with pytest.raises(WorkspaceError) as info:
+            tx.commit()
+        assert [p.path for p in info.value.problems] == ["."]
+        assert snapshot(ws)[0]["a.txt"] == b"old-a" and os.listdir(state) == []
+    finally:
+        shutil.rmtree(state)
 
 
 # --- recovery after a simulated crash at each step ----------------------------------------------

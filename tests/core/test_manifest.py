@@ -9,9 +9,9 @@ from agentpack.core.manifest import (
     COMPONENT_KINDS,
     Manifest,
     check_manifest,
-    check_package,
     normalize_path,
 )
+from agentpack.core.package_check import check_package
 from agentpack.services.validate import load_schema
 
 SCHEMA = load_schema()

@@ -53,7 +53,9 @@ def test_allows_matches_npm_satisfies(text):
     assert wrong == []
 
 
-@pytest.mark.parametrize("row", TABLE["max_satisfying"], ids=[f"{_id(r[0])}-{i}" for i, r in enumerate(TABLE["max_satisfying"])])
+@pytest.mark.parametrize(
+    "row", TABLE["max_satisfying"], ids=[f"{_id(r[0])}-{i}" for i, r in enumerate(TABLE["max_satisfying"])]
+)
 def test_max_satisfying_matches_npm(row):
     text, pool, include_prerelease, expected = row
     found = max_satisfying([Version.parse(v) for v in pool], VersionRange.parse(text), include_prerelease)
@@ -88,9 +90,20 @@ def test_str_is_a_tidy_form_of_the_text(text, canonical):
 
 @pytest.mark.parametrize(
     ("text", "exact"),
-    [("1.2.3", "1.2.3"), ("=1.2.3", "1.2.3"), ("v1.2.3", "1.2.3"), ("=v1.2.3-rc.1+b", "1.2.3-rc.1"),
-     ("1.2.3 || =1.2.3", "1.2.3"), ("1.2.3 1.2.3", "1.2.3"), ("^1.2.3", None), ("1.2", None),
-     (">=1.2.3 <=1.2.3", None), ("1.2.3 || 1.2.4", None), ("*", None), ("1.2.3 - 1.2.3", None)],
+    [
+        ("1.2.3", "1.2.3"),
+        ("=1.2.3", "1.2.3"),
+        ("v1.2.3", "1.2.3"),
+        ("=v1.2.3-rc.1+b", "1.2.3-rc.1"),
+        ("1.2.3 || =1.2.3", "1.2.3"),
+        ("1.2.3 1.2.3", "1.2.3"),
+        ("^1.2.3", None),
+        ("1.2", None),
+        (">=1.2.3 <=1.2.3", None),
+        ("1.2.3 || 1.2.4", None),
+        ("*", None),
+        ("1.2.3 - 1.2.3", None),
+    ],
 )
 def test_exact_names_the_single_version_of_an_exact_range(text, exact):
     found = VersionRange.parse(text).exact()
@@ -133,6 +146,15 @@ def test_parse_errors_name_the_text_and_the_bad_part(text, words):
     assert error.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    "text", ["^" + "9" * 5000, ">" + "9" * 5000, "1.x - " + "9" * 5000 + ".x", "9" * 5000 + ".x"]
+)
+def test_numbers_too_long_to_convert_are_invalid_not_a_crash(text):
+    with pytest.raises(InvalidRange, match="larger than 9007199254740991|longer than 256") as raised:
+        VersionRange.parse(text)
+    assert len(raised.value.message) < 400
+
+
 def test_parse_rejects_non_strings_with_invalid_range():
     with pytest.raises(InvalidRange, match="quote"):
         VersionRange.parse(1.2)  # type: ignore[arg-type]
@@ -166,7 +188,9 @@ _alternative = st.one_of(
 )
 _junk = st.sampled_from(["", "", "", " ", "*", "+", "-", "|", "v", "=", ">", "\t", "a", "."])
 _range_text = st.builds(
-    lambda alts, sep, junk, at: (lambda t: t[: at % (len(t) + 1)] + junk + t[at % (len(t) + 1) :])(sep.join(alts)),
+    lambda alts, sep, junk, at: (lambda t: t[: at % (len(t) + 1)] + junk + t[at % (len(t) + 1) :])(
+        sep.join(alts)
+    ),
     st.lists(_alternative, min_size=1, max_size=3),
     st.sampled_from([" || ", "||", " ||"]),
     _junk,

@@ -27,7 +27,9 @@ def _strictly_valid(text: str, npm_valid: str | None) -> bool:
     return npm_valid is not None and text == text.strip() and not text.startswith(("v", "V"))
 
 
-@pytest.mark.parametrize(("text", "npm_valid"), VERSIONS["valid"], ids=[repr(r[0])[:40] for r in VERSIONS["valid"]])
+@pytest.mark.parametrize(
+    ("text", "npm_valid"), VERSIONS["valid"], ids=[repr(r[0])[:40] for r in VERSIONS["valid"]]
+)
 def test_parse_accepts_exactly_what_npm_accepts(text, npm_valid):
     if _strictly_valid(text, npm_valid):
         version = Version.parse(text)
@@ -36,7 +38,7 @@ def test_parse_accepts_exactly_what_npm_accepts(text, npm_valid):
     else:
         with pytest.raises(InvalidVersion) as raised:
             Version.parse(text)
-        assert repr(text) in raised.value.message
+        assert repr(text)[:40] in raised.value.message
 
 
 def test_compare_matches_npm_on_every_pair():
@@ -50,11 +52,13 @@ def test_compare_matches_npm_on_every_pair():
 
 def test_spec_precedence_example_is_strictly_increasing():
     chain = [Version.parse(text) for text in VERSIONS["spec_precedence"]]
-    assert all(low < high for low, high in zip(chain, chain[1:]))
+    assert all(low < high for low, high in zip(chain, chain[1:], strict=False))
     assert sorted(reversed(chain)) == chain
 
 
-@pytest.mark.parametrize(("text", "part", "expected"), VERSIONS["inc"], ids=[f"{r[0]}-{r[1]}" for r in VERSIONS["inc"]])
+@pytest.mark.parametrize(
+    ("text", "part", "expected"), VERSIONS["inc"], ids=[f"{r[0]}-{r[1]}" for r in VERSIONS["inc"]]
+)
 def test_bump_matches_npm_inc(text, part, expected):
     assert str(Version.parse(text).bump(part)) == expected
 
@@ -85,11 +89,18 @@ def test_parse_errors_say_what_is_wrong_and_show_a_valid_version(text, words):
     with pytest.raises(InvalidVersion) as raised:
         Version.parse(text)
     error = raised.value
-    assert repr(text) in error.message
+    assert repr(text)[:40] in error.message
     for word in words:
         assert word in error.message
     assert error.hint and "1.2.3" in error.hint
     assert error.exit_code == 2
+
+
+def test_numbers_too_long_to_convert_are_invalid_not_a_crash():
+    with pytest.raises(InvalidVersion, match="longer than 256"):
+        Version.parse("0" + "1" * 5000 + ".0.0")
+    with pytest.raises(InvalidVersion, match="larger than 9007199254740991"):
+        Version.parse("1" * 200 + ".0.0")
 
 
 def test_parse_rejects_non_strings_with_invalid_version():
@@ -168,7 +179,7 @@ def _spec_compare(a: Version, b: Version) -> int:
             return -1 if x < y else 1
     if not a.prerelease or not b.prerelease:
         return (not a.prerelease) - (not b.prerelease)
-    for x, y in zip(a.prerelease, b.prerelease):
+    for x, y in zip(a.prerelease, b.prerelease, strict=False):
         if x == y:
             continue
         if isinstance(x, int) != isinstance(y, int):

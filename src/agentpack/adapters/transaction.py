@@ -44,6 +44,8 @@ _REASONS = {
     "symlink": "{} is a symbolic link; agentops does not write through links",
     "not-a-directory": "{} is a file but files are to be written inside it",
     "file-and-directory": "{} is to be written both as a file and as a directory",
+    # os.replace cannot move a staged file across file systems, and it would fail after the commit.
+    "other-device": "{} is on another file system than the staging directory",
 }
 
 
@@ -53,7 +55,8 @@ class Transaction:
     Paths are POSIX, relative to ``root``; the last operation staged for a path wins. Use it as a
     context manager: ``with Transaction(root) as tx: ...`` commits on normal exit and aborts if the
     block raises. The caller holds the workspace lock and has called ``recover()`` first; starting a
-    transaction while an earlier one is pending raises ``WorkspaceError``.
+    transaction while an earlier one is pending raises ``WorkspaceError``. File-system errors while
+    staging propagate as ``OSError``; the path whose write failed is then left unstaged.
     """
 
     def __init__(self, root: str, state_dir: str = ".agentops") -> None:
@@ -128,7 +131,8 @@ class Transaction:
         writes = [(rel, n) for rel, n in self._ops.items() if n is not None]
         journal = self._txn + "/" + JOURNAL
         try:
-            problems, deletes = _preflight(self.root, deletes, writes)
+            device = os.stat(self._new).st_dev
+            problems, deletes = _preflight(self.root, deletes, writes, device)
             if problems:
                 raise WorkspaceError(
                     f"cannot apply the change: {len(problems)} path(s) conflict with the workspace",
@@ -193,7 +197,7 @@ class Transaction:
         _check_relpath(relpath, self._reserved)
         if not self._started:
             self._begin()
-        previous = self._ops.get(relpath)
+        previous = self._ops.pop(relpath, None)
         if previous is not None:
             os.remove(f"{self._new}/{previous}")
 
@@ -252,7 +256,7 @@ def _check_relpath(relpath: str, reserved: tuple[str, ...]) -> None:
 
 
 def _preflight(
-    root: str, deletes: list[str], writes: list[tuple[str, int]]
+    root: str, deletes: list[str], writes: list[tuple[str, int]], device: int
 ) -> tuple[list[Problem], list[str]]:
     """Every reason the staged changes cannot be applied to the workspace as it is on disk now,
     and the deletions that name existing files. Only those go into the journal, which is what lets
@@ -265,6 +269,8 @@ def _preflight(
     listings: dict[str, dict[str, bool]] = {}
     deleting = frozenset(deletes)
     writing = frozenset(rel for rel, _ in writes)
+    if writes and os.stat(root).st_dev != device:
+        found[("other-device", ".")] = _REASONS["other-device"].format("the workspace")
     for rel in deletes:
         parent, _, name = rel.rpartition("/")
         state = _dir_state(root, parent, before, frozenset(), frozenset())
@@ -278,7 +284,7 @@ def _preflight(
             found[state] = _REASONS["symlink"].format(state[1])
     for rel, _ in writes:
         parent, _, name = rel.rpartition("/")
-        state = _dir_state(root, parent, after, deleting, writing)
+        state = _dir_state(root, parent, after, deleting, writing, device)
         if state is _DIR:
             if _listing(root, parent, listings).get(name) and not _vanishes(root, rel, deleting):
                 found[("is-directory", rel)] = f"{rel} is a directory and cannot be replaced by a file"
@@ -290,27 +296,29 @@ def _preflight(
     return problems, existing
 
 
-def _dir_state(root: str, rel: str, memo: dict, deleting: frozenset, writing: frozenset):
+def _dir_state(root: str, rel: str, memo: dict, deleting: frozenset, writing: frozenset, device=None):
     """What directory ``rel`` ('' is the root) is once ``deleting`` have been removed: ``_DIR``,
-    ``_ABSENT`` (makedirs will create it), or ``(code, blocking_relpath)``. Memoised per directory,
-    so a transaction costs one ``lstat`` per distinct directory, not per file."""
+    ``_ABSENT`` (makedirs will create it), or ``(code, blocking_relpath)``; a directory on another
+    device than ``device`` (if given) blocks too. Memoised per directory, so a transaction costs
+    one ``lstat`` per distinct directory, not per file."""
     if not rel:
         return _DIR
     state = memo.get(rel)
     if state is not None:
         return state
-    state = _dir_state(root, rel.rpartition("/")[0], memo, deleting, writing)
+    state = _dir_state(root, rel.rpartition("/")[0], memo, deleting, writing, device)
     if state is _DIR or state is _ABSENT:
         if rel in writing:
             state = ("file-and-directory", rel)
         elif state is _DIR:
             try:
-                mode = os.lstat(root + "/" + rel).st_mode
+                st = os.lstat(root + "/" + rel)
             except FileNotFoundError:
                 state = _ABSENT
             else:
+                mode = st.st_mode
                 if stat.S_ISDIR(mode):
-                    state = _DIR
+                    state = _DIR if device is None or st.st_dev == device else ("other-device", rel)
                 elif rel in deleting:
                     state = _ABSENT
                 elif stat.S_ISLNK(mode):
@@ -411,8 +419,10 @@ def _apply(root: str, new_dir: str, ops: list, verify: bool) -> None:
                 raise
             # The staged file is gone: it was moved into place before a crash.
     if FSYNC:
-        for rel in made | changed:
-            _sync_dir(root + "/" + rel if rel else root)
+        # A pruned directory is gone; its removal is recorded in the parent, which is in the set.
+        for rel in made | changed | {""}:
+            if os.path.isdir(root + "/" + rel):
+                _sync_dir(root + "/" + rel)
 
 
 def _refuse_links(root: str, rel_dir: str, memo: dict) -> None:

@@ -36,7 +36,7 @@ def install_path(package: str, kind: str, relpath: str) -> str:
     """The workspace-relative POSIX path where file ``relpath`` of ``package`` is installed as ``kind``."""
     source_folder, target_folder = _KIND_FOLDERS[kind]
     prefix = source_folder + "/"
-    rest = relpath[len(prefix):] if relpath.startswith(prefix) else relpath
+    rest = relpath[len(prefix) :] if relpath.startswith(prefix) else relpath
     return f"{target_folder}/{package}/{rest}"
 
 
@@ -67,4 +67,3 @@ def installed_files(manifest: Manifest, archive_files: Iterable[str]) -> dict[st
             hint="rebuild the package with `agentops package build` and publish it again",
         )
     return dict(sorted(mapping.items()))
-

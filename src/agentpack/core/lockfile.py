@@ -68,18 +68,22 @@ class Lockfile:
             data = json.loads(text)
         except ValueError as exc:
             raise WorkspaceError(
-                f"{source} is not valid JSON: {exc}", path=source,
+                f"{source} is not valid JSON: {exc}",
+                path=source,
                 hint="restore it from version control, or delete it and run `agentops package install`",
             ) from None
         if not isinstance(data, dict) or data.get("lockfile_version") != LOCKFILE_VERSION:
             raise WorkspaceError(
                 f"{source} has an unsupported format (expected lockfile_version {LOCKFILE_VERSION})",
-                path=source, hint="delete it and run `agentops package install` to write a new one",
+                path=source,
+                hint="delete it and run `agentops package install` to write a new one",
             )
         try:
             packages = {
                 name: LockedPackage(
-                    name=name, version=str(entry["version"]), sha256=str(entry["sha256"]),
+                    name=name,
+                    version=str(entry["version"]),
+                    sha256=str(entry["sha256"]),
                     source=str(entry.get("source", REGISTRY_SOURCE)),
                     dependencies=dict(entry.get("dependencies") or {}),
                     files=dict(entry.get("files") or {}),
@@ -88,11 +92,13 @@ class Lockfile:
             }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise WorkspaceError(
-                f"{source} has a malformed package entry ({exc})", path=source,
+                f"{source} has a malformed package entry ({exc})",
+                path=source,
                 hint="delete it and run `agentops package install` to write a new one",
             ) from None
-        return cls(root=dict(data.get("root") or {}), overrides=dict(data.get("overrides") or {}),
-                   packages=packages)
+        return cls(
+            root=dict(data.get("root") or {}), overrides=dict(data.get("overrides") or {}), packages=packages
+        )
 
     def all_files(self) -> dict[str, str]:
         """Every installed workspace path with its sha256, across packages."""

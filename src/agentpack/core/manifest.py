@@ -12,23 +12,18 @@ the YAML loader as a function, so the same code checks a source folder and an ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentpack.core.frontmatter import MARKDOWN_SUFFIXES, check_markdown
 from agentpack.core.names import check_name
 from agentpack.core.spec import parse_dependency
 from agentpack.core.versions import parse_version
-from agentpack.errors import InvalidName, InvalidRange, InvalidSpec, InvalidVersion, Problem, YamlError
+from agentpack.errors import InvalidName, InvalidRange, InvalidSpec, InvalidVersion, Problem
 
 MANIFEST_FILE = "package.yaml"
 COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations")
 MAP_KINDS = ("config", "documentation")
-FRONTMATTER_KINDS = ("agents", "workflows", "patterns")
-CONTENT_DIRS = (*COMPONENT_KINDS, "config")
-GETTING_STARTED_KEY = "getting_started"
-GETTING_STARTED_FILE = "docs/getting-started.md"
 _TEXT_FIELDS = ("description", "author", "license")
 # Order of to_dict(): the seed's "Package Structure Specification", with later fields slotted in.
 _FIELD_ORDER = (
@@ -154,17 +149,17 @@ def check_manifest(
     problems += found
     paths: dict[str, Any] = {kind: [] for kind in COMPONENT_KINDS} | {kind: {} for kind in MAP_KINDS}
     seen: dict[str, int | None] = {}
-    for entry_path, raw, line in _path_entries(data, lines):
+    for entry_path, raw, line in path_entries(data, lines):
         normalized, reason = normalize_path(raw)
-        where = _describe(entry_path)
+        where = describe_key_path(entry_path)
         if reason is not None:
             problems.append(
-                _problem("error", "unsafe-path", f"{where}: {raw!r} {reason}", source, line, entry_path)
+                key_problem("error", "unsafe-path", f"{where}: {raw!r} {reason}", source, line, entry_path)
             )
             continue
         if normalized in seen:
             message = f"{where}: {raw!r} is listed more than once (first on line {seen[normalized]})"
-            problems.append(_problem("warning", "duplicate-path", message, source, line, entry_path))
+            problems.append(key_problem("warning", "duplicate-path", message, source, line, entry_path))
         seen.setdefault(normalized, line)
         kind, key = entry_path
         if kind in MAP_KINDS:
@@ -174,50 +169,7 @@ def check_manifest(
     manifest = None
     if isinstance(data.get("name"), str) and isinstance(data.get("version"), str):
         manifest = _build(data, dependencies, paths, schema)
-    return manifest, _finish(problems, strict)
-
-
-def check_package(
-    files: Mapping[str, bytes],
-    schema: dict,
-    load_yaml: Callable[..., tuple[Any, dict[tuple, int]]],
-    *,
-    strict: bool = False,
-) -> tuple[Manifest | None, list[Problem]]:
-    """Validate a whole package given as ``{relative POSIX path: content}`` and report every problem.
-
-    ``load_yaml(text, source=...)`` must behave like ``adapters.yamlio.load_yaml``. On top of
-    ``check_manifest`` this reports: no package.yaml (``missing-manifest``) or one that does not
-    parse (``invalid-yaml``); listed files that are not in the package (``missing-file``, error);
-    files in agents/, workflows/, patterns/, validations/ or config/ that the manifest does not list
-    (``unlisted-file``, warning); no README.md or no getting-started guide (``incomplete-docs``,
-    warning); agent, workflow and pattern Markdown whose frontmatter is not a YAML mapping
-    (``bad-frontmatter``) or that is not UTF-8 (``not-utf8``), both warnings. ``strict`` turns every
-    warning into an error. Problems are sorted by path, line and code. Never raises for bad content.
-    """
-    problems: list[Problem] = []
-    manifest = None
-    data: Any = None
-    raw = files.get(MANIFEST_FILE)
-    if raw is None:
-        message = f"the package has no {MANIFEST_FILE} at its top level"
-        near = sorted(p for p in files if p.rsplit("/", 1)[-1] in (MANIFEST_FILE, "package.yml"))
-        if near:
-            message += f" (found {near[0]}; the manifest must be named {MANIFEST_FILE} and sit at the top)"
-        problems.append(Problem("error", "missing-manifest", message, path=MANIFEST_FILE))
-    else:
-        try:
-            data, lines = load_yaml(raw, source=MANIFEST_FILE)
-        except YamlError as exc:
-            problems.append(Problem("error", "invalid-yaml", exc.message, path=MANIFEST_FILE, line=exc.line))
-        else:
-            manifest, found = check_manifest(data, lines, schema, source=MANIFEST_FILE)
-            problems += found
-            if isinstance(data, dict):
-                problems += _file_problems(data, lines, files)
-                problems += _docs_problems(data, files)
-    problems += _markdown_problems(data if isinstance(data, dict) else {}, files, load_yaml)
-    return manifest, _finish(problems, strict)
+    return manifest, finish_problems(problems, strict)
 
 
 def normalize_path(path: str) -> tuple[str, str | None]:
@@ -265,10 +217,10 @@ def _schema_problems(data: dict, lines: dict[tuple, int], schema: dict, source: 
                 continue
             reported.add((*path, missing[0]))
             message = f"the required field {missing[0]!r} is missing"
-            problems.append(_problem("error", "missing-field", message, source, lines.get(()), (missing[0],)))
+            problems.append(key_problem("error", "missing-field", message, source, lines.get(()), (missing[0],)))
             continue
-        message = f"{_describe(path)}: {_schema_message(error)}"
-        problems.append(_problem("error", "invalid-field", message, source, _line(lines, path), path))
+        message = f"{describe_key_path(path)}: {_schema_message(error)}"
+        problems.append(key_problem("error", "invalid-field", message, source, _line(lines, path), path))
     return problems
 
 
@@ -320,7 +272,7 @@ def _unknown_fields(data: dict, lines: dict[tuple, int], schema: dict, source: s
             if close:
                 message += f" (did you mean {close[0]!r}?)"
         message += "; it is kept but not used"
-        problems.append(_problem("warning", "unknown-field", message, source, lines.get((key,)), (key,)))
+        problems.append(key_problem("warning", "unknown-field", message, source, lines.get((key,)), (key,)))
     return problems
 
 
@@ -332,18 +284,18 @@ def _identity_problems(data: dict, lines: dict[tuple, int], source: str) -> list
         message = check_name(name)
         if message is not None:
             problems.append(
-                _problem("error", "invalid-name", message, source, lines.get(("name",)), ("name",))
+                key_problem("error", "invalid-name", message, source, lines.get(("name",)), ("name",))
             )
     if isinstance(version, str):
         try:
             parse_version(version)
         except InvalidVersion as exc:
             line = lines.get(("version",))
-            problems.append(_problem("error", "invalid-version", exc.message, source, line, ("version",)))
+            problems.append(key_problem("error", "invalid-version", exc.message, source, line, ("version",)))
     if license_ is None or (isinstance(license_, str) and not license_.strip()):
         message = "no license: publishing requires one, e.g. 'license: MIT' (an SPDX identifier)"
         problems.append(
-            _problem("error", "no-license", message, source, lines.get(("license",)), ("license",))
+            key_problem("error", "no-license", message, source, lines.get(("license",)), ("license",))
         )
     return problems
 
@@ -367,24 +319,24 @@ def _dependencies(data: dict, lines: dict[tuple, int], source: str) -> tuple[dic
             message = f"dependency {entry!r}: {exc.message}"
             if exc.hint and not isinstance(exc, InvalidName):
                 message += f" ({exc.hint})"
-            problems.append(_problem("error", "invalid-dependency", message, source, line, path))
+            problems.append(key_problem("error", "invalid-dependency", message, source, line, path))
             continue
         if name == data.get("name"):
             message = f"dependency {entry!r}: a package cannot depend on itself"
-            problems.append(_problem("error", "self-dependency", message, source, line, path))
+            problems.append(key_problem("error", "self-dependency", message, source, line, path))
             continue
         if name in dependencies:
             message = (
                 f"dependency {entry!r}: {name!r} is listed more than once (first on line {first_line[name]})"
             )
-            problems.append(_problem("error", "duplicate-dependency", message, source, line, path))
+            problems.append(key_problem("error", "duplicate-dependency", message, source, line, path))
             continue
         dependencies[name] = range_text
         first_line[name] = line
     return dependencies, problems
 
 
-def _path_entries(data: dict, lines: dict[tuple, int]) -> Iterator[tuple[tuple, str, int | None]]:
+def path_entries(data: dict, lines: dict[tuple, int]) -> Iterator[tuple[tuple, str, int | None]]:
     """Every string path the manifest lists, as (key path, text as written, line)."""
     for kind in COMPONENT_KINDS:
         entries = data.get(kind)
@@ -418,76 +370,7 @@ def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], sche
     )
 
 
-def _file_problems(data: dict, lines: dict[tuple, int], files: Mapping[str, bytes]) -> list[Problem]:
-    """Listed files that are missing, and content files that are not listed."""
-    problems = []
-    by_lowercase = {path.lower(): path for path in files}
-    listed = set()
-    for entry_path, raw, line in _path_entries(data, lines):
-        normalized, reason = normalize_path(raw)
-        if reason is not None:
-            continue  # reported as unsafe-path
-        listed.add(normalized)
-        if normalized in files:
-            continue
-        where = _describe(entry_path)
-        if any(path.startswith(normalized + "/") for path in files):
-            message = f"{where}: {raw!r} is a folder; list the files in it one by one"
-        elif normalized.lower() in by_lowercase:
-            actual = by_lowercase[normalized.lower()]
-            message = f"{where}: {raw!r} is not in the package (paths are case-sensitive; found {actual!r})"
-        else:
-            message = f"{where}: {raw!r} is listed but not in the package"
-        problems.append(_problem("error", "missing-file", message, MANIFEST_FILE, line, entry_path))
-    for path in files:
-        top, _, rest = path.partition("/")
-        if (
-            top in CONTENT_DIRS
-            and rest
-            and path not in listed
-            and not rest.rsplit("/", 1)[-1].startswith(".")
-        ):
-            message = f"{path} is not listed under '{top}' in {MANIFEST_FILE}, so it will not be installed"
-            problems.append(Problem("warning", "unlisted-file", message, path=path))
-    return problems
-
-
-def _docs_problems(data: dict, files: Mapping[str, bytes]) -> list[Problem]:
-    """The seed's "Documentation complete": a README.md and a getting-started guide."""
-    missing = []
-    if not any(path.lower() == "readme.md" for path in files):
-        missing.append("a README.md at the top of the package")
-    documentation = data.get("documentation")
-    has_entry = isinstance(documentation, dict) and GETTING_STARTED_KEY in documentation
-    if not has_entry and GETTING_STARTED_FILE not in files:
-        missing.append(
-            f"a getting-started guide ({GETTING_STARTED_FILE}, or a '{GETTING_STARTED_KEY}' entry under documentation)"
-        )
-    if not missing:
-        return []
-    message = "documentation is incomplete: add " + " and ".join(missing)
-    return [Problem("warning", "incomplete-docs", message, path=MANIFEST_FILE, field="documentation")]
-
-
-def _markdown_problems(
-    data: dict, files: Mapping[str, bytes], load_yaml: Callable[..., Any]
-) -> list[Problem]:
-    """Frontmatter warnings for agent, workflow and pattern Markdown, listed or in their folders."""
-    candidates = {path for path in files if path.partition("/")[0] in FRONTMATTER_KINDS}
-    for (kind, _), raw, _ in _path_entries(data, {}):
-        normalized, reason = normalize_path(raw)
-        if kind in FRONTMATTER_KINDS and reason is None and normalized in files:
-            candidates.add(normalized)
-    problems = []
-    for path in sorted(candidates):
-        if path.lower().endswith(MARKDOWN_SUFFIXES):
-            problems += check_markdown(
-                path, files[path], lambda text, path=path: load_yaml(text, source=path)[0]
-            )
-    return problems
-
-
-def _problem(severity: str, code: str, message: str, source: str, line: int | None, path: tuple) -> Problem:
+def key_problem(severity: str, code: str, message: str, source: str, line: int | None, path: tuple) -> Problem:
     top = path[0] if path else None
     return Problem(
         severity, code, message, path=source, line=line, field=str(top) if top is not None else None
@@ -504,7 +387,7 @@ def _line(lines: dict[tuple, int], path: tuple) -> int | None:
         path = path[:-1]
 
 
-def _describe(path: tuple) -> str:
+def describe_key_path(path: tuple) -> str:
     """A key path as a reader would write it: ``agents[2]``, ``config.defaults``."""
     text = ""
     for part in path:
@@ -512,7 +395,7 @@ def _describe(path: tuple) -> str:
     return text.lstrip(".") or "the manifest"
 
 
-def _finish(problems: list[Problem], strict: bool) -> list[Problem]:
+def finish_problems(problems: list[Problem], strict: bool) -> list[Problem]:
     """Apply ``strict`` (every warning becomes an error, saying so) and sort deterministically."""
     if strict:
         problems = [

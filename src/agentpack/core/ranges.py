@@ -9,10 +9,12 @@ cleverer would disagree with npm on some input a user has typed.
 
 The output is text, not objects: each comparator is an operator and the version text after it.
 Whether that text is a valid version is decided by :mod:`agentpack.core.versions`, which owns the
-version syntax and turns the result into :class:`~agentpack.core.versions.VersionRange`.
+version syntax; :func:`key_bounds` then compiles the parsed comparators for fast matching.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 # ECMAScript's \s: what npm trims and folds. Python's str.split() disagrees on a few characters.
 _JS_SPACES = frozenset(
@@ -27,10 +29,12 @@ _VERSION_START = _DIGITS | frozenset("xX*")
 _PREFIX = frozenset("v= ")  # what npm lets stand before a version inside a range
 _WILDCARDS = ("x", "X", "*")
 
-# A comparator is (operator, version text, the token it came from); ANY is a comparator that
-# every version passes, written as the empty string in npm's normalised form.
+# A comparator is (operator, version text, the token it came from); ANY, which every version
+# passes, is ("", "", "").
 Comparator = tuple[str, str, str]
-ANY_OPERATOR = ""
+ANY: Comparator = ("", "", "")
+_BOTTOM: tuple = ()  # below every version key
+_TOP: tuple = (float("inf"),)  # above every version key
 
 
 def fold_whitespace(text: str) -> str:
@@ -39,38 +43,57 @@ def fold_whitespace(text: str) -> str:
     """
     if text.isascii() and _PY_ONLY_SPACES.isdisjoint(text):
         return " ".join(text.split())
-    words: list[str] = []
-    start = None
-    for index, char in enumerate(text):
-        if char in _JS_SPACES:
-            if start is not None:
-                words.append(text[start:index])
-                start = None
-        elif start is None:
-            start = index
-    if start is not None:
-        words.append(text[start:])
-    return " ".join(words)
+    spaced = "".join(" " if char in _JS_SPACES else char for char in text)
+    return " ".join(word for word in spaced.split(" ") if word)
 
 
 def desugar(text: str, include_prerelease: bool) -> tuple[list[list[Comparator]], str]:
     """Rewrite range ``text`` the way npm does into comparator sets, one per ``||`` alternative.
 
-    Returns ``(sets, canonical)``. Each set lists ``(operator, version_text, token)`` triples where
-    the operator is one of ``'' < <= > >=`` (``''`` is equality) and ``version_text`` is whatever
-    followed it, not yet checked (it may be junk, which makes the range invalid); a comparator whose
-    operator and text are both empty is ANY. ``include_prerelease`` changes the expansion exactly
-    as npm's option does. ``canonical`` is the range with whitespace folded, build metadata
-    dropped, operators joined to their versions and ``||`` spaced; for a valid range it desugars
-    to the same comparators as ``text`` under either flag. Never raises.
+    Returns ``(sets, canonical)``. Each set lists ``(operator, version_text, token)`` triples: the
+    operator is one of ``'' < <= > >=`` (``''`` is equality), ``version_text`` is whatever
+    followed it, unchecked (junk there makes the range invalid), and ``token`` is the piece of the
+    range it came from, for error messages; ``ANY`` stands for "every version".
+    ``include_prerelease`` changes the expansion exactly as npm's option does. ``canonical`` is the
+    range with whitespace folded, build metadata dropped, operators joined to their versions and
+    ``||`` spaced; for a valid range it desugars to the same comparators as ``text`` under either
+    flag. Never raises.
     """
-    sets: list[list[Comparator]] = []
-    canonical: list[str] = []
+    sets, canonical = [], []
     for part in fold_whitespace(text).split("||"):
         comparators, shown = _desugar_part(part.strip(" "), include_prerelease)
         sets.append(comparators)
         canonical.append(shown)
     return sets, " || ".join(canonical)
+
+
+def key_bounds(sets) -> tuple:
+    """Compile comparator sets, each a sequence of ``(operator, version)`` pairs (``version``
+    None for ANY; versions expose ``_key`` and ``prerelease``), into one
+    ``(low, high, prerelease_releases)`` triple per set: a version is inside when
+    ``low <= key < high``, and a prerelease version needs its ``key[:3]`` listed as well.
+    """
+    # Appending 0 to a key gives a key just above it and below every greater version, so "> k" is
+    # ">= k+(0,)" and "<= k" is "< k+(0,)": every set becomes one half-open interval of keys.
+    bounds = []
+    for comparators in sets:
+        low, high, releases = _BOTTOM, _TOP, set()
+        for operator, version in comparators:
+            if version is None:
+                continue
+            key = version._key
+            if version.prerelease:
+                releases.add(key[:3])
+            if operator in ("", ">="):
+                low = max(low, key)
+            elif operator == ">":
+                low = max(low, key + (0,))
+            if operator == "<":
+                high = min(high, key)
+            elif operator in ("", "<="):
+                high = min(high, key + (0,))
+        bounds.append((low, high, frozenset(releases)))
+    return tuple(bounds)
 
 
 def _desugar_part(part: str, include_prerelease: bool) -> tuple[list[Comparator], str]:
@@ -81,26 +104,29 @@ def _desugar_part(part: str, include_prerelease: bool) -> tuple[list[Comparator]
     part = _caret_trim(_tilde_trim(_join_operators(part)))
     tokens = [token for token in part.split(" ") if token]
     comparators: list[Comparator] = []
-    gte_zero = ">=0.0.0-0" if include_prerelease else ">=0.0.0"
+    gte_zero = ">=0.0.0-0" if include_prerelease else ">=0.0.0"  # npm's spelling of "any"
     for token in tokens:
         for piece in _expand_token(token, include_prerelease).split(" "):
             if piece and piece != gte_zero:
-                comparators.append(_split_operator(piece, token))
-    if not comparators:
-        comparators.append((ANY_OPERATOR, "", ""))
+                end = _operator_end(piece)
+                operator = piece[:end]
+                comparators.append(("" if operator == "=" else operator, piece[end:], token))
     if hyphen is not None:
         shown = f"{hyphen[0].strip(' ')} - {hyphen[5].strip(' ')}"
     else:
         shown = " ".join(tokens) or "*"
-    return comparators, shown
+    return comparators or [ANY], shown
 
 
-def _split_operator(piece: str, token: str) -> Comparator:
-    start = 1 if piece[0] in "<>" else 0
-    if piece[start : start + 1] == "=":
-        start += 1
-    operator = piece[:start]
-    return ("" if operator == "=" else operator), piece[start:], token
+def _operator_end(token: str) -> int:
+    end = 1 if token[:1] in ("<", ">") else 0
+    return end + 1 if token[end : end + 1] == "=" else end
+
+
+def _next(number: str) -> str:
+    # Numbers of 17 digits or more are past 2**53-1 already; the version check rejects them, so
+    # they are passed through rather than converted (huge ones would not even convert).
+    return str(int(number) + 1) if len(number) < 17 else number
 
 
 # -- scanners ---------------------------------------------------------------------------------
@@ -109,97 +135,82 @@ def _split_operator(piece: str, token: str) -> Comparator:
 # patterns, including the strict rule that a number may not start with 0 unless it is 0.
 
 
-def _digits_end(text: str, index: int) -> int:
+def _run_end(text: str, index: int, chars: frozenset) -> int:
     size = len(text)
-    while index < size and text[index] in _DIGITS:
+    while index < size and text[index] in chars:
         index += 1
     return index
 
 
-def _ident_end(text: str, index: int) -> int:
-    size = len(text)
-    while index < size and text[index] in _IDENT:
-        index += 1
-    return index
-
-
-def _xid_end(text: str, index: int) -> int:
-    """One x-range component: ``0``, a number without a leading zero, ``x``, ``X`` or ``*``."""
-    if index >= len(text):
-        return index
-    char = text[index]
-    if char == "0" or char in _WILDCARDS:
-        return index + 1
-    if char in _DIGITS:
-        return _digits_end(text, index + 1)
-    return index
-
-
-def _prerelease_ident_end(text: str, index: int, loose: bool) -> int:
-    digits_end = _digits_end(text, index)
-    if digits_end < len(text) and text[digits_end] in _LETTERS_HYPHEN:
-        return _ident_end(text, digits_end + 1)
-    if digits_end == index or loose:
-        return digits_end
-    return index + 1 if text[index] == "0" else digits_end
-
-
-def _dotted_end(text: str, end: int, loose: bool) -> int:
-    while end < len(text) and text[end] == ".":
-        following = _prerelease_ident_end(text, end + 1, loose)
+def _dotted_end(text: str, end: int, ident_end: Callable[[str, int], int]) -> int:
+    while text[end : end + 1] == ".":
+        following = ident_end(text, end + 1)
         if following == end + 1:
             break
         end = following
     return end
+
+
+def _xid_end(text: str, index: int) -> int:
+    """One x-range component: ``0``, a number without a leading zero, ``x``, ``X`` or ``*``."""
+    char = text[index : index + 1]
+    if char == "0" or char in _WILDCARDS:
+        return index + 1
+    return _run_end(text, index, _DIGITS) if char else index
+
+
+def _strict_ident_end(text: str, index: int) -> int:
+    digits_end = _run_end(text, index, _DIGITS)
+    if digits_end < len(text) and text[digits_end] in _LETTERS_HYPHEN:
+        return _run_end(text, digits_end + 1, _IDENT)
+    return index + 1 if text[index : index + 1] == "0" else digits_end
+
+
+def _loose_ident_end(text: str, index: int) -> int:
+    digits_end = _run_end(text, index, _DIGITS)
+    if digits_end < len(text) and text[digits_end] in _LETTERS_HYPHEN:
+        return _run_end(text, digits_end + 1, _IDENT)
+    return digits_end
+
+
+def _build_ident_end(text: str, index: int) -> int:
+    return _run_end(text, index, _IDENT)
 
 
 def _prerelease_end(text: str, index: int, loose: bool) -> int:
     hyphen = text[index : index + 1] == "-"
     if not hyphen and not loose:
         return index
+    ident_end = _loose_ident_end if loose else _strict_ident_end
     first = index + 1 if hyphen else index
-    end = _prerelease_ident_end(text, first, loose)
+    end = ident_end(text, first)
     if end == first:
         if not (loose and hyphen):
             return index
         end = index + 1  # loose syntax lets the hyphen itself be the identifier
-    return _dotted_end(text, end, loose)
+    return _dotted_end(text, end, ident_end)
 
 
 def _build_end(text: str, index: int) -> int:
-    if text[index : index + 1] != "+":
+    if text[index : index + 1] != "+" or _build_ident_end(text, index + 1) == index + 1:
         return index
-    end = _ident_end(text, index + 1)
-    if end == index + 1:
-        return index
-    while end < len(text) and text[end] == ".":
-        following = _ident_end(text, end + 1)
-        if following == end + 1:
-            break
-        end = following
-    return end
+    return _dotted_end(text, _build_ident_end(text, index + 1), _build_ident_end)
 
 
 def _loose_version_end(text: str, index: int) -> int:
     """``1.2.3``-shaped text with npm's loose rules (leading zeros, optional prerelease hyphen)."""
     end = index
     for position in range(3):
-        following = _digits_end(text, end)
-        if following == end:
+        following = _run_end(text, end, _DIGITS)
+        if following == end or (position < 2 and text[following : following + 1] != "."):
             return index
-        end = following
-        if position < 2:
-            if text[end : end + 1] != ".":
-                return index
-            end += 1
+        end = following + 1 if position < 2 else following
     return _build_end(text, _prerelease_end(text, end, loose=True))
 
 
 def _xrange_end(text: str, index: int) -> tuple[int, list[str]]:
     """Up to three x-range components, then (after the third) a strict prerelease and build.
-
-    Returns the end and the component texts, with the prerelease text (without its hyphen) as a
-    fourth entry when there is one.
+    Returns the end and the component texts, plus the prerelease text when there is one.
     """
     end = _xid_end(text, index)
     if end == index:
@@ -221,34 +232,27 @@ def _xrange_end(text: str, index: int) -> tuple[int, list[str]]:
 
 def _xrange_plain(text: str, index: int) -> tuple[int, list[str]]:
     """An x-range with the ``v``/``=``/space prefix npm tolerates in front of it."""
-    start = index
-    while index < len(text) and text[index] in _PREFIX:
-        index += 1
-    end, parts = _xrange_end(text, index)
-    return (end, parts) if parts else (start, [])
+    end, parts = _xrange_end(text, _run_end(text, index, _PREFIX))
+    return (end, parts) if parts else (index, [])
 
 
 def _anchored_xrange(text: str, index: int) -> list[str] | None:
     end, parts = _xrange_plain(text, index)
-    return parts if parts and end == len(text) else None
+    return parts + [""] * (4 - len(parts)) if parts and end == len(text) else None
 
 
 # -- whole-string stages, in npm's order ------------------------------------------------------
 
 
 def _strip_builds(text: str) -> str:
-    if "+" not in text:
-        return text
-    kept: list[str] = []
-    copied = index = 0
-    while (index := text.find("+", index)) >= 0:
+    kept, copied, index = [], 0, text.find("+")
+    while index >= 0:
         end = _build_end(text, index)
         if end > index:
             kept.append(text[copied:index])
             copied = end
-        index = max(end, index + 1)
-    kept.append(text[copied:])
-    return "".join(kept)
+        index = text.find("+", max(end, index + 1))
+    return "".join(kept) + text[copied:]
 
 
 def _match_hyphen(text: str) -> tuple | None:
@@ -262,12 +266,11 @@ def _match_hyphen(text: str) -> tuple | None:
     second_end, second = _xrange_plain(text, first_end + 3)
     if not second or text[second_end:] not in ("", " "):
         return None
-    first += [None] * (4 - len(first))
-    second += [None] * (4 - len(second))
-    return (text[start:first_end], *first, text[first_end + 3 : second_end], *second)
+    pad = [""] * 4
+    return (text[start:first_end], *(first + pad)[:4], text[first_end + 3 : second_end], *(second + pad)[:4])
 
 
-def _is_x(part: str | None) -> bool:
+def _is_x(part: str) -> bool:
     return not part or part in _WILDCARDS
 
 
@@ -280,22 +283,18 @@ def _expand_hyphen(match: tuple, include_prerelease: bool) -> str:
         start = f">={low_major}.0.0{zero}"
     elif _is_x(low_patch):
         start = f">={low_major}.{low_minor}.0{zero}"
-    elif low_pre:
-        start = f">={low}"
     else:
-        start = f">={low}{zero}"
+        start = f">={low}" if low_pre else f">={low}{zero}"
     if _is_x(major):
         end = ""
     elif _is_x(minor):
-        end = f"<{int(major) + 1}.0.0-0"
+        end = f"<{_next(major)}.0.0-0"
     elif _is_x(patch):
-        end = f"<{major}.{int(minor) + 1}.0-0"
+        end = f"<{major}.{_next(minor)}.0-0"
     elif pre:
         end = f"<={major}.{minor}.{patch}-{pre}"
-    elif include_prerelease:
-        end = f"<{major}.{minor}.{int(patch) + 1}-0"
     else:
-        end = f"<={high}"
+        end = f"<{major}.{minor}.{_next(patch)}-0" if include_prerelease else f"<={high}"
     return f"{start} {end}".strip(" ")
 
 
@@ -306,57 +305,41 @@ def _join_operators(text: str) -> str:
     space is dropped only when it directly follows ``<``, ``>`` or ``=`` at the candidate's start;
     the matched version is then skipped whole, so text inside it never starts a candidate.
     """
-    size = len(text)
-    pieces: list[str] = []
-    copied = index = 0
+    size, pieces, copied, index = len(text), [], 0, 0
     while index < size:
-        start = index
-        char = text[index]
+        start, char = index, text[index]
         if char in "<>":
             index += 1
         elif char not in _PREFIX and char not in _VERSION_START:
             index += 1
             continue
-        while index < size and text[index] in _PREFIX:
-            index += 1
+        index = _run_end(text, index, _PREFIX)
         if index >= size or text[index] not in _VERSION_START:
             continue
-        space = start + 1 if text[start] == " " else start
-        if space < size and text[space] in "<>":
-            space += 1
-        if space < size and text[space] == "=":
-            space += 1
-        if space < size and text[space] == " ":
+        space = start + (text[start] == " ")
+        space = _operator_end(text[space : space + 2]) + space
+        if text[space : space + 1] == " ":
             pieces.append(text[copied:space])
             copied = space + 1
         loose_end = _loose_version_end(text, index)
         index = loose_end if loose_end > index else _xrange_end(text, index)[0]
-    pieces.append(text[copied:])
-    return "".join(pieces)
+    return "".join(pieces) + text[copied:]
 
 
 def _tilde_trim(text: str) -> str:
-    # `~ 1.2` and `~> 1.2` become `~1.2`; note that `~>` loses its `>` only when a space follows.
-    if "~" not in text:
-        return text
-    pieces: list[str] = []
-    copied = index = 0
-    while (index := text.find("~", index)) >= 0:
-        if text[index + 1 : index + 2] == " ":
-            end = index + 2
-        elif text[index + 1 : index + 3] == "> ":
-            end = index + 3
-        else:
-            index += 1
-            continue
-        pieces.append(text[copied:index] + "~")
-        copied = index = end
-    pieces.append(text[copied:])
-    return "".join(pieces)
+    # `~ 1.2` becomes `~1.2`, and `~> 1.2` too: `~>` loses its `>` only when a space follows.
+    pieces, copied, index = [], 0, text.find("~")
+    while index >= 0:
+        gap = 1 if text[index + 1 : index + 2] == " " else 2 if text[index + 1 : index + 3] == "> " else 0
+        if gap:
+            pieces.append(text[copied:index] + "~")
+            copied = index + 1 + gap
+        index = text.find("~", index + 1 + gap)
+    return "".join(pieces) + text[copied:]
 
 
 def _caret_trim(text: str) -> str:
-    return text.replace("^ ", "^") if "^ " in text else text
+    return text.replace("^ ", "^")
 
 
 # -- one token ----------------------------------------------------------------------------------
@@ -368,96 +351,67 @@ def _expand_token(token: str, include_prerelease: bool) -> str:
     ``*`` removed (which is how npm reads ``*1.2.3`` as ``1.2.3``).
     """
     zero = "-0" if include_prerelease else ""
-    lead = token[0]
-    if lead == "^":
-        parts = _anchored_xrange(token, 1)
+    if token[0] in ("^", "~"):
+        parts = _anchored_xrange(token, 2 if token[:2] == "~>" else 1)
         if parts is not None:
-            return _expand_caret(parts, zero)
-    elif lead == "~":
-        parts = _anchored_xrange(token, 2 if token[1:2] == ">" else 1)
-        if parts is not None:
-            return _expand_tilde(parts, zero)
+            return _expand_caret_or_tilde(token[0], *parts, zero)
     else:
-        start = 1 if lead in "<>" else 0
-        if token[start : start + 1] == "=":
-            start += 1
+        start = _operator_end(token)
         parts = _anchored_xrange(token, start)
-        if parts is not None:
-            expanded = _expand_xrange(token[:start], parts, zero)
-            if expanded is not None:
-                return "" if expanded == "*" else expanded
+        expanded = None if parts is None else _expand_xrange(token[:start], *parts[:3], zero)
+        if expanded is not None:
+            return "" if expanded == "*" else expanded
     return _remove_star(token)
 
 
-def _expand_caret(parts: list[str], zero: str) -> str:
-    major, minor, patch, pre = (parts + [None] * 4)[:4]
+def _expand_caret_or_tilde(kind: str, major: str, minor: str, patch: str, pre: str, zero: str) -> str:
+    # ^ allows changes that do not modify the left-most non-zero part; ~ allows patch changes
+    # (minor ones too when only a major is given).
     if _is_x(major):
         return ""
     if _is_x(minor):
-        return f">={major}.0.0{zero} <{int(major) + 1}.0.0-0"
+        return f">={major}.0.0{zero} <{_next(major)}.0.0-0"
     if _is_x(patch):
-        if major == "0":
-            return f">={major}.{minor}.0{zero} <{major}.{int(minor) + 1}.0-0"
-        return f">={major}.{minor}.0{zero} <{int(major) + 1}.0.0-0"
+        if kind == "~" or major == "0":
+            return f">={major}.{minor}.0{zero} <{major}.{_next(minor)}.0-0"
+        return f">={major}.{minor}.0{zero} <{_next(major)}.0.0-0"
     low = f">={major}.{minor}.{patch}-{pre}" if pre else f">={major}.{minor}.{patch}"
+    if kind == "~" or (major == "0" and minor != "0"):
+        return f"{low} <{major}.{_next(minor)}.0-0"
     if major != "0":
-        return f"{low} <{int(major) + 1}.0.0-0"
-    if minor != "0":
-        return f"{low} <{major}.{int(minor) + 1}.0-0"
-    return f"{low} <{major}.{minor}.{int(patch) + 1}-0"
+        return f"{low} <{_next(major)}.0.0-0"
+    return f"{low} <{major}.{minor}.{_next(patch)}-0"
 
 
-def _expand_tilde(parts: list[str], zero: str) -> str:
-    major, minor, patch, pre = (parts + [None] * 4)[:4]
-    if _is_x(major):
-        return ""
-    if _is_x(minor):
-        return f">={major}.0.0{zero} <{int(major) + 1}.0.0-0"
-    if _is_x(patch):
-        return f">={major}.{minor}.0{zero} <{major}.{int(minor) + 1}.0-0"
-    low = f">={major}.{minor}.{patch}-{pre}" if pre else f">={major}.{minor}.{patch}"
-    return f"{low} <{major}.{int(minor) + 1}.0-0"
-
-
-def _expand_xrange(operator: str, parts: list[str], zero: str) -> str | None:
+def _expand_xrange(operator: str, major: str, minor: str, patch: str, zero: str) -> str | None:
     """An x-range with an optional operator; None when npm leaves the token as it is (no
     wildcard at all, or a wildcard followed by a number such as ``1.x.2``).
     """
-    major, minor, patch = (parts + [None] * 3)[:3]
     x_major, x_minor, x_patch = _is_x(major), _is_x(minor), _is_x(patch)
     if (x_major and not x_minor) or (x_minor and patch and not x_patch):
         return None
     x_minor = x_major or x_minor
     if not (x_minor or x_patch):
         return None
-    if operator == "=":
-        operator = ""
     if x_major:
         return "<0.0.0-0" if operator in ("<", ">") else "*"
-    if not operator:
+    if operator in ("", "="):
         if x_minor:
-            return f">={major}.0.0{zero} <{int(major) + 1}.0.0-0"
-        return f">={major}.{minor}.0{zero} <{major}.{int(minor) + 1}.0-0"
-    # An operator against a partial version: the missing parts are zeros, and the bound moves to
-    # the next minor or major where "greater than 1.2" or "at most 1.2" must include all of 1.2.x.
-    number, minor_number = int(major), 0 if x_minor else int(minor)
+            return f">={major}.0.0{zero} <{_next(major)}.0.0-0"
+        return f">={major}.{minor}.0{zero} <{major}.{_next(minor)}.0-0"
+    # An operator against a partial version: missing parts are zeros, and "greater than 1.2" or
+    # "at most 1.2" move the bound to the next minor (or major) so that all of 1.2.x is covered.
+    minor = "0" if x_minor else minor
     if operator in (">", "<="):
-        if x_minor:
-            number, minor_number = number + 1, 0
-        else:
-            minor_number += 1
+        major, minor = (_next(major), "0") if x_minor else (major, _next(minor))
         operator = ">=" if operator == ">" else "<"
-    suffix = "-0" if operator == "<" else zero
-    return f"{operator}{number}.{minor_number}.0{suffix}"
+    return f"{operator}{major}.{minor}.0{'-0' if operator == '<' else zero}"
 
 
 def _remove_star(token: str) -> str:
     index = token.find("*")
     if index < 0:
         return token
-    start = index
-    if start > 0 and token[start - 1] == "=":
-        start -= 1
-    if start > 0 and token[start - 1] in "<>":
-        start -= 1
+    start = index - (token[index - 1 : index] == "=") if index else index
+    start -= start > 0 and token[start - 1] in ("<", ">")
     return token[:start] + token[index + 1 :]

@@ -45,7 +45,6 @@ ROOT = ""  # the requirer name used for the workspace's own requirements
 _ABSENT = 1  # bit 0 of a version set: "the package is not installed"
 _MAX_CAUSES = 20  # beyond this, a conflict report stops helping a human
 _CONFLICT = object()
-_JUMP = int(__import__("os").environ.get("JUMP", "1000000"))
 
 
 @dataclass(frozen=True)
@@ -109,13 +108,18 @@ def resolve(
         parse_range(text)  # the user's own ranges must be valid; fail early with their error
     solver = _Solver(source, overrides, dict(preferred or {}))
     decided = solver.solve(root)
-    return _build_resolution(root, overrides, {n: solver.packages[n].candidates[i] for n, i in decided.items()})
+    return _build_resolution(
+        root, overrides, {n: solver.packages[n].candidates[i] for n, i in decided.items()}
+    )
 
 
 class _Package:
     """The candidates of one package, lowest version first, and what the search derived about them."""
 
-    __slots__ = ("name", "candidates", "full", "range_masks", "deps", "seq")
+    __slots__ = (
+        "name", "candidates", "full", "range_masks", "deps", "seq", "learnt", "preferred",
+        "targets", "waiting_on", "counted",
+    )
 
     def __init__(self, name: str, found: Sequence[Candidate]) -> None:
         self.name = name
@@ -126,6 +130,11 @@ class _Package:
         self.range_masks: dict[str, int] = {}
         self.deps: dict[int, list[tuple[str, str, str]] | str] = {}
         self.seq = -1  # discovery order, the decision priority; -1 until first required
+        self.learnt = 0  # versions whose dependencies are already incompatibilities
+        self.preferred = 0  # the lockfile's version, if it is among the candidates
+        self.targets: set[str] = set()  # packages that some learnt version of this one requires
+        self.waiting_on = 0  # how many undecided required packages may still require this one
+        self.counted = False  # whether this package is counted in its targets' ``waiting_on``
 
     def label(self, mask: int) -> str:
         """``name@v`` for one version, or a compact list when a set of versions is meant."""
@@ -139,15 +148,15 @@ class _Incompat:
     """Facts that cannot all hold: package -> version set (bits as in ``_Package``), with its origin.
 
     ``kind`` is ``root`` (the workspace requires ``dep@text``), ``dependency`` (``requirer`` at
-    version index ``index`` requires ``dep@text``), ``unusable`` (that candidate's own ranges are
+    any of the ``versions`` requires ``dep@text``), ``unusable`` (those versions' own ranges are
     invalid; ``text`` says why) or ``derived`` (learnt from the two ``parents``).
     """
 
-    __slots__ = ("terms", "kind", "requirer", "index", "dep", "text", "parents")
+    __slots__ = ("terms", "kind", "requirer", "versions", "dep", "text", "parents")
 
-    def __init__(self, terms, kind, requirer=None, index=-1, dep=None, text="", parents=()):
+    def __init__(self, terms, kind, requirer=None, versions=0, dep=None, text="", parents=()):
         self.terms: dict[str, int] = terms
-        self.kind, self.requirer, self.index, self.dep, self.text = kind, requirer, index, dep, text
+        self.kind, self.requirer, self.versions, self.dep, self.text = kind, requirer, versions, dep, text
         self.parents: tuple[_Incompat, ...] = parents
 
 
@@ -155,14 +164,19 @@ class _Solver:
     def __init__(self, source: CandidateSource, overrides: dict[str, str], preferred: dict) -> None:
         self.source, self.overrides, self.preferred = source, overrides, preferred
         self.packages: dict[str, _Package] = {}
-        self.incompats: dict[str, list[_Incompat]] = {}
+        # name -> a term on that package -> the incompatibilities with that term: one subset test
+        # covers every fact sharing a term (say, all the dependents asking for the same range).
+        self.incompats: dict[str, dict[int, list[_Incompat]]] = {}
         self.assignments: list[tuple[str, int, int, _Incompat | None]] = []  # name, set, level, cause
         self.stack: dict[str, list[tuple[int, int]]] = {}  # name -> (assignment index, set so far)
-        self.decided: dict[str, int] = {}
+        self.current: dict[str, int] = {}  # name -> the versions still possible
+        self.decided: dict[str, int] = {}  # name -> index of the chosen candidate
         self.level = 0
-        self.pending: list[tuple[int, str]] = []
+        self.pending: list[tuple[int, str]] = []  # (discovery order, name): packages to decide
+        self.waiting: set[str] = set()  # packages to decide once their possible requirers are
         self.next_seq = 0
-        self.deps_added: set[tuple[str, int]] = set()
+        self.fresh: deque[_Incompat] = deque()  # not yet checked against the partial solution
+        self.added: list[tuple[int, _Incompat]] = []  # outside facts, with the level they came at
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -170,7 +184,9 @@ class _Solver:
         pkg = self.packages.get(name)
         if pkg is None:
             pkg = self.packages[name] = _Package(name, self.source.candidates(name))
-            self.incompats[name], self.stack[name] = [], []
+            self.incompats[name], self.stack[name], self.current[name] = {}, [], pkg.full
+            wanted = self.preferred.get(name)
+            pkg.preferred = next((2 << i for i, c in enumerate(pkg.candidates) if c.version == wanted), 0)
         return pkg
 
     def range_mask(self, name: str, text: str) -> int:
@@ -185,143 +201,199 @@ class _Solver:
             pkg.range_masks[text] = mask
         return mask
 
-    def dependencies(self, pkg: _Package, index: int) -> list[tuple[str, str, str]] | str:
-        """(dep, effective range, declared range) for a candidate, or why the candidate is unusable."""
+    def dependencies(self, pkg: _Package, index: int) -> list[tuple[str, str, int]] | str:
+        """(dep, effective range, versions in range) for a candidate, or why it is unusable."""
         deps = pkg.deps.get(index)
         if deps is None:
             deps = []
             for dep, declared in sorted(pkg.candidates[index].dependencies.items()):
                 text = self.overrides.get(dep, declared)
                 try:
-                    self.range_mask(dep, text)
+                    deps.append((dep, text, self.range_mask(dep, text)))
                 except InvalidRange:
                     deps = f"invalid range {text!r} for dependency {dep}"
                     break
-                deps.append((dep, text, declared))
             pkg.deps[index] = deps
         return deps
 
-    def allowed(self, name: str) -> int:
-        entries = self.stack[name]
-        return entries[-1][1] if entries else self.packages[name].full
-
     def add(self, inc: _Incompat) -> None:
-        for name in inc.terms:
-            self.incompats[name].append(inc)
+        for name, term in inc.terms.items():
+            self.incompats[name].setdefault(term, []).append(inc)
+        self.fresh.append(inc)
+        if inc.kind != "derived":
+            self.added.append((self.level, inc))
 
-    def requirement(self, kind: str, dep: str, text: str, requirer=None, index=-1) -> _Incompat | None:
-        """"``requirer``@index needs ``dep`` in ``text``": the requirer's term and "dep not in range"."""
-        dep_pkg = self.package(dep)
-        terms = {}
-        not_in_range = dep_pkg.full & ~self.range_mask(dep, text)
-        if not_in_range != dep_pkg.full:  # a term that always holds adds nothing
-            terms[dep] = not_in_range
-        if requirer is not None:
-            version = 2 << index
-            terms[requirer] = terms.get(requirer, version) & version
-            if not terms[requirer]:
-                return None  # a package requiring a range its own version is in: always true
-        return _Incompat(terms, kind, requirer, index, dep, text)
+    def learn(self, pkg: _Package, versions: int) -> bool:
+        """Add the facts that these candidates bring (dependencies, or being unusable), once each.
+
+        Versions that require the same range of the same package share one incompatibility, as in
+        pub: fewer facts to propagate, and shorter explanations. Returns whether anything was new.
+        """
+        versions &= ~pkg.learnt & ~_ABSENT
+        if not versions:
+            return False
+        pkg.learnt |= versions
+        shared: dict[tuple[str, str, int], int] = {}
+        while versions:
+            bit = versions & -versions
+            versions ^= bit
+            deps = self.dependencies(pkg, bit.bit_length() - 2)
+            if isinstance(deps, str):
+                self.add(_Incompat({pkg.name: bit}, "unusable", pkg.name, bit, text=deps))
+                continue
+            for dep in deps:
+                shared[dep] = shared.get(dep, 0) | bit
+        for (dep, text, in_range), requirers in sorted(shared.items()):
+            if dep != pkg.name and dep not in pkg.targets:
+                pkg.targets.add(dep)
+                self.packages[dep].waiting_on += pkg.counted
+            terms = {pkg.name: requirers}
+            if dep == pkg.name:  # a package requiring itself: only its versions outside the range fail
+                terms[dep] &= ~in_range
+                if not terms[dep]:
+                    continue
+            elif in_range:  # with no version in range, "dep is not in range" always holds: drop it
+                terms[dep] = self.packages[dep].full & ~in_range
+            self.add(_Incompat(terms, "dependency", pkg.name, requirers, dep, text))
+        return True
 
     # -- the partial solution ------------------------------------------------------------------
 
     def assign(self, name: str, mask: int, cause: _Incompat | None) -> None:
-        so_far = self.allowed(name) & mask
+        so_far = self.current[name] & mask
         self.stack[name].append((len(self.assignments), so_far))
         self.assignments.append((name, mask, self.level, cause))
+        self.current[name] = so_far
         if not so_far & _ABSENT and name not in self.decided:
-            pkg = self.packages[name]
-            if pkg.seq < 0:
-                pkg.seq, self.next_seq = self.next_seq, self.next_seq + 1
-            heapq.heappush(self.pending, (pkg.seq, name))
+            # Learn the dependencies of every version still possible as soon as the package is
+            # required: a version whose dependencies are already ruled out is then ruled out at
+            # once, instead of being found to conflict many decisions later (a long backjump).
+            self.learn(self.packages[name], so_far)
+            self.queue(name)
+        self.count(name)
+
+    def count(self, name: str) -> None:
+        """Keep ``waiting_on`` right: a package waits while an undecided requirer may need it."""
+        pkg = self.packages[name]
+        pending = not self.current[name] & _ABSENT and name not in self.decided
+        if pending != pkg.counted:
+            pkg.counted = pending
+            for target in pkg.targets:
+                waiter = self.packages[target]
+                waiter.waiting_on += 1 if pending else -1
+                if not waiter.waiting_on and target in self.waiting:
+                    self.waiting.discard(target)
+                    self.queue(target)
+
+    def queue(self, name: str) -> None:
+        pkg = self.packages[name]
+        if pkg.seq < 0:
+            pkg.seq, self.next_seq = self.next_seq, self.next_seq + 1
+        heapq.heappush(self.pending, (pkg.seq, name))
 
     def backtrack(self, level: int) -> None:
         touched = set()
         while self.assignments and self.assignments[-1][2] > level:
             name, _, _, cause = self.assignments.pop()
-            self.stack[name].pop()
+            stack = self.stack[name]
+            stack.pop()
+            self.current[name] = stack[-1][1] if stack else self.packages[name].full
             if cause is None:
                 del self.decided[name]
             touched.add(name)
         self.level = level
         for name in sorted(touched):
-            if not self.allowed(name) & _ABSENT and name not in self.decided:
-                heapq.heappush(self.pending, (self.packages[name].seq, name))
+            self.count(name)
+            if not self.current[name] & _ABSENT and name not in self.decided:
+                self.queue(name)
+        # Facts added after this level may be unit here (they met a different partial solution),
+        # and propagation only revisits a fact when one of its terms becomes satisfied.
+        later = []
+        while self.added and self.added[-1][0] > level:
+            later.append(self.added.pop()[1])
+        later.reverse()
+        self.added.extend((level, inc) for inc in later)
+        self.fresh.extend(later)
 
     # -- search --------------------------------------------------------------------------------
 
     def solve(self, root: Mapping[str, str]) -> dict[str, int]:
-        names = []
         for name in sorted(root):
-            inc = self.requirement("root", name, self.overrides.get(name, root[name]))
-            if not inc.terms:
+            text = self.overrides.get(name, root[name])
+            in_range = self.range_mask(name, text)
+            terms = {name: self.packages[name].full & ~in_range} if in_range else {}
+            inc = _Incompat(terms, "root", dep=name, text=text)
+            if not terms:
                 raise self.failure(inc)
             self.add(inc)
-            names.append(name)
-        self.propagate(names)
-        while self.pending:
-            _, name = heapq.heappop(self.pending)
-            if name not in self.decided and not self.allowed(name) & _ABSENT:
+        self.propagate([])
+        while self.pending or self.waiting:
+            if self.pending:
+                _, name = heapq.heappop(self.pending)
+            else:  # everyone waits on someone: a cycle; break it in discovery order
+                name = min(self.waiting, key=lambda n: self.packages[n].seq)
+                self.waiting.discard(name)
+            if name not in self.decided and not self.current[name] & _ABSENT:
+                if self.packages[name].waiting_on and self.pending:
+                    self.waiting.add(name)
+                    continue
                 self.decide(name)
+                if name not in self.decided and not self.current[name] & _ABSENT:
+                    # Ruling a version out can end in a backjump that leaves this package's own
+                    # facts untouched, so nothing else would bring it back to the queue.
+                    self.queue(name)
         return dict(sorted(self.decided.items()))
 
     def decide(self, name: str) -> None:
         pkg = self.packages[name]
-        versions = self.allowed(name)
-        index = versions.bit_length() - 2
-        wanted = self.preferred.get(name)
-        if wanted is not None:
-            for i, cand in enumerate(pkg.candidates):
-                if cand.version == wanted and versions >> (i + 1) & 1:
-                    index = i
-        deps = self.dependencies(pkg, index)
-        if isinstance(deps, str):
-            self.add(_Incompat({name: 2 << index}, "unusable", name, index, text=deps))
-            self.propagate([name])
-            return
-        conflicting = False
-        if (name, index) not in self.deps_added:
-            self.deps_added.add((name, index))
-            for dep, text, _ in deps:
-                inc = self.requirement("dependency", dep, text, name, index)
-                if inc is not None:
-                    self.add(inc)
-                    # Deciding a version whose dependency is already ruled out would only make a
-                    # conflict to undo; propagation will instead rule the version out.
-                    conflicting |= all(not self.allowed(n) & ~t for n, t in inc.terms.items() if n != name)
-        if not conflicting:
+        versions = self.current[name]
+        bit = pkg.preferred if versions & pkg.preferred else 1 << (versions.bit_length() - 1)
+        if not self.learn(pkg, bit):
             self.level += 1
-            self.decided[name] = index
-            self.assign(name, 2 << index, None)
+            self.decided[name] = bit.bit_length() - 2
+            self.assign(name, bit, None)
+            self.waiting.discard(name)
+        # else: the version's dependencies are new facts that may rule it out; propagate them first.
         self.propagate([name])
 
     def propagate(self, names: list[str]) -> None:
-        """Derive every fact the incompatibilities force; on a conflict, learn and backjump first."""
+        """Derive every fact the incompatibilities force; on a conflict, learn and backjump first.
+
+        A fact needs a look only when it is new or one of its terms has just become satisfied:
+        otherwise it cannot have become unit or violated. That keeps each step cheap.
+        """
         changed, queued = deque(names), set(names)
-        while changed:
-            name = changed.popleft()
-            queued.discard(name)
-            for inc in reversed(self.incompats[name]):  # newest first: learnt facts prune most
+        while self.fresh or changed:
+            if self.fresh:
+                incs = [self.fresh.popleft()]
+            else:
+                name = changed.popleft()
+                queued.discard(name)
+                have = self.current[name]
+                groups = [incs for term, incs in self.incompats[name].items() if not have & ~term]
+                incs = [inc for group in groups for inc in reversed(group)]  # newest first
+            for inc in incs:
                 open_name = self.open_term(inc)
                 if open_name is None:
                     continue
-                if open_name is _CONFLICT:
+                conflict = open_name is _CONFLICT
+                if conflict:
                     inc = self.resolve_conflict(inc)
-                    open_name = next(n for n, t in inc.terms.items() if self.allowed(n) & ~t)
-                    self.assign(open_name, self.packages[open_name].full & ~inc.terms[open_name], inc)
-                    # The backjump undid what the queue was about; only the learnt fact is news.
-                    changed, queued = deque([open_name]), {open_name}
-                    break
+                    open_name = next(n for n, t in inc.terms.items() if self.current[n] & ~t)
+                    changed, queued = deque(), set()  # the backjump undid what they were about
                 self.assign(open_name, self.packages[open_name].full & ~inc.terms[open_name], inc)
                 if open_name not in queued:
                     changed.append(open_name)
                     queued.add(open_name)
+                if conflict:
+                    break
 
     def open_term(self, inc: _Incompat):
         """``_CONFLICT`` if every term holds; the one package whose term is open if the rest hold."""
         open_name = _CONFLICT
+        current = self.current
         for name, term in inc.terms.items():
-            have = self.allowed(name)
+            have = current[name]
             if not have & ~term:
                 continue
             if not have & term or open_name is not _CONFLICT:
@@ -363,7 +435,7 @@ class _Solver:
             if cause is None or previous_level != sat_level:
                 if learnt:
                     self.add(inc)
-                self.backtrack(previous_level if sat_level - previous_level <= _JUMP else sat_level - 1)
+                self.backtrack(previous_level)
                 return inc
             terms = {n: t for n, t in inc.terms.items() if n != sat_name}
             for n, t in cause.terms.items():
@@ -431,9 +503,11 @@ class _Explainer:
         groups: dict[tuple, int] = {}
         for inc in leaves:
             key = (inc.kind, inc.requirer, inc.dep, inc.text)
-            groups[key] = groups.get(key, 0) | (2 << inc.index if inc.requirer else 0)
+            groups[key] = groups.get(key, 0) | inc.versions
         near = self.paths(leaves)
-        everything = [inc for incs in self.solver.incompats.values() for inc in incs if inc.kind != "derived"]
+        everything = [
+            inc for groups in self.solver.incompats.values() for incs in groups.values() for inc in incs
+        ]
         far = self.paths(everything)
         chains = []
         for (kind, requirer, dep, text), versions in groups.items():
@@ -456,7 +530,7 @@ class _Explainer:
         for inc in incs:
             if inc.kind in ("root", "dependency"):
                 targets = edges.setdefault(inc.requirer or ROOT, {})
-                targets[inc.dep] = targets.get(inc.dep, 0) | (2 << inc.index if inc.requirer else 0)
+                targets[inc.dep] = targets.get(inc.dep, 0) | inc.versions
         paths = {ROOT: ["(root)"]}
         queue = deque([ROOT])
         while queue:

@@ -35,8 +35,12 @@ class InstalledPackage:
         return f"InstalledPackage({self.name!r}, {self.version!r}, {self.installed_at!r}, {self.direct!r})"
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "version": self.version, "installed_at": self.installed_at,
-                "direct": self.direct}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "installed_at": self.installed_at,
+            "direct": self.direct,
+        }
 
 
 def parse_state(text: str) -> list[InstalledPackage]:

@@ -2,9 +2,10 @@
 
 A :class:`Version` is strict SemVer 2.0.0. A :class:`VersionRange` accepts npm's range grammar and
 answers :meth:`VersionRange.allows` exactly as npm's ``semver.satisfies`` does; the grammar itself
-lives in :mod:`agentpack.core.ranges`. Both are immutable and cheap to compare, because a resolver
-asks ``allows`` millions of times: every version carries a precomputed tuple key, and a range is
-compiled once into ``(low, high)`` key bounds per ``||`` alternative.
+lives in :mod:`agentpack.core.ranges`. Both are values (hashable, and a Version is immutable) built
+for speed, because a resolver asks ``allows`` millions of times: every version carries a
+precomputed tuple key, and a range is compiled once into ``(low, high)`` key bounds per ``||``
+alternative, so one call is a chained tuple comparison.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ _EXAMPLE = "for example 1.2.3, 1.0.0-rc.1 or 2.0.0+build.5"
 _RANGE_EXAMPLE = "for example ^1.2.3, ~1.2, >=1.0.0 <2.0.0, 1.x || 2.x or 1.2.3 - 2.0.0"
 _SHORT_RANGE_EXAMPLE = "write it as npm does, e.g. ^1.2.3, >=1.0.0 <2.0.0 or 1.x || 2.x"
 _PARTS = ("major", "minor", "patch")
-_BOTTOM: tuple = ()  # below every version key
-_TOP: tuple = (float("inf"),)  # above every version key
 
 
 class Version:
@@ -36,12 +35,7 @@ class Version:
     build: tuple[str, ...]
 
     def __init__(
-        self,
-        major: int,
-        minor: int,
-        patch: int,
-        prerelease: Iterable[int | str] = (),
-        build: Iterable[str] = (),
+        self, major: int, minor: int, patch: int, prerelease: Iterable = (), build: Iterable = ()
     ) -> None:
         """Build a version from its parts; raises InvalidVersion when the parts could not have
         come from a valid version string (negative numbers, empty or malformed identifiers).
@@ -167,15 +161,15 @@ def _is_ident(text: str) -> bool:
     return text.isascii() and text.replace("-", "a").isalnum()
 
 
-def _number(text: str, what: str) -> int | str:
-    """The value of a decimal field, or the reason it is not one."""
+def _number_problem(text: str, what: str) -> str | None:
+    """Why ``text`` is not a valid SemVer number (None when it is one)."""
     if not (text.isascii() and text.isdigit()):
-        return f"{what} {text!r} is not a number" if text else f"{what} is empty"
+        return f"{what} {_quote(text)} is not a number" if text else f"{what} is empty"
     if text[0] == "0" and len(text) > 1:
-        return f"{what} {text!r} has a leading zero"
+        return f"{what} {_quote(text)} has a leading zero"
     if len(text) > 16 or int(text) > MAX_SAFE_INTEGER:
-        return f"{what} {text} is larger than {MAX_SAFE_INTEGER}"
-    return int(text)
+        return f"{what} {_quote(text)} is larger than {MAX_SAFE_INTEGER}"
+    return None
 
 
 def _scan(text: str) -> tuple | str:
@@ -187,15 +181,12 @@ def _scan(text: str) -> tuple | str:
     numbers = main.split(".")
     if len(numbers) != 3:
         return f"expected MAJOR.MINOR.PATCH but found {len(numbers)} dot-separated part(s)"
-    values = []
-    for name, part in zip(_PARTS, numbers):
-        if part.isdigit() and part.isascii() and (part[0] != "0" or len(part) == 1) and len(part) < 16:
-            values.append(int(part))  # the common case: no leading zero, surely <= 2**53-1
-            continue
-        value = _number(part, name + " version")
-        if isinstance(value, str):
-            return value
-        values.append(value)
+    for name, part in zip(_PARTS, numbers, strict=True):
+        # Cheap checks first: almost every number is short, ASCII and without a leading zero.
+        if not (part.isdigit() and part.isascii() and len(part) < 16) or (part[0] == "0" and len(part) > 1):
+            if problem := _number_problem(part, name + " version"):
+                return problem
+    major, minor, patch = map(int, numbers)
     prerelease: tuple = ()
     if dash:
         idents: list[int | str] = []
@@ -205,7 +196,7 @@ def _scan(text: str) -> tuple | str:
             if ident.isdigit():
                 if ident[0] == "0" and len(ident) > 1:
                     return f"numeric prerelease identifier {ident!r} has a leading zero"
-                ident = int(ident)
+                ident = int(ident)  # at most 250 digits: the length check above bounds it
             idents.append(ident)
         prerelease = tuple(idents)
     build: tuple = ()
@@ -214,13 +205,18 @@ def _scan(text: str) -> tuple | str:
         for ident in build:
             if not _is_ident(ident):
                 return _bad_ident("build", ident)
-    return values[0], values[1], values[2], prerelease, build
+    return major, minor, patch, prerelease, build
+
+
+def _quote(text: str) -> str:
+    # Error messages name the offending text, but not all of a pasted megabyte.
+    return repr(text) if len(text) <= 80 else repr(text[:60]) + f"... ({len(text)} characters)"
 
 
 def _bad_ident(kind: str, ident: str) -> str:
     if not ident:
         return f"it has an empty {kind} identifier"
-    return f"{kind} identifier {ident!r} may only hold ASCII letters, digits and '-'"
+    return f"{kind} identifier {_quote(ident)} may only hold ASCII letters, digits and '-'"
 
 
 def _repair(text: str) -> str | None:
@@ -230,7 +226,7 @@ def _repair(text: str) -> str | None:
     main, dash, pre = core.partition("-")
     numbers = main.split(".")
     if len(numbers) == 3 and all(part.isascii() and part.isdigit() for part in numbers):
-        main = ".".join(str(int(part)) for part in numbers)
+        main = ".".join(part.lstrip("0") or "0" for part in numbers)
     candidate = main + dash + pre + plus + build
     return candidate if candidate != text and isinstance(_scan(candidate), tuple) else None
 
@@ -243,7 +239,7 @@ def _version_error(text: object, reason: str) -> InvalidVersion:
             reason = f"a leading {text[0]!r} is not part of a version"
         fix = _repair(text)
         advice = f"did you mean {fix!r}?" if fix else f"use MAJOR.MINOR.PATCH, {_EXAMPLE}"
-        message = f"invalid version {text!r}: {reason}; {advice}"
+        message = f"invalid version {_quote(text)}: {reason}; {advice}"
     else:
         message = f"invalid version {text!r}: expected a string such as '1.2.3', got {type(text).__name__}"
     return InvalidVersion(message, hint=f"versions follow SemVer 2.0.0, {_EXAMPLE}")
@@ -270,14 +266,14 @@ class VersionRange:
                 f"{type(text).__name__} (quote it in YAML, so that 1.2 stays the text '1.2')",
                 hint=f"npm range syntax, {_RANGE_EXAMPLE}",
             )
-        from agentpack.core.ranges import desugar
+        from agentpack.core.ranges import desugar, key_bounds
 
         sets, canonical = desugar(text, include_prerelease=False)
         rng = object.__new__(cls)
         rng.text = text
         rng._canonical = canonical
         rng._comparators = _resolve(text, sets)
-        rng._bounds = _bounds(rng._comparators)
+        rng._bounds = key_bounds(rng._comparators)
         rng._bounds_pre = None
         # Most ranges have one alternative; its bounds get their own slots for a shorter path.
         rng._low, rng._high = rng._bounds[0][:2] if len(rng._bounds) == 1 else (None, None)
@@ -324,21 +320,19 @@ class VersionRange:
         return versions.pop() if len(versions) == 1 else None
 
     def _compile_with_prereleases(self) -> tuple:
-        from agentpack.core.ranges import desugar
+        from agentpack.core.ranges import desugar, key_bounds
 
         try:
-            bounds = _bounds(_resolve(self.text, desugar(self.text, include_prerelease=True)[0]))
+            bounds = key_bounds(_resolve(self.text, desugar(self.text, include_prerelease=True)[0]))
         except InvalidRange:
             bounds = ()  # npm's satisfies() is false for every version then
-        object.__setattr__(self, "_bounds_pre", bounds)
+        self._bounds_pre = bounds
         return bounds
 
     def _npm_form(self) -> str:
         """npm's normalised comparator text (what ``semver.validRange`` returns)."""
-        return "||".join(
-            " ".join(op + (_format(v.major, v.minor, v.patch, v.prerelease, ()) if v else "") for op, v in c)
-            for c in self._comparators
-        ) or "*"
+        sets = "||".join(" ".join(op + str(v or "") for op, v in c) for c in self._comparators)
+        return sets or "*"
 
     def __str__(self) -> str:
         return self._canonical
@@ -379,7 +373,7 @@ def _resolve(text: str, sets: list) -> tuple:
 
 def _comparator_version(text: str, token: str, version_text: str) -> Version:
     core = version_text[1:] if version_text[:1] == "v" else version_text
-    fields = _scan(core) if len(version_text) <= MAX_LENGTH else "it is too long"
+    fields = _scan(core) if len(version_text) <= MAX_LENGTH else f"it is longer than {MAX_LENGTH} characters"
     if isinstance(fields, str):
         raise _range_error(text, token, core, fields)
     version = object.__new__(Version)
@@ -389,39 +383,18 @@ def _comparator_version(text: str, token: str, version_text: str) -> Version:
 
 def _range_error(text: str, token: str, core: str, reason: str) -> InvalidRange:
     if core[:1] in "0123456789xX*" and any(char in core for char in "xX*"):
-        what = f"in {token!r}, a wildcard (x, X or *) may only be followed by more wildcards"
+        what = f"in {_quote(token)}, a wildcard (x, X or *) may only be followed by more wildcards"
     elif core[:1].isdigit():
-        what = f"in {token!r}, {reason}"
+        what = f"in {_quote(token)}, {reason}"
     else:
-        what = f"{token!r} is not a version, comparator or range"
+        what = f"{_quote(token)} is not a version, comparator or range"
     fix = _repair(core)
-    advice = f"did you mean {token.replace(core, fix, 1)!r}?" if fix and core in token else _SHORT_RANGE_EXAMPLE
-    return InvalidRange(f"invalid version range {text!r}: {what}; {advice}", hint=f"npm range syntax, {_RANGE_EXAMPLE}")
-
-
-def _bounds(resolved: tuple) -> tuple:
-    # Each alternative intersects its comparators into one [low, high) interval of keys. Appending
-    # 0 to a key gives a key just above it and below every greater version, so "> k" is ">= k+(0,)"
-    # and "<= k" is "< k+(0,)", and one chained comparison tests a version.
-    bounds = []
-    for comparators in resolved:
-        low, high, prereleases = _BOTTOM, _TOP, set()
-        for operator, version in comparators:
-            if version is None:
-                continue
-            key = version._key
-            if version.prerelease:
-                prereleases.add(key[:3])
-            if operator in ("", ">="):
-                low = max(low, key)
-            elif operator == ">":
-                low = max(low, key + (0,))
-            if operator == "<":
-                high = min(high, key)
-            elif operator in ("", "<="):
-                high = min(high, key + (0,))
-        bounds.append((low, high, frozenset(prereleases)))
-    return tuple(bounds)
+    advice = (
+        f"did you mean {token.replace(core, fix, 1)!r}?" if fix and core in token else _SHORT_RANGE_EXAMPLE
+    )
+    return InvalidRange(
+        f"invalid version range {_quote(text)}: {what}; {advice}", hint=f"npm range syntax, {_RANGE_EXAMPLE}"
+    )
 
 
 _ANY = ("", None)  # the comparator every version passes

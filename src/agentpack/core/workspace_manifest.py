@@ -43,8 +43,16 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
     problems: list[Problem] = []
 
     def problem(message: str, key_path: tuple, code: str = "invalid-field") -> None:
-        problems.append(Problem("error", code, message, path=source, line=lines.get(key_path),
-                                field=".".join(str(k) for k in key_path) or None))
+        problems.append(
+            Problem(
+                "error",
+                code,
+                message,
+                path=source,
+                line=lines.get(key_path),
+                field=".".join(str(k) for k in key_path) or None,
+            )
+        )
 
     if not isinstance(data, dict):
         problem("agentops.yaml must be a mapping with `packages`, `registries` and `overrides`", ())
@@ -58,10 +66,16 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
         problem("`registries` must be a list of registry paths or URLs", ("registries",))
         registries = []
     if problems:
-        raise ValidationError(f"{source} is invalid", path=source, problems=problems,
-                              hint=f"fix the fields listed above in {source}")
+        raise ValidationError(
+            f"{source} is invalid",
+            path=source,
+            problems=problems,
+            hint=f"fix the fields listed above in {source}",
+        )
     extra = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
-    return WorkspaceManifest(packages=packages, registries=tuple(registries), overrides=overrides, extra=extra)
+    return WorkspaceManifest(
+        packages=packages, registries=tuple(registries), overrides=overrides, extra=extra
+    )
 
 
 def _spec_map(data: dict, key: str, problem) -> dict[str, str]:

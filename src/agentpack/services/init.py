@@ -13,12 +13,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentpack.errors import InvalidName, WorkspaceError
+from agentpack.core.names import validate_name
+from agentpack.errors import WorkspaceError
 
 _TEMPLATE_PACKAGE = "agentpack"
 _TEMPLATE_DIR = ("templates", "init")
 _PLACEHOLDER = "{{name}}"
-_MAX_NAME_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def init_package(directory: str, name: str | None = None) -> InitResult:
     """
     root = Path(os.path.abspath(directory))
     package_name = name if name is not None else root.name
-    _check_name(package_name)
+    validate_name(package_name)
 
     templates = _load_templates()
     clashes = _find_clashes(root, templates)
@@ -55,65 +55,6 @@ def init_package(directory: str, name: str | None = None) -> InitResult:
 
     created = _write_all(root, templates, package_name)
     return InitResult(directory=str(root), name=package_name, created=sorted(created))
-
-
-def _check_name(name: str) -> None:
-    """Raise ``InvalidName`` unless ``name`` is ``segment`` or ``team/segment``.
-
-    A segment is lowercase kebab-case, ``[a-z0-9]+(-[a-z0-9]+)*``; the whole name is 1-64
-    characters. Kept in one function so the shared name check can replace it.
-    """
-    reason = _name_problem(name)
-    if reason is None:
-        return
-    suggestion = _suggest_name(name)
-    raise InvalidName(
-        f"invalid package name {name!r}: {reason}",
-        field="name",
-        hint=f"use lowercase words joined by hyphens, optionally under one 'team/' namespace, "
-        f"e.g. {suggestion!r}",
-    )
-
-
-def _name_problem(name: str) -> str | None:
-    if not name:
-        return "the name is empty"
-    if len(name) > _MAX_NAME_LENGTH:
-        return f"it is {len(name)} characters long (at most {_MAX_NAME_LENGTH} are allowed)"
-    problems: list[str] = []
-    segments = name.split("/")
-    if len(segments) > 2:
-        problems.append("only one namespace level is allowed ('team/name')")
-    if any(not segment for segment in segments):
-        problems.append("a namespace or name part is empty")
-    if any(c.isupper() for c in name):
-        problems.append("it contains uppercase letters")
-    bad = sorted({c for c in name if not (c in "-/" or (c.isascii() and (c.islower() or c.isdigit())))})
-    bad = [c for c in bad if not (c.isascii() and c.isupper())]
-    if bad:
-        shown = " ".join(repr(c) for c in bad)
-        problems.append(f"it contains characters other than a-z, 0-9 and '-': {shown}")
-    if any(segment.startswith("-") or segment.endswith("-") for segment in segments):
-        problems.append("a part starts or ends with '-'")
-    if "--" in name:
-        problems.append("it contains '--' (use a single hyphen between words)")
-    return "; ".join(problems) or None
-
-
-def _suggest_name(name: str) -> str:
-    """A valid name close to ``name``: lowercased, other characters turned into single hyphens."""
-    parts = []
-    for segment in name.lower().split("/"):
-        cleaned = "".join(c if (c.isascii() and c.isalnum()) else "-" for c in segment)
-        cleaned = "-".join(word for word in cleaned.split("-") if word)
-        if cleaned:
-            parts.append(cleaned)
-    if len(parts) > 2:  # keep the first part as the namespace, fold the rest into the name
-        parts = [parts[0], "-".join(parts[1:])]
-    suggestion = "/".join(parts)[:_MAX_NAME_LENGTH].strip("-/")
-    if not suggestion or _name_problem(suggestion) is not None:
-        return "my-package"
-    return suggestion
 
 
 def _load_templates() -> dict[str, str]:

@@ -1,0 +1,110 @@
+"""Install benchmarks through the real `agentops` command.
+
+1. 20 packages x 20 Markdown files from a local registry into an empty workspace, cold cache
+   (target <= 0.25 s), and the same install again with nothing changed (target <= 0.12 s);
+   both beside `python3 -c pass`.
+2. 200 packages x 50 files from a cold cache, beside `tar xzf` of the same archives into fresh
+   directories (target <= 2 x).
+
+Run: .venv/bin/python bench/bench_install.py [--quick]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from common import agentops, python_pass, report, time_command
+
+
+def make_registry(root: Path, packages: int, files: int) -> tuple[Path, list[Path]]:
+    """Publish ``packages`` packages of ``files`` agent files each (the first depends on the rest)."""
+    from agentpack.services.build import build_package
+    from agentpack.services.publish import publish_archive
+    from agentpack.services.workspace import Settings
+
+    registry = root / "registry"
+    archives = []
+    body = ("Follow the escalation policy, keep the customer informed, and record every decision.\n" * 24)
+    for i in range(packages):
+        folder = root / "src" / f"pkg-{i}"
+        (folder / "agents").mkdir(parents=True)
+        (folder / "docs").mkdir()
+        (folder / "README.md").write_text(f"# pkg-{i}\n")
+        (folder / "docs" / "getting-started.md").write_text("# Start\n")
+        names = [f"agents/agent-{j}.md" for j in range(files)]
+        for j, rel in enumerate(names):
+            (folder / rel).write_text(f"---\nname: agent-{j}\ndescription: Agent {j}\n---\n\n{body}")
+        deps = "".join(f"  - pkg-{k}@^1.0.0\n" for k in range(1, packages)) if i == 0 else ""
+        (folder / "package.yaml").write_text(
+            f"name: pkg-{i}\nversion: 1.0.0\ndescription: bench\nauthor: bench\nlicense: MIT\n"
+            + (f"dependencies:\n{deps}" if deps else "")
+            + "agents:\n" + "".join(f"  - {n}\n" for n in names)
+            + "documentation:\n  getting_started: docs/getting-started.md\n"
+        )
+        built = build_package(str(folder), str(root / "dist"))
+        publish_archive(built.path, Settings(registry=str(registry)))
+        archives.append(Path(built.path))
+    return registry, archives
+
+
+def bench_small(tmp: Path, runs: int) -> bool:
+    registry, _ = make_registry(tmp / "small", 20, 20)
+    ws = tmp / "ws-small"
+    cache = tmp / "cache-small"
+    env = {"AGENTOPS_REGISTRY": str(registry), "XDG_CACHE_HOME": str(cache)}
+    manifest = "packages:\n" + "".join(f"  pkg-{i}: ^1.0.0\n" for i in range(20))
+
+    def fresh() -> None:
+        shutil.rmtree(ws, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        ws.mkdir()
+        (ws / "agentops.yaml").write_text(manifest)
+
+    ref = python_pass(runs)
+    cold = time_command([*agentops(), "package", "install"], runs=runs, cwd=ws, env=env, setup=fresh)
+    ok = report("install 20 pkgs x 20 files, empty workspace, cold cache", cold, ref, "python3 -c pass",
+                absolute_limit=0.25)
+    again = time_command([*agentops(), "package", "install"], runs=runs, cwd=ws, env=env)
+    ok &= report("install again, nothing changed", again, ref, "python3 -c pass", absolute_limit=0.12)
+    return ok
+
+
+def bench_large(tmp: Path, runs: int) -> bool:
+    registry, archives = make_registry(tmp / "large", 200, 50)
+    ws = tmp / "ws-large"
+    cache = tmp / "cache-large"
+    env = {"AGENTOPS_REGISTRY": str(registry), "XDG_CACHE_HOME": str(cache)}
+    manifest = "packages:\n  pkg-0: ^1.0.0\n"
+    out = tmp / "tar-out"
+
+    def fresh() -> None:
+        shutil.rmtree(ws, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        ws.mkdir()
+        (ws / "agentops.yaml").write_text(manifest)
+
+    def fresh_tar() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+
+    script = "set -e; i=0; for a in " + " ".join(map(str, archives)) + \
+        f'; do i=$((i+1)); mkdir -p {out}/$i; tar xzf "$a" -C {out}/$i; done'
+    ref = time_command(["bash", "-c", script], runs=runs, setup=fresh_tar)
+    cold = time_command([*agentops(), "package", "install"], runs=runs, cwd=ws, env=env, setup=fresh)
+    return report("install 200 pkgs x 50 files, cold cache", cold, ref, "tar xzf (200 archives)", limit=2.0)
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv
+    runs = 5 if quick else 11
+    with tempfile.TemporaryDirectory() as tmp:
+        ok = bench_small(Path(tmp), runs)
+        ok &= bench_large(Path(tmp), 3 if quick else 5)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
