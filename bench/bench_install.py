@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import agentops, python_pass, report, time_command
+from common import agentops, compile_sources, python_pass, report, time_command
 
 
 def make_registry(root: Path, packages: int, files: int) -> tuple[Path, list[Path]]:
@@ -100,6 +100,7 @@ def bench_large(tmp: Path, runs: int) -> bool:
 def main() -> int:
     quick = "--quick" in sys.argv
     runs = 5 if quick else 11
+    compile_sources()
     with tempfile.TemporaryDirectory() as tmp:
         ok = bench_small(Path(tmp), runs)
         ok &= bench_large(Path(tmp), 3 if quick else 5)

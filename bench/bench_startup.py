@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import agentops, python_pass, report, time_command
+from common import agentops, compile_sources, python_pass, report, time_command
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -28,6 +28,7 @@ def make_workspace(root: Path) -> Path:
 
 def main() -> int:
     runs = 31
+    compile_sources()
     with tempfile.TemporaryDirectory() as tmp:
         ws = make_workspace(Path(tmp))
         ref = python_pass(runs)

@@ -18,6 +18,11 @@ def agentops() -> list[str]:
     return [str(launcher)] if launcher.exists() else [PYTHON, "-m", "agentpack"]
 
 
+def compile_sources() -> None:
+    """Byte-compile the package first, so no run pays for compiling it (PYTHONDONTWRITEBYTECODE)."""
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(REPO / "src")], check=True, stdout=subprocess.DEVNULL)
+
+
 def time_command(argv, *, runs: int = 15, cwd=None, env=None, setup=None) -> float:
     """Median wall time in seconds of ``argv`` over ``runs`` runs (``setup()`` before each, untimed)."""
     samples = []

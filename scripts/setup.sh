@@ -7,3 +7,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# Byte-compile now: where PYTHONDONTWRITEBYTECODE is set, every `agentops` run would otherwise
+# recompile the package from source, which costs more than its whole start-up budget.
+.venv/bin/python -m compileall -q src >/dev/null

@@ -7,12 +7,14 @@ code 2 on misuse, which is the convention the rest of the CLI follows.
 from __future__ import annotations
 
 import argparse
+import functools
 
 from agentpack import __version__
 
 EPILOG = "Exit codes: 0 success, 1 failure, 2 misuse. Set NO_COLOR to disable colours."
 
 
+@functools.cache
 def _common(json_flag: bool = False, registry: bool = False, *, top: bool = False) -> argparse.ArgumentParser:
     # Sub-commands repeat -C and --no-color so they work on either side of the verb; there they
     # default to SUPPRESS so that an option given before the verb is not reset to its default.

@@ -1,33 +1,27 @@
 """Dependency resolution: one version of each package for the whole graph, the highest that fits.
 
-Semantics. The workspace asks for packages by name and npm-style range; each candidate version names
-its own dependencies the same way. The answer holds exactly one version of every package that is
-actually required (the transitive closure from the root, nothing more), and that version satisfies
-every range placed on it. ``overrides`` replaces the range for a package everywhere it is required,
-the root included (npm ``overrides``). ``preferred`` holds versions pinned in an existing lockfile:
-when one still fits it is tried before the highest version, so a re-resolve changes little.
+Semantics. The workspace asks for packages by name and npm range; each candidate names its own
+dependencies the same way. The answer holds one version of every package actually required (the
+closure from the root through the chosen versions, nothing more), satisfying every range on it.
+``overrides`` replaces a package's range everywhere, the root included (npm ``overrides``);
+``preferred`` versions (a lockfile's pins) are tried before the highest while they still fit.
 Prereleases are chosen only where a range admits them under npm rules (``VersionRange.allows``).
 
-Algorithm. Conflict-driven search in the manner of PubGrub (Natalie Weizenbaum's algorithm for
-Dart's pub): unit propagation over "incompatibilities" (sets of facts that cannot all hold), a
-decision per package, and on a conflict, resolution of the incompatibilities involved into a new
-learnt one followed by a backjump to the decision that caused it. Learnt incompatibilities are
-kept, so a dead end is never explored twice; that is what keeps graphs built to force backtracking
-cheap. Because every package's versions are finite and fetched once, a fact about a package is
-a bitmask over its versions (bit ``i + 1`` for the i-th lowest) plus bit 0 for "not installed";
-intersection, union and negation of version sets are then plain integer operations.
+Algorithm. Conflict-driven search after PubGrub (the solver of Dart's pub): unit propagation over
+incompatibilities (facts that cannot all hold), one decision per package, and on a conflict,
+resolution of the facts involved into a learnt one plus a backjump to the decision to blame. Learnt
+facts are kept, so no dead end is explored twice: graphs built to force backtracking stay cheap.
+A package's versions are finite and known, so a term is a bitmask over them (bit ``i + 1`` for the
+i-th lowest, bit 0 for "not installed") and set algebra is integer arithmetic. Three choices keep
+large graphs fast: a package's dependencies (all its still-possible versions) are learnt as soon as
+it is required; a package is decided only once no undecided package may still require it (top-down,
+so requested packages keep their newest versions); and a conflict with a fact that was only just
+learnt undoes one level (chronological backtracking) instead of every level since the fact became
+relevant, with such facts checked again after each backjump so that none is missed.
 
-Why not resolvelib: it is the natural choice and was measured first, but resolvelib 1.2 copies its
-whole state and re-checks every pinned requirement in each round, so its cost grows with the square
-of the graph: 3.3 s for a 1,000-package graph and 10 s for 2,000 on the reference machine, against a
-budget of 0.5 s (``bench/bench_resolve.py``). This module resolves the same graph in a few tens of
-milliseconds.
-
-Decision order: the root's requirements (by name), then packages in the order they were first found
-to be required. Earlier decisions keep their highest version; a later conflict is settled by the
-learnt incompatibilities, which move whichever choice caused it. Everything iterates in sorted or
-insertion order, so the same input always gives the same answer, whatever order the source lists
-candidates in.
+Why not resolvelib: it was measured first, but resolvelib 1.2 copies its state and re-checks every
+pinned requirement each round, so its cost grows with the square of the graph: 3.3 s for the
+1,000-package closure of ``bench/bench_resolve.py`` and 10 s for 2,000, against a 0.5 s budget.
 """
 
 from __future__ import annotations
@@ -41,9 +35,9 @@ from typing import Protocol
 from agentpack.core.versions import Version, parse_range
 from agentpack.errors import InvalidRange, ResolutionImpossible
 
-ROOT = ""  # the requirer name used for the workspace's own requirements
+ROOT = ""  # the requirer name of the workspace's own requirements
 _ABSENT = 1  # bit 0 of a version set: "the package is not installed"
-_MAX_CAUSES = 20  # beyond this, a conflict report stops helping a human
+_MAX_CAUSES = 20  # past this many chains, a conflict report stops helping a human
 _CONFLICT = object()
 
 
@@ -62,9 +56,9 @@ class CandidateSource(Protocol):
     def candidates(self, name: str) -> Sequence[Candidate]:
         """Return every published version of ``name``, in any order, each with its dependencies.
 
-        An unknown package yields an empty sequence rather than an error: the resolver reports it
-        with the chain of requirements that led to it. The resolver calls this at most once per name
-        during one ``resolve`` call, so an implementation need not cache.
+        An unknown package yields an empty sequence, not an error: the resolver reports it with the
+        chain of requirements that led to it. Called at most once per name during one ``resolve``,
+        so an implementation need not cache.
         """
         ...
 
@@ -77,9 +71,9 @@ class Resolution:
     requirements: dict[str, dict[str, str]]
 
     def dependents(self, name: str) -> list[str]:
-        """Return, sorted, the requirers of ``name`` in this resolution (``""`` is the root).
+        """Return, sorted, who requires ``name`` in this resolution (``""`` for the root).
 
-        A package appears here only if it is in ``packages``; an unknown name yields an empty list.
+        Only edges of the resolution count; a name that is not in it yields an empty list.
         """
         return sorted(requirer for requirer, deps in self.requirements.items() if name in deps)
 
@@ -91,53 +85,49 @@ def resolve(
     overrides: Mapping[str, str] | None = None,
     preferred: Mapping[str, Version] | None = None,
 ) -> Resolution:
-    """Choose one version of each package required by ``root`` so that every range is satisfied.
+    """Choose one version of each package required from ``root`` so that every range holds.
 
-    ``root`` maps package names to npm range texts; ``overrides`` replaces the range for a package
-    wherever it is required (root included); ``preferred`` names versions to try first when they
-    still fit (a lockfile's pins). Each package gets the highest version the search can keep, and
-    only packages reachable from the root through the chosen versions are returned. A candidate
-    whose dependency ranges do not parse is skipped (and named if that leads to failure). Raises
-    ``ResolutionImpossible`` when no choice works: its message names the package that cannot be
-    resolved and ``causes`` lists every requirement chain involved, each from the root, e.g.
+    ``root`` maps names to npm range texts; ``overrides`` replaces a package's range wherever it is
+    required (root included); ``preferred`` names versions to keep when they still fit. Packages get
+    the highest versions the search can keep, deciding requirers before what they require; only
+    packages reachable from the root through the chosen versions are returned. A candidate whose own
+    ranges do not parse is skipped (and named if that leads to failure). Raises
+    ``ResolutionImpossible`` when nothing works: the message names the package that cannot be
+    resolved and ``causes`` lists the requirement chains involved, each from the root, e.g.
     ``"(root) -> sales-operations@0.9.0 -> core-workflow@^3.0.0"``. Raises ``InvalidRange`` when a
     range in ``root`` or ``overrides`` (text the user wrote) does not parse. Pure and deterministic.
     """
     overrides = dict(overrides or {})
     for text in [*root.values(), *overrides.values()]:
-        parse_range(text)  # the user's own ranges must be valid; fail early with their error
+        parse_range(text)  # the user's own ranges must be valid: fail with their error, early
     solver = _Solver(source, overrides, dict(preferred or {}))
-    decided = solver.solve(root)
-    return _build_resolution(
-        root, overrides, {n: solver.packages[n].candidates[i] for n, i in decided.items()}
-    )
+    chosen = {name: solver.packages[name].candidates[i] for name, i in solver.solve(root).items()}
+    return _build_resolution(root, overrides, chosen)
 
 
 class _Package:
-    """The candidates of one package, lowest version first, and what the search derived about them."""
+    """The candidates of one package, lowest version first, and the search's bookkeeping on it."""
 
-    __slots__ = (
-        "name", "candidates", "full", "range_masks", "deps", "seq", "learnt", "preferred",
-        "targets", "waiting_on", "counted",
-    )
+    __slots__ = ("name", "candidates", "full", "masks", "deps", "seq", "learnt", "preferred", "targets",
+                 "waiting_on", "counted")  # fmt: skip
 
-    def __init__(self, name: str, found: Sequence[Candidate]) -> None:
+    def __init__(self, name: str, found: Sequence[Candidate], preferred: Version | None) -> None:
         self.name = name
         ordered = sorted((c for c in found if c.name == name), key=lambda c: (c.version, str(c.version)))
-        # A source listing one version twice keeps the first after sorting, so order never matters.
-        self.candidates = [c for i, c in enumerate(ordered) if i == 0 or c.version != ordered[i - 1].version]
+        # A version listed twice (builds differ) keeps its first after sorting: order never matters.
+        self.candidates = [c for i, c in enumerate(ordered) if not i or c.version != ordered[i - 1].version]
         self.full = (1 << (len(self.candidates) + 1)) - 1
-        self.range_masks: dict[str, int] = {}
-        self.deps: dict[int, list[tuple[str, str, str]] | str] = {}
-        self.seq = -1  # discovery order, the decision priority; -1 until first required
+        self.masks: dict[str, int] = {}  # range text -> versions in it
+        self.deps: dict[int, list[tuple[str, str, int]] | str] = {}
+        self.seq = -1  # discovery order, the tie-break between packages ready to decide
         self.learnt = 0  # versions whose dependencies are already incompatibilities
-        self.preferred = 0  # the lockfile's version, if it is among the candidates
+        self.preferred = next((2 << i for i, c in enumerate(self.candidates) if c.version == preferred), 0)
         self.targets: set[str] = set()  # packages that some learnt version of this one requires
-        self.waiting_on = 0  # how many undecided required packages may still require this one
-        self.counted = False  # whether this package is counted in its targets' ``waiting_on``
+        self.waiting_on = 0  # undecided required packages that may still require this one
+        self.counted = False  # whether this package counts in its targets' ``waiting_on``
 
     def label(self, mask: int) -> str:
-        """``name@v`` for one version, or a compact list when a set of versions is meant."""
+        """``name@version``, or a compact list when a set of versions is meant."""
         versions = [str(c.version) for i, c in enumerate(self.candidates) if mask >> (i + 1) & 1]
         if len(versions) <= 3:
             return f"{self.name}@{'|'.join(versions)}"
@@ -145,11 +135,11 @@ class _Package:
 
 
 class _Incompat:
-    """Facts that cannot all hold: package -> version set (bits as in ``_Package``), with its origin.
+    """Terms (package -> version set) that cannot all hold, and where that knowledge came from.
 
-    ``kind`` is ``root`` (the workspace requires ``dep@text``), ``dependency`` (``requirer`` at
-    any of the ``versions`` requires ``dep@text``), ``unusable`` (those versions' own ranges are
-    invalid; ``text`` says why) or ``derived`` (learnt from the two ``parents``).
+    ``kind`` is ``root`` (the workspace requires ``dep@text``), ``dependency`` (``requirer`` at any
+    of ``versions`` requires ``dep@text``), ``unusable`` (those versions' own ranges are invalid;
+    ``text`` says why) or ``derived`` (learnt from the two ``parents``).
     """
 
     __slots__ = ("terms", "kind", "requirer", "versions", "dep", "text", "parents")
@@ -164,41 +154,39 @@ class _Solver:
     def __init__(self, source: CandidateSource, overrides: dict[str, str], preferred: dict) -> None:
         self.source, self.overrides, self.preferred = source, overrides, preferred
         self.packages: dict[str, _Package] = {}
-        # name -> a term on that package -> the incompatibilities with that term: one subset test
-        # covers every fact sharing a term (say, all the dependents asking for the same range).
+        # name -> term on it -> incompatibilities with that term: one subset test covers every fact
+        # sharing a term (all the dependents asking for the same range, say).
         self.incompats: dict[str, dict[int, list[_Incompat]]] = {}
         self.assignments: list[tuple[str, int, int, _Incompat | None]] = []  # name, set, level, cause
         self.stack: dict[str, list[tuple[int, int]]] = {}  # name -> (assignment index, set so far)
-        self.current: dict[str, int] = {}  # name -> the versions still possible
+        self.current: dict[str, int] = {}  # name -> versions still possible
         self.decided: dict[str, int] = {}  # name -> index of the chosen candidate
         self.level = 0
-        self.pending: list[tuple[int, str]] = []  # (discovery order, name): packages to decide
-        self.waiting: set[str] = set()  # packages to decide once their possible requirers are
+        self.ready: list[tuple[int, str]] = []  # heap of (discovery order, name) to decide
+        self.waiting: set[str] = set()  # to decide once nothing undecided may require them
         self.next_seq = 0
         self.fresh: deque[_Incompat] = deque()  # not yet checked against the partial solution
-        self.added: list[tuple[int, _Incompat]] = []  # outside facts, with the level they came at
+        self.added: list[tuple[int, _Incompat]] = []  # outside facts and the level they came at
 
     # -- facts ---------------------------------------------------------------------------------
 
     def package(self, name: str) -> _Package:
         pkg = self.packages.get(name)
         if pkg is None:
-            pkg = self.packages[name] = _Package(name, self.source.candidates(name))
+            pkg = self.packages[name] = _Package(name, self.source.candidates(name), self.preferred.get(name))
             self.incompats[name], self.stack[name], self.current[name] = {}, [], pkg.full
-            wanted = self.preferred.get(name)
-            pkg.preferred = next((2 << i for i, c in enumerate(pkg.candidates) if c.version == wanted), 0)
         return pkg
 
     def range_mask(self, name: str, text: str) -> int:
-        """The set of ``name``'s versions that ``text`` allows (never the "not installed" bit)."""
+        """The versions of ``name`` that ``text`` allows (never the "not installed" bit)."""
         pkg = self.package(name)
-        mask = pkg.range_masks.get(text)
+        mask = pkg.masks.get(text)
         if mask is None:
             rng, mask = parse_range(text), 0
             for i, cand in enumerate(pkg.candidates):
                 if rng.allows(cand.version):
                     mask |= 2 << i
-            pkg.range_masks[text] = mask
+            pkg.masks[text] = mask
         return mask
 
     def dependencies(self, pkg: _Package, index: int) -> list[tuple[str, str, int]] | str:
@@ -210,7 +198,7 @@ class _Solver:
                 text = self.overrides.get(dep, declared)
                 try:
                     deps.append((dep, text, self.range_mask(dep, text)))
-                except InvalidRange:
+                except (InvalidRange, TypeError):
                     deps = f"invalid range {text!r} for dependency {dep}"
                     break
             pkg.deps[index] = deps
@@ -224,10 +212,10 @@ class _Solver:
             self.added.append((self.level, inc))
 
     def learn(self, pkg: _Package, versions: int) -> bool:
-        """Add the facts that these candidates bring (dependencies, or being unusable), once each.
+        """Add, once, the facts these candidates bring (dependencies, or being unusable).
 
-        Versions that require the same range of the same package share one incompatibility, as in
-        pub: fewer facts to propagate, and shorter explanations. Returns whether anything was new.
+        Versions requiring the same range of the same package share one incompatibility, as in pub:
+        fewer facts to propagate and shorter explanations. Returns whether anything was new.
         """
         versions &= ~pkg.learnt & ~_ABSENT
         if not versions:
@@ -240,20 +228,21 @@ class _Solver:
             deps = self.dependencies(pkg, bit.bit_length() - 2)
             if isinstance(deps, str):
                 self.add(_Incompat({pkg.name: bit}, "unusable", pkg.name, bit, text=deps))
-                continue
-            for dep in deps:
-                shared[dep] = shared.get(dep, 0) | bit
+            else:
+                for dep in deps:
+                    shared[dep] = shared.get(dep, 0) | bit
         for (dep, text, in_range), requirers in sorted(shared.items()):
-            if dep != pkg.name and dep not in pkg.targets:
-                pkg.targets.add(dep)
-                self.packages[dep].waiting_on += pkg.counted
             terms = {pkg.name: requirers}
-            if dep == pkg.name:  # a package requiring itself: only its versions outside the range fail
+            if dep == pkg.name:  # requiring itself: only its versions outside the range fail
                 terms[dep] &= ~in_range
                 if not terms[dep]:
                     continue
-            elif in_range:  # with no version in range, "dep is not in range" always holds: drop it
-                terms[dep] = self.packages[dep].full & ~in_range
+            else:
+                if dep not in pkg.targets:
+                    pkg.targets.add(dep)
+                    self.packages[dep].waiting_on += pkg.counted
+                if in_range:  # with nothing in range, "dep is not in range" always holds: omit it
+                    terms[dep] = self.packages[dep].full & ~in_range
             self.add(_Incompat(terms, "dependency", pkg.name, requirers, dep, text))
         return True
 
@@ -265,15 +254,14 @@ class _Solver:
         self.assignments.append((name, mask, self.level, cause))
         self.current[name] = so_far
         if not so_far & _ABSENT and name not in self.decided:
-            # Learn the dependencies of every version still possible as soon as the package is
-            # required: a version whose dependencies are already ruled out is then ruled out at
-            # once, instead of being found to conflict many decisions later (a long backjump).
+            # Learning every possible version's dependencies now rules out at once a version whose
+            # dependencies are already ruled out, instead of meeting it as a conflict much later.
             self.learn(self.packages[name], so_far)
             self.queue(name)
         self.count(name)
 
     def count(self, name: str) -> None:
-        """Keep ``waiting_on`` right: a package waits while an undecided requirer may need it."""
+        """Keep ``waiting_on`` exact as ``name`` becomes or stops being required and undecided."""
         pkg = self.packages[name]
         pending = not self.current[name] & _ABSENT and name not in self.decided
         if pending != pkg.counted:
@@ -289,7 +277,7 @@ class _Solver:
         pkg = self.packages[name]
         if pkg.seq < 0:
             pkg.seq, self.next_seq = self.next_seq, self.next_seq + 1
-        heapq.heappush(self.pending, (pkg.seq, name))
+        heapq.heappush(self.ready, (pkg.seq, name))
 
     def backtrack(self, level: int) -> None:
         touched = set()
@@ -306,8 +294,8 @@ class _Solver:
             self.count(name)
             if not self.current[name] & _ABSENT and name not in self.decided:
                 self.queue(name)
-        # Facts added after this level may be unit here (they met a different partial solution),
-        # and propagation only revisits a fact when one of its terms becomes satisfied.
+        # Facts added above this level met another partial solution and may be unit here, while
+        # propagation looks at a fact again only when one of its terms becomes satisfied.
         later = []
         while self.added and self.added[-1][0] > level:
             later.append(self.added.pop()[1])
@@ -323,37 +311,35 @@ class _Solver:
             in_range = self.range_mask(name, text)
             terms = {name: self.packages[name].full & ~in_range} if in_range else {}
             inc = _Incompat(terms, "root", dep=name, text=text)
-            if not terms:
+            if not inc.terms:
                 raise self.failure(inc)
             self.add(inc)
         self.propagate([])
-        while self.pending or self.waiting:
-            if self.pending:
-                _, name = heapq.heappop(self.pending)
-            else:  # everyone waits on someone: a cycle; break it in discovery order
+        while self.ready or self.waiting:
+            if self.ready:
+                _, name = heapq.heappop(self.ready)
+            else:  # all wait on one another: a cycle, broken in discovery order
                 name = min(self.waiting, key=lambda n: self.packages[n].seq)
                 self.waiting.discard(name)
+            if name in self.decided or self.current[name] & _ABSENT:
+                continue  # a stale entry
+            if self.packages[name].waiting_on and self.ready:
+                self.waiting.add(name)
+                continue
+            self.decide(name)
             if name not in self.decided and not self.current[name] & _ABSENT:
-                if self.packages[name].waiting_on and self.pending:
-                    self.waiting.add(name)
-                    continue
-                self.decide(name)
-                if name not in self.decided and not self.current[name] & _ABSENT:
-                    # Ruling a version out can end in a backjump that leaves this package's own
-                    # facts untouched, so nothing else would bring it back to the queue.
-                    self.queue(name)
+                self.queue(name)  # a version was ruled out; the backjump may not have requeued it
         return dict(sorted(self.decided.items()))
 
     def decide(self, name: str) -> None:
         pkg = self.packages[name]
         versions = self.current[name]
         bit = pkg.preferred if versions & pkg.preferred else 1 << (versions.bit_length() - 1)
-        if not self.learn(pkg, bit):
+        if not self.learn(pkg, bit):  # else its new facts may rule it out: propagate them first
             self.level += 1
             self.decided[name] = bit.bit_length() - 2
-            self.assign(name, bit, None)
             self.waiting.discard(name)
-        # else: the version's dependencies are new facts that may rule it out; propagate them first.
+            self.assign(name, bit, None)
         self.propagate([name])
 
     def propagate(self, names: list[str]) -> None:
@@ -389,62 +375,56 @@ class _Solver:
                     break
 
     def open_term(self, inc: _Incompat):
-        """``_CONFLICT`` if every term holds; the one package whose term is open if the rest hold."""
+        """``_CONFLICT`` if every term holds; the package whose term is open if all others hold."""
         open_name = _CONFLICT
-        current = self.current
         for name, term in inc.terms.items():
-            have = current[name]
-            if not have & ~term:
-                continue
-            if not have & term or open_name is not _CONFLICT:
-                return None  # contradicted, or two terms still open: nothing follows
-            open_name = name
+            have = self.current[name]
+            if have & ~term:
+                if not have & term or open_name is not _CONFLICT:
+                    return None  # contradicted, or two terms open: nothing follows
+                open_name = name
         return open_name
 
     def satisfier(self, name: str, term: int) -> int:
         """Index of the earliest assignment after which ``name``'s facts lie inside ``term``."""
-        for index, so_far in self.stack[name]:
-            if not so_far & ~term:
-                return index
-        raise AssertionError(f"{name} is not satisfied")  # conflict resolution only sees satisfied terms
+        return next(index for index, so_far in self.stack[name] if not so_far & ~term)
 
     def resolve_conflict(self, inc: _Incompat) -> _Incompat:
-        """Learn from a conflict: resolve ``inc`` with its causes until one decision is to blame.
+        """Learn from a violated ``inc``: resolve it with its causes until one decision is to blame.
 
-        Returns an incompatibility that, after the backjump done here, has exactly one open term;
-        the caller derives its negation. Raises ``ResolutionImpossible`` when it learns the empty one.
+        Backjumps, and returns a fact with exactly one open term, whose negation the caller derives.
+        Raises ``ResolutionImpossible`` on learning the empty fact (nothing can be chosen).
         """
         learnt = False
-        while True:
-            if not inc.terms:
-                raise self.failure(inc)
+        while inc.terms:
             found = sorted((self.satisfier(n, t), n) for n, t in inc.terms.items())
             sat_index, sat_name = found[-1]
             previous = found[-2][0] if len(found) > 1 else -1
             _, sat_mask, sat_level, cause = self.assignments[sat_index]
-            term = inc.terms[sat_name]
-            leftover = sat_mask & ~term  # what the satisfier allows beyond the term, if anything
-            if leftover:
-                for index, so_far in self.stack[sat_name]:
-                    if index >= sat_index:
-                        break
-                    if not so_far & leftover:
-                        previous = max(previous, index)
-                        break
+            leftover = sat_mask & ~inc.terms[sat_name]  # what the satisfier allows beyond the term
+            if leftover:  # then an earlier assignment helped it satisfy the term
+                helper = next(i for i, so_far in self.stack[sat_name] if not so_far & leftover)
+                previous = max(previous, helper)
             previous_level = self.assignments[previous][2] if previous >= 0 else 0
             if cause is None or previous_level != sat_level:
                 if learnt:
                     self.add(inc)
-                self.backtrack(previous_level)
+                # A fact learnt by resolution jumps back to where it becomes unit. An outside fact
+                # that was violated on arrival undoes only the last level: it may concern a package
+                # required long after the level where it became unit, and redoing every level in
+                # between costs far more than meeting it again after some later backjump.
+                self.backtrack(previous_level if learnt else sat_level - 1)
                 return inc
             terms = {n: t for n, t in inc.terms.items() if n != sat_name}
             for n, t in cause.terms.items():
                 if n != sat_name:
                     terms[n] = terms.get(n, -1) & t
             if leftover:
-                terms[sat_name] = self.packages[sat_name].full & ~leftover
+                terms[sat_name] = ~leftover
+            terms = {n: t & self.packages[n].full for n, t in terms.items()}
             terms = {n: t for n, t in terms.items() if t != self.packages[n].full}
             inc, learnt = _Incompat(terms, "derived", parents=(inc, cause)), True
+        raise self.failure(inc)
 
     def failure(self, inc: _Incompat) -> ResolutionImpossible:
         return _Explainer(self).explain(inc)

@@ -12,7 +12,8 @@ from agentpack.services.workspace import Settings, open_workspace
 def package_source(directory: str | None, settings: Settings, *, offline: bool = False) -> PackageSource:
     """A PackageSource over the registries the workspace at ``directory`` would use."""
     ws = open_workspace(directory)
-    return PackageSource(settings.registry_locations(ws.load_manifest(), ws.root), settings.resolved_cache_dir(),
+    manifest = ws.load_manifest()
+    return PackageSource(lambda: settings.registry_locations(manifest, ws.root), settings.resolved_cache_dir,
                          offline=offline)
 
 

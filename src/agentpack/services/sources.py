@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
+from functools import cached_property
 
 from agentpack.core.resolver import Candidate
 from agentpack.core.spec import parse_dependency
@@ -33,9 +35,12 @@ def dependency_map(manifest: dict) -> dict[str, str]:
 class PackageSource:
     """Candidates and archives for install, from registries (or the cache when offline)."""
 
-    def __init__(self, locations: list[tuple[str, str]], cache_dir: str, *, offline: bool = False) -> None:
-        self._locations = locations
-        self._cache_dir = cache_dir
+    def __init__(self, locations: Callable[[], list[tuple[str, str]]], cache_dir: Callable[[], str], *,
+                 offline: bool = False) -> None:
+        # Both are callables, evaluated on first use: finding the default registry and cache
+        # directories costs start-up time that an install with nothing to fetch never needs.
+        self._locations_fn = locations
+        self._cache_dir_fn = cache_dir
         self._offline = offline
         self._registries: list | None = None
         self._indexes: dict[str, tuple[dict, object | None]] = {}
@@ -105,6 +110,14 @@ class PackageSource:
         return self._blob_cache().put(data)
 
     # -- internals -------------------------------------------------------------------------
+    @cached_property
+    def _locations(self) -> list[tuple[str, str]]:
+        return self._locations_fn()
+
+    @cached_property
+    def _cache_dir(self) -> str:
+        return self._cache_dir_fn()
+
     def _check(self, data: bytes, expected: str, name: str, version: str, where: str) -> None:
         import hashlib
 
@@ -119,7 +132,7 @@ class PackageSource:
         if self._cache is None:
             from agentpack.adapters.cache import BlobCache
 
-            self._cache = BlobCache(os.path.join(self._cache_dir))
+            self._cache = BlobCache(self._cache_dir)
         return self._cache
 
     def _open_registries(self) -> list:

@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agentpack.core.filenames import LOCKFILE_NAME, STATE_FILE, WORKSPACE_MANIFEST
+from agentpack.core.filenames import LOCKFILE_NAME, STATE_FILE, SYNC_FINGERPRINT, WORKSPACE_MANIFEST
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, LockedPackage, Lockfile
 from agentpack.core.state import InstalledPackage, format_state, parse_state
 from agentpack.errors import EditedFiles, LockfileOutdated, Problem, WorkspaceError
@@ -88,6 +88,11 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
     edit = edit or RootEdit()
     with ws.lock():
         result = SyncResult(root=ws.root, recovered=ws.recover())
+        if not edit.set_specs and not edit.remove and options.update is None and check_edit is None:
+            installed = _unchanged_since_last_sync(ws)
+            if installed is not None:
+                result.installed, result.up_to_date = installed, True
+                return result
         manifest = ws.load_manifest()
         if manifest is None and not edit.set_specs:
             raise WorkspaceError(f"nothing to install: there is no {WORKSPACE_MANIFEST} in {ws.root}",
@@ -97,8 +102,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         overrides = dict(manifest.overrides) if manifest else {}
         if check_edit:
             check_edit(root, lock)
-        source = PackageSource(settings.registry_locations(manifest, ws.root), settings.resolved_cache_dir(),
-                               offline=options.offline)
+        source = PackageSource(lambda: settings.registry_locations(manifest, ws.root),
+                               settings.resolved_cache_dir, offline=options.offline)
         for record, data, spec in edit.local_archives.values():
             source.add_local(record, data, spec)
         for name in edit.remove:
@@ -135,6 +140,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
             WORKSPACE_MANIFEST: (new_manifest_text, manifest_text),
             LOCKFILE_NAME: (lock_text, ws.read_text(LOCKFILE_NAME)),
             STATE_FILE: (state_text, ws.read_text(STATE_FILE)),
+            SYNC_FINGERPRINT: (_fingerprint(new_manifest_text, lock_text), ws.read_text(SYNC_FINGERPRINT)),
         }
         meta_writes = {path: new for path, (new, old) in meta_writes.items() if new is not None and new != old}
         if not writes and not deletes and not meta_writes:
@@ -152,6 +158,32 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         result.files_written = len(writes)
         result.files_removed = len(deletes)
         return result
+
+
+def _fingerprint(manifest_text: str | None, lock_text: str | None) -> str:
+    """What agentops.yaml and agentops.lock were when the workspace was last brought in line."""
+    digest = [hashlib.sha256((text or "").encode("utf-8")).hexdigest() for text in (manifest_text, lock_text)]
+    return " ".join(digest) + "\n"
+
+
+def _unchanged_since_last_sync(ws: Workspace) -> list[InstalledPackage] | None:
+    """The installed packages when nothing can have changed since the last sync, else None.
+
+    That is the case when agentops.yaml and agentops.lock are byte for byte what the last sync
+    wrote and every file the lock records is still there (edited files are left alone anyway).
+    Skipping YAML parsing and the lock-versus-manifest check keeps a no-op install near Python's
+    own start-up time.
+    """
+    manifest_text = ws.manifest_text()
+    lock_text = ws.read_text(LOCKFILE_NAME)
+    if manifest_text is None or lock_text is None:
+        return None
+    if ws.read_text(SYNC_FINGERPRINT) != _fingerprint(manifest_text, lock_text):
+        return None
+    lock = Lockfile.from_text(lock_text, source=ws.path(LOCKFILE_NAME))
+    if not all(os.path.lexists(ws.path(path)) for path in lock.all_files()):
+        return None
+    return parse_state(ws.read_text(STATE_FILE) or "")
 
 
 def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: PackageSource, options: SyncOptions,
