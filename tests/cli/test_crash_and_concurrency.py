@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import signal
 import subprocess
 import time
@@ -30,18 +29,28 @@ def _assert_consistent(ws):
 def test_kill_9_during_install_then_recover(agentops, tmp_path):
     src = tmp_path / "src"
     for version in ("1.0.0", "2.0.0"):
-        folder = write_package(src, "big", version, agents=400, body=f"Body of {version}. " * 40)
+        folder = write_package(src, "big", version, agents=1500, body=f"Body of {version}. " * 40)
         agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "d").lines[-1])
-    rng = random.Random(7)
-    outcomes = set()
-    for attempt in range(12):
-        ws = tmp_path / f"ws{attempt}"
+
+    def prepare(ws):
         ws.mkdir()
         agentops("package", "install", "big@1.0.0", cwd=ws)
         (ws / "agentops.yaml").write_text("packages:\n  big: 2.0.0\n")
+
+    # Time one uninterrupted upgrade, then spread the kills evenly over that duration so that
+    # some land before, during and after the transaction whatever the machine's speed.
+    prepare(tmp_path / "timed")
+    start = time.perf_counter()
+    agentops("package", "install", cwd=tmp_path / "timed")
+    duration = time.perf_counter() - start
+    attempts = 14
+    outcomes = set()
+    for attempt in range(attempts):
+        ws = tmp_path / f"ws{attempt}"
+        prepare(ws)
         proc = subprocess.Popen([*agentops_command(), "package", "install"], cwd=ws, env=agentops.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.05, 0.6))
+        time.sleep(duration * (0.3 + 0.7 * attempt / attempts))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         run = agentops("package", "install", cwd=ws)

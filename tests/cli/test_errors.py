@@ -183,3 +183,37 @@ def test_json_errors(agentops, tmp_path):
     run = agentops("package", "info", "ghost", "--json", "--registry", tmp_path / "none", expect=1)
     data = json.loads(run.out)
     assert data["error"] and "none" in data["message"]
+
+
+def _evil_archive(path, member_name: str, *, symlink: bool = False):
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        manifest = b"name: evil\nversion: 1.0.0\ndescription: x\nauthor: x\nlicense: MIT\n"
+        info = tarfile.TarInfo("package/package.yaml")
+        info.size = len(manifest)
+        tar.addfile(info, io.BytesIO(manifest))
+        info = tarfile.TarInfo(member_name)
+        if symlink:
+            info.type = tarfile.SYMTYPE
+            info.linkname = "/etc/passwd"
+            tar.addfile(info)
+        else:
+            info.size = 5
+            tar.addfile(info, io.BytesIO(b"owned"))
+    return path
+
+
+@pytest.mark.parametrize(("member", "symlink"), [("package/../../escape.md", False), ("/tmp/abs.md", False),
+                                                 ("package/agents/link.md", True)])
+def test_malicious_archives_are_refused_by_publish_and_install(agentops, tmp_path, member, symlink):
+    evil = _evil_archive(tmp_path / "evil-1.0.0.tar.gz", member, symlink=symlink)
+    run = agentops("package", "publish", evil, expect=1)
+    assert "unsafe" in run.err.lower() or "refus" in run.err.lower()
+    assert not agentops.default_registry.exists() or not list(agentops.default_registry.rglob("*.json"))
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    agentops("package", "install", evil, cwd=ws, expect=1)
+    assert sorted(p.name for p in ws.iterdir()) == []
+    assert not (tmp_path / "escape.md").exists()

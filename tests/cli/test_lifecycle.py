@@ -141,3 +141,16 @@ def test_workspace_found_upwards_and_with_C(agentops, tmp_path):
     assert agentops("package", "list", cwd=deep).lines[0].startswith("core-workflow@2.1.0")
     assert agentops("package", "list", "-C", tmp_path).lines[0].startswith("core-workflow@2.1.0")
     assert agentops("-C", str(tmp_path), "package", "tree").out.startswith(str(tmp_path))
+
+
+def test_namespaced_package(agentops, tmp_path):
+    folder = write_package(tmp_path / "src", "team/triage", "1.0.0")
+    archive = agentops("package", "build", folder, "-o", tmp_path / "dist").lines[-1]
+    assert archive.endswith("team-triage-1.0.0.tar.gz")
+    agentops("package", "publish", archive)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    agentops("package", "install", "team/triage@^1.0.0", cwd=ws)
+    assert agentops("package", "list", cwd=ws).lines[0].startswith("team/triage@1.0.0")
+    assert (ws / "agents" / "team" / "triage" / "agent-0.md").is_file()
+    assert yaml.safe_load((ws / "agentops.yaml").read_text()) == {"packages": {"team/triage": "^1.0.0"}}
