@@ -23,6 +23,12 @@ def _hold_lock(path: str, acquired, release) -> None:
         release.wait(30)
 
 
+def _hold_lock_until_killed(path: str, acquired) -> None:
+    with FileLock(path, timeout=10):
+        acquired.set()
+        time.sleep(60)  # not waiting on a shared Event: killing a waiter would break the Event
+
+
 def _append_under_lock(path: str, log: str, start) -> None:
     start.wait(30)
     for _ in range(20):
@@ -85,12 +91,18 @@ def test_zero_timeout_tries_once(holder):
     assert time.monotonic() - started < 0.5
 
 
-def test_lock_is_free_again_once_holder_releases(holder):
-    path, process = holder
-    with pytest.raises(Busy):
-        FileLock(path, timeout=0).acquire()
-    process.kill()  # even a crash releases a flock
-    process.join(30)
+def test_a_crashed_holder_leaves_no_stale_lock(tmp_path):
+    path = str(tmp_path / ".lock")
+    acquired = _SPAWN.Event()
+    process = _SPAWN.Process(target=_hold_lock_until_killed, args=(path, acquired))
+    process.start()
+    try:
+        assert acquired.wait(30)
+        with pytest.raises(Busy):
+            FileLock(path, timeout=0).acquire()
+    finally:
+        process.kill()  # SIGKILL: no clean-up code runs in the holder
+        process.join(30)
     with FileLock(path, timeout=5):
         pass
 

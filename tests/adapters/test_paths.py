@@ -24,17 +24,18 @@ def test_xdg_cache_home_is_honoured(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("variable", ["XDG_DATA_HOME", "XDG_CACHE_HOME"])
-def test_unset_or_relative_xdg_falls_back_to_platform_dirs(tmp_path, monkeypatch, variable):
+@pytest.mark.parametrize("value", [None, "", "relative/dir"])
+def test_other_values_fall_back_to_platformdirs_and_stay_absolute(tmp_path, monkeypatch, variable, value):
     monkeypatch.setenv("HOME", str(tmp_path))
-    for value in (None, "relative/dir"):
-        if value is None:
-            monkeypatch.delenv(variable, raising=False)
-        else:
-            monkeypatch.setenv(variable, value)
-        located = paths.user_data_dir() if variable == "XDG_DATA_HOME" else paths.user_cache_dir()
-        assert os.path.isabs(located)
-        assert os.path.basename(located) == "agentpack"
-        assert "relative" not in located
+    monkeypatch.chdir(tmp_path)
+    if value is None:
+        monkeypatch.delenv(variable, raising=False)
+    else:
+        monkeypatch.setenv(variable, value)
+    located = paths.user_data_dir() if variable == "XDG_DATA_HOME" else paths.user_cache_dir()
+    assert os.path.isabs(located)
+    assert os.path.basename(located) == "agentpack"
+    assert located.startswith(str(tmp_path) + os.sep)  # under HOME (or the cwd, for a relative value)
 
 
 def test_platformdirs_is_not_imported_at_import_time():

@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import threading
+import time
 
 import pytest
 
@@ -93,6 +94,7 @@ def test_on_disk_layout(tmp_path):
             "team/triage": {
                 "latest": "0.1.0",
                 "description": "team/triage for everyone",
+                "keywords": [],
                 "components": stored["components"],
                 "versions": ["0.1.0"],
             }
@@ -108,6 +110,25 @@ def test_published_at_defaults_to_now_in_utc(tmp_path):
     stored = registry.publish(b"x", record)
     stamp = stored["published_at"]
     assert len(stamp) == 20 and stamp[4] == "-" and stamp[10] == "T" and stamp.endswith("Z")
+
+
+def test_yaml_dates_in_the_manifest_are_stored_as_text(tmp_path):
+    import datetime
+
+    record = make_record()
+    record["manifest"]["released"] = datetime.date(2024, 5, 1)
+    stored = DirectoryRegistry(str(tmp_path)).publish(b"x", record)
+    index = DirectoryRegistry(str(tmp_path)).package_index("customer-service")
+    assert index["versions"]["1.0.0"]["manifest"]["released"] == "2024-05-01"
+    assert stored["manifest"]["released"] == "2024-05-01"  # the record as stored
+
+
+def test_invalid_version_is_refused_before_anything_is_written(tmp_path):
+    from agentpack.errors import InvalidVersion
+
+    with pytest.raises(InvalidVersion):
+        publish(DirectoryRegistry(str(tmp_path / "reg")), version="1.0")
+    assert not (tmp_path / "reg").exists()
 
 
 def test_missing_components_count_as_zero(tmp_path):
@@ -231,6 +252,7 @@ def test_concurrent_publishers_of_different_versions_all_land(tmp_path):
                 pass
             except Exception as error:
                 seen_errors.append(error)
+            time.sleep(0.001)  # leave the two CPUs of a small CI box to the publishers
 
     reader = threading.Thread(target=read_constantly)
     reader.start()

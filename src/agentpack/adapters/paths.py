@@ -4,7 +4,8 @@ The data directory holds the embedded default registry; the cache directory hold
 archives. Both follow the platform's conventions through ``platformdirs``, which is imported only
 when a location is actually needed (it is not free at start-up). ``XDG_DATA_HOME`` and
 ``XDG_CACHE_HOME`` are honoured on every platform, as uv and pip do, so one setting moves agentpack's
-files on macOS too (and tests can point them at a temporary directory).
+files on macOS too (and tests can point them at a temporary directory). The result is always an
+absolute path, whatever odd value the environment holds.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def user_data_dir() -> str:
         return os.path.join(xdg, APP_NAME)
     from platformdirs import user_data_dir as platform_data_dir
 
-    return platform_data_dir(APP_NAME, appauthor=False)
+    return os.path.abspath(platform_data_dir(APP_NAME, appauthor=False))
 
 
 def user_cache_dir() -> str:
@@ -31,7 +32,7 @@ def user_cache_dir() -> str:
         return os.path.join(xdg, APP_NAME)
     from platformdirs import user_cache_dir as platform_cache_dir
 
-    return platform_cache_dir(APP_NAME, appauthor=False)
+    return os.path.abspath(platform_cache_dir(APP_NAME, appauthor=False))
 
 
 def default_registry_dir() -> str:
@@ -45,7 +46,7 @@ def cache_dir() -> str:
 
 
 def _xdg(variable: str) -> str | None:
-    # The XDG spec says relative values are invalid and must be ignored.
+    # The XDG spec calls relative values invalid, so only an absolute one short-cuts platformdirs.
     value = os.environ.get(variable, "")
     return value if os.path.isabs(value) else None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from agentpack.services.sources import highest_published
 from agentpack.services.workspace import Settings, open_workspace
 
 
@@ -15,18 +14,13 @@ def search_packages(query: str, settings: Settings, directory: str | None = None
     needle = query.lower()
     found: dict[str, dict] = {}
     for location, base in settings.registry_locations(ws.load_manifest(), ws.root):
-        registry = open_registry(location, base_dir=base)
-        for name in registry.list_packages():
-            if name in found:
-                continue
-            versions = registry.package_index(name).get("versions", {})
-            latest = highest_published(versions)
-            if latest is None:
-                continue
-            manifest = versions[latest].get("manifest") or {}
-            keywords = [str(k) for k in manifest.get("keywords") or []]
-            haystack = " ".join([name, str(manifest.get("description", ""))] + keywords).lower()
+        packages = open_registry(location, base_dir=base).catalog().get("packages", {})
+        for name, entry in packages.items():
+            if name in found or not entry.get("latest"):
+                continue  # an earlier registry wins, as it does for install
+            keywords = entry.get("keywords") or []
+            haystack = " ".join([name, str(entry.get("description", ""))] + keywords).lower()
             if needle in haystack:
-                found[name] = {"name": name, "latest": latest, "description": manifest.get("description", ""),
-                               "keywords": keywords, "components": versions[latest].get("components", {})}
+                found[name] = {"name": name, "latest": entry["latest"], "description": entry.get("description", ""),
+                               "keywords": keywords, "components": entry.get("components", {})}
     return [found[name] for name in sorted(found)]

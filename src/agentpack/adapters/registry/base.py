@@ -38,6 +38,15 @@ class Registry(Protocol):
         """
         ...
 
+    def catalog(self) -> dict:
+        """Every package in one document, for listing and search without reading every index:
+        ``{"packages": {name: {"latest", "description", "keywords", "components", "versions"}}}``.
+
+        ``latest`` is the highest release (the highest pre-release only when there is no release).
+        An empty registry gives ``{"packages": {}}``; a missing or unreadable one raises ``RegistryError``.
+        """
+        ...
+
     def package_index(self, name: str) -> dict:
         """The index of one package: ``{"name": name, "versions": {version: record}}``.
 

@@ -23,15 +23,24 @@ between writing an index and the catalog is repaired by the next publish.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
 
 from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
 from agentpack.adapters.locking import FileLock
 from agentpack.adapters.paths import write_atomic
 from agentpack.adapters.registry.base import COMPONENT_KINDS
-from agentpack.errors import IntegrityError, InvalidName, PackageNotFound, RegistryError, VersionExists
+from agentpack.errors import (
+    IntegrityError,
+    InvalidName,
+    InvalidVersion,
+    PackageNotFound,
+    RegistryError,
+    VersionExists,
+)
 
 FORMAT = 1
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -65,7 +74,7 @@ class DirectoryRegistry:
         return sorted(self.catalog()["packages"])
 
     def catalog(self) -> dict:
-        """The catalog: ``{"packages": {name: {"latest", "description", "components", "versions"}}}``.
+        """The catalog: ``{"packages": {name: {"latest", "description", "keywords", "components", "versions"}}}``.
 
         For listing and searching without reading every index. Raises ``RegistryError`` if the
         registry is missing or the catalog is malformed.
@@ -115,8 +124,8 @@ class DirectoryRegistry:
                 f"{name}@{version} in registry {self.url} failed verification: "
                 f"expected sha256 {expected}, got {actual}",
                 path=blob_path(self.root, expected),
-                hint="the registry's copy has been modified or damaged; restore it from a backup "
-                "or ask the registry's owner to republish",
+                hint="the registry's copy has been modified or damaged; restore the registry "
+                "from a backup (published versions cannot be replaced)",
             )
         return data
 
@@ -147,14 +156,27 @@ class DirectoryRegistry:
             _refuse_existing(current["versions"], name, version, self.url, index_path)
             versions = _by_precedence({**current["versions"], version: stored}, index_path)
             index = {"name": name, "versions": versions}
-            catalog = self._build_catalog(replace={name: index})
+            index_bytes, catalog_bytes = _dump(index), _dump(self._build_catalog(replace={name: index}))
             write_atomic(blob_path(self.root, stored["sha256"]), archive)
-            write_atomic(index_path, _dump(index))
-            write_atomic(os.path.join(self.root, "catalog.json"), _dump(catalog))
-        return stored
+            write_atomic(index_path, index_bytes)
+            write_atomic(os.path.join(self.root, "catalog.json"), catalog_bytes)
+        return json.loads(index_bytes)["versions"][version]  # exactly as stored, as readers will see it
 
-    def _writing(self) -> _WriteSession:
-        return _WriteSession(self)
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold ``.lock`` on an initialised registry; an OSError inside (a read-only mount, a full
+        disk) becomes a ``RegistryError`` naming the registry."""
+        try:
+            self._refuse_foreign_directory()  # before locking too, so a refused directory gets no .lock
+            os.makedirs(self.root, exist_ok=True)
+            with FileLock(os.path.join(self.root, ".lock"), self.lock_timeout, "registry"):
+                self._initialize()
+                yield
+        except OSError as error:
+            raise RegistryError(
+                f"cannot write to registry {self.url}: {error.strerror or error}",
+                path=error.filename or self.root,
+            ) from error
 
     def _initialize(self) -> None:
         """Mark ``root`` as a registry if it is not one yet (called with the lock held)."""
@@ -172,7 +194,8 @@ class DirectoryRegistry:
             entries = set(os.listdir(self.root))
         except FileNotFoundError:
             return
-        strangers = sorted(entries - _REGISTRY_ENTRIES)
+        # Temporary files of another process initialising the registry right now are not strangers.
+        strangers = sorted(e for e in entries - _REGISTRY_ENTRIES if not _is_temporary(e))
         if strangers and "registry.json" not in entries:
             raise RegistryError(
                 f"{self.url} is not an agentpack registry and is not empty "
@@ -192,7 +215,7 @@ class DirectoryRegistry:
         for directory, subdirs, files in os.walk(top):
             subdirs[:] = [d for d in subdirs if not d.startswith(".")]
             for file in files:
-                if file.startswith(".") or not file.endswith(".json"):
+                if _is_temporary(file) or not file.endswith(".json"):
                     continue  # temporary files of an interrupted write, strays
                 path = os.path.join(directory, file)
                 name = os.path.relpath(path, top)[: -len(".json")].replace(os.sep, "/")
@@ -253,40 +276,6 @@ class DirectoryRegistry:
             raise RegistryError(f"cannot read {path}: {error.strerror}", path=path) from error
 
 
-class _WriteSession:
-    """Creates the registry directory, holds ``.lock``, initialises, and turns OSError into
-    ``RegistryError`` (a read-only mount, a full disk) for everything written inside it."""
-
-    def __init__(self, registry: DirectoryRegistry) -> None:
-        self.registry = registry
-        self.lock = FileLock(os.path.join(registry.root, ".lock"), registry.lock_timeout, "registry")
-
-    def __enter__(self) -> None:
-        try:
-            # Checked before the lock too, so that a refused directory does not even get a .lock.
-            self.registry._refuse_foreign_directory()
-            os.makedirs(self.registry.root, exist_ok=True)
-            self.lock.acquire()
-        except OSError as error:
-            raise self._cannot_write(error) from error
-        try:
-            self.registry._initialize()
-        except BaseException:
-            self.lock.release()
-            raise
-
-    def __exit__(self, kind, error, traceback) -> None:
-        self.lock.release()
-        if isinstance(error, OSError):
-            raise self._cannot_write(error) from error
-
-    def _cannot_write(self, error: OSError) -> RegistryError:
-        return RegistryError(
-            f"cannot write to registry {self.registry.url}: {error.strerror or error}",
-            path=error.filename or self.registry.root,
-        )
-
-
 def _make_record(archive: bytes, record: dict) -> dict:
     """The record to store: identity and content from the caller, digest and size from the bytes."""
     from agentpack.core.versions import parse_version  # raises InvalidVersion for a bad version
@@ -300,7 +289,7 @@ def _make_record(archive: bytes, record: dict) -> dict:
     if not isinstance(published_at, str) or not published_at:
         published_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     return {
-        "name": record["name"],
+        "name": record["name"],  # already checked by the caller
         "version": version,
         "sha256": sha256_hex(archive),
         "size": len(archive),
@@ -317,7 +306,7 @@ def _refuse_existing(versions: dict, name: str, version: str, url: str, path: st
 
     wanted = parse_version(version)
     for existing, other in _parsed(versions, path):
-        if existing == version or not (other < wanted or wanted < other):
+        if other == wanted:  # Version equality is precedence: build metadata is ignored
             same = "" if existing == version else f" (same precedence as {existing})"
             raise VersionExists(
                 f"{name}@{version} already exists in registry {url}{same}",
@@ -333,7 +322,6 @@ def _by_precedence(versions: dict, path: str) -> dict:
 def _parsed(versions: dict, path: str) -> list:
     """``[(text, Version)]`` for the versions of an index; a bad version text means a bad index."""
     from agentpack.core.versions import parse_version
-    from agentpack.errors import InvalidVersion
 
     try:
         return [(text, parse_version(text)) for text in versions]
@@ -351,9 +339,14 @@ def _catalog_entry(index: dict) -> dict:
     return {
         "latest": latest,
         "description": manifest.get("description", ""),
+        "keywords": [str(k) for k in manifest.get("keywords") or []],
         "components": record.get("components", {}),
         "versions": versions,
     }
+
+
+def _is_temporary(file_name: str) -> bool:
+    return file_name.startswith(".") and file_name.endswith(".tmp")  # see paths.write_atomic
 
 
 def _is_valid_name(name: object) -> bool:
@@ -395,5 +388,6 @@ def _malformed(path: str, detail: str) -> RegistryError:
 
 
 def _dump(value: dict) -> bytes:
-    # No sort_keys: version order (by precedence) is meaningful. Stable output for stable input.
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    # No sort_keys: version order (by precedence) is meaningful. default=str: YAML turns an unquoted
+    # 2024-05-01 in package.yaml into a date, which is stored as its ISO text.
+    return (json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
