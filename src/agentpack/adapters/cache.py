@@ -84,5 +84,35 @@ class BlobCache:
     def put(self, data: bytes) -> str:
         """Store ``data`` atomically and return its sha256 digest (storing it again is harmless)."""
         digest = sha256_hex(data)
-        write_atomic(self.path(digest), data)
+        write_atomic(self.path(digest), data, durable=False)  # verified on every read
         return digest
+
+    def save_index(self, name: str, index: dict) -> None:
+        """Keep a copy of a package's registry index, for `--offline` resolution later.
+
+        Failing to keep it never fails the caller: the copy is a convenience, not a source of truth
+        (archives stay verified against the digests the lockfile or index names).
+        """
+        import json
+
+        try:
+            write_atomic(self._index_path(name), json.dumps(index, sort_keys=True).encode("utf-8"), durable=False)
+        except OSError:
+            pass
+
+    def load_index(self, name: str) -> dict | None:
+        """The last index copy kept for ``name`` (None when there is none or it is unreadable)."""
+        import json
+
+        try:
+            with open(self._index_path(name), encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _index_path(self, name: str) -> str:
+        segments = name.split("/")
+        if not all(s and all(c.isascii() and (c.isalnum() or c == "-") for c in s) for s in segments):
+            raise IntegrityError(f"not a package name that can be cached: {name!r}")
+        return os.path.join(self.root, "index", *segments) + ".json"

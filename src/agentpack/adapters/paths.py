@@ -51,13 +51,15 @@ def _xdg(variable: str) -> str | None:
     return value if os.path.isabs(value) else None
 
 
-def write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes, *, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never a part.
 
     The bytes go to a uniquely named temporary file in the same directory (created if missing),
     are flushed to disk, then renamed over ``path`` with ``os.replace``, which is atomic on one
     filesystem. On failure the temporary file is removed and the error propagates as ``OSError``.
     The new file gets the usual ``0o644`` (minus umask) so that a static web server can serve it.
+    ``durable=False`` skips the fsync, for data that is verified on every read and can be fetched
+    again (the download cache): it survives a killed process, only not a power loss.
     """
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
@@ -70,7 +72,8 @@ def write_atomic(path: str, data: bytes) -> None:
                 written = os.write(fd, view)
                 view = view[written:]
             # Without fsync a crash soon after the rename can leave an empty file under the final name.
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temp, path)

@@ -168,8 +168,6 @@ class _Solver:
         self.fresh: deque[_Incompat] = deque()  # not yet checked against the partial solution
         self.added: list[tuple[int, _Incompat]] = []  # outside facts and the level they came at
 
-    # -- facts ---------------------------------------------------------------------------------
-
     def package(self, name: str) -> _Package:
         pkg = self.packages.get(name)
         if pkg is None:
@@ -246,8 +244,6 @@ class _Solver:
             self.add(_Incompat(terms, "dependency", pkg.name, requirers, dep, text))
         return True
 
-    # -- the partial solution ------------------------------------------------------------------
-
     def assign(self, name: str, mask: int, cause: _Incompat | None) -> None:
         so_far = self.current[name] & mask
         self.stack[name].append((len(self.assignments), so_far))
@@ -303,8 +299,6 @@ class _Solver:
         self.added.extend((level, inc) for inc in later)
         self.fresh.extend(later)
 
-    # -- search --------------------------------------------------------------------------------
-
     def solve(self, root: Mapping[str, str]) -> dict[str, int]:
         for name in sorted(root):
             text = self.overrides.get(name, root[name])
@@ -355,9 +349,10 @@ class _Solver:
             else:
                 name = changed.popleft()
                 queued.discard(name)
-                have = self.current[name]
-                groups = [incs for term, incs in self.incompats[name].items() if not have & ~term]
-                incs = [inc for group in groups for inc in reversed(group)]  # newest first
+                have, incs = self.current[name], []
+                for term, group in self.incompats[name].items():
+                    if not have & ~term:
+                        incs += reversed(group)  # newest first: learnt facts tend to prune most
             for inc in incs:
                 open_name = self.open_term(inc)
                 if open_name is None:
@@ -376,9 +371,9 @@ class _Solver:
 
     def open_term(self, inc: _Incompat):
         """``_CONFLICT`` if every term holds; the package whose term is open if all others hold."""
-        open_name = _CONFLICT
+        open_name, current = _CONFLICT, self.current
         for name, term in inc.terms.items():
-            have = self.current[name]
+            have = current[name]
             if have & ~term:
                 if not have & term or open_name is not _CONFLICT:
                     return None  # contradicted, or two terms open: nothing follows
@@ -434,18 +429,18 @@ class _Explainer:
     """Turns the learnt empty incompatibility into a message and root-to-conflict chains."""
 
     def __init__(self, solver: _Solver) -> None:
-        self.solver = solver
+        self.solver, self.packages = solver, solver.packages
 
     def explain(self, final: _Incompat) -> ResolutionImpossible:
         leaves, seen, todo = [], set(), [final]
-        while todo:  # the external facts the failure was derived from, in derivation order
+        while todo:  # the outside facts the failure was derived from
             inc = todo.pop()
             if id(inc) not in seen:
                 seen.add(id(inc))
                 todo.extend(reversed(inc.parents)) if inc.kind == "derived" else leaves.append(inc)
-        culprit, reason = self.culprit(leaves)
-        leaves.sort(key=lambda inc: inc.dep != culprit and inc.requirer != culprit)  # stable
-        chains = self.chains(leaves)
+        near = self.paths(leaves)
+        culprit, reason = self.culprit(leaves, near)
+        chains = self.chains(leaves, near, culprit)
         if len(chains) > _MAX_CAUSES:
             chains = [*chains[:_MAX_CAUSES], f"... and {len(chains) - _MAX_CAUSES} more"]
         return ResolutionImpossible(
@@ -454,70 +449,66 @@ class _Explainer:
             hint="relax one of the ranges in these chains, or force one version with an override",
         )
 
-    def culprit(self, leaves: list[_Incompat]) -> tuple[str, str]:
-        """The package to name in the message, and why: unknown, nothing in range, or a clash."""
-        packages = self.solver.packages
+    def culprit(self, leaves: list[_Incompat], near: dict[str, list[str]]) -> tuple[str, str]:
+        """The package to name, and why: it is unknown, nothing is in range, or requirements clash.
+
+        Of clashing packages, the one with the most distinct requirers is named; on a tie the one
+        deepest below the root, where the chains end.
+        """
         wants = [inc for inc in leaves if inc.kind != "unusable"]
         for inc in wants:
-            if not packages[inc.dep].candidates:
+            if not self.packages[inc.dep].candidates:
                 return inc.dep, f"no package named {inc.dep!r} is published"
         for inc in wants:
             if not self.solver.range_mask(inc.dep, inc.text):
-                available = ", ".join(str(c.version) for c in packages[inc.dep].candidates[-8:])
+                available = ", ".join(str(c.version) for c in self.packages[inc.dep].candidates[-8:])
                 return inc.dep, f"no version matches {inc.text} (available: {available})"
         requirers: dict[str, set[str]] = {}
         for inc in wants:
             requirers.setdefault(inc.dep, set()).add(inc.requirer or ROOT)
-        if requirers:
-            order = list(requirers)
-            name = max(order, key=lambda n: (len(requirers[n]), -order.index(n)))
-            ranges = sorted({inc.text for inc in wants if inc.dep == name})
-            if len(ranges) > 1:
-                return name, f"the ranges required of it cannot all be met ({', '.join(ranges)})"
-            return name, f"no version in {ranges[0]} can be used with the rest of the graph"
-        name = leaves[0].requirer if leaves else "?"
-        return name, "none of its versions can be used"
+        for inc in leaves:
+            if inc.kind == "unusable":
+                requirers.setdefault(inc.requirer, set())
+        name = max(requirers, key=lambda n: (len(requirers[n]), len(near.get(n, ()))))
+        ranges = sorted({inc.text for inc in wants if inc.dep == name})
+        if len(ranges) > 1:
+            return name, f"the ranges required of it cannot all be met ({', '.join(ranges)})"
+        if any(inc.kind == "unusable" and inc.requirer == name for inc in leaves):
+            return name, f"no usable version in {' '.join(ranges) or 'the graph'}"
+        return name, f"no version in {ranges[0]} fits with the rest of the graph"
 
-    def chains(self, leaves: list[_Incompat]) -> list[str]:
-        """One ``(root) -> a@1.0.0 -> b@^2`` string per requirement, grouping a package's versions."""
-        groups: dict[tuple, int] = {}
+    def chains(self, leaves: list[_Incompat], near: dict[str, list[str]], culprit: str) -> list[str]:
+        """One ``(root) -> a@1.0.0 -> b@^2`` per requirement, those on ``culprit`` first."""
+        grouped: dict[tuple, int] = {}
         for inc in leaves:
             key = (inc.kind, inc.requirer, inc.dep, inc.text)
-            groups[key] = groups.get(key, 0) | inc.versions
-        near = self.paths(leaves)
-        everything = [
-            inc for groups in self.solver.incompats.values() for incs in groups.values() for inc in incs
-        ]
-        far = self.paths(everything)
-        chains = []
-        for (kind, requirer, dep, text), versions in groups.items():
+            grouped[key] = grouped.get(key, 0) | inc.versions
+        chains: dict[str, bool] = {}
+        for (kind, requirer, dep, text), versions in grouped.items():
             path = ["(root)"]
-            if requirer:
-                path = near.get(requirer) or far.get(requirer) or ["(root)", "..."]
-                path = [*path, self.solver.packages[requirer].label(versions)]
+            if requirer:  # every requirer's own route from the root is among the leaves, too
+                path = [*near.get(requirer, ["(root)", "..."]), self.packages[requirer].label(versions)]
             if kind == "unusable":
-                chains.append(f"{' -> '.join(path)} is unusable: {text}")
-                continue
-            note = " (override)" if dep in self.solver.overrides else ""
-            chain = " -> ".join([*path, f"{dep}@{text}{note}"])
-            if chain not in chains:
-                chains.append(chain)
-        return chains
+                chain = f"{' -> '.join(path)} is unusable: {text}"
+            else:
+                note = " (override)" if dep in self.solver.overrides else ""
+                chain = " -> ".join([*path, f"{dep}@{text}{note}"])
+            chains[chain] = chains.get(chain, False) or culprit in (dep, requirer)
+        return sorted(chains, key=lambda chain: (not chains[chain], chain))
 
     def paths(self, incs: list[_Incompat]) -> dict[str, list[str]]:
-        """Shortest requirement path from the root to each package, over these requirement facts."""
+        """Shortest requirement path from the root to each package, over these facts."""
         edges: dict[str, dict[str, int]] = {}
         for inc in incs:
             if inc.kind in ("root", "dependency"):
                 targets = edges.setdefault(inc.requirer or ROOT, {})
                 targets[inc.dep] = targets.get(inc.dep, 0) | inc.versions
-        paths = {ROOT: ["(root)"]}
-        queue = deque([ROOT])
+        paths, queue = {ROOT: ["(root)"]}, deque([ROOT])
         while queue:
             name = queue.popleft()
             for dep, versions in sorted(edges.get(name, {}).items()):
                 if dep not in paths:
-                    step = [self.solver.packages[name].label(versions)] if name != ROOT else []
+                    step = [self.packages[name].label(versions)] if name != ROOT else []
                     paths[dep] = [*paths[name], *step]
                     queue.append(dep)
         return paths

@@ -10,8 +10,6 @@ the last time they were read online, and archives only from the cache.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from functools import cached_property
 
@@ -146,35 +144,18 @@ class PackageSource:
         self.index(name)
         return self._indexes.get(name, ({}, None))[1]
 
-    def _index_copy_path(self, name: str) -> str:
-        return os.path.join(self._cache_dir, "index", *name.split("/")) + ".json"
-
     def _load_index(self, name: str) -> tuple[dict, object | None]:
         if self._offline:
-            try:
-                with open(self._index_copy_path(name), encoding="utf-8") as handle:
-                    return json.load(handle).get("versions", {}), None
-            except (OSError, ValueError):
-                return {}, None
+            copy = self._blob_cache().load_index(name)
+            return (copy or {}).get("versions", {}), None
         for registry in self._open_registries():
             try:
                 index = registry.package_index(name)
             except PackageNotFound:
                 continue
-            self._save_index_copy(name, index)
+            self._blob_cache().save_index(name, index)
             return index.get("versions", {}), registry
         return {}, None
-
-    def _save_index_copy(self, name: str, index: dict) -> None:
-        path = self._index_copy_path(name)
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as handle:
-                json.dump(index, handle, sort_keys=True)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # the copy only serves --offline later; failing to keep it must not fail install
 
     def describe(self) -> str:
         if self._offline:
