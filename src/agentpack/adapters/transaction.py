@@ -24,7 +24,9 @@ from __future__ import annotations
 import os
 import stat
 
-from agentpack.errors import Problem, WorkspaceError
+from agentpack.adapters.transaction_checks import ABSENT, CONFLICT_REASONS, DIR, dir_state, preflight
+from agentpack.core.filenames import TXN_DIR
+from agentpack.errors import WorkspaceError
 
 # Power-loss durability is out of scope and an fsync costs milliseconds, which thousands of files
 # multiply; True fsyncs the staged files, the journal and every directory whose entries change.
@@ -33,20 +35,9 @@ FSYNC = False
 COMPLETED = "completed"
 ROLLED_BACK = "rolled back"
 
-TXN_DIR = "txn"
-DONE_DIR = "txn.done"
+DONE_DIR = TXN_DIR + ".done"
 JOURNAL = "journal.json"
 JOURNAL_FORMAT = 1
-
-_DIR = "dir"
-_ABSENT = "absent"
-_REASONS = {
-    "symlink": "{} is a symbolic link; agentops does not write through links",
-    "not-a-directory": "{} is a file but files are to be written inside it",
-    "file-and-directory": "{} is to be written both as a file and as a directory",
-    # os.replace cannot move a staged file across file systems, and it would fail after the commit.
-    "other-device": "{} is on another file system than the staging directory",
-}
 
 
 class Transaction:
@@ -132,7 +123,7 @@ class Transaction:
         journal = self._txn + "/" + JOURNAL
         try:
             device = os.stat(self._new).st_dev
-            problems, deletes = _preflight(self.root, deletes, writes, device)
+            problems, deletes = preflight(self.root, deletes, writes, device)
             if problems:
                 raise WorkspaceError(
                     f"cannot apply the change: {len(problems)} path(s) conflict with the workspace",
@@ -255,100 +246,6 @@ def _check_relpath(relpath: str, reserved: tuple[str, ...]) -> None:
             raise WorkspaceError(f"path is inside the transaction directory: {relpath!r}", path=relpath)
 
 
-def _preflight(
-    root: str, deletes: list[str], writes: list[tuple[str, int]], device: int
-) -> tuple[list[Problem], list[str]]:
-    """Every reason the staged changes cannot be applied to the workspace as it is on disk now,
-    and the deletions that name existing files. Only those go into the journal, which is what lets
-    a replay prune the parents of a file that is missing: it can only have been removed by us."""
-    found: dict[tuple[str, str], str] = {}
-    existing: list[str] = []
-    # Deletions see the disk as it is; writes see it after the deletions have run.
-    before: dict[str, object] = {}
-    after: dict[str, object] = {}
-    listings: dict[str, dict[str, bool]] = {}
-    deleting = frozenset(deletes)
-    writing = frozenset(rel for rel, _ in writes)
-    if writes and os.stat(root).st_dev != device:
-        found[("other-device", ".")] = _REASONS["other-device"].format("the workspace")
-    for rel in deletes:
-        parent, _, name = rel.rpartition("/")
-        state = _dir_state(root, parent, before, frozenset(), frozenset())
-        if state is _DIR:
-            is_dir = _listing(root, parent, listings).get(name)
-            if is_dir:
-                found[("is-directory", rel)] = f"{rel} is a directory; only files can be deleted"
-            elif is_dir is not None:
-                existing.append(rel)
-        elif state is not _ABSENT and state[0] == "symlink":
-            found[state] = _REASONS["symlink"].format(state[1])
-    for rel, _ in writes:
-        parent, _, name = rel.rpartition("/")
-        state = _dir_state(root, parent, after, deleting, writing, device)
-        if state is _DIR:
-            if _listing(root, parent, listings).get(name) and not _vanishes(root, rel, deleting):
-                found[("is-directory", rel)] = f"{rel} is a directory and cannot be replaced by a file"
-        elif state is not _ABSENT:
-            found[state] = _REASONS[state[0]].format(state[1])
-    problems = [
-        Problem("error", "path-conflict", message, path=key[1]) for key, message in sorted(found.items())
-    ]
-    return problems, existing
-
-
-def _dir_state(root: str, rel: str, memo: dict, deleting: frozenset, writing: frozenset, device=None):
-    """What directory ``rel`` ('' is the root) is once ``deleting`` have been removed: ``_DIR``,
-    ``_ABSENT`` (makedirs will create it), or ``(code, blocking_relpath)``; a directory on another
-    device than ``device`` (if given) blocks too. Memoised per directory, so a transaction costs
-    one ``lstat`` per distinct directory, not per file."""
-    if not rel:
-        return _DIR
-    state = memo.get(rel)
-    if state is not None:
-        return state
-    state = _dir_state(root, rel.rpartition("/")[0], memo, deleting, writing, device)
-    if state is _DIR or state is _ABSENT:
-        if rel in writing:
-            state = ("file-and-directory", rel)
-        elif state is _DIR:
-            try:
-                st = os.lstat(root + "/" + rel)
-            except FileNotFoundError:
-                state = _ABSENT
-            else:
-                mode = st.st_mode
-                if stat.S_ISDIR(mode):
-                    state = _DIR if device is None or st.st_dev == device else ("other-device", rel)
-                elif rel in deleting:
-                    state = _ABSENT
-                elif stat.S_ISLNK(mode):
-                    state = ("symlink", rel)
-                else:
-                    state = ("not-a-directory", rel)
-    memo[rel] = state
-    return state
-
-
-def _listing(root: str, rel: str, memo: dict) -> dict[str, bool]:
-    """Name -> is-a-directory (not following links) for directory ``rel``; one scandir each."""
-    names = memo.get(rel)
-    if names is None:
-        with os.scandir(root + "/" + rel if rel else root) as entries:
-            names = {e.name: e.is_dir(follow_symlinks=False) for e in entries}
-        memo[rel] = names
-    return names
-
-
-def _vanishes(root: str, rel: str, deleting: frozenset) -> bool:
-    """Whether directory ``rel`` is pruned once ``deleting`` are removed: every file under it is
-    deleted and every directory under it vanishes too (an already empty one is never pruned)."""
-    with os.scandir(root + "/" + rel) as entries:
-        children = [(rel + "/" + e.name, e.is_dir(follow_symlinks=False)) for e in entries]
-    return bool(children) and all(
-        _vanishes(root, child, deleting) if is_dir else child in deleting for child, is_dir in children
-    )
-
-
 def _apply_and_finish(root: str, txn: str, ops: list, verify: bool) -> None:
     """Apply the journal's ``ops`` (idempotently) and end the transaction. ``verify`` re-checks
     that no directory on the way is a symbolic link, for journals read back from disk."""
@@ -426,10 +323,10 @@ def _apply(root: str, new_dir: str, ops: list, verify: bool) -> None:
 
 
 def _refuse_links(root: str, rel_dir: str, memo: dict) -> None:
-    state = _dir_state(root, rel_dir, memo, frozenset(), frozenset())
-    if state is not _DIR and state is not _ABSENT and state[0] == "symlink":
+    state = dir_state(root, rel_dir, memo, frozenset(), frozenset())
+    if state is not DIR and state is not ABSENT and state[0] == "symlink":
         raise WorkspaceError(
-            _REASONS["symlink"].format(state[1]),
+            CONFLICT_REASONS["symlink"].format(state[1]),
             path=state[1],
             hint="replace the link with a real directory, then run any agentops command to complete the change",
         )

@@ -7,3 +7,5 @@ STATE_FILE = f"{STATE_DIR}/installed"
 LOCK_FILE = f"{STATE_DIR}/lock"
 LOCAL_OVERRIDES_DIR = "packages"
 SYNC_FINGERPRINT = f"{STATE_DIR}/synced"
+# Under STATE_DIR; its mere presence means a change is pending (adapters/transaction.py).
+TXN_DIR = "txn"

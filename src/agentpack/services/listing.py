@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from agentpack.adapters.discovery import find_workspace
-from agentpack.core.filenames import STATE_DIR, STATE_FILE
+from agentpack.core.filenames import STATE_DIR, STATE_FILE, TXN_DIR
 from agentpack.core.state import InstalledPackage, parse_state
 
 
@@ -36,5 +36,5 @@ def list_installed(directory: str | None) -> ListResult:
             packages = parse_state(handle.read())
     except FileNotFoundError:
         packages = []
-    pending = os.path.lexists(os.path.join(root, STATE_DIR, "txn"))
+    pending = os.path.lexists(os.path.join(root, STATE_DIR, TXN_DIR))
     return ListResult(root, packages, pending)
