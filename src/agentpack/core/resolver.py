@@ -19,9 +19,10 @@ so requested packages keep their newest versions); and a conflict with a fact th
 learnt undoes one level (chronological backtracking) instead of every level since the fact became
 relevant, with such facts checked again after each backjump so that none is missed.
 
-Why not resolvelib: it was measured first, but resolvelib 1.2 copies its state and re-checks every
-pinned requirement each round, so its cost grows with the square of the graph: 3.3 s for the
-1,000-package closure of ``bench/bench_resolve.py`` and 10 s for 2,000, against a 0.5 s budget.
+Why not resolvelib: it was measured first, through a provider over the same graphs. resolvelib 1.2
+copies its state and re-checks every pinned requirement each round, so its cost grows with the
+square of the graph: on ``bench/bench_resolve.py``'s 2,000-package graph it took 3.5 s for the
+top-level request and over ten minutes when the root asks for every package; the budget is 0.5 s.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class Candidate:
     name: str
     version: Version
     dependencies: Mapping[str, str] = field(default_factory=dict)
+
+    def __hash__(self) -> int:  # the generated hash would fail on the dependencies dict
+        return hash((self.name, self.version))
 
 
 class CandidateSource(Protocol):
@@ -164,6 +168,7 @@ class _Solver:
         self.level = 0
         self.ready: list[tuple[int, str]] = []  # heap of (discovery order, name) to decide
         self.waiting: set[str] = set()  # to decide once nothing undecided may require them
+        self.parked: list[tuple[int, str]] = []  # heap of the waiting, for breaking cycles
         self.next_seq = 0
         self.fresh: deque[_Incompat] = deque()  # not yet checked against the partial solution
         self.added: list[tuple[int, _Incompat]] = []  # outside facts and the level they came at
@@ -309,16 +314,19 @@ class _Solver:
                 raise self.failure(inc)
             self.add(inc)
         self.propagate([])
-        while self.ready or self.waiting:
+        while self.ready or self.parked:
             if self.ready:
                 _, name = heapq.heappop(self.ready)
             else:  # all wait on one another: a cycle, broken in discovery order
-                name = min(self.waiting, key=lambda n: self.packages[n].seq)
+                _, name = heapq.heappop(self.parked)
+                if name not in self.waiting:
+                    continue
                 self.waiting.discard(name)
             if name in self.decided or self.current[name] & _ABSENT:
                 continue  # a stale entry
             if self.packages[name].waiting_on and self.ready:
                 self.waiting.add(name)
+                heapq.heappush(self.parked, (self.packages[name].seq, name))
                 continue
             self.decide(name)
             if name not in self.decided and not self.current[name] & _ABSENT:
@@ -405,9 +413,9 @@ class _Solver:
                 if learnt:
                     self.add(inc)
                 # A fact learnt by resolution jumps back to where it becomes unit. An outside fact
-                # that was violated on arrival undoes only the last level: it may concern a package
-                # required long after the level where it became unit, and redoing every level in
-                # between costs far more than meeting it again after some later backjump.
+                # violated as it stands (typically just learnt, about a package only now required)
+                # undoes only the last level: it may have become unit many levels earlier, and
+                # redoing all of them costs far more than meeting it again after a later backjump.
                 self.backtrack(previous_level if learnt else sat_level - 1)
                 return inc
             terms = {n: t for n, t in inc.terms.items() if n != sat_name}
