@@ -15,7 +15,8 @@ mkdir -p "$DEMO/sales"
 export XDG_DATA_HOME="$DEMO/data" XDG_CACHE_HOME="$DEMO/cache"
 unset AGENTOPS_REGISTRY
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 
 for pkg in core-workflow communication-patterns customer-service; do
   step agentops package validate "examples/packages/$pkg"

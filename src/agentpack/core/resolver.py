@@ -17,7 +17,8 @@ large graphs fast: a package's dependencies (all its still-possible versions) ar
 it is required; a package is decided only once no undecided package may still require it (top-down,
 so requested packages keep their newest versions); and a conflict with a fact that was only just
 learnt undoes one level (chronological backtracking) instead of every level since the fact became
-relevant, with such facts checked again after each backjump so that none is missed.
+relevant, with such facts checked again after each backjump so that none is missed. When nothing
+can be chosen, ``resolver_explain`` turns the facts behind that into the error a user reads.
 
 Why not resolvelib: it was measured first, through a provider over the same graphs. resolvelib 1.2
 copies its state and re-checks every pinned requirement each round, so its cost grows with the
@@ -33,12 +34,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from agentpack.core.resolver_explain import explain_conflict
 from agentpack.core.versions import Version, parse_range
 from agentpack.errors import InvalidRange, ResolutionImpossible
 
 ROOT = ""  # the requirer name of the workspace's own requirements
 _ABSENT = 1  # bit 0 of a version set: "the package is not installed"
-_MAX_CAUSES = 20  # past this many chains, a conflict report stops helping a human
 _CONFLICT = object()
 
 
@@ -129,13 +130,6 @@ class _Package:
         self.targets: set[str] = set()  # packages that some learnt version of this one requires
         self.waiting_on = 0  # undecided required packages that may still require this one
         self.counted = False  # whether this package counts in its targets' ``waiting_on``
-
-    def label(self, mask: int) -> str:
-        """``name@version``, or a compact list when a set of versions is meant."""
-        versions = [str(c.version) for i, c in enumerate(self.candidates) if mask >> (i + 1) & 1]
-        if len(versions) <= 3:
-            return f"{self.name}@{'|'.join(versions)}"
-        return f"{self.name}@{versions[0]}|...|{versions[-1]} ({len(versions)} versions)"
 
 
 class _Incompat:
@@ -430,96 +424,8 @@ class _Solver:
         raise self.failure(inc)
 
     def failure(self, inc: _Incompat) -> ResolutionImpossible:
-        return _Explainer(self).explain(inc)
-
-
-class _Explainer:
-    """Turns the learnt empty incompatibility into a message and root-to-conflict chains."""
-
-    def __init__(self, solver: _Solver) -> None:
-        self.solver, self.packages = solver, solver.packages
-
-    def explain(self, final: _Incompat) -> ResolutionImpossible:
-        leaves, seen, todo = [], set(), [final]
-        while todo:  # the outside facts the failure was derived from
-            inc = todo.pop()
-            if id(inc) not in seen:
-                seen.add(id(inc))
-                todo.extend(reversed(inc.parents)) if inc.kind == "derived" else leaves.append(inc)
-        near = self.paths(leaves)
-        culprit, reason = self.culprit(leaves, near)
-        chains = self.chains(leaves, near, culprit)
-        if len(chains) > _MAX_CAUSES:
-            chains = [*chains[:_MAX_CAUSES], f"... and {len(chains) - _MAX_CAUSES} more"]
-        return ResolutionImpossible(
-            f"cannot resolve {culprit}: {reason}",
-            causes=chains,
-            hint="relax one of the ranges in these chains, or force one version with an override",
-        )
-
-    def culprit(self, leaves: list[_Incompat], near: dict[str, list[str]]) -> tuple[str, str]:
-        """The package to name, and why: it is unknown, nothing is in range, or requirements clash.
-
-        Of clashing packages, the one with the most distinct requirers is named; on a tie the one
-        deepest below the root, where the chains end.
-        """
-        wants = [inc for inc in leaves if inc.kind != "unusable"]
-        for inc in wants:
-            if not self.packages[inc.dep].candidates:
-                return inc.dep, f"no package named {inc.dep!r} is published"
-        for inc in wants:
-            if not self.solver.range_mask(inc.dep, inc.text):
-                available = ", ".join(str(c.version) for c in self.packages[inc.dep].candidates[-8:])
-                return inc.dep, f"no version matches {inc.text} (available: {available})"
-        requirers: dict[str, set[str]] = {}
-        for inc in wants:
-            requirers.setdefault(inc.dep, set()).add(inc.requirer or ROOT)
-        for inc in leaves:
-            if inc.kind == "unusable":
-                requirers.setdefault(inc.requirer, set())
-        name = max(requirers, key=lambda n: (len(requirers[n]), len(near.get(n, ()))))
-        ranges = sorted({inc.text for inc in wants if inc.dep == name})
-        if len(ranges) > 1:
-            return name, f"the ranges required of it cannot all be met ({', '.join(ranges)})"
-        if any(inc.kind == "unusable" and inc.requirer == name for inc in leaves):
-            return name, f"no usable version in {' '.join(ranges) or 'the graph'}"
-        return name, f"no version in {ranges[0]} fits with the rest of the graph"
-
-    def chains(self, leaves: list[_Incompat], near: dict[str, list[str]], culprit: str) -> list[str]:
-        """One ``(root) -> a@1.0.0 -> b@^2`` per requirement, those on ``culprit`` first."""
-        grouped: dict[tuple, int] = {}
-        for inc in leaves:
-            key = (inc.kind, inc.requirer, inc.dep, inc.text)
-            grouped[key] = grouped.get(key, 0) | inc.versions
-        chains: dict[str, bool] = {}
-        for (kind, requirer, dep, text), versions in grouped.items():
-            path = ["(root)"]
-            if requirer:  # every requirer's own route from the root is among the leaves, too
-                path = [*near.get(requirer, ["(root)", "..."]), self.packages[requirer].label(versions)]
-            if kind == "unusable":
-                chain = f"{' -> '.join(path)} is unusable: {text}"
-            else:
-                note = " (override)" if dep in self.solver.overrides else ""
-                chain = " -> ".join([*path, f"{dep}@{text}{note}"])
-            chains[chain] = chains.get(chain, False) or culprit in (dep, requirer)
-        return sorted(chains, key=lambda chain: (not chains[chain], chain))
-
-    def paths(self, incs: list[_Incompat]) -> dict[str, list[str]]:
-        """Shortest requirement path from the root to each package, over these facts."""
-        edges: dict[str, dict[str, int]] = {}
-        for inc in incs:
-            if inc.kind in ("root", "dependency"):
-                targets = edges.setdefault(inc.requirer or ROOT, {})
-                targets[inc.dep] = targets.get(inc.dep, 0) | inc.versions
-        paths, queue = {ROOT: ["(root)"]}, deque([ROOT])
-        while queue:
-            name = queue.popleft()
-            for dep, versions in sorted(edges.get(name, {}).items()):
-                if dep not in paths:
-                    step = [self.packages[name].label(versions)] if name != ROOT else []
-                    paths[dep] = [*paths[name], *step]
-                    queue.append(dep)
-        return paths
+        candidates = {name: pkg.candidates for name, pkg in self.packages.items()}
+        return explain_conflict(inc, candidates, self.range_mask, self.overrides)
 
 
 def _build_resolution(root: Mapping[str, str], overrides: Mapping[str, str], chosen: dict) -> Resolution:
