@@ -9,3 +9,7 @@ LOCAL_OVERRIDES_DIR = "packages"
 SYNC_FINGERPRINT = f"{STATE_DIR}/synced"
 # Under STATE_DIR; its mere presence means a change is pending (adapters/transaction.py).
 TXN_DIR = "txn"
+# What later commands need of each installed package without its archive (manifest, config, summaries).
+SNAPSHOT_DIR = f"{STATE_DIR}/packages"
+# sha256 of each file agentops generates (not installed from a package), to notice a user's edits.
+GENERATED_STATE = f"{STATE_DIR}/generated"

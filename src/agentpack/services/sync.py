@@ -18,7 +18,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from agentpack.core.filenames import LOCKFILE_NAME, STATE_FILE, SYNC_FINGERPRINT, WORKSPACE_MANIFEST
+from agentpack.core.filenames import (
+    GENERATED_STATE,
+    LOCKFILE_NAME,
+    SNAPSHOT_DIR,
+    STATE_FILE,
+    SYNC_FINGERPRINT,
+    WORKSPACE_MANIFEST,
+)
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, LockedPackage, Lockfile
 from agentpack.core.state import InstalledPackage, format_state, parse_state
 from agentpack.errors import EditedFiles, LockfileOutdated, Problem, WorkspaceError
@@ -119,9 +126,11 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                 recorded[name] = version if "-" in version else f"^{version}"
                 root[name] = recorded[name]
 
-        new_lock, contents = _materialise(ws, pins, lock, source, progress)
+        new_lock, contents, fresh = _materialise(ws, pins, lock, source, progress)
         new_lock = Lockfile(root=root, overrides=overrides, packages=new_lock)
         writes, deletes = _plan_files(ws, lock, new_lock, contents, options.force)
+        generated, generated_deletes = _generated_files(ws, lock, new_lock, fresh, options.force)
+        deletes = sorted(set(deletes) | {p for p in generated_deletes if os.path.exists(ws.path(p))})
 
         manifest_text = ws.manifest_text()
         new_manifest_text = manifest_text
@@ -142,6 +151,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
             STATE_FILE: (state_text, ws.read_text(STATE_FILE)),
             SYNC_FINGERPRINT: (_fingerprint(new_manifest_text, lock_text), ws.read_text(SYNC_FINGERPRINT)),
         }
+        meta_writes.update({path: (text, ws.read_text(path)) for path, text in generated.items()})
         meta_writes = {path: new for path, (new, old) in meta_writes.items() if new is not None and new != old}
         if not writes and not deletes and not meta_writes:
             result.up_to_date = True
@@ -248,10 +258,12 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
 
     packages: dict[str, LockedPackage] = {}
     contents: dict[str, bytes] = {}
+    snapshots: dict[str, dict] = {}
     todo = []
     for name, pin in sorted(pins.items()):
         old = lock.packages.get(name)
         if (old and (old.version, old.sha256, old.source) == (pin.version, pin.sha256, pin.source)
+                and os.path.exists(ws.path(snapshot_path(name)))
                 and all(os.path.lexists(ws.path(p)) for p in old.files)):
             packages[name] = old
         else:
@@ -260,7 +272,8 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
         if progress:
             progress(done, len(todo), f"{pin.name}@{pin.version}")
         archive = source.archive(pin.name, pin.version, pin.sha256)
-        files = unpack_package(archive, pin.name, pin.version)
+        _manifest, files, snapshot = unpack_package(archive, pin.name, pin.version)
+        snapshots[pin.name] = dict(snapshot, source=pin.source)
         digests = {}
         for path, data in files.items():
             digests[path] = hashlib.sha256(data).hexdigest()
@@ -269,7 +282,49 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
                                            source=pin.source, dependencies=pin.dependencies, files=digests)
     if progress and todo:
         progress(len(todo), len(todo), "done")
-    return packages, contents
+    return packages, contents, snapshots
+
+
+def snapshot_path(name: str) -> str:
+    """Where the snapshot of installed package ``name`` is kept (workspace-relative)."""
+    return f"{SNAPSHOT_DIR}/{name}.json"
+
+
+def _generated_files(ws: Workspace, old: Lockfile, new: Lockfile, fresh: dict[str, dict],
+                     force: bool) -> tuple[dict[str, str], list[str]]:
+    """Snapshot files and the generated docs index to write, and snapshots to delete.
+
+    The docs index is regenerated from every installed package's snapshot; like installed files,
+    it is never overwritten when the user edited it since agentops last wrote it (unless --force).
+    """
+    import json
+
+    from agentpack.core.docs_index import INDEX_PATH, render_index
+
+    writes = {snapshot_path(name): json.dumps(snap, indent=1, sort_keys=True) + "\n" for name, snap in fresh.items()}
+    deletes = [snapshot_path(name) for name in old.packages if name not in new.packages]
+    snapshots = []
+    for name, pkg in new.packages.items():
+        snap = fresh.get(name)
+        if snap is None:
+            snap = json.loads(ws.read_text(snapshot_path(name)) or "{}")
+        snapshots.append(dict(snap, name=name, version=pkg.version, source=pkg.source, direct=name in new.root))
+    index = render_index(snapshots) if new.packages or old.packages else None
+    if index is not None:
+        recorded = dict(line.split("  ", 1)[::-1] for line in (ws.read_text(GENERATED_STATE) or "").splitlines()
+                        if "  " in line)
+        current = _disk_digest(ws.path(INDEX_PATH))
+        wanted = hashlib.sha256(index.encode("utf-8")).hexdigest()
+        if current not in (None, wanted, recorded.get(INDEX_PATH)) and not force:
+            raise EditedFiles(
+                f"{INDEX_PATH} was edited after agentops generated it; nothing was changed",
+                problems=[Problem("error", "edited-file", f"{INDEX_PATH} is generated and would be rewritten",
+                                  path=INDEX_PATH)],
+                hint="keep your notes in another file, or re-run with --force to regenerate it",
+            )
+        writes[INDEX_PATH] = index
+        writes[GENERATED_STATE] = f"{wanted}  {INDEX_PATH}\n"
+    return writes, deletes
 
 
 def _plan_files(ws: Workspace, old: Lockfile, new: Lockfile, contents: dict[str, bytes], force: bool):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agentpack.adapters.archive import read_archive
 from agentpack.adapters.yamlio import load_yaml
+from agentpack.core.docs_index import SUMMARY_KINDS, summarize
 from agentpack.core.layout import installed_files
 from agentpack.core.manifest import Manifest
 from agentpack.errors import ValidationError
@@ -20,8 +21,10 @@ def read_manifest(files: dict[str, bytes], where: str) -> Manifest:
     return Manifest.from_dict(data)
 
 
-def unpack_package(archive: bytes, name: str, version: str) -> dict[str, bytes]:
-    """{workspace path: content} for every file name@version installs, read safely from ``archive``.
+def unpack_package(archive: bytes, name: str, version: str) -> tuple[Manifest, dict[str, bytes], dict]:
+    """(manifest, {workspace path: content} for every file name@version installs, snapshot),
+    read safely from ``archive``. The snapshot is what later commands need without the archive:
+    the manifest, the package's raw config files, and a one-line summary of each component.
 
     The archive's own package.yaml must name the same package and version as the pin, so a
     registry cannot serve one package's archive under another's name.
@@ -34,4 +37,19 @@ def unpack_package(archive: bytes, name: str, version: str) -> dict[str, bytes]:
             f"the archive for {where} contains {manifest.name}@{manifest.version}",
             hint="the registry entry is inconsistent; republish the package or use another registry",
         )
-    return {dest: files[src] for dest, src in installed_files(manifest, files).items()}
+    mapping = installed_files(manifest, files)
+    installed = {dest: files[src] for dest, src in mapping.items()}
+    by_source = {src: dest for dest, src in mapping.items()}
+    components = {
+        kind: [dict(path=by_source[rel], **summarize(files[rel])) for rel in getattr(manifest, kind)]
+        for kind in SUMMARY_KINDS
+    }
+    snapshot = {
+        "name": manifest.name,
+        "version": manifest.version,
+        "description": manifest.description,
+        "manifest": manifest.to_dict(),
+        "config": {key: files[rel].decode("utf-8", errors="replace") for key, rel in manifest.config.items()},
+        "components": components,
+    }
+    return manifest, installed, snapshot
