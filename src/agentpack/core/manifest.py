@@ -28,7 +28,7 @@ _TEXT_FIELDS = ("description", "author", "license")
 # Order of to_dict(): the seed's "Package Structure Specification", with later fields slotted in.
 _FIELD_ORDER = (
     "name", "version", "description", "author", "license", "homepage", "keywords",
-    "dependencies", *COMPONENT_KINDS, *MAP_KINDS,
+    "dependencies", *COMPONENT_KINDS, *MAP_KINDS, "overrides", "tiers",
 )  # fmt: skip
 # Schema checks that the code repeats with better messages (a suggested name, the range error).
 _RECHECKED = {("name",): "name", ("version",): "version", ("license",): "license"}
@@ -53,6 +53,10 @@ class Manifest:
     documentation: dict[str, str] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     homepage: str | None = None
+    # dependency name -> config tree this package sets for it (layer 2 of configuration)
+    overrides: dict = field(default_factory=dict)
+    # tier name -> overlay config file, or {"config": path, "disabled": [component paths]}
+    tiers: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # unknown fields, kept as they were
 
     def listed_files(self) -> list[str]:
@@ -64,6 +68,18 @@ class Manifest:
         seen.update(dict.fromkeys(self.config.values()))
         seen.update(dict.fromkeys(self.documentation.values()))
         return list(seen)
+
+    def tier_overlays(self) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+        """{tier: (overlay config path or None, component paths not available in that tier)}."""
+        result = {}
+        for tier, entry in self.tiers.items():
+            if isinstance(entry, str):
+                result[str(tier)] = (_tidy(entry), ())
+            elif isinstance(entry, Mapping):
+                overlay = entry.get("config")
+                disabled = tuple(_tidy(str(p)) for p in entry.get("disabled") or ())
+                result[str(tier)] = (_tidy(str(overlay)) if overlay else None, disabled)
+        return result
 
     def component_counts(self) -> dict[str, int]:
         """How many files each component kind lists: ``{"agents": n, "workflows": n, ...}``."""
@@ -117,6 +133,8 @@ class Manifest:
             **{kind: {k: _tidy(v) for k, v in (data.get(kind) or {}).items()} for kind in MAP_KINDS},
             keywords=tuple(data.get("keywords") or ()),
             homepage=str(homepage) if homepage else None,
+            overrides=dict(data.get("overrides") or {}),
+            tiers=dict(data.get("tiers") or {}),
             extra={key: value for key, value in data.items() if key not in _FIELD_ORDER},
         )
 
@@ -366,6 +384,8 @@ def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], sche
         **{kind: dict(paths[kind]) for kind in MAP_KINDS},
         keywords=tuple(k for k in keywords if isinstance(k, str)) if isinstance(keywords, list) else (),
         homepage=homepage if isinstance(homepage, str) and homepage else None,
+        overrides=_jsonable(data["overrides"]) if isinstance(data.get("overrides"), dict) else {},
+        tiers=_jsonable(data["tiers"]) if isinstance(data.get("tiers"), dict) else {},
         extra={key: value for key, value in data.items() if key not in known},
     )
 

@@ -93,6 +93,9 @@ def _file_problems(data: dict, lines: dict[tuple, int], files: Mapping[str, byte
         else:
             message = f"{where}: {raw!r} is listed but not in the package"
         problems.append(key_problem("error", "missing-file", message, MANIFEST_FILE, line, entry_path))
+    tier_listed, tier_problems = _tier_problems(data, lines, files, listed)
+    problems += tier_problems
+    listed |= tier_listed
     for path in files:
         top, _, rest = path.partition("/")
         if (
@@ -139,3 +142,31 @@ def _markdown_problems(
                 path, files[path], lambda text, path=path: load_yaml(text, source=path)[0]
             )
     return problems
+
+
+def _tier_problems(data: dict, lines: dict[tuple, int], files: Mapping[str, bytes],
+                   listed: set[str]) -> tuple[set[str], list[Problem]]:
+    """Tier overlays must exist in the package; components a tier disables must be listed ones."""
+    tiers = data.get("tiers")
+    if not isinstance(tiers, dict):
+        return set(), []
+    overlays, problems = set(), []
+    for tier, entry in tiers.items():
+        path = ("tiers", tier)
+        overlay = entry if isinstance(entry, str) else entry.get("config") if isinstance(entry, dict) else None
+        if isinstance(overlay, str):
+            normalized, reason = normalize_path(overlay)
+            if reason is None and normalized in files:
+                overlays.add(normalized)
+            else:
+                message = f"tiers.{tier}: overlay {overlay!r} {reason or 'is not in the package'}"
+                problems.append(key_problem("error", "missing-file", message, MANIFEST_FILE,
+                                            lines.get(path), path))
+        disabled = entry.get("disabled") if isinstance(entry, dict) else None
+        for i, raw in enumerate(disabled if isinstance(disabled, list) else []):
+            normalized, reason = normalize_path(str(raw))
+            if reason is not None or normalized not in listed:
+                message = f"tiers.{tier}.disabled: {raw!r} is not a component this package lists"
+                problems.append(key_problem("error", "unknown-component", message, MANIFEST_FILE,
+                                            lines.get((*path, "disabled", i)) or lines.get(path), path))
+    return overlays, problems

@@ -51,5 +51,10 @@ def unpack_package(archive: bytes, name: str, version: str) -> tuple[Manifest, d
         "manifest": manifest.to_dict(),
         "config": {key: files[rel].decode("utf-8", errors="replace") for key, rel in manifest.config.items()},
         "components": components,
+        "tiers": {
+            tier: {"config": files[overlay].decode("utf-8", errors="replace") if overlay in files else None,
+                   "disabled": list(disabled)}
+            for tier, (overlay, disabled) in manifest.tier_overlays().items()
+        },
     }
     return manifest, installed, snapshot
