@@ -217,3 +217,10 @@ class Busy(AgentpackError):
 
     code = "busy"
 
+
+class BreakingRelease(AgentpackError):
+    """A version's bump is smaller than its changes since the previous version require; ``causes``
+    lists those changes and ``hint`` the version to use instead."""
+
+    code = "semver-violation"
+

@@ -26,7 +26,8 @@ def test_seed_story_end_to_end(agentops, tmp_path):
     source = EXAMPLES / "customer-service" / "agents" / "handle-inquiry.md"
     assert (sales / "agents" / "customer-service" / "handle-inquiry.md").read_bytes() == source.read_bytes()
     assert (sales / "docs" / "packages" / "customer-service" / "README.md").exists()
-    assert (sales / "config" / "customer-service" / "escalation-thresholds.yaml").exists()
+    # Configuration is written as the effective (layered) tree, one file per config name.
+    assert (sales / "config" / "customer-service" / "escalation_thresholds.yaml").exists()
     assert (sales / "agents" / "core-workflow").is_dir()
     assert "customer-service: ^1.2.0" in (sales / "agentops.yaml").read_text()
     lock = json.loads((sales / "agentops.lock").read_text())

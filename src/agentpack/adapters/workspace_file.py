@@ -30,11 +30,13 @@ def new_workspace_manifest(packages: dict[str, str]) -> str:
 
 
 def edit_workspace_manifest(text: str, *, set_packages: dict[str, str] | None = None,
-                            remove_packages: tuple[str, ...] | list[str] = ()) -> str:
+                            remove_packages: tuple[str, ...] | list[str] = (), tier: str | None = None,
+                            config: dict[str, dict] | None = None) -> str:
     """Return ``text`` with package entries set or removed, keeping comments, order and other keys.
 
     Existing entries keep their position (their value changes); new entries are appended at the end
-    of ``packages``. Removing an absent entry is a no-op.
+    of ``packages``. Removing an absent entry is a no-op. ``tier`` sets the workspace tier;
+    ``config`` replaces the recorded --set values (package -> config tree).
     """
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
@@ -53,6 +55,10 @@ def edit_workspace_manifest(text: str, *, set_packages: dict[str, str] | None = 
         packages[name] = spec
     for name in remove_packages:
         packages.pop(name, None)
+    if tier is not None:
+        data["tier"] = tier
+    if config is not None:
+        data["config"] = config
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()

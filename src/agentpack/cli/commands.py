@@ -64,11 +64,15 @@ def cmd_build(args) -> int:
 def cmd_publish(args) -> int:
     from agentpack.services.publish import publish_archive
 
-    result = publish_archive(_in_dir(args, args.archive), _settings(args), strict=args.strict)
+    result = publish_archive(_in_dir(args, args.archive), _settings(args), strict=args.strict,
+                             allow_breaking=args.allow_breaking)
     if args.json:
         print_json(result.to_dict())
         return 0
     print_problems(result.warnings)
+    if result.release is not None and result.release.allowed_breaking:
+        err(f"warning: {result.release.required} changes since {result.release.previous} published as a "
+            f"{result.release.actual} release (--allow-breaking; recorded in the registry)")
     out(f"Published {result.name}@{result.version} to {result.registry}")
     return 0
 
@@ -99,7 +103,8 @@ def cmd_install(args) -> int:
 
     progress = Progress("Installing")
     try:
-        result = install(args.directory, args.specs, _settings(args), _sync_options(args), progress=progress)
+        result = install(args.directory, args.specs, _settings(args), _sync_options(args), progress=progress,
+                         tier=args.tier, assignments=tuple(args.set or ()))
     finally:
         progress.close()
     return _render_sync(args, result, "Installed")
@@ -117,7 +122,8 @@ def cmd_update(args) -> int:
 
     progress = Progress("Updating")
     try:
-        result = update(args.directory, args.names, _settings(args), _sync_options(args), progress=progress)
+        result = update(args.directory, args.names, _settings(args), _sync_options(args), progress=progress,
+                        tier=args.tier, assignments=tuple(args.set or ()))
     finally:
         progress.close()
     return _render_sync(args, result, "Updated")

@@ -43,6 +43,13 @@ def _sync_options(parser: argparse.ArgumentParser, *, frozen: bool = False) -> N
                         help="overwrite or remove installed files even if you edited them")
 
 
+def _adapt_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tier", metavar="TIER",
+                        help="switch the workspace to TIER (e.g. edge, datacenter, connected); recorded in agentops.yaml")
+    parser.add_argument("--set", action="append", metavar="PKG.KEY=VALUE",
+                        help="set a configuration value (repeatable); recorded in agentops.yaml")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full `agentops` parser; each leaf sets ``handler`` to a function in cli.commands."""
     from agentpack.cli import commands as c
@@ -83,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
              json_flag=True, registry=True)
     p.add_argument("archive", metavar="ARCHIVE", help="a .tar.gz written by `agentops package build`")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--allow-breaking", action="store_true",
+                   help="publish even if the version bump is smaller than the changes require "
+                        "(recorded in the registry)")
 
     p = verb("install", "Install packages (and their dependencies) into the workspace.", c.cmd_install,
              json_flag=True, registry=True)
@@ -90,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="name, name@version, name@range, or a path to a built archive; "
                         "none: install what agentops.yaml and agentops.lock ask for")
     _sync_options(p, frozen=True)
+    _adapt_options(p)
 
     verb("list", "List installed packages.", c.cmd_list, json_flag=True)
 
@@ -102,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
              json_flag=True, registry=True)
     p.add_argument("names", nargs="*", metavar="NAME", help="packages to update (default: all)")
     _sync_options(p)
+    _adapt_options(p)
 
     verb("outdated", "Show installed packages with newer versions published.", c.cmd_outdated,
          json_flag=True, registry=True)
@@ -113,7 +125,52 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("search", "Search a registry's packages by name, description or keyword.", c.cmd_search,
              json_flag=True, registry=True)
     p.add_argument("query", nargs="?", default="", metavar="QUERY", help="text to look for (default: everything)")
+
+    from agentpack.cli import commands_semver as sv
+
+    p = verb("diff", "List what changed between two versions of a package and the release it requires.",
+             sv.cmd_diff, json_flag=True, registry=True)
+    for name in ("old", "new"):
+        p.add_argument(name, metavar=name.upper(), help="a package folder, an archive, or a published name@version")
+
+    p = verb("bump", "Raise the version in package.yaml, keeping its comments.", sv.cmd_bump, json_flag=True,
+             registry=True)
+    p.add_argument("part", choices=("major", "minor", "patch", "auto"),
+                   help="the part to bump; auto: what the changes since the latest published version require")
+    p.add_argument("path", nargs="?", default=".", metavar="DIR", help="package folder (default: .)")
+
+    from agentpack.cli.commands_check import cmd_check
+
+    check_help = "Run the quality gates of every installed package against the workspace."
+    check = groups.add_parser("check", help=check_help, description=check_help + " Exit 1 on any "
+                              "error-level violation.", epilog=EPILOG, parents=[_common(json_flag=True)])
+    check.set_defaults(handler=cmd_check)
+    _config_commands(groups)
     return root
+
+
+def _config_commands(groups) -> None:
+    from agentpack.cli import commands_config as cc
+
+    config = groups.add_parser("config", help="show and re-apply package configuration",
+                               description="Show and re-apply the layered configuration of installed packages.",
+                               epilog=EPILOG)
+    verbs = config.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+    p = verbs.add_parser("show", help="a package's effective configuration", epilog=EPILOG,
+                         description="Show a package's effective configuration (all layers merged).",
+                         parents=[_common(json_flag=True)])
+    p.add_argument("package", metavar="PACKAGE")
+    p.add_argument("--explain", action="store_true",
+                   help="every leaf with the layer and file (and line) that set it, and what it replaced")
+    p.set_defaults(handler=cc.cmd_config_show)
+    p = verbs.add_parser("apply", help="re-apply all configuration layers", epilog=EPILOG,
+                         description="Re-apply every layer after editing packages/<name>.local.yaml, "
+                                     "in one atomic step.", parents=[_common(json_flag=True, registry=True)])
+    p.add_argument("--offline", action="store_true", help="never contact a registry; use the local cache only")
+    p.add_argument("--force", action="store_true", help="overwrite generated files even if you edited them")
+    _adapt_options(p)
+    p.set_defaults(handler=cc.cmd_config_apply)
 
 
 def run(argv: list[str]) -> int:

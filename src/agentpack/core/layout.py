@@ -40,20 +40,35 @@ def install_path(package: str, kind: str, relpath: str) -> str:
     return f"{target_folder}/{package}/{rest}"
 
 
+def package_path(package: str, installed: str) -> tuple[str, str] | None:
+    """The inverse of ``install_path``: ``(kind, package-relative path)`` of a workspace path that
+    ``package`` installed, or ``None`` when the path is not in one of its folders.
+
+    Exact for files that sit in their kind's folder in the package (``agents/x.md``); a file listed
+    from elsewhere (``prompts/x.md`` as an agent) comes back under its kind's folder
+    (``agents/prompts/x.md``), which is where globs written for the installed layout expect it.
+    """
+    for kind, (source_folder, target_folder) in _KIND_FOLDERS.items():
+        prefix = f"{target_folder}/{package}/"
+        if installed.startswith(prefix) and len(installed) > len(prefix):
+            return kind, f"{source_folder}/{installed[len(prefix):]}"
+    return None
+
+
 def installed_files(manifest: Manifest, archive_files: Iterable[str]) -> dict[str, str]:
     """Map every file the workspace receives from a package: {workspace path: path in the package}.
 
-    Only listed components are installed, plus the documentation (listed docs, all of ``docs/`` and
-    README.md). Files of the archive that are none of these (package.yaml, scratch files) stay in the
-    archive. The result is sorted by workspace path, so that plans and lockfiles are deterministic.
+    Listed components are installed, plus the documentation (listed docs, all of ``docs/`` and
+    README.md). Configuration is not copied: install writes the package's *effective*
+    configuration (all layers merged) to config/<package>/ instead. Other files of the archive
+    (package.yaml, tier overlays) stay in the archive. The result is sorted by workspace path, so
+    that plans and lockfiles are deterministic.
     """
     present = set(archive_files)
     mapping: dict[str, str] = {}
     for kind in ("agents", "workflows", "patterns", "validations"):
         for rel in getattr(manifest, kind):
             mapping[install_path(manifest.name, kind, rel)] = rel
-    for rel in manifest.config.values():
-        mapping[install_path(manifest.name, "config", rel)] = rel
     docs = list(manifest.documentation.values())
     docs += [rel for rel in present if rel.startswith("docs/")]
     for rel in docs:

@@ -319,6 +319,14 @@ class VersionRange:
             versions.add(comparators[0][1])
         return versions.pop() if len(versions) == 1 else None
 
+    def bound_versions(self) -> list[Version]:
+        """Every version the range's comparators name once its sugar is expanded (``^1.2`` names
+        ``1.2.0`` and ``2.0.0-0``), each once, lowest first; ``[]`` for ``*``. Whether a version
+        is allowed can only change at these versions, which is what comparing ranges relies on.
+        """
+        found = {version for comparators in self._comparators for _, version in comparators if version}
+        return sorted(found)
+
     def _compile_with_prereleases(self) -> tuple:
         from agentpack.core.ranges import desugar, key_bounds
 

@@ -6,6 +6,10 @@
       - ./registry
     overrides:           # force a version anywhere in the graph (like npm `overrides`)
       core-workflow: 2.1.0
+    tier: edge           # selects each package's tier overlay (any name)
+    config:              # configuration set with --set, per package (the last layer)
+      customer-service:
+        escalation_thresholds: {refund_amount: 500}
 
 Keys this version does not know are kept untouched (later features add them) but reported.
 """
@@ -20,7 +24,7 @@ from agentpack.core.names import check_name
 from agentpack.core.versions import parse_range
 from agentpack.errors import InvalidRange, Problem, ValidationError
 
-KNOWN_KEYS = ("packages", "registries", "overrides")
+KNOWN_KEYS = ("packages", "registries", "overrides", "tier", "config")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class WorkspaceManifest:
     packages: dict[str, str] = field(default_factory=dict)
     registries: tuple[str, ...] = ()
     overrides: dict[str, str] = field(default_factory=dict)
+    tier: str | None = None
+    config: dict[str, dict] = field(default_factory=dict)  # package -> config tree set by --set
     extra: dict = field(default_factory=dict)
 
 
@@ -65,6 +71,14 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
     if not isinstance(registries, list) or not all(isinstance(r, str) and r for r in registries):
         problem("`registries` must be a list of registry paths or URLs", ("registries",))
         registries = []
+    tier = data.get("tier")
+    if tier is not None and (not isinstance(tier, str) or not tier.strip()):
+        problem("`tier` must be a tier name such as edge, datacenter or connected", ("tier",))
+        tier = None
+    config = data.get("config") or {}
+    if not isinstance(config, dict) or not all(isinstance(v, dict) for v in config.values()):
+        problem("`config` must map package names to configuration mappings", ("config",))
+        config = {}
     if problems:
         raise ValidationError(
             f"{source} is invalid",
@@ -74,7 +88,8 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
         )
     extra = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
     return WorkspaceManifest(
-        packages=packages, registries=tuple(registries), overrides=overrides, extra=extra
+        packages=packages, registries=tuple(registries), overrides=overrides, tier=tier,
+        config={str(k): v for k, v in config.items()}, extra=extra,
     )
 
 

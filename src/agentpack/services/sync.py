@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agentpack.core.filenames import (
-    GENERATED_STATE,
     LOCKFILE_NAME,
-    SNAPSHOT_DIR,
+    STATE_DIR,
     STATE_FILE,
     SYNC_FINGERPRINT,
     WORKSPACE_MANIFEST,
@@ -29,6 +28,7 @@ from agentpack.core.filenames import (
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, LockedPackage, Lockfile
 from agentpack.core.state import InstalledPackage, format_state, parse_state
 from agentpack.errors import EditedFiles, LockfileOutdated, Problem, WorkspaceError
+from agentpack.services.adapt import Adaptation, snapshot_path
 from agentpack.services.sources import PackageSource
 from agentpack.services.workspace import Settings, Workspace
 
@@ -85,6 +85,8 @@ class RootEdit:
 
     set_specs: dict[str, str | None] = field(default_factory=dict)
     remove: tuple[str, ...] = ()
+    tier: str | None = None  # switch the workspace to this tier
+    set_config: tuple[str, ...] = ()  # --set PACKAGE.path=value assignments
     local_archives: dict[str, tuple[dict, bytes, str]] = field(default_factory=dict)
 
 
@@ -95,7 +97,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
     edit = edit or RootEdit()
     with ws.lock():
         result = SyncResult(root=ws.root, recovered=ws.recover())
-        if not edit.set_specs and not edit.remove and options.update is None and check_edit is None:
+        if (not edit.set_specs and not edit.remove and not edit.tier and not edit.set_config
+                and options.update is None and check_edit is None):
             installed = _unchanged_since_last_sync(ws)
             if installed is not None:
                 result.installed, result.up_to_date = installed, True
@@ -126,20 +129,23 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                 recorded[name] = version if "-" in version else f"^{version}"
                 root[name] = recorded[name]
 
-        new_lock, contents, fresh = _materialise(ws, pins, lock, source, progress)
+        adaptation = Adaptation(ws, tier=edit.tier or (manifest.tier if manifest else None),
+                                set_config=_merged_set_config(manifest, edit.set_config))
+        new_lock, contents, fresh = _materialise(ws, pins, lock, source, adaptation, progress)
         new_lock = Lockfile(root=root, overrides=overrides, packages=new_lock)
         writes, deletes = _plan_files(ws, lock, new_lock, contents, options.force)
-        generated, generated_deletes = _generated_files(ws, lock, new_lock, fresh, options.force)
+        generated, generated_deletes = adaptation.generated_files(lock, new_lock, fresh, options.force)
         deletes = sorted(set(deletes) | {p for p in generated_deletes if os.path.exists(ws.path(p))})
 
         manifest_text = ws.manifest_text()
         new_manifest_text = manifest_text
-        if recorded or edit.remove:
+        if recorded or edit.remove or edit.tier or edit.set_config:
             from agentpack.adapters.workspace_file import edit_workspace_manifest, new_workspace_manifest
 
-            new_manifest_text = (new_workspace_manifest(recorded) if manifest_text is None else
-                                 edit_workspace_manifest(manifest_text, set_packages=recorded,
-                                                         remove_packages=edit.remove))
+            text = manifest_text if manifest_text is not None else new_workspace_manifest(recorded)
+            new_manifest_text = edit_workspace_manifest(
+                text, set_packages=recorded, remove_packages=edit.remove, tier=edit.tier,
+                config=adaptation.set_config if edit.set_config else None)
         installed = _installed_state(ws, lock, new_lock, settings)
         state_text = format_state(installed)
         lock_text = new_lock.to_text()
@@ -149,7 +155,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
             WORKSPACE_MANIFEST: (new_manifest_text, manifest_text),
             LOCKFILE_NAME: (lock_text, ws.read_text(LOCKFILE_NAME)),
             STATE_FILE: (state_text, ws.read_text(STATE_FILE)),
-            SYNC_FINGERPRINT: (_fingerprint(new_manifest_text, lock_text), ws.read_text(SYNC_FINGERPRINT)),
+            SYNC_FINGERPRINT: (_fingerprint(ws, new_manifest_text, lock_text, new_lock.packages),
+                               ws.read_text(SYNC_FINGERPRINT)),
         }
         meta_writes.update({path: (text, ws.read_text(path)) for path, text in generated.items()})
         meta_writes = {path: new for path, (new, old) in meta_writes.items() if new is not None and new != old}
@@ -165,14 +172,21 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                 tx.delete(path)
             for path, text in meta_writes.items():
                 tx.write(path, text.encode("utf-8"))
-        result.files_written = len(writes)
+        result.files_written = len(writes) + len([p for p in generated if p in meta_writes
+                                                  and not p.startswith(STATE_DIR + "/")])
         result.files_removed = len(deletes)
         return result
 
 
-def _fingerprint(manifest_text: str | None, lock_text: str | None) -> str:
-    """What agentops.yaml and agentops.lock were when the workspace was last brought in line."""
-    digest = [hashlib.sha256((text or "").encode("utf-8")).hexdigest() for text in (manifest_text, lock_text)]
+def _fingerprint(ws: Workspace, manifest_text: str | None, lock_text: str | None, names) -> str:
+    """What agentops.yaml, agentops.lock and the installed packages' local override files were
+    when the workspace was last brought in line."""
+    from agentpack.core.filenames import LOCAL_OVERRIDES_DIR
+
+    locals_text = "".join(f"{name}\0{ws.read_text(f'{LOCAL_OVERRIDES_DIR}/{name}.local.yaml')}\0"
+                          for name in sorted(names))
+    digest = [hashlib.sha256((text or "").encode("utf-8")).hexdigest()
+              for text in (manifest_text, lock_text, locals_text)]
     return " ".join(digest) + "\n"
 
 
@@ -188,12 +202,29 @@ def _unchanged_since_last_sync(ws: Workspace) -> list[InstalledPackage] | None:
     lock_text = ws.read_text(LOCKFILE_NAME)
     if manifest_text is None or lock_text is None:
         return None
-    if ws.read_text(SYNC_FINGERPRINT) != _fingerprint(manifest_text, lock_text):
-        return None
     lock = Lockfile.from_text(lock_text, source=ws.path(LOCKFILE_NAME))
+    if ws.read_text(SYNC_FINGERPRINT) != _fingerprint(ws, manifest_text, lock_text, lock.packages):
+        return None
     if not all(os.path.lexists(ws.path(path)) for path in lock.all_files()):
         return None
     return parse_state(ws.read_text(STATE_FILE) or "")
+
+
+def _merged_set_config(manifest, assignments) -> dict[str, dict]:
+    """agentops.yaml's recorded --set values with this command's assignments merged on top."""
+    from agentpack.core.config_merge import Layer, merge_layers, parse_set
+
+    merged = {name: dict(tree) for name, tree in (manifest.config if manifest else {}).items()}
+    for text in assignments:
+        package, path, value = parse_set(text)
+        tree: dict = {}
+        cursor = tree
+        for key in path[:-1]:
+            cursor = cursor.setdefault(key, {})
+        cursor[path[-1]] = value
+        merged[package] = merge_layers([Layer("set", "--set", merged.get(package, {}), {}),
+                                        Layer("set", "--set", tree, {})])
+    return merged
 
 
 def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: PackageSource, options: SyncOptions,
@@ -252,7 +283,7 @@ def _reload_local_archive(ws: Workspace, spec: str, source: PackageSource):
 
 
 def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, source: PackageSource,
-                 progress: Progress | None):
+                 adaptation: Adaptation, progress: Progress | None):
     """Locked entries (with file digests) for every pin, and the contents of the files that changed."""
     from agentpack.services.unpack import unpack_package
 
@@ -263,8 +294,7 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
     for name, pin in sorted(pins.items()):
         old = lock.packages.get(name)
         if (old and (old.version, old.sha256, old.source) == (pin.version, pin.sha256, pin.source)
-                and os.path.exists(ws.path(snapshot_path(name)))
-                and all(os.path.lexists(ws.path(p)) for p in old.files)):
+                and _still_in_place(ws, old, adaptation)):
             packages[name] = old
         else:
             todo.append(pin)
@@ -272,7 +302,8 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
         if progress:
             progress(done, len(todo), f"{pin.name}@{pin.version}")
         archive = source.archive(pin.name, pin.version, pin.sha256)
-        _manifest, files, snapshot = unpack_package(archive, pin.name, pin.version)
+        _manifest, files, snapshot = unpack_package(archive, pin.name, pin.version,
+                                                    lambda manifest, n=pin.name: adaptation.disabled(n, manifest))
         snapshots[pin.name] = dict(snapshot, source=pin.source)
         digests = {}
         for path, data in files.items():
@@ -285,46 +316,18 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
     return packages, contents, snapshots
 
 
-def snapshot_path(name: str) -> str:
-    """Where the snapshot of installed package ``name`` is kept (workspace-relative)."""
-    return f"{SNAPSHOT_DIR}/{name}.json"
-
-
-def _generated_files(ws: Workspace, old: Lockfile, new: Lockfile, fresh: dict[str, dict],
-                     force: bool) -> tuple[dict[str, str], list[str]]:
-    """Snapshot files and the generated docs index to write, and snapshots to delete.
-
-    The docs index is regenerated from every installed package's snapshot; like installed files,
-    it is never overwritten when the user edited it since agentops last wrote it (unless --force).
-    """
+def _still_in_place(ws: Workspace, old: LockedPackage, adaptation: Adaptation) -> bool:
+    """Whether an unchanged package's files are all there, and are the ones the current local
+    overrides and tier want (a component disabled or re-enabled since means a re-install)."""
     import json
 
-    from agentpack.core.docs_index import INDEX_PATH, render_index
-
-    writes = {snapshot_path(name): json.dumps(snap, indent=1, sort_keys=True) + "\n" for name, snap in fresh.items()}
-    deletes = [snapshot_path(name) for name in old.packages if name not in new.packages]
-    snapshots = []
-    for name, pkg in new.packages.items():
-        snap = fresh.get(name)
-        if snap is None:
-            snap = json.loads(ws.read_text(snapshot_path(name)) or "{}")
-        snapshots.append(dict(snap, name=name, version=pkg.version, source=pkg.source, direct=name in new.root))
-    index = render_index(snapshots) if new.packages or old.packages else None
-    if index is not None:
-        recorded = dict(line.split("  ", 1)[::-1] for line in (ws.read_text(GENERATED_STATE) or "").splitlines()
-                        if "  " in line)
-        current = _disk_digest(ws.path(INDEX_PATH))
-        wanted = hashlib.sha256(index.encode("utf-8")).hexdigest()
-        if current not in (None, wanted, recorded.get(INDEX_PATH)) and not force:
-            raise EditedFiles(
-                f"{INDEX_PATH} was edited after agentops generated it; nothing was changed",
-                problems=[Problem("error", "edited-file", f"{INDEX_PATH} is generated and would be rewritten",
-                                  path=INDEX_PATH)],
-                hint="keep your notes in another file, or re-run with --force to regenerate it",
-            )
-        writes[INDEX_PATH] = index
-        writes[GENERATED_STATE] = f"{wanted}  {INDEX_PATH}\n"
-    return writes, deletes
+    text = ws.read_text(snapshot_path(old.name))
+    if text is None:
+        return False
+    snapshot = json.loads(text)
+    disabled = adaptation.disabled(old.name, snapshot.get("manifest", {}))
+    wanted = {dest for dest, src in snapshot.get("files", {}).items() if src not in disabled}
+    return wanted == set(old.files) and all(os.path.lexists(ws.path(p)) for p in old.files)
 
 
 def _plan_files(ws: Workspace, old: Lockfile, new: Lockfile, contents: dict[str, bytes], force: bool):

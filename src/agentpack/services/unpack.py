@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agentpack.adapters.archive import read_archive
 from agentpack.adapters.yamlio import load_yaml
 from agentpack.core.docs_index import SUMMARY_KINDS, summarize
@@ -21,12 +23,14 @@ def read_manifest(files: dict[str, bytes], where: str) -> Manifest:
     return Manifest.from_dict(data)
 
 
-def unpack_package(archive: bytes, name: str, version: str) -> tuple[Manifest, dict[str, bytes], dict]:
+def unpack_package(archive: bytes, name: str, version: str,
+                   disabled: Callable[[dict], set[str]] = lambda manifest: set()) -> tuple[Manifest, dict[str, bytes], dict]:
     """(manifest, {workspace path: content} for every file name@version installs, snapshot),
     read safely from ``archive``. The snapshot is what later commands need without the archive:
     the manifest, the package's raw config files, and a one-line summary of each component.
 
-    The archive's own package.yaml must name the same package and version as the pin, so a
+    ``disabled(manifest dict)`` names package paths the workspace keeps out (local overrides and
+    tier). The archive's own package.yaml must name the same package and version as the pin, so a
     registry cannot serve one package's archive under another's name.
     """
     where = f"{name}@{version}"
@@ -38,7 +42,8 @@ def unpack_package(archive: bytes, name: str, version: str) -> tuple[Manifest, d
             hint="the registry entry is inconsistent; republish the package or use another registry",
         )
     mapping = installed_files(manifest, files)
-    installed = {dest: files[src] for dest, src in mapping.items()}
+    excluded = disabled(manifest.to_dict())
+    installed = {dest: files[src] for dest, src in mapping.items() if src not in excluded}
     by_source = {src: dest for dest, src in mapping.items()}
     components = {
         kind: [dict(path=by_source[rel], **summarize(files[rel])) for rel in getattr(manifest, kind)]
@@ -51,6 +56,7 @@ def unpack_package(archive: bytes, name: str, version: str) -> tuple[Manifest, d
         "manifest": manifest.to_dict(),
         "config": {key: files[rel].decode("utf-8", errors="replace") for key, rel in manifest.config.items()},
         "components": components,
+        "files": mapping,
         "tiers": {
             tier: {"config": files[overlay].decode("utf-8", errors="replace") if overlay in files else None,
                    "disabled": list(disabled)}

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from agentpack.errors import UsageError
-from agentpack.services.sync import Progress, SyncOptions, SyncResult, sync_workspace
+from agentpack.services.sync import Progress, RootEdit, SyncOptions, SyncResult, sync_workspace
 from agentpack.services.workspace import Settings, open_workspace
 
 
 def update(directory: str | None, names: list[str], settings: Settings, options: SyncOptions | None = None,
-           *, progress: Progress | None = None) -> SyncResult:
+           *, progress: Progress | None = None, tier: str | None = None,
+           assignments: tuple[str, ...] = ()) -> SyncResult:
     """Re-resolve ``names`` (every package when empty) ignoring their locked versions, within the
     ranges agentops.yaml and the packages' own dependencies allow; other packages stay pinned."""
     options = options or SyncOptions()
@@ -22,5 +23,5 @@ def update(directory: str | None, names: list[str], settings: Settings, options:
             raise UsageError(f"not installed: {', '.join(unknown)}",
                              hint="see what is installed with `agentops package list`")
 
-    return sync_workspace(ws, settings, replace(options, update=tuple(names)), progress=progress,
-                          check_edit=check)
+    return sync_workspace(ws, settings, replace(options, update=tuple(names)),
+                          RootEdit(tier=tier, set_config=tuple(assignments)), progress=progress, check_edit=check)

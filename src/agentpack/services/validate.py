@@ -107,11 +107,17 @@ def validate_files(files: Mapping[str, bytes], *, source: str, strict: bool = Fa
     """Validate a package given as ``{relative POSIX path: content}`` (e.g. an archive's content).
 
     ``source`` names where the files came from and becomes the report's ``directory``. Never raises
-    for problems in the content; they are all in the returned report.
+    for problems in the content; they are all in the returned report. The package's own quality
+    gates (its ``validations:`` files) are applied too: an error-level violation fails validation.
     """
     from agentpack.adapters.yamlio import load_yaml
 
     manifest, problems = check_package(files, load_schema(), load_yaml, strict=strict)
+    if manifest is not None:
+        from agentpack.core.manifest import finish_problems
+        from agentpack.core.package_gates import check_own_gates
+
+        problems = finish_problems([*problems, *check_own_gates(manifest, files, load_yaml)], strict)
     return ValidationReport(directory=source, manifest=manifest, problems=problems, files=sorted(files))
 
 

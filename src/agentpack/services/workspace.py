@@ -85,6 +85,13 @@ class Workspace:
         except UnicodeDecodeError:
             raise WorkspaceError(f"{relpath} is not UTF-8 text", path=self.path(relpath)) from None
 
+    def read_bytes(self, relpath: str) -> bytes | None:
+        try:
+            with open(self.path(relpath), "rb") as handle:
+                return handle.read()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
     def manifest_text(self) -> str | None:
         return self.read_text(WORKSPACE_MANIFEST)
 

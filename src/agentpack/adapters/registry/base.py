@@ -13,7 +13,8 @@ A *version record* is a JSON-ready dict describing one published version::
       "size": 12345,                       # archive size in bytes
       "manifest": {...},                   # package.yaml as a dict
       "components": {"agents": 3, "workflows": 1, "patterns": 2, "validations": 1},
-      "published_at": "2024-05-01T12:00:00Z"
+      "published_at": "2024-05-01T12:00:00Z",
+      "allow_breaking": true               # only present when published with --allow-breaking
     }
 """
 

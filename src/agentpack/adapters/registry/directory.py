@@ -288,7 +288,7 @@ def _make_record(archive: bytes, record: dict) -> dict:
     published_at = record.get("published_at")
     if not isinstance(published_at, str) or not published_at:
         published_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {
+    stored = {
         "name": record["name"],  # already checked by the caller
         "version": version,
         "sha256": sha256_hex(archive),
@@ -297,6 +297,9 @@ def _make_record(archive: bytes, record: dict) -> dict:
         "components": {kind: int(components.get(kind, 0)) for kind in COMPONENT_KINDS},
         "published_at": published_at,
     }
+    if record.get("allow_breaking") is True:  # a release published despite the semver check
+        stored["allow_breaking"] = True
+    return stored
 
 
 def _refuse_existing(versions: dict, name: str, version: str, url: str, path: str) -> None:

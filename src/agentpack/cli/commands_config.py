@@ -1,0 +1,51 @@
+"""Handlers of `agentops config show|apply`."""
+
+from __future__ import annotations
+
+from agentpack.cli.output import Progress, out, print_json
+
+
+def cmd_config_show(args) -> int:
+    from agentpack.services.config import show_config
+
+    if not args.explain:
+        effective = show_config(args.directory, args.package)
+        if args.json:
+            print_json(effective)
+        else:
+            from agentpack.core.config_merge import render_yaml
+
+            out(render_yaml(effective).rstrip("\n"))
+        return 0
+    effective, leaves = show_config(args.directory, args.package, explain=True)
+    if args.json:
+        print_json([{"path": list(leaf.path), "value": leaf.value, "layer": leaf.origin.layer,
+                     "source": leaf.origin.source, "line": leaf.origin.line,
+                     "replaced": [{"value": v, "layer": o.layer, "source": o.source, "line": o.line}
+                                  for v, o in leaf.replaced]} for leaf in leaves])
+        return 0
+    for leaf in leaves:
+        where = f"{leaf.origin.source}:{leaf.origin.line}" if leaf.origin.line else leaf.origin.source
+        line = f"{'.'.join(map(str, leaf.path))} = {leaf.value!r}  [{leaf.origin.layer}: {where}]"
+        if leaf.replaced:
+            before, origin = leaf.replaced[-1]
+            was = f"{origin.source}:{origin.line}" if origin.line else origin.source
+            line += f" (replaced {before!r} from {origin.layer}: {was})"
+        out(line)
+    return 0
+
+
+def cmd_config_apply(args) -> int:
+    from agentpack.cli.commands import _render_sync, _settings
+    from agentpack.services.config import apply_config
+
+    progress = Progress("Applying")
+    try:
+        result = apply_config(args.directory, _settings(args), assignments=tuple(args.set or ()), tier=args.tier,
+                              force=args.force, offline=args.offline, progress=progress)
+    finally:
+        progress.close()
+    return _render_sync(args, result, "Applied")
+
+
+

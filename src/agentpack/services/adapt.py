@@ -1,0 +1,156 @@
+"""How a workspace adapts what it installs: tier, local overrides, --set values, and the files
+agentops generates from them (effective configuration and the docs index).
+
+Generated files are written through the same transaction as installed ones. Like installed
+files, a generated file the user edited since agentops last wrote it is never overwritten or
+removed silently: its digest is kept in .agentops/generated and compared first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+from agentpack.core.docs_index import INDEX_PATH, render_index, summarize
+from agentpack.core.filenames import GENERATED_STATE, SNAPSHOT_DIR
+from agentpack.errors import EditedFiles, Problem
+
+
+def snapshot_path(name: str) -> str:
+    """Where the snapshot of installed package ``name`` is kept (workspace-relative)."""
+    return f"{SNAPSHOT_DIR}/{name}.json"
+
+
+class Adaptation:
+    """The adaptations in force for one command: the tier, --set values and local override files."""
+
+    def __init__(self, ws, *, tier: str | None, set_config: Mapping[str, dict]) -> None:
+        self.ws = ws
+        self.tier = tier
+        self.set_config = dict(set_config)
+        self._raw_locals: dict[str, tuple] = {}
+
+    def _raw_local(self, name: str):
+        """(data, lines) of packages/<name>.local.yaml, unchecked (None, {}) when absent."""
+        if name not in self._raw_locals:
+            from agentpack.adapters.yamlio import load_yaml
+            from agentpack.services.configuration import local_overrides_path
+
+            text = self.ws.read_text(local_overrides_path(name))
+            self._raw_locals[name] = (None, {}) if text is None else load_yaml(
+                text, source=local_overrides_path(name))
+        return self._raw_locals[name]
+
+    def disabled(self, name: str, manifest: Mapping) -> set[str]:
+        """Package paths kept out of the workspace: the local file's and the tier's `disabled`."""
+        data, _lines = self._raw_local(name)
+        paths: set[str] = set()
+        if isinstance(data, dict):
+            for kind in ("agents", "workflows", "patterns"):
+                section = data.get(kind)
+                if isinstance(section, dict) and isinstance(section.get("disabled"), list):
+                    paths.update(str(p) for p in section["disabled"])
+        tiers = manifest.get("tiers") or {}
+        entry = tiers.get(self.tier) if self.tier else None
+        if isinstance(entry, dict):
+            paths.update(str(p) for p in entry.get("disabled") or ())
+        return paths
+
+    def local(self, name: str, snapshot: Mapping):
+        """The checked local overrides of ``name`` (None when absent) and the file's line map."""
+        from agentpack.core.local_overrides import parse_local_overrides
+        from agentpack.errors import ValidationError
+
+        data, lines = self._raw_local(name)
+        if data is None:
+            return None, {}
+        manifest = snapshot.get("manifest", {})
+        components = [p for kind in ("agents", "workflows", "patterns") for p in manifest.get(kind, [])]
+        source = f"packages/{name}.local.yaml"
+        local, problems = parse_local_overrides(data, lines, source=source, package_components=components)
+        if problems:
+            raise ValidationError(f"{source} is invalid", path=source, problems=problems,
+                                  hint="fix the entries listed above; see the README for the file's format")
+        return local, lines
+
+    def layers(self, name: str, snapshots: Mapping[str, Mapping]) -> list:
+        """The configuration layers of ``name`` (see services.configuration)."""
+        from agentpack.services.configuration import package_layers
+
+        local, lines = self.local(name, snapshots[name])
+        return package_layers(name, snapshots, tier=self.tier, local=local, local_lines=lines,
+                              set_config=self.set_config)
+
+    def custom_components(self, name: str, snapshot: Mapping) -> dict[str, list[dict]]:
+        """The workspace's own components listed for ``name``: {kind: [{path, name, description}]}."""
+        local, _ = self.local(name, snapshot)
+        found: dict[str, list[dict]] = {}
+        for kind, paths in (local.custom.items() if local else ()):
+            for path in paths:
+                content = self.ws.read_bytes(path)
+                summary = summarize(content) if content is not None else {"name": "", "description": "(missing)"}
+                found.setdefault(kind, []).append(dict(path=path, **summary))
+        return found
+
+    def generated_files(self, old, new, fresh: Mapping[str, dict], force: bool) -> tuple[dict[str, str], list[str]]:
+        """Snapshots, effective config files and the docs index to write, and files to delete."""
+        from agentpack.core.config_merge import merge_layers
+        from agentpack.services.configuration import config_files
+
+        writes = {snapshot_path(n): json.dumps(s, indent=1, sort_keys=True) + "\n" for n, s in fresh.items()}
+        deletes = [snapshot_path(n) for n in old.packages if n not in new.packages]
+        snapshots = {}
+        for name, pkg in new.packages.items():
+            snap = fresh.get(name) or json.loads(self.ws.read_text(snapshot_path(name)) or "{}")
+            snapshots[name] = dict(snap, name=name, version=pkg.version, source=pkg.source, direct=name in new.root)
+        generated: dict[str, str] = {}
+        for name in sorted(snapshots):
+            generated.update(config_files(name, merge_layers(self.layers(name, snapshots))))
+        docs = []
+        for name, snap in snapshots.items():
+            disabled = self.disabled(name, snap.get("manifest", {}))
+            components = {kind: [c for c in items if snap.get("files", {}).get(c["path"]) not in disabled]
+                          for kind, items in snap.get("components", {}).items()}
+            docs.append(dict(snap, components=components, custom=self.custom_components(name, snap),
+                             disabled=sorted(disabled)))
+        if new.packages or old.packages:
+            generated[INDEX_PATH] = render_index(docs, tier=self.tier)
+        recorded = self._recorded()
+        edited = []
+        for path, text in generated.items():
+            current = _digest_of(self.ws, path)
+            if current not in (None, _sha(text), recorded.get(path)) and not force:
+                edited.append(path)
+        stale = [path for path in recorded if path not in generated]
+        for path in stale:
+            current = _digest_of(self.ws, path)
+            if current is None:
+                continue
+            if current != recorded[path] and not force:
+                edited.append(path)
+            deletes.append(path)
+        if edited:
+            raise EditedFiles(
+                f"{len(edited)} generated file(s) were edited after agentops wrote them; nothing was changed",
+                problems=[Problem("error", "edited-file", f"{p} is generated and would be rewritten or removed",
+                                  path=p) for p in sorted(edited)],
+                hint="put configuration changes in packages/<name>.local.yaml (or use --set), "
+                     "or re-run with --force to regenerate",
+            )
+        writes.update(generated)
+        writes[GENERATED_STATE] = "".join(f"{_sha(text)}  {path}\n" for path, text in sorted(generated.items()))
+        return writes, deletes
+
+    def _recorded(self) -> dict[str, str]:
+        text = self.ws.read_text(GENERATED_STATE) or ""
+        return {path: digest for digest, _, path in (line.partition("  ") for line in text.splitlines()) if path}
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _digest_of(ws, path: str) -> str | None:
+    content = ws.read_bytes(path)
+    return None if content is None else hashlib.sha256(content).hexdigest()

@@ -1,0 +1,167 @@
+"""Adapting without forking, through the real command: configuration layers, the seed's local
+overrides file verbatim, --explain, tier switches, --set, disabled and custom components."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from conftest import write_package
+
+SEED_LOCAL = """\
+# packages/customer-service.local.yaml
+# Customizations for this specific deployment
+
+config:
+  # Override default escalation threshold
+  escalation_threshold: $500
+
+  # Add custom validation rules
+  custom_validations:
+    - require_satisfaction_check: true
+    - enforce_follow_up: true
+
+agents:
+  # Add local agent
+  custom_agents:
+    - local/agents/vip-customer-handler.md
+
+workflows:
+  # Disable workflow not needed here
+  disabled:
+    - workflows/proactive-outreach.md
+"""
+
+
+def _workspace(agentops, tmp_path, *args):
+    agentops.publish_examples()
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    agentops("package", "install", "customer-service", *args, cwd=ws)
+    return ws
+
+
+def _explain(agentops, ws, package="customer-service"):
+    rows = json.loads(agentops("config", "show", package, "--explain", "--json", cwd=ws).out)
+    return {".".join(map(str, row["path"])): row for row in rows}
+
+
+def test_seed_local_overrides_file_works_verbatim(agentops, tmp_path):
+    ws = _workspace(agentops, tmp_path)
+    (ws / "packages").mkdir()
+    (ws / "packages" / "customer-service.local.yaml").write_text(SEED_LOCAL)
+    (ws / "local" / "agents").mkdir(parents=True)
+    (ws / "local" / "agents" / "vip-customer-handler.md").write_text(
+        "---\nname: vip-customer-handler\ndescription: Looks after our VIP customers\n---\n\nBe personal.\n")
+    assert (ws / "workflows" / "customer-service" / "proactive-outreach.md").exists()
+    agentops("config", "apply", cwd=ws)
+    assert not (ws / "workflows" / "customer-service" / "proactive-outreach.md").exists()
+    assert yaml.safe_load((ws / "config" / "customer-service" / "escalation_threshold.yaml").read_text()) == "$500"
+    effective = json.loads(agentops("config", "show", "customer-service", "--json", cwd=ws).out)
+    assert effective["custom_validations"] == [{"require_satisfaction_check": True}, {"enforce_follow_up": True}]
+    rows = _explain(agentops, ws)
+    assert rows["escalation_threshold"]["layer"] == "local"
+    assert rows["escalation_threshold"]["source"] == "packages/customer-service.local.yaml"
+    assert rows["escalation_threshold"]["line"] == 6
+    index = (ws / "docs" / "packages" / "README.md").read_text()
+    assert "vip-customer-handler (custom)" in index and "Looks after our VIP customers" in index
+    assert "- workflows/proactive-outreach.md" in index  # listed as disabled here
+    # Re-enabling re-installs the workflow.
+    (ws / "packages" / "customer-service.local.yaml").write_text("config: {}\n")
+    agentops("config", "apply", cwd=ws)
+    assert (ws / "workflows" / "customer-service" / "proactive-outreach.md").exists()
+    assert not (ws / "config" / "customer-service" / "escalation_threshold.yaml").exists()
+
+
+def test_local_file_errors_name_file_and_line(agentops, tmp_path):
+    ws = _workspace(agentops, tmp_path)
+    (ws / "packages").mkdir()
+    (ws / "packages" / "customer-service.local.yaml").write_text(
+        "config: {}\nworkflows:\n  disabled:\n    - workflows/no-such-thing.md\nextras: 1\n")
+    lock = (ws / "agentops.lock").read_bytes()
+    run = agentops("config", "apply", cwd=ws, expect=1)
+    assert "packages/customer-service.local.yaml:4" in run.err and "no-such-thing" in run.err
+    assert "packages/customer-service.local.yaml:5" in run.err and "extras" in run.err
+    assert (ws / "agentops.lock").read_bytes() == lock
+
+
+def test_tier_switch_reapplies_config_and_components(agentops, tmp_path):
+    ws = _workspace(agentops, tmp_path, "--tier", "edge")
+    defaults = ws / "config" / "customer-service" / "defaults.yaml"
+    assert yaml.safe_load(defaults.read_text())["model"]["primary"] == "mistral-7b-instruct-q4"
+    assert not (ws / "workflows" / "customer-service" / "proactive-outreach.md").exists()  # off at the edge
+    rows = _explain(agentops, ws)
+    assert rows["defaults.model.tier"]["layer"] == "tier:edge"
+    agentops("package", "install", "--tier", "connected", cwd=ws)
+    assert yaml.safe_load(defaults.read_text())["model"]["primary"] == "claude-sonnet-4"
+    assert (ws / "workflows" / "customer-service" / "proactive-outreach.md").exists()
+    assert yaml.safe_load((ws / "agentops.yaml").read_text())["tier"] == "connected"
+    row = _explain(agentops, ws)["defaults.model.primary"]
+    assert row["layer"] == "tier:connected" and row["source"].endswith("config/tiers/connected.yaml")
+    assert row["replaced"][0]["value"] == "mistral-7b-instruct-q4"
+    assert "Tier: connected" in (ws / "docs" / "packages" / "README.md").read_text()
+
+
+def test_set_is_recorded_and_reproduced(agentops, tmp_path):
+    ws = _workspace(agentops, tmp_path)
+    agentops("config", "apply", "--set", "customer-service.defaults.currency=EUR", cwd=ws)
+    assert yaml.safe_load((ws / "agentops.yaml").read_text())["config"] == {
+        "customer-service": {"defaults": {"currency": "EUR"}}}
+    assert yaml.safe_load((ws / "config" / "customer-service" / "defaults.yaml").read_text())["currency"] == "EUR"
+    assert _explain(agentops, ws)["defaults.currency"]["layer"] == "set"
+    # A fresh checkout of agentops.yaml + lock reproduces it.
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("agentops.yaml", "agentops.lock"):
+        (clone / name).write_bytes((ws / name).read_bytes())
+    agentops("package", "install", cwd=clone)
+    assert (clone / "config" / "customer-service" / "defaults.yaml").read_bytes() == \
+        (ws / "config" / "customer-service" / "defaults.yaml").read_bytes()
+
+
+def test_dependents_override_their_dependencies(agentops, tmp_path):
+    src = tmp_path / "src"
+    base = write_package(src, "base", "1.0.0")
+    (base / "config").mkdir()
+    (base / "config" / "settings.yaml").write_text("retries: 3\nmode: strict\n")
+    with open(base / "package.yaml", "a") as handle:
+        handle.write("config:\n  settings: config/settings.yaml\n")
+    app = write_package(src, "app", "1.0.0", deps=("base@^1.0.0",))
+    with open(app / "package.yaml", "a") as handle:
+        handle.write("overrides:\n  base:\n    settings:\n      retries: 5\n      mode: null\n")
+    for folder in (base, app):
+        agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "d").lines[-1])
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    agentops("package", "install", "app", cwd=ws)
+    assert yaml.safe_load((ws / "config" / "base" / "settings.yaml").read_text()) == {"retries": 5}
+    row = _explain(agentops, ws, "base")["settings.retries"]
+    assert row["layer"] == "dependents" and row["source"].startswith("app@1.0.0")
+
+
+def test_custom_and_disabled_survive_other_packages_changes(agentops, tmp_path):
+    ws = _workspace(agentops, tmp_path)
+    src = tmp_path / "src"
+    other = write_package(src, "other", "1.0.0")
+    agentops("package", "publish", agentops("package", "build", other, "-o", tmp_path / "d").lines[-1])
+    (ws / "packages").mkdir()
+    (ws / "packages" / "customer-service.local.yaml").write_text(SEED_LOCAL)
+    custom = ws / "local" / "agents" / "vip-customer-handler.md"
+    custom.parent.mkdir(parents=True)
+    custom.write_text("---\nname: vip\ndescription: VIP\n---\n")
+    agentops("package", "install", "other", cwd=ws)
+    agentops("package", "uninstall", "other", cwd=ws)
+    agentops("package", "update", cwd=ws)
+    assert custom.read_text().startswith("---\nname: vip")
+    assert not (ws / "workflows" / "customer-service" / "proactive-outreach.md").exists()
+    assert "vip (custom)" in (ws / "docs" / "packages" / "README.md").read_text()
+
+
+def test_edited_generated_config_is_not_overwritten(agentops, tmp_path):
+    ws = _workspace(agentops, tmp_path)
+    defaults = ws / "config" / "customer-service" / "defaults.yaml"
+    defaults.write_text(defaults.read_text() + "mine: true\n")
+    run = agentops("config", "apply", "--set", "customer-service.defaults.currency=EUR", cwd=ws, expect=1)
+    assert "config/customer-service/defaults.yaml" in run.err and "local.yaml" in run.err
+    assert "mine: true" in defaults.read_text()
