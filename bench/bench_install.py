@@ -97,12 +97,29 @@ def bench_large(tmp: Path, runs: int) -> bool:
     return report("install 200 pkgs x 50 files, cold cache", cold, ref, "tar xzf (200 archives)", limit=2.0)
 
 
+def bench_config_apply(tmp: Path, runs: int) -> bool:
+    """A no-op `agentops config apply` over 100 installed packages (a local file for every tenth)."""
+    registry, _ = make_registry(tmp / "hundred", 100, 2)
+    ws = tmp / "ws-hundred"
+    ws.mkdir()
+    env = {"AGENTOPS_REGISTRY": str(registry), "XDG_CACHE_HOME": str(tmp / "cache-hundred")}
+    (ws / "agentops.yaml").write_text("packages:\n  pkg-0: ^1.0.0\n")
+    (ws / "packages").mkdir()
+    for i in range(0, 100, 10):
+        (ws / "packages" / f"pkg-{i}.local.yaml").write_text("config:\n  tuning: {level: 2}\n")
+    time_command([*agentops(), "package", "install"], runs=1, cwd=ws, env=env)
+    ref = python_pass(runs)
+    noop = time_command([*agentops(), "config", "apply"], runs=runs, cwd=ws, env=env)
+    return report("config apply, nothing changed, 100 packages", noop, ref, "python3 -c pass", limit=2.0)
+
+
 def main() -> int:
     quick = "--quick" in sys.argv
     runs = 5 if quick else 11
     compile_sources()
     with tempfile.TemporaryDirectory() as tmp:
         ok = bench_small(Path(tmp), runs)
+        ok &= bench_config_apply(Path(tmp), runs)
         ok &= bench_large(Path(tmp), 3 if quick else 5)
     return 0 if ok else 1
 

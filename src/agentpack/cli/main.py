@@ -20,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"agentops {__version__}\n")
         return 0
+    if _is_plain_sync(args):
+        quick = _already_in_sync(args)
+        if quick is not None:
+            return quick
     fast = _fast_list_directory(args)
     try:
         if fast is not None:
@@ -40,6 +44,30 @@ def main(argv: list[str] | None = None) -> int:
         from agentpack.cli.output import report_error
 
         return report_error(exc, as_json="--json" in args)
+
+
+def _is_plain_sync(args: list[str]) -> bool:
+    """`package install` / `config apply` with no arguments (optionally -C DIR): possibly a no-op."""
+    if len(args) == 4 and args[0] == "-C":
+        args = args[2:]
+    elif len(args) == 4 and args[2] == "-C":
+        args = args[:2]
+    return args in (["package", "install"], ["config", "apply"])
+
+
+def _already_in_sync(args: list[str]) -> int | None:
+    """Answer a no-op install/apply without the full command's imports; None: run the full command."""
+    from agentpack.adapters.discovery import find_workspace
+    from agentpack.services.uptodate import unchanged_since_last_sync
+
+    directory = args[args.index("-C") + 1] if "-C" in args else os.getcwd()
+    if not os.path.isdir(directory):
+        return None
+    installed = unchanged_since_last_sync(find_workspace(directory))
+    if installed is None:
+        return None
+    sys.stdout.write(f"Up to date: {len(installed)} package(s) installed\n")
+    return 0
 
 
 def _fast_list_directory(args: list[str]) -> str | None:

@@ -30,6 +30,7 @@ from agentpack.core.state import InstalledPackage, format_state, parse_state
 from agentpack.errors import EditedFiles, LockfileOutdated, Problem, WorkspaceError
 from agentpack.services.adapt import Adaptation, snapshot_path
 from agentpack.services.sources import PackageSource
+from agentpack.services.uptodate import fingerprint, unchanged_since_last_sync
 from agentpack.services.workspace import Settings, Workspace
 
 Progress = Callable[[int, int, str], None]
@@ -99,7 +100,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         result = SyncResult(root=ws.root, recovered=ws.recover())
         if (not edit.set_specs and not edit.remove and not edit.tier and not edit.set_config
                 and options.update is None and check_edit is None):
-            installed = _unchanged_since_last_sync(ws)
+            installed = unchanged_since_last_sync(ws.root)
             if installed is not None:
                 result.installed, result.up_to_date = installed, True
                 return result
@@ -155,7 +156,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
             WORKSPACE_MANIFEST: (new_manifest_text, manifest_text),
             LOCKFILE_NAME: (lock_text, ws.read_text(LOCKFILE_NAME)),
             STATE_FILE: (state_text, ws.read_text(STATE_FILE)),
-            SYNC_FINGERPRINT: (_fingerprint(ws, new_manifest_text, lock_text, new_lock.packages),
+            SYNC_FINGERPRINT: (fingerprint(ws.root, new_manifest_text, lock_text, new_lock.packages),
                                ws.read_text(SYNC_FINGERPRINT)),
         }
         meta_writes.update({path: (text, ws.read_text(path)) for path, text in generated.items()})
@@ -176,38 +177,6 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                                                   and not p.startswith(STATE_DIR + "/")])
         result.files_removed = len(deletes)
         return result
-
-
-def _fingerprint(ws: Workspace, manifest_text: str | None, lock_text: str | None, names) -> str:
-    """What agentops.yaml, agentops.lock and the installed packages' local override files were
-    when the workspace was last brought in line."""
-    from agentpack.core.filenames import LOCAL_OVERRIDES_DIR
-
-    locals_text = "".join(f"{name}\0{ws.read_text(f'{LOCAL_OVERRIDES_DIR}/{name}.local.yaml')}\0"
-                          for name in sorted(names))
-    digest = [hashlib.sha256((text or "").encode("utf-8")).hexdigest()
-              for text in (manifest_text, lock_text, locals_text)]
-    return " ".join(digest) + "\n"
-
-
-def _unchanged_since_last_sync(ws: Workspace) -> list[InstalledPackage] | None:
-    """The installed packages when nothing can have changed since the last sync, else None.
-
-    That is the case when agentops.yaml and agentops.lock are byte for byte what the last sync
-    wrote and every file the lock records is still there (edited files are left alone anyway).
-    Skipping YAML parsing and the lock-versus-manifest check keeps a no-op install near Python's
-    own start-up time.
-    """
-    manifest_text = ws.manifest_text()
-    lock_text = ws.read_text(LOCKFILE_NAME)
-    if manifest_text is None or lock_text is None:
-        return None
-    lock = Lockfile.from_text(lock_text, source=ws.path(LOCKFILE_NAME))
-    if ws.read_text(SYNC_FINGERPRINT) != _fingerprint(ws, manifest_text, lock_text, lock.packages):
-        return None
-    if not all(os.path.lexists(ws.path(path)) for path in lock.all_files()):
-        return None
-    return parse_state(ws.read_text(STATE_FILE) or "")
 
 
 def _merged_set_config(manifest, assignments) -> dict[str, dict]:
