@@ -30,5 +30,15 @@ step agentops package install 'customer-service@^1.2.0'
 step agentops package list
 step agentops package tree
 step agentops package install
+# The same package adapted without forking: edge tier, then connected, then a local override.
+step agentops config apply --tier edge
+step agentops config show customer-service --explain | grep -E "model.primary|auto_approve_max|connectivity.mode"
+grep -A3 '^model:' config/customer-service/defaults.yaml
+step agentops config apply --tier connected
+grep -A3 '^model:' config/customer-service/defaults.yaml
+mkdir -p packages
+printf 'config:\n  escalation_thresholds:\n    refund:\n      auto_approve_max: 25\n' > packages/customer-service.local.yaml
+step agentops config apply
+step agentops config show customer-service --explain | grep -E "model.primary|auto_approve_max|connectivity.mode"
 echo
 echo "Workspace: $DEMO/sales  (agentops.yaml, agentops.lock, agents/, workflows/, patterns/, config/, docs/)"
