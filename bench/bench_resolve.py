@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from common import median_seconds  # noqa: E402
 
 from agentpack.core.resolver import Candidate, resolve  # noqa: E402
 from agentpack.core.versions import parse_version  # noqa: E402
@@ -114,20 +115,11 @@ def backtracking_index(width: int = 50, arms: int = 3) -> tuple[Index, dict[str,
     return index, root
 
 
-def _median_seconds(action, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    reference = _median_seconds(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.runs)
+    reference = median_seconds(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.runs)
     print(
         f"reference ({Path(sys.executable).name} -c pass): median {reference * 1000:.1f} ms over {args.runs} runs"
     )
@@ -141,7 +133,7 @@ def main() -> None:
         start = time.perf_counter()
         result = resolve(root, source)
         first = time.perf_counter() - start
-        elapsed = _median_seconds(lambda: resolve(root, source), args.runs)  # noqa: B023
+        elapsed = median_seconds(lambda: resolve(root, source), args.runs)  # noqa: B023
         print(
             f"{label}: {len(result.packages)} packages resolved; first run {first * 1000:.1f} ms, "
             f"median {elapsed * 1000:.1f} ms over {args.runs} runs, {elapsed / reference:.2f}x the reference"

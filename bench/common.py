@@ -38,6 +38,16 @@ def time_command(argv, *, runs: int = 15, cwd=None, env=None, setup=None) -> flo
     return statistics.median(samples)
 
 
+def median_seconds(action, runs: int) -> float:
+    """Median wall time in seconds of calling ``action()`` ``runs`` times in this process."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
 def python_pass(runs: int = 15) -> float:
     return time_command([PYTHON, "-c", "pass"], runs=runs)
 
