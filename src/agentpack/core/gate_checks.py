@@ -58,10 +58,12 @@ class FileView:
 
     @property
     def is_markdown(self) -> bool:
+        """True for .md, .mdc and .markdown files: the ones frontmatter and section checks read."""
         return self.path.lower().endswith(MARKDOWN_SUFFIXES)
 
     @property
     def is_yaml(self) -> bool:
+        """True for .yaml and .yml files: the ones ``require_keys`` reads."""
         return self.path.lower().endswith(YAML_SUFFIXES)
 
     def text(self) -> tuple[str | None, int]:
