@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from common import python_pass, report  # noqa: E402
+from common import median_seconds, python_pass, report  # noqa: E402
 
-from agentpack.core.config_merge import Layer, explain_layers, merge_layers, render_yaml, set_layer  # noqa: E402
+from agentpack.core.config_merge import Layer, explain_layers, merge_layers, render_yaml  # noqa: E402
+from agentpack.core.config_set import set_layer  # noqa: E402
 
 FILES, SECTIONS, KEYS = 10, 20, 50
 
@@ -93,15 +92,6 @@ def build_layers(seed: int = 20240607) -> list[Layer]:
     return layers
 
 
-def _median_seconds(action, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
@@ -112,9 +102,9 @@ def main() -> None:
     print(f"{len(layers)} layers; the package sets {len(_lines(layers[0].data)) - FILES * (SECTIONS + 1):,} "
           f"leaves; the effective configuration has {len(leaves):,}")
     reference = python_pass(args.runs)
-    explain = _median_seconds(lambda: explain_layers(layers), args.runs)
-    merge = _median_seconds(lambda: merge_layers(layers), args.runs)
-    render = _median_seconds(lambda: [render_yaml(content) for content in tree.values()], args.runs)
+    explain = median_seconds(lambda: explain_layers(layers), args.runs)
+    merge = median_seconds(lambda: merge_layers(layers), args.runs)
+    render = median_seconds(lambda: [render_yaml(content) for content in tree.values()], args.runs)
     name = "python3 -c pass"
     report("explain_layers (config show --explain), 10k leaves x 5", explain, reference, name)
     report("merge_layers (install, config apply), 10k leaves x 5", merge, reference, name)

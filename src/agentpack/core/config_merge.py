@@ -5,8 +5,8 @@ of up to five layers (the package's own config, what its dependents set for it, 
 the workspace's ``.local.yaml``, then ``--set``); the rule is written once, at the top of ``_apply``.
 ``merge_layers`` is the fast path (no provenance); ``explain_layers`` and ``deleted_paths`` answer
 ``config show --explain``: which layer, file and line set each leaf and what it replaced.
-``parse_set`` and ``set_layer`` turn ``--set PKG.path=value`` into a layer, and ``render_yaml``
-writes an effective config file, byte-stable.
+``render_yaml`` writes an effective config file, byte-stable. The ``--set`` layer is read in
+``core.config_set``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-
-from agentpack.core.names import check_name
-from agentpack.errors import UsageError
 
 _MISSING = object()
 
@@ -101,16 +98,16 @@ def explain_layers(layers: Sequence[Layer]) -> tuple[dict, list[Leaf]]:
     """
     tree, trace = _trace(layers)
     tree = _drop_tombstones(tree)
+    values: dict[tuple, object] = {}
+    _collect_leaves(tree, (), values)
     leaves = []
-    for path, value in _leaf_items(tree, ()):
+    for path in _sorted_paths(list(values)):
         states = trace.history.get(path)
         if states:
-            leaves.append(Leaf(path, value, states[-1][1], tuple(states[:-1])))
+            leaves.append(Leaf(path, values[path], states[-1][1], tuple(states[:-1])))
         else:
-            leaves.append(Leaf(path, value, trace.created[path]))
-    order = _sorted_paths([leaf.path for leaf in leaves])
-    by_path = {leaf.path: leaf for leaf in leaves}
-    return tree, [by_path[path] for path in order]
+            leaves.append(Leaf(path, values[path], trace.created[path]))
+    return tree, leaves
 
 
 def deleted_paths(layers: Sequence[Layer]) -> list[Deletion]:
@@ -203,15 +200,22 @@ class _Provenance:
         self.history: dict[tuple, list] = {}
         self.created: dict[tuple, Origin] = {}
         self.deleted: dict[tuple, tuple[Origin, tuple]] = {}
-        self.layer: Layer | None = None
+        self.name = self.source = ""
+        self.lines: Mapping[tuple, int] = {}
+
+    def enter(self, layer: Layer) -> None:
+        self.name, self.source, self.lines = layer.name, layer.source, layer.lines
 
     def origin(self, path: tuple) -> Origin:
-        layer = self.layer
-        return Origin(layer.name, layer.source, layer.lines.get(path))
+        return Origin(self.name, self.source, self.lines.get(path))
 
     def write(self, path: tuple, current, value, inherited: tuple) -> None:
-        origin = self.origin(path)
-        self._replacing(path, current, origin, inherited).append((value, origin))
+        # The hot path of --explain: one call per leaf per layer, so the common case is inlined.
+        origin = Origin(self.name, self.source, self.lines.get(path))
+        states = self.history.get(path)
+        if states is None or isinstance(current, dict):
+            states = self._replacing(path, current, origin, inherited)
+        states.append((value, origin))
 
     def new_mapping(self, path: tuple, current, inherited: tuple, empty: bool) -> tuple:
         origin = self.created[path] = self.origin(path)
@@ -277,7 +281,7 @@ def _trace(layers: Sequence[Layer]) -> tuple[dict, _Provenance]:
     trace = _Provenance()
     tree: dict = {}
     for layer in layers:
-        trace.layer = layer
+        trace.enter(layer)
         _apply(tree, layer.data, (), trace, ())
     return tree, trace
 
@@ -307,12 +311,12 @@ def _drop_tombstones(node: dict) -> dict:
     return node
 
 
-def _leaf_items(node: dict, path: tuple):
+def _collect_leaves(node: dict, path: tuple, into: dict) -> None:
     for key, value in node.items():
         if isinstance(value, dict) and value:
-            yield from _leaf_items(value, (*path, key))
+            _collect_leaves(value, (*path, key), into)
         else:
-            yield (*path, key), value
+            into[(*path, key)] = value
 
 
 def _lookup(tree: dict, path: tuple):
@@ -331,156 +335,6 @@ def _sorted_paths(paths: list) -> list:
         return sorted(paths)
     except TypeError:
         return sorted(paths, key=lambda path: tuple((type(key).__name__, key) for key in path))
-
-
-# --set PKG.path.to.key=value -------------------------------------------------------------------
-
-_SET_HINT = "write --set PACKAGE.CONFIG.KEY=VALUE, e.g. --set customer-service.settings.model=gpt-4o"
-_NULLS = frozenset({"~", "null", "Null", "NULL"})
-_TRUE = frozenset({"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
-_FALSE = frozenset({"no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"})
-_DECIMAL = frozenset("0123456789_")
-_INT_DIGITS = {2: frozenset("01_"), 8: frozenset("01234567_"), 10: _DECIMAL,
-               16: frozenset("0123456789abcdefABCDEF_")}
-
-
-def parse_set(text: str) -> tuple[str, tuple[str, ...], object]:
-    """Parse one ``--set`` assignment, ``PACKAGE.CONFIG.path.to.key=VALUE``, into its three parts.
-
-    The package is everything before the first dot (``team/x`` works: names hold no dots); the key
-    path is the dot-separated rest, the config name first, each key a string (keys that contain a
-    dot cannot be set this way). The value is read as a YAML plain scalar is by PyYAML, so that
-    ``x: on`` in a file and ``--set P.c.x=on`` agree: null/~, true/false/yes/no/on/off, YAML 1.1
-    integers and floats; dates and any other text stay strings, verbatim (no trimming). A value in
-    single or double quotes is that string; ``[]`` and ``{}`` are an empty list and mapping. Raises
-    ``UsageError`` for a missing ``=``, package or key, an empty key, an invalid package name, an
-    empty value (write ``null`` to delete), a bad quoted string or any other flow collection.
-    """
-    key, equals, raw = text.partition("=")
-    package, dot, rest = key.partition(".")
-    if not equals or not key:
-        raise UsageError(f"--set {text!r}: expected PACKAGE.CONFIG.KEY=VALUE", field="--set", hint=_SET_HINT)
-    problem = check_name(package)
-    if problem is not None:
-        raise UsageError(f"--set {text!r}: {problem}", field="--set", hint=_SET_HINT)
-    if not dot or not rest:
-        raise UsageError(f"--set {text!r} names a package but no configuration key", field="--set",
-                         hint=_SET_HINT)
-    path = tuple(rest.split("."))
-    if "" in path:
-        raise UsageError(f"--set {text!r}: the key path {rest!r} has an empty key", field="--set",
-                         hint="separate keys with single dots, with no dot at either end")
-    return package, path, _parse_value(raw, text)
-
-
-def set_layer(assignments: Sequence[str], package: str) -> dict:
-    """Return the config tree that the ``--set`` ``assignments`` form for ``package``.
-
-    Assignments for other packages are skipped; every assignment is parsed, so a malformed one
-    raises ``UsageError`` whatever package it names. Later assignments win: one at a path replaces
-    an earlier one at the same path, under it, or above it (a deeper path turns an earlier scalar
-    into a mapping). A ``null`` value stays in the tree, where it deletes the key from the layers
-    below. The tree is one layer: ``A.b=null`` followed by ``A.b.c=1`` merges ``{c: 1}`` into what
-    lower layers hold at ``b`` rather than replacing it.
-    """
-    tree: dict = {}
-    for text in assignments:
-        name, path, value = parse_set(text)
-        if name != package:
-            continue
-        node = tree
-        for key in path[:-1]:
-            child = node.get(key)
-            if not isinstance(child, dict):
-                child = node[key] = {}
-            node = child
-        node[path[-1]] = value
-    return tree
-
-
-def _parse_value(raw: str, text: str):
-    if not raw:
-        raise UsageError(f"--set {text!r} has no value", field="--set",
-                         hint="write null to delete the key, or '' for an empty string")
-    first = raw[0]
-    if first in "'\"":
-        return _unquote(raw, text)
-    if raw in ("[]", "{}"):
-        return [] if raw == "[]" else {}
-    if first in "[{":
-        raise UsageError(f"--set {text!r}: only single values can be set on the command line",
-                         field="--set", hint="put lists and mappings in packages/<name>.local.yaml, "
-                         "or quote the value to set it as a string")
-    if raw in _NULLS:
-        return None
-    if raw in _TRUE or raw in _FALSE:
-        return raw in _TRUE
-    if first in "+-.0123456789":
-        number = _number(raw)
-        if number is not None:
-            return number
-    return raw
-
-
-def _number(text: str) -> int | float | None:
-    """``text`` as PyYAML's YAML 1.1 resolver reads an int or a float, else None."""
-    sign, body = (-1 if text[0] == "-" else 1, text[1:]) if text[0] in "+-" else (1, text)
-    if body in (".inf", ".Inf", ".INF"):
-        return sign * float("inf")
-    if body in (".nan", ".NaN", ".NAN"):
-        return float("nan") if body == text else None  # YAML 1.1 gives a NaN no sign
-    mantissa, e, exponent = body.replace("E", "e").partition("e") if "." in body else (body, "", "")
-    whole, dot, fraction = mantissa.partition(".")
-    if e and (exponent[:1] not in ("+", "-") or not exponent[1:].isdigit() or not exponent.isascii()):
-        return None
-    if not body or not _DECIMAL.issuperset(fraction):
-        return None
-    if ":" in whole:  # base 60: 1:30 is 90 and 1:30.5 is 90.5, summed the way PyYAML does
-        parts = whole.split(":")
-        if e or not _digits(parts[0], "0123456789" if dot else "123456789"):
-            return None
-        if not all(part.isascii() and part.isdigit() and (len(part) == 1 or (len(part) == 2 and part[0] <= "5"))
-                   for part in parts[1:]):
-            return None
-        parts[-1] += dot + fraction
-        total, scale = 0, 1
-        for part in reversed(parts):
-            total += (float if dot else int)(part.replace("_", "")) * scale
-            scale *= 60
-        return sign * total
-    if dot:
-        if not (_digits(whole) or (not whole and body == text and _digits(fraction))):
-            return None
-        return sign * float(f"{mantissa}e{exponent or 0}".replace("_", ""))
-    base, digits = {"0b": 2, "0x": 16}.get(body[:2], 0), body[2:]
-    if not base:
-        base, digits = (8, body[1:] or "0") if body[0] == "0" else (10, body)
-    if not _INT_DIGITS[base].issuperset(digits) or (base == 10 and not _digits(digits, "123456789")):
-        return None
-    cleaned = digits.replace("_", "") or ("0" if base == 8 else "")  # PyYAML: '0_' is 0, '0b_' fails
-    return sign * int(cleaned, base) if cleaned else None
-
-
-def _digits(text: str, first: str = "0123456789") -> bool:
-    """Whether ``text`` is ASCII digits and underscores, starting with one of ``first``."""
-    return bool(text) and text[0] in first and _DECIMAL.issuperset(text)
-
-
-def _unquote(raw: str, text: str) -> str:
-    """A quoted value: single quotes as YAML reads them; double quotes with JSON's escapes."""
-    if raw[0] == "'":
-        inner = raw[1:-1]
-        if len(raw) < 2 or raw[-1] != "'" or "'" in inner.replace("''", ""):
-            raise UsageError(f"--set {text!r}: unterminated single-quoted value", field="--set",
-                             hint="inside single quotes, write '' for a quote")
-        return inner.replace("''", "'")
-    import json  # a JSON string is a YAML double-quoted scalar; only this rare path needs the module
-
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise UsageError(f"--set {text!r}: bad double-quoted value ({exc.msg})", field="--set",
-                         hint='inside double quotes, write \\" for a quote and \\\\ for a backslash') from None
 
 
 def render_yaml(value) -> str:

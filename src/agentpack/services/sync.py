@@ -181,7 +181,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
 
 def _merged_set_config(manifest, assignments) -> dict[str, dict]:
     """agentops.yaml's recorded --set values with this command's assignments merged on top."""
-    from agentpack.core.config_merge import Layer, merge_layers, parse_set
+    from agentpack.core.config_merge import Layer, merge_layers
+    from agentpack.core.config_set import parse_set
 
     merged = {name: dict(tree) for name, tree in (manifest.config if manifest else {}).items()}
     for text in assignments:
