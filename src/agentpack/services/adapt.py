@@ -61,13 +61,14 @@ class Adaptation:
         """The checked local overrides of ``name`` (None when absent) and the file's line map."""
         from agentpack.core.local_overrides import parse_local_overrides
         from agentpack.errors import ValidationError
+        from agentpack.services.configuration import local_overrides_path
 
         data, lines = self._raw_local(name)
         if data is None:
             return None, {}
         manifest = snapshot.get("manifest", {})
         components = [p for kind in ("agents", "workflows", "patterns") for p in manifest.get(kind, [])]
-        source = f"packages/{name}.local.yaml"
+        source = local_overrides_path(name)
         local, problems = parse_local_overrides(data, lines, source=source, package_components=components)
         if problems:
             raise ValidationError(f"{source} is invalid", path=source, problems=problems,
