@@ -19,7 +19,8 @@ def _settings(args):
 def _sync_options(args, **extra):
     from agentpack.services.sync import SyncOptions
 
-    return SyncOptions(frozen=getattr(args, "frozen", False), offline=args.offline, force=args.force, **extra)
+    return SyncOptions(frozen=getattr(args, "frozen", False), offline=args.offline, force=args.force,
+                       allow_hidden_unicode=getattr(args, "allow_hidden_unicode", False), **extra)
 
 
 def cmd_init(args) -> int:
@@ -37,10 +38,20 @@ def cmd_init(args) -> int:
 def cmd_validate(args) -> int:
     from agentpack.services.validate import validate_package
 
+    fixed = []
+    if args.fix_unicode:
+        from agentpack.services.fix_unicode import fix_hidden_unicode
+
+        fixed = fix_hidden_unicode(_in_dir(args, args.path))
     report = validate_package(_in_dir(args, args.path), strict=args.strict)
     if args.json:
-        print_json(report.to_dict())
+        data = report.to_dict()
+        if args.fix_unicode:
+            data["fixed"] = [{"path": f.path, "removed": f.removed} for f in fixed]
+        print_json(data)
     else:
+        for f in fixed:
+            out(f"fixed {f.path}: removed {f.removed} hidden character(s)")
         print_problems(report.problems, to_stdout=True)
         name = f"{report.manifest.name}@{report.manifest.version}" if report.manifest else args.path
         verdict = paint("invalid", "31") if report.errors else paint("valid", "32")

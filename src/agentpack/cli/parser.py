@@ -41,6 +41,8 @@ def _sync_options(parser: argparse.ArgumentParser, *, frozen: bool = False) -> N
                         help="never contact a registry; use the local cache only")
     parser.add_argument("--force", action="store_true",
                         help="overwrite or remove installed files even if you edited them")
+    parser.add_argument("--allow-hidden-unicode", action="store_true",
+                        help="install packages even if their files hold hidden Unicode characters")
 
 
 def _adapt_options(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("validate", "Check a package folder and report every problem at once.", c.cmd_validate, json_flag=True)
     p.add_argument("path", nargs="?", default=".", metavar="DIR", help="package folder (default: .)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--fix-unicode", action="store_true",
+                   help="first remove hidden Unicode characters (tag, bidi, zero-width) from the package's files")
 
     p = verb("build", "Validate a package and write its reproducible archive (+ .sha256).", c.cmd_build,
              json_flag=True)

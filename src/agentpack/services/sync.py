@@ -45,6 +45,7 @@ class SyncOptions:
     offline: bool = False
     force: bool = False
     update: tuple[str, ...] | None = None
+    allow_hidden_unicode: bool = False  # install files holding hidden Unicode characters anyway
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
 
         adaptation = Adaptation(ws, tier=edit.tier or (manifest.tier if manifest else None),
                                 set_config=_merged_set_config(manifest, edit.set_config))
-        new_lock, contents, fresh = _materialise(ws, pins, lock, source, adaptation, progress)
+        new_lock, contents, fresh = _materialise(ws, pins, lock, source, adaptation, progress,
+                                                 allow_hidden_unicode=options.allow_hidden_unicode)
         new_lock = Lockfile(root=root, overrides=overrides, packages=new_lock)
         writes, deletes = _plan_files(ws, lock, new_lock, contents, options.force)
         generated, generated_deletes = adaptation.generated_files(lock, new_lock, fresh, options.force)
@@ -253,13 +255,20 @@ def _reload_local_archive(ws: Workspace, spec: str, source: PackageSource):
 
 
 def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, source: PackageSource,
-                 adaptation: Adaptation, progress: Progress | None):
-    """Locked entries (with file digests) for every pin, and the contents of the files that changed."""
+                 adaptation: Adaptation, progress: Progress | None, *, allow_hidden_unicode: bool = False):
+    """Locked entries (with file digests) for every pin, and the contents of the files that changed.
+
+    Raises ``ValidationError`` listing every hidden Unicode character (by workspace path) in the newly
+    unpacked packages, unless ``allow_hidden_unicode``: a registry may hold archives that never
+    went through this version's validation, and installed files are prompts.
+    """
+    from agentpack.core.hidden_unicode import scan_files
     from agentpack.services.unpack import unpack_package
 
     packages: dict[str, LockedPackage] = {}
     contents: dict[str, bytes] = {}
     snapshots: dict[str, dict] = {}
+    hidden: list[Problem] = []
     todo = []
     for name, pin in sorted(pins.items()):
         old = lock.packages.get(name)
@@ -274,6 +283,8 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
         archive = source.archive(pin.name, pin.version, pin.sha256)
         _manifest, files, snapshot = unpack_package(archive, pin.name, pin.version,
                                                     lambda manifest, n=pin.name: adaptation.disabled(n, manifest))
+        if not allow_hidden_unicode:
+            hidden += scan_files(files)
         snapshots[pin.name] = dict(snapshot, source=pin.source)
         digests = {}
         for path, data in files.items():
@@ -281,6 +292,15 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
             contents[path] = data
         packages[pin.name] = LockedPackage(name=pin.name, version=pin.version, sha256=pin.sha256,
                                            source=pin.source, dependencies=pin.dependencies, files=digests)
+    if hidden:
+        from agentpack.errors import ValidationError
+
+        raise ValidationError(
+            f"{len(hidden)} hidden Unicode character(s) in the files to install; nothing was changed",
+            problems=hidden, path=ws.root,
+            hint="ask the publisher to run `agentops package validate --fix-unicode`, "
+                 "or re-run with --allow-hidden-unicode to install them anyway",
+        )
     if progress and todo:
         progress(len(todo), len(todo), "done")
     return packages, contents, snapshots

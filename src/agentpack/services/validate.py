@@ -111,8 +111,11 @@ def validate_files(files: Mapping[str, bytes], *, source: str, strict: bool = Fa
     gates (its ``validations:`` files) are applied too: an error-level violation fails validation.
     """
     from agentpack.adapters.yamlio import load_yaml
+    from agentpack.core.hidden_unicode import scan_files
 
     manifest, problems = check_package(files, load_schema(), load_yaml, strict=strict)
+    # Hidden characters are errors here, so build and publish (which validate through this) refuse them.
+    problems = sorted([*problems, *scan_files(files)], key=lambda p: (p.path or "", p.line or 0, p.code, p.message))
     if manifest is not None:
         from agentpack.core.manifest import finish_problems
         from agentpack.core.package_gates import check_own_gates
