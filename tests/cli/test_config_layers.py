@@ -165,3 +165,14 @@ def test_edited_generated_config_is_not_overwritten(agentops, tmp_path):
     run = agentops("config", "apply", "--set", "customer-service.defaults.currency=EUR", cwd=ws, expect=1)
     assert "config/customer-service/defaults.yaml" in run.err and "local.yaml" in run.err
     assert "mine: true" in defaults.read_text()
+
+
+def test_no_op_install_notices_a_deleted_generated_file(agentops, tmp_path):
+    ws = _workspace(agentops, tmp_path)
+    defaults = ws / "config" / "customer-service" / "defaults.yaml"
+    before = defaults.read_bytes()
+    assert "Up to date" in agentops("package", "install", cwd=ws).out
+    defaults.unlink()
+    agentops("config", "apply", cwd=ws)
+    assert defaults.read_bytes() == before
+    assert "Up to date" in agentops("config", "apply", cwd=ws).out

@@ -29,6 +29,7 @@ from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, LockedP
 from agentpack.core.state import InstalledPackage, format_state, parse_state
 from agentpack.errors import EditedFiles, LockfileOutdated, Problem, WorkspaceError
 from agentpack.services.adapt import Adaptation, snapshot_path
+from agentpack.services.classification import check_pins
 from agentpack.services.sources import PackageSource
 from agentpack.services.uptodate import fingerprint, unchanged_since_last_sync
 from agentpack.services.workspace import Settings, Workspace
@@ -46,6 +47,7 @@ class SyncOptions:
     force: bool = False
     update: tuple[str, ...] | None = None
     allow_hidden_unicode: bool = False  # install files holding hidden Unicode characters anyway
+    require_signed: bool = False  # --require-signed: as `require_signatures: true` in agentops.yaml
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
     with ws.lock():
         result = SyncResult(root=ws.root, recovered=ws.recover())
         if (not edit.set_specs and not edit.remove and not edit.tier and not edit.set_config
-                and options.update is None and check_edit is None):
+                and options.update is None and check_edit is None and not options.require_signed):
             installed = unchanged_since_last_sync(ws.root)
             if installed is not None:
                 result.installed, result.up_to_date = installed, True
@@ -123,6 +125,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         root.update({name: spec or "*" for name, spec in edit.set_specs.items()})
 
         pins, resolved = _choose_pins(ws, root, overrides, lock, source, options, edit)
+        pins = _check_signatures(ws, pins, lock, source, options, manifest)
+        check_pins(manifest, root, pins, source, resolved=resolved)  # before any archive is fetched
         result.resolved = resolved
         recorded = {name: spec for name, spec in edit.set_specs.items() if spec is not None}
         for name, spec in edit.set_specs.items():
@@ -158,7 +162,9 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
             WORKSPACE_MANIFEST: (new_manifest_text, manifest_text),
             LOCKFILE_NAME: (lock_text, ws.read_text(LOCKFILE_NAME)),
             STATE_FILE: (state_text, ws.read_text(STATE_FILE)),
-            SYNC_FINGERPRINT: (fingerprint(ws.root, new_manifest_text, lock_text, new_lock.packages),
+            SYNC_FINGERPRINT: (fingerprint(ws.root, new_manifest_text, lock_text, new_lock.packages,
+                                           [*new_lock.all_files(), *(p for p in generated
+                                                                     if not p.startswith(STATE_DIR + "/"))]),
                                ws.read_text(SYNC_FINGERPRINT)),
         }
         meta_writes.update({path: (text, ws.read_text(path)) for path, text in generated.items()})
@@ -179,6 +185,16 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                                                   and not p.startswith(STATE_DIR + "/")])
         result.files_removed = len(deletes)
         return result
+
+
+def _check_signatures(ws: Workspace, pins, lock: Lockfile, source: PackageSource, options: SyncOptions,
+                      manifest) -> dict[str, LockedPackage]:
+    """Verify every recorded signature and, when required, trust; before anything is fetched."""
+    from agentpack.services.keys import trusted_fingerprints
+    from agentpack.services.signing import verify_pins
+
+    require = options.require_signed or bool(manifest and manifest.require_signatures)
+    return verify_pins(pins, lock, source, require=require, trusted=lambda: trusted_fingerprints(ws.root))
 
 
 def _merged_set_config(manifest, assignments) -> dict[str, dict]:
@@ -291,7 +307,8 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
             digests[path] = hashlib.sha256(data).hexdigest()
             contents[path] = data
         packages[pin.name] = LockedPackage(name=pin.name, version=pin.version, sha256=pin.sha256,
-                                           source=pin.source, dependencies=pin.dependencies, files=digests)
+                                           source=pin.source, dependencies=pin.dependencies, files=digests,
+                                           signed_by=pin.signed_by)
     if hidden:
         from agentpack.errors import ValidationError
 
