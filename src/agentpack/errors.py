@@ -224,3 +224,22 @@ class BreakingRelease(AgentpackError):
 
     code = "semver-violation"
 
+
+
+class SignatureError(IntegrityError):
+    """A package signature is malformed, does not verify, or does not match the archive it claims."""
+
+    code = "bad-signature"
+
+
+class UntrustedPackage(IntegrityError):
+    """Signatures are required and a package is unsigned or signed by a key no trust store holds."""
+
+    code = "untrusted"
+
+
+class ClassificationError(AgentpackError):
+    """A classification boundary would be crossed (read up, write down, or a package depending on
+    one classified above it); ``causes`` names each crossing and its chain. Nothing was written."""
+
+    code = "classification"

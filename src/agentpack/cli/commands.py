@@ -20,7 +20,8 @@ def _sync_options(args, **extra):
     from agentpack.services.sync import SyncOptions
 
     return SyncOptions(frozen=getattr(args, "frozen", False), offline=args.offline, force=args.force,
-                       allow_hidden_unicode=getattr(args, "allow_hidden_unicode", False), **extra)
+                       allow_hidden_unicode=getattr(args, "allow_hidden_unicode", False),
+                       require_signed=getattr(args, "require_signed", False), **extra)
 
 
 def cmd_init(args) -> int:
@@ -62,12 +63,23 @@ def cmd_validate(args) -> int:
 def cmd_build(args) -> int:
     from agentpack.services.build import build_package
 
-    result = build_package(_in_dir(args, args.path), _in_dir(args, args.out_dir), strict=args.strict)
+    signer = None
+    if args.sign:  # opened first: a locked or missing key must not leave an unsigned archive behind
+        from agentpack.cli.commands_keys import PASSPHRASE_VARIABLE, passphrase_prompt
+        from agentpack.services.signing import load_signer
+
+        key = _in_dir(args, args.sign)
+        signer = load_signer(key if os.path.isfile(key) else args.sign,
+                             os.environ.get(PASSPHRASE_VARIABLE) or None, passphrase_prompt())
+    result = build_package(_in_dir(args, args.path), _in_dir(args, args.out_dir), strict=args.strict,
+                           signer=signer)
     if args.json:
         print_json(result.to_dict())
         return 0
     print_problems(result.report.warnings)
     err(f"Built {result.name}@{result.version} ({result.size} bytes, sha256 {result.sha256[:12]}...)")
+    if result.signature:
+        err(f"Signed with {signer.path}: {result.signature}")
     out(result.path)
     return 0
 

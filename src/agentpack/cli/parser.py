@@ -43,6 +43,8 @@ def _sync_options(parser: argparse.ArgumentParser, *, frozen: bool = False) -> N
                         help="overwrite or remove installed files even if you edited them")
     parser.add_argument("--allow-hidden-unicode", action="store_true",
                         help="install packages even if their files hold hidden Unicode characters")
+    parser.add_argument("--require-signed", action="store_true",
+                        help="refuse unsigned packages and packages signed by a key no trust store holds")
 
 
 def _adapt_options(parser: argparse.ArgumentParser) -> None:
@@ -89,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", default=".", metavar="DIR", help="package folder (default: .)")
     p.add_argument("-o", "--out-dir", default="dist", metavar="OUTDIR", help="output folder (default: dist)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument("--sign", metavar="KEY", help="also write ARCHIVE.sig, signed with KEY (a .key file or a "
+                   "key name from `agentops key generate`)")
 
     p = verb("publish", "Validate a built archive and add it to a registry.", c.cmd_publish,
              json_flag=True, registry=True)
@@ -150,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
                               "error-level violation.", epilog=EPILOG, parents=[_common(json_flag=True)])
     check.set_defaults(handler=cmd_check)
     _config_commands(groups)
+    from agentpack.cli.commands_keys import add_key_commands
+
+    add_key_commands(groups, _common, EPILOG)
+    from agentpack.cli.commands_registry import add_registry_commands
+
+    add_registry_commands(groups, _common, EPILOG)
     return root
 
 

@@ -222,7 +222,9 @@ class _Provenance:
         if empty:  # an empty mapping is a leaf like any other value
             self._replacing(path, current, origin, inherited).append(({}, origin))
             return ()
-        states = self.history.pop(path, None)  # the path is a mapping now; its leaf past ends here
+        # The path is a mapping now. Its leaf past is kept: if a later layer makes it a leaf
+        # again (after a deletion, say), --explain still shows what it once replaced.
+        states = self.history.get(path)
         if current is _MISSING:
             return inherited  # deeper inside a mapping that replaced a scalar
         if current is None:

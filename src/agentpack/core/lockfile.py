@@ -32,15 +32,19 @@ class LockedPackage:
     source: str = REGISTRY_SOURCE
     dependencies: dict[str, str] = field(default_factory=dict)  # as the package declares them
     files: dict[str, str] = field(default_factory=dict)  # workspace path -> sha256 of the content
+    signed_by: str | None = None  # fingerprint of the key whose verified signature it carries
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "version": self.version,
             "source": self.source,
             "sha256": self.sha256,
             "dependencies": dict(sorted(self.dependencies.items())),
             "files": dict(sorted(self.files.items())),
         }
+        if self.signed_by is not None:  # only when set, so locks of unsigned packages keep their bytes
+            data["signed_by"] = self.signed_by
+        return data
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Lockfile:
                     source=str(entry.get("source", REGISTRY_SOURCE)),
                     dependencies=dict(entry.get("dependencies") or {}),
                     files=dict(entry.get("files") or {}),
+                    signed_by=str(entry["signed_by"]) if entry.get("signed_by") else None,
                 )
                 for name, entry in dict(data.get("packages") or {}).items()
             }

@@ -28,7 +28,7 @@ _TEXT_FIELDS = ("description", "author", "license")
 # Order of to_dict(): the seed's "Package Structure Specification", with later fields slotted in.
 _FIELD_ORDER = (
     "name", "version", "description", "author", "license", "homepage", "keywords",
-    "dependencies", *COMPONENT_KINDS, *MAP_KINDS, "overrides", "tiers",
+    "dependencies", *COMPONENT_KINDS, *MAP_KINDS, "overrides", "tiers", "classification",
 )  # fmt: skip
 # Schema checks that the code repeats with better messages (a suggested name, the range error).
 _RECHECKED = {("name",): "name", ("version",): "version", ("license",): "license"}
@@ -57,6 +57,7 @@ class Manifest:
     overrides: dict = field(default_factory=dict)
     # tier name -> overlay config file, or {"config": path, "disabled": [component paths]}
     tiers: dict = field(default_factory=dict)
+    classification: str | None = None  # None: the lowest level (see core.classification)
     extra: dict = field(default_factory=dict)  # unknown fields, kept as they were
 
     def listed_files(self) -> list[str]:
@@ -135,6 +136,7 @@ class Manifest:
             homepage=str(homepage) if homepage else None,
             overrides=dict(data.get("overrides") or {}),
             tiers=dict(data.get("tiers") or {}),
+            classification=str(data["classification"]) if data.get("classification") else None,
             extra={key: value for key, value in data.items() if key not in _FIELD_ORDER},
         )
 
@@ -386,6 +388,7 @@ def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], sche
         homepage=homepage if isinstance(homepage, str) and homepage else None,
         overrides=_jsonable(data["overrides"]) if isinstance(data.get("overrides"), dict) else {},
         tiers=_jsonable(data["tiers"]) if isinstance(data.get("tiers"), dict) else {},
+        classification=data["classification"] if isinstance(data.get("classification"), str) else None,
         extra={key: value for key, value in data.items() if key not in known},
     )
 

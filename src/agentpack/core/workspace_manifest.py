@@ -7,6 +7,8 @@
     overrides:           # force a version anywhere in the graph (like npm `overrides`)
       core-workflow: 2.1.0
     tier: edge           # selects each package's tier overlay (any name)
+    classification: cui  # the workspace's clearance: install refuses packages above it
+    classification_levels: [unclassified, cui, secret, top-secret]  # lowest first (this default)
     config:              # configuration set with --set, per package (the last layer)
       customer-service:
         escalation_thresholds: {refund_amount: 500}
@@ -18,13 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agentpack.core.classification import Levels, parse_levels
 from agentpack.core.filenames import WORKSPACE_MANIFEST
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX
 from agentpack.core.names import check_name
 from agentpack.core.versions import parse_range
 from agentpack.errors import InvalidRange, Problem, ValidationError
 
-KNOWN_KEYS = ("packages", "registries", "overrides", "tier", "config")
+KNOWN_KEYS = (
+    "packages", "registries", "overrides", "tier", "config", "classification", "classification_levels",
+)  # fmt: skip
+KNOWN_KEYS += ("require_signatures",)
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,9 @@ class WorkspaceManifest:
     tier: str | None = None
     config: dict[str, dict] = field(default_factory=dict)  # package -> config tree set by --set
     extra: dict = field(default_factory=dict)
+    require_signatures: bool = False  # refuse unsigned packages and keys no trust store holds
+    classification: str | None = None  # clearance; None: no limit
+    levels: Levels = field(default_factory=Levels)  # classification levels, lowest first
 
 
 def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIFEST) -> WorkspaceManifest:
@@ -79,6 +88,16 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
     if not isinstance(config, dict) or not all(isinstance(v, dict) for v in config.values()):
         problem("`config` must map package names to configuration mappings", ("config",))
         config = {}
+    levels, message = parse_levels(data.get("classification_levels"))
+    if message:
+        problem(message, ("classification_levels",))
+        levels = Levels()
+    classification = data.get("classification")
+    if classification is not None and (message := levels.check(classification)):
+        problem(f"`classification`: {message}", ("classification",))
+    require_signatures = data.get("require_signatures", False)
+    if not isinstance(require_signatures, bool):
+        problem("`require_signatures` must be true or false", ("require_signatures",))
     if problems:
         raise ValidationError(
             f"{source} is invalid",
@@ -90,6 +109,8 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
     return WorkspaceManifest(
         packages=packages, registries=tuple(registries), overrides=overrides, tier=tier,
         config={str(k): v for k, v in config.items()}, extra=extra,
+        require_signatures=require_signatures,
+        classification=classification, levels=levels,
     )
 
 

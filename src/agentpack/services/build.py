@@ -20,14 +20,21 @@ class BuildResult:
     name: str
     version: str
     report: ValidationReport
+    signature: str | None = None  # path of the detached signature (ARCHIVE.sig) when signed
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "sha256": self.sha256, "size": self.size, "name": self.name,
+        data = {"path": self.path, "sha256": self.sha256, "size": self.size, "name": self.name,
                 "version": self.version, "warnings": [p.to_dict() for p in self.report.warnings]}
+        if self.signature is not None:
+            data["signature"] = self.signature
+        return data
 
 
-def build_package(directory: str, out_dir: str = "dist", *, strict: bool = False) -> BuildResult:
+def build_package(directory: str, out_dir: str = "dist", *, strict: bool = False, signer=None) -> BuildResult:
     """Validate ``directory`` and write ``out_dir/NAME-VERSION.tar.gz`` plus its ``.sha256``.
+
+    With a ``signer`` (services.signing.load_signer, opened before building so that a locked key
+    writes nothing), the detached signature ``NAME-VERSION.tar.gz.sig`` is written beside it.
 
     Raises ValidationError (with every problem) and writes nothing when the package has errors.
     The archive is byte-for-byte reproducible: it depends only on file paths and contents.
@@ -43,5 +50,12 @@ def build_package(directory: str, out_dir: str = "dist", *, strict: bool = False
     os.makedirs(out_dir, exist_ok=True)
     out_path = os.path.join(out_dir, archive_basename(manifest.name, manifest.version) + ".tar.gz")
     built = write_archive(files, out_path)
+    signature = None
+    if signer is not None:
+        from agentpack.services.signing import write_signature
+
+        signature = write_signature(built.path, signer, manifest.name, manifest.version, built.sha256)
+    elif os.path.isfile(built.path + ".sig"):  # a stale signature of an earlier build would mislead publish
+        os.unlink(built.path + ".sig")
     return BuildResult(path=built.path, sha256=built.sha256, size=built.size, name=manifest.name,
-                       version=manifest.version, report=report)
+                       version=manifest.version, report=report, signature=signature)

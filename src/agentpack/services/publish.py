@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from agentpack.errors import IntegrityError
+from agentpack.services.classification import check_publish
 from agentpack.services.local_archive import inspect_archive
 from agentpack.services.package_content import content_from_archive
 from agentpack.services.release_check import ReleaseCheck, check_release
@@ -46,14 +47,21 @@ def publish_archive(archive_path: str, settings: Settings, *, strict: bool = Fal
 
     inspected = inspect_archive(archive_path, strict=strict)
     _check_sidecar(archive_path, inspected.record["sha256"])
+    from agentpack.services.signing import checked_sidecar
+
+    signature = checked_sidecar(archive_path, inspected.record)  # ARCHIVE.sig, refused when bad
     ws = open_workspace(None)
-    location, base = settings.registry_locations(ws.load_manifest(), ws.root)[0]
+    ws_manifest = ws.load_manifest()
+    location, base = settings.registry_locations(ws_manifest, ws.root)[0]
     registry = open_registry(location, base_dir=base)
+    check_publish(ws_manifest, inspected.record["manifest"], registry)  # no write down
     content = content_from_archive(inspected.data, archive_path)
     release = check_release(registry, content, allow_breaking=allow_breaking)
     record = dict(inspected.record, published_at=settings.now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     if release.allowed_breaking:
         record["allow_breaking"] = True
+    if signature is not None:
+        record["signature"] = signature
     stored = registry.publish(inspected.data, record)
     return PublishResult(name=stored["name"], version=stored["version"], sha256=stored["sha256"],
                          registry=registry.url, warnings=inspected.report.warnings, release=release)

@@ -119,8 +119,10 @@ def validate_files(files: Mapping[str, bytes], *, source: str, strict: bool = Fa
     if manifest is not None:
         from agentpack.core.manifest import finish_problems
         from agentpack.core.package_gates import check_own_gates
+        from agentpack.services.classification import level_problems
 
-        problems = finish_problems([*problems, *check_own_gates(manifest, files, load_yaml)], strict)
+        problems = finish_problems([*problems, *check_own_gates(manifest, files, load_yaml),
+                                    *level_problems(manifest)], strict)
     return ValidationReport(directory=source, manifest=manifest, problems=problems, files=sorted(files))
 
 

@@ -79,6 +79,11 @@ class Registry(Protocol):
         """
         ...
 
+    def settings(self) -> dict:
+        """The registry's own settings (``{}`` when it has none yet): ``classification``, when
+        present, is the highest classification level it may hold; publish refuses anything above."""
+        ...
+
     def read_blob(self, sha256: str) -> bytes:
         """The raw bytes stored under ``sha256``, without verification.
 

@@ -136,7 +136,28 @@ class DirectoryRegistry:
         self._check_registry()
         return self._read_blob(sha256, what=f"sha256:{sha256}")
 
+    def settings(self) -> dict:
+        """registry.json as a dict (``{}`` while the registry does not exist): ``format`` and,
+        when set, ``classification``, the highest level the registry may hold."""
+        marker = os.path.join(self.root, "registry.json")
+        try:
+            settings = _load_json(marker)
+        except FileNotFoundError:
+            return {}
+        if not isinstance(settings, dict):
+            raise _malformed(marker, "expected an object with an integer 'format'")
+        return settings
+
     # -- writing (under the lock) ------------------------------------------------------------
+
+    def update_settings(self, values: dict) -> dict:
+        """Make the directory a registry if it is not one, merge ``values`` into registry.json
+        (``format`` cannot be changed) and return the settings as stored."""
+        marker = os.path.join(self.root, "registry.json")
+        with self._writing():
+            settings = {**_load_json(marker), **values, "format": FORMAT}
+            write_atomic(marker, _dump(settings))
+        return settings
 
     def publish(self, archive: bytes, record: dict) -> dict:
         """Add ``name@version``; ``VersionExists`` if it (or an equal-precedence version) exists.
@@ -299,6 +320,8 @@ def _make_record(archive: bytes, record: dict) -> dict:
     }
     if record.get("allow_breaking") is True:  # a release published despite the semver check
         stored["allow_breaking"] = True
+    if isinstance(record.get("signature"), dict):  # the detached signature, verified by the publisher
+        stored["signature"] = dict(record["signature"])
     return stored
 
 

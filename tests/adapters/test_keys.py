@@ -1,0 +1,82 @@
+"""Ed25519 key files and trust stores (adapters.keys), on real files."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+
+import pytest
+
+from agentpack.adapters.keys import (
+    KeyLocked,
+    TrustStore,
+    generate_key_pair,
+    load_private_key,
+    parse_public_key,
+    sign,
+    verify,
+)
+from agentpack.core.signing import fingerprint
+from agentpack.errors import SignatureError, UsageError
+
+
+def test_generated_private_key_is_0600_and_opens(tmp_path):
+    pair = generate_key_pair(str(tmp_path / "keys"), "alice", None)
+    assert stat.S_IMODE(os.stat(pair.private_path).st_mode) == 0o600
+    assert pair.fingerprint == fingerprint(pair.raw_public_key)
+    key = load_private_key(pair.private_path, None)
+    raw, signature = sign(key, b"message")
+    assert raw == pair.raw_public_key
+    assert verify(raw, signature, b"message")
+    assert not verify(raw, signature, b"other message")
+
+
+def test_encrypted_key_needs_its_passphrase(tmp_path):
+    pair = generate_key_pair(str(tmp_path), "bob", "correct horse")
+    assert b"ENCRYPTED" in open(pair.private_path, "rb").read()
+    with pytest.raises(KeyLocked):
+        load_private_key(pair.private_path, None)
+    with pytest.raises(KeyLocked):
+        load_private_key(pair.private_path, "wrong")
+    load_private_key(pair.private_path, "correct horse")
+
+
+def test_never_overwrites_a_key_and_refuses_unsafe_names(tmp_path):
+    generate_key_pair(str(tmp_path), "alice", None)
+    before = open(tmp_path / "alice.key", "rb").read()
+    with pytest.raises(UsageError):
+        generate_key_pair(str(tmp_path), "alice", None)
+    assert open(tmp_path / "alice.key", "rb").read() == before
+    for bad in ("../escape", "a/b", "", ".hidden"):
+        with pytest.raises(UsageError):
+            generate_key_pair(str(tmp_path), bad, None)
+
+
+def test_public_key_reads_as_pem_or_base64(tmp_path):
+    pair = generate_key_pair(str(tmp_path), "alice", None)
+    pem = open(pair.public_path, "rb").read()
+    assert pem.startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert parse_public_key(pem, where="pem") == pair.raw_public_key
+    assert parse_public_key(pair.public_base64.encode() + b"\n", where="b64") == pair.raw_public_key
+    for bad in (b"not a key", base64.b64encode(b"short"), b"-----BEGIN PUBLIC KEY-----\nxx\n-----END PUBLIC KEY-----"):
+        with pytest.raises(SignatureError):
+            parse_public_key(bad, where="bad")
+
+
+def test_trust_store_add_list_remove(tmp_path):
+    alice = generate_key_pair(str(tmp_path / "k"), "alice", None)
+    bob = generate_key_pair(str(tmp_path / "k"), "bob", None)
+    store = TrustStore(str(tmp_path / "trust"), "user")
+    assert store.keys() == []
+    entry, added = store.add("alice", alice.raw_public_key)
+    assert added and entry.fingerprint == alice.fingerprint
+    assert store.add("other-name", alice.raw_public_key) == (entry, False)  # same key: no-op
+    with pytest.raises(UsageError):
+        store.add("alice", bob.raw_public_key)  # a taken name
+    store.add("bob", bob.raw_public_key)
+    assert [k.name for k in store.keys()] == ["alice", "bob"]
+    assert store.remove(bob.fingerprint).name == "bob"  # by fingerprint
+    assert store.remove("alice").name == "alice"
+    assert store.remove("alice") is None
+    assert store.keys() == []
