@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentpack.cli.commands_registry import add_registry_commands
 
     add_registry_commands(groups, _common, EPILOG)
+    from agentpack.cli.commands_bundle import add_bundle_commands
+
+    add_bundle_commands(groups, _common, EPILOG)
     return root
 
 

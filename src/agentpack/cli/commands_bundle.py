@@ -1,0 +1,125 @@
+"""`agentops bundle collect|verify|load`: carry packages across an air gap in one file."""
+
+from __future__ import annotations
+
+import os
+
+from agentpack.cli.output import Progress, err, out, print_json
+
+
+def add_bundle_commands(groups, common, epilog: str) -> None:
+    """Add the `bundle` command group to the top-level sub-parsers ``groups``."""
+    bundle = groups.add_parser("bundle", help="carry packages across an air gap in one verified file",
+                               description="Collect packages into one bundle file, verify it, and load it "
+                               "into a directory registry on the far side.", epilog=epilog)
+    verbs = bundle.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    text = "Write the closure of SPECs (or exactly what agentops.lock pins) into one bundle file."
+    p = verbs.add_parser("collect", help=text, description=text, epilog=epilog,
+                         parents=[common(json_flag=True, registry=True)])
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="name, name@version or name@range")
+    p.add_argument("--lock", action="store_true", help="bundle exactly what the workspace's agentops.lock pins")
+    p.add_argument("--tier", metavar="TIER", help="the tier recorded in the bundle (default: the workspace's)")
+    p.add_argument("--classification", metavar="LEVEL",
+                   help="refuse to include any package classified above LEVEL (recorded in the bundle)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle file to write")
+    p.add_argument("--sign", metavar="KEY", help="sign the bundle manifest with this private key")
+    p.set_defaults(handler=cmd_bundle_collect)
+
+    text = "Check a bundle's checksums, contents and signatures, and show what it holds."
+    p = verbs.add_parser("verify", help=text, description=text + " Exit 1 on any mismatch.", epilog=epilog,
+                         parents=[common(json_flag=True)])
+    p.add_argument("file", metavar="FILE", help="the bundle file")
+    p.add_argument("--trust", action="append", metavar="PUBKEY",
+                   help="require signatures by this public key (a .pub file or base64 key; repeatable)")
+    p.set_defaults(handler=cmd_bundle_verify)
+
+    text = "Verify a bundle, then import its packages into a directory registry (created if missing)."
+    p = verbs.add_parser("load", help=text, description=text, epilog=epilog, parents=[common(json_flag=True)])
+    p.add_argument("file", metavar="FILE", help="the bundle file")
+    p.add_argument("--registry", required=True, metavar="DIR", help="the directory registry to import into")
+    p.add_argument("--trust", action="append", metavar="PUBKEY",
+                   help="require signatures by this public key (a .pub file or base64 key; repeatable)")
+    p.set_defaults(handler=cmd_bundle_load)
+
+
+def _path(args, path: str) -> str:
+    return path if args.directory is None else os.path.join(args.directory, path)
+
+
+def _settings(args):
+    from agentpack.services.workspace import Settings
+
+    return Settings.from_environment(os.environ, registry=getattr(args, "registry", None))
+
+
+def _show(report) -> None:
+    signed = f", signed by {report.signed_by[:16]}" if report.signed_by else ", manifest unsigned"
+    level = f", classification {report.classification}" if report.classification else ""
+    tier = f", tier {report.tier}" if report.tier else ""
+    out(f"Bundle {report.path}: {len(report.packages)} package(s), created {report.created}{tier}{level}{signed}")
+    for package in report.packages:
+        key = f"signed by {package.signed_by[:16]}" if package.signed_by else "unsigned"
+        out(f"  {package.name}@{package.version}  {package.classification}  sha256 {package.sha256[:12]}  {key}")
+
+
+def cmd_bundle_collect(args) -> int:
+    from agentpack.services.bundle import collect_bundle
+
+    signer = None
+    if args.sign:  # opened first: a locked or missing key writes nothing
+        from agentpack.cli.commands_keys import PASSPHRASE_VARIABLE, passphrase_prompt
+        from agentpack.services.signing import load_signer
+
+        key = _path(args, args.sign)
+        signer = load_signer(key if os.path.isfile(key) else args.sign,
+                             os.environ.get(PASSPHRASE_VARIABLE) or None, passphrase_prompt())
+    progress = Progress("Collecting")
+    try:
+        report = collect_bundle(args.directory, args.specs, _settings(args), _path(args, args.output),
+                                use_lock=args.lock, tier=args.tier, classification=args.classification,
+                                signer=signer, progress=progress)
+    finally:
+        progress.close()
+    if args.json:
+        print_json(report.to_dict())
+        return 0
+    _show(report)
+    err(f"Wrote {report.path} and {report.path}.sha256 (sha256 {report.sha256[:12]}...)")
+    return 0
+
+
+def cmd_bundle_verify(args) -> int:
+    from agentpack.services.bundle import verify_bundle
+
+    report = verify_bundle(_path(args, args.file), trust=[_path(args, k) if os.path.isfile(_path(args, k)) else k
+                                                          for k in args.trust or ()])
+    if args.json:
+        print_json(report.to_dict())
+        return 0
+    _show(report)
+    out("Bundle verified: checksums, contents and signatures match")
+    return 0
+
+
+def cmd_bundle_load(args) -> int:
+    from agentpack.services.bundle import load_bundle
+
+    progress = Progress("Loading")
+    try:
+        result = load_bundle(_path(args, args.file), _path(args, args.registry), directory=args.directory,
+                             trust=[_path(args, k) if os.path.isfile(_path(args, k)) else k
+                                    for k in args.trust or ()], progress=progress)
+    finally:
+        progress.close()
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    for key in result.imported:
+        out(f"  + {key}")
+    for key in result.skipped:
+        out(f"  = {key} (already present)")
+    out(f"Loaded {result.report.path} into {result.registry}: {len(result.imported)} imported, "
+        f"{len(result.skipped)} already present")
+    return 0

@@ -1,0 +1,105 @@
+"""The bundle format (pure): member names, the manifest document and the rules a bundle must keep.
+
+A bundle is one uncompressed tar file carried across an air gap. Its members::
+
+    manifest.yaml                                  what the bundle holds (see ``build_manifest``)
+    manifest.sig                                   optional: a signature document over manifest.yaml
+    packages/<name>/<version>/archive.tar.gz       the package archive, byte for byte as published
+    packages/<name>/<version>/record.json          its registry record (signature included, if any)
+
+The manifest lists every package (name, version, archive sha256, classification) and the sha256
+of every member other than itself and its signature; a bundle whose members differ from that list
+in any way is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from agentpack.errors import IntegrityError
+
+BUNDLE_FORMAT = 1
+MANIFEST_NAME = "manifest.yaml"
+SIGNATURE_NAME = "manifest.sig"
+ARCHIVE_FILE = "archive.tar.gz"
+RECORD_FILE = "record.json"
+# The name and version a manifest signature is made over (see core.signing): neither is a valid
+# package name or version, so a manifest signature can never pass for a package signature.
+SIGNED_NAME = "bundle:manifest.yaml"
+SIGNED_VERSION = "bundle-format-1"
+
+
+def package_paths(name: str, version: str) -> tuple[str, str]:
+    """The member names of a package's archive and record."""
+    base = f"packages/{name}/{version}/"
+    return base + ARCHIVE_FILE, base + RECORD_FILE
+
+
+def build_manifest(*, created: str, tier: str | None, classification: str | None,
+                   packages: list[Mapping], files: Mapping[str, str]) -> dict:
+    """The manifest document: ``packages`` are mappings with name, version, sha256, classification;
+    ``files`` maps every other member name to its sha256."""
+    return {
+        "bundle_format": BUNDLE_FORMAT,
+        "created": created,
+        "tier": tier,
+        "classification": classification,
+        "packages": [{"name": p["name"], "version": p["version"], "sha256": p["sha256"],
+                      "classification": p["classification"]}
+                     for p in sorted(packages, key=lambda p: (p["name"], p["version"]))],
+        "files": dict(sorted(files.items())),
+    }
+
+
+def member_rule(name: str) -> str | None:
+    """Why a member name is refused (absolute, '..', empty parts, backslash, control characters), or None."""
+    if not name or name.startswith("/"):
+        return "absolute or empty path"
+    if "\\" in name:
+        return "backslash in path"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "control character in path"
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        return "'..', '.' or empty path component"
+    return None
+
+
+def check_manifest(data: object, where: str) -> dict:
+    """Check the manifest's shape and that its file list is exactly what its packages need.
+
+    Returns the manifest; raises IntegrityError naming the first problem.
+    """
+    def bad(reason: str) -> IntegrityError:
+        return IntegrityError(f"{where}: {reason}", path=where,
+                              hint="the bundle is damaged or was altered; collect it again")
+
+    if not isinstance(data, dict):
+        raise bad("manifest.yaml is not a mapping")
+    if data.get("bundle_format") != BUNDLE_FORMAT:
+        raise bad(f"unsupported bundle format {data.get('bundle_format')!r} (expected {BUNDLE_FORMAT})")
+    packages, files = data.get("packages"), data.get("files")
+    if not isinstance(packages, list) or not isinstance(files, dict):
+        raise bad("manifest.yaml needs a 'packages' list and a 'files' mapping")
+    expected: set[str] = set()
+    seen = set()
+    for entry in packages:
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str)
+                                                  for k in ("name", "version", "sha256")):
+            raise bad(f"malformed package entry {entry!r}")
+        key = (entry["name"], entry["version"])
+        if key in seen:
+            raise bad(f"{entry['name']}@{entry['version']} is listed twice")
+        seen.add(key)
+        for path in package_paths(*key):
+            if member_rule(path):
+                raise bad(f"package entry {entry['name']}@{entry['version']}: {member_rule(path)}")
+            expected.add(path)
+    listed = set(files)
+    if listed != expected:
+        extra, missing = sorted(listed - expected), sorted(expected - listed)
+        raise bad("the file list does not match the packages"
+                  + (f"; not belonging to a package: {', '.join(extra)}" if extra else "")
+                  + (f"; missing: {', '.join(missing)}" if missing else ""))
+    if not all(isinstance(v, str) for v in files.values()):
+        raise bad("every file needs a sha256")
+    return data
