@@ -82,8 +82,10 @@ def test_playbook_signed_bundle_gives_the_same_lock_on_the_far_side(agentops, co
     ws = tmp_path / "far-ws"
     ws.mkdir()
     shutil.copy(connected / "agentops.yaml", ws / "agentops.yaml")
-    far("package", "install", cwd=ws, env={"AGENTOPS_REGISTRY": str(registry)})
+    # The air-gapped side: --offline reads only the cache and registries on this machine.
+    far("package", "install", "--offline", cwd=ws, env={"AGENTOPS_REGISTRY": str(registry)})
     assert (ws / "agentops.lock").read_bytes() == (connected / "agentops.lock").read_bytes()
+    assert (ws / "agents" / "customer-service" / "handle-inquiry.md").exists()
 
 
 def test_collect_of_specs_resolves_the_closure(agentops, tmp_path):

@@ -22,6 +22,7 @@ from agentpack.errors import (
     InvalidVersion,
     OfflineError,
     PackageNotFound,
+    RegistryError,
 )
 
 
@@ -93,10 +94,11 @@ class PackageSource:
         cached = cache.get(sha256)  # verifies the digest; a tampered entry raises IntegrityError
         if cached is not None:
             return cached
-        if self._offline:
-            raise OfflineError(f"{name}@{version} is not in the cache and --offline forbids fetching it",
-                               hint="run the same command once without --offline, or load a bundle")
         registry = self._registry_for(name)
+        if registry is None and self._offline:
+            raise OfflineError(f"{name}@{version} is not in the cache and --offline forbids fetching it",
+                               hint="run the same command once without --offline, or load a bundle "
+                                    "into a directory registry")
         if registry is None:
             raise PackageNotFound(f"{name} is not published in {self.describe()}")
         data = registry.fetch_archive(name, version)
@@ -134,10 +136,12 @@ class PackageSource:
         return self._cache
 
     def _open_registries(self) -> list:
+        """The registries to read; under --offline only those on this machine (directories)."""
         if self._registries is None:
             from agentpack.adapters.registry import open_registry
 
-            self._registries = [open_registry(loc, base_dir=base) for loc, base in self._locations]
+            opened = [open_registry(loc, base_dir=base) for loc, base in self._locations]
+            self._registries = [r for r in opened if getattr(r, "local", False)] if self._offline else opened
         return self._registries
 
     def _registry_for(self, name: str):
@@ -145,21 +149,25 @@ class PackageSource:
         return self._indexes.get(name, ({}, None))[1]
 
     def _load_index(self, name: str) -> tuple[dict, object | None]:
-        if self._offline:
-            copy = self._blob_cache().load_index(name)
-            return (copy or {}).get("versions", {}), None
         for registry in self._open_registries():
             try:
                 index = registry.package_index(name)
             except PackageNotFound:
                 continue
+            except RegistryError:
+                if self._offline:
+                    continue  # a local registry that is not there: offline falls back to the cache
+                raise
             self._blob_cache().save_index(name, index)
             return index.get("versions", {}), registry
+        if self._offline:
+            copy = self._blob_cache().load_index(name)
+            return (copy or {}).get("versions", {}), None
         return {}, None
 
     def describe(self) -> str:
         if self._offline:
-            return "the local cache (offline)"
+            return "the local cache and local registries (offline)"
         return ", ".join(loc for loc, _ in self._locations)
 
 

@@ -32,6 +32,10 @@ class Registry(Protocol):
     url: str
     """The location exactly as the user gave it, for messages."""
 
+    local: bool
+    """True when reading needs no network (a directory on this machine): such a registry may be
+    read under ``--offline``, which is how an air-gapped side installs from a loaded bundle."""
+
     def list_packages(self) -> list[str]:
         """The names of all packages in the registry, sorted. An empty registry gives ``[]``.
 

@@ -57,6 +57,8 @@ class DirectoryRegistry:
     it (defaults to ``root``); ``lock_timeout`` is how long a publisher waits for another one.
     """
 
+    local = True  # a directory on this machine: readable under --offline
+
     def __init__(
         self, root: str, create: bool = False, *, url: str | None = None, lock_timeout: float = 60.0
     ) -> None:
