@@ -56,11 +56,16 @@ class Agentops:
         assert "Traceback" not in run.err, run.err
         return run
 
+    def publish_folder(self, folder: Path, *extra: str) -> str:
+        """Build a package folder (into a dist folder of this home) and publish it; the archive path."""
+        archive = self("package", "build", folder, "-o", self.home / "dist", *extra).lines[-1]
+        self("package", "publish", archive)
+        return archive
+
     def publish_examples(self, *names: str) -> None:
         """Build and publish example packages to the default registry."""
         for name in names or ("core-workflow", "communication-patterns", "customer-service"):
-            archive = self("package", "build", EXAMPLES / name, "-o", self.home / "dist").lines[-1]
-            self("package", "publish", archive)
+            self.publish_folder(EXAMPLES / name)
 
 
 @pytest.fixture

@@ -227,7 +227,7 @@ def test_classification_write_down_and_collect_limit(agentops, far, tmp_path):
     folder = write_package(tmp_path / "src", "secret-ops", "1.0.0")
     with open(folder / "package.yaml", "a") as handle:
         handle.write("classification: secret\n")
-    agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "dist").lines[-1])
+    agentops.publish_folder(folder)
     bundle = tmp_path / "secret.bundle"
     refused = agentops("bundle", "collect", "secret-ops", "-o", bundle, "--classification", "cui", expect=1)
     assert "refused to bundle above 'cui': secret-ops@1.0.0 is 'secret'" in refused.err

@@ -131,7 +131,7 @@ def test_dependents_override_their_dependencies(agentops, tmp_path):
     with open(app / "package.yaml", "a") as handle:
         handle.write("overrides:\n  base:\n    settings:\n      retries: 5\n      mode: null\n")
     for folder in (base, app):
-        agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "d").lines[-1])
+        agentops.publish_folder(folder)
     ws = tmp_path / "ws"
     ws.mkdir()
     agentops("package", "install", "app", cwd=ws)
@@ -144,7 +144,7 @@ def test_custom_and_disabled_survive_other_packages_changes(agentops, tmp_path):
     ws = _workspace(agentops, tmp_path)
     src = tmp_path / "src"
     other = write_package(src, "other", "1.0.0")
-    agentops("package", "publish", agentops("package", "build", other, "-o", tmp_path / "d").lines[-1])
+    agentops.publish_folder(other)
     (ws / "packages").mkdir()
     (ws / "packages" / "customer-service.local.yaml").write_text(SEED_LOCAL)
     custom = ws / "local" / "agents" / "vip-customer-handler.md"

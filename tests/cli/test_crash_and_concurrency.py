@@ -30,7 +30,7 @@ def test_kill_9_during_install_then_recover(agentops, tmp_path):
     src = tmp_path / "src"
     for version in ("1.0.0", "2.0.0"):
         folder = write_package(src, "big", version, agents=1500, body=f"Body of {version}. " * 40)
-        agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "d").lines[-1])
+        agentops.publish_folder(folder)
 
     def prepare(ws):
         ws.mkdir()
@@ -66,7 +66,7 @@ def test_two_installs_on_one_workspace_serialise(agentops, tmp_path):
     src = tmp_path / "src"
     for name in ("one", "two"):
         folder = write_package(src, name, "1.0.0", agents=50)
-        agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "d").lines[-1])
+        agentops.publish_folder(folder)
     ws = tmp_path / "ws"
     ws.mkdir()
     procs = [subprocess.Popen([*agentops_command(), "package", "install", name], cwd=ws, env=agentops.env,

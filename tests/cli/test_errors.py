@@ -78,7 +78,7 @@ def test_conflict_reports_chains(agentops, tmp_path):
     for folder in (write_package(src, "base", "1.0.0"), write_package(src, "base", "2.0.0"),
                    write_package(src, "left", "1.0.0", deps=("base@^1.0.0",)),
                    write_package(src, "right", "1.0.0", deps=("base@^2.0.0",))):
-        agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "d").lines[-1])
+        agentops.publish_folder(folder)
     ws = tmp_path / "ws"
     ws.mkdir()
     run = agentops("package", "install", "left", "right", cwd=ws, expect=1)
@@ -116,7 +116,7 @@ def test_edited_files_are_never_overwritten_silently(agentops, tmp_path):
     src = tmp_path / "src"
     for version, body in (("1.0.0", "Version one."), ("1.1.0", "Version two.")):
         folder = write_package(src, "base", version, body=body)
-        agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "d").lines[-1])
+        agentops.publish_folder(folder)
     ws = tmp_path / "ws"
     ws.mkdir()
     agentops("package", "install", "base@1.0.0", cwd=ws)

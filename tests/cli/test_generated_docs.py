@@ -6,11 +6,6 @@ from __future__ import annotations
 from conftest import write_package
 
 
-def _publish(agentops, tmp_path, *folders):
-    for folder in folders:
-        agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "d").lines[-1])
-
-
 def test_index_lists_packages_and_components(agentops, tmp_path):
     agentops.publish_examples()
     a, b = tmp_path / "a", tmp_path / "b"
@@ -27,7 +22,8 @@ def test_index_lists_packages_and_components(agentops, tmp_path):
 
 def test_index_follows_uninstall_and_protects_edits(agentops, tmp_path):
     src = tmp_path / "src"
-    _publish(agentops, tmp_path, write_package(src, "alpha", "1.0.0"), write_package(src, "beta", "1.0.0"))
+    for name in ("alpha", "beta"):
+        agentops.publish_folder(write_package(src, name, "1.0.0"))
     ws = tmp_path / "ws"
     ws.mkdir()
     agentops("package", "install", "alpha", "beta", cwd=ws)

@@ -92,9 +92,9 @@ def test_update_outdated_and_uninstall(agentops, tmp_path):
     reg_src = tmp_path / "pkgs"
     for version in ("1.0.0", "1.1.0"):
         folder = write_package(reg_src, "base", version)
-        agentops("package", "publish", agentops("package", "build", folder, "-o", tmp_path / "d").lines[-1])
+        agentops.publish_folder(folder)
     app = write_package(reg_src, "app", "1.0.0", deps=("base@^1.0.0",))
-    agentops("package", "publish", agentops("package", "build", app, "-o", tmp_path / "d").lines[-1])
+    agentops.publish_folder(app)
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "agentops.yaml").write_text("packages:\n  app: ^1.0.0\noverrides:\n  base: 1.0.0\n")
