@@ -19,8 +19,12 @@ from pathlib import Path
 from common import agentops, compile_sources, python_pass, report, time_command
 
 
-def make_registry(root: Path, packages: int, files: int) -> tuple[Path, list[Path]]:
-    """Publish ``packages`` packages of ``files`` agent files each (the first depends on the rest)."""
+def make_registry(root: Path, packages: int, files: int, bodies: list[bytes] | None = None) -> tuple[Path, list[Path]]:
+    """Publish ``packages`` packages of ``files`` agent files each (the first depends on the rest).
+
+    Each file is a short, very repetitive agent; with ``bodies``, file j of package i is instead
+    ``bodies[(i * files + j) % len(bodies)]`` (real agent files, for realistic sizes).
+    """
     from agentpack.services.build import build_package
     from agentpack.services.publish import publish_archive
     from agentpack.services.workspace import Settings
@@ -36,7 +40,10 @@ def make_registry(root: Path, packages: int, files: int) -> tuple[Path, list[Pat
         (folder / "docs" / "getting-started.md").write_text("# Start\n")
         names = [f"agents/agent-{j}.md" for j in range(files)]
         for j, rel in enumerate(names):
-            (folder / rel).write_text(f"---\nname: agent-{j}\ndescription: Agent {j}\n---\n\n{body}")
+            if bodies:
+                (folder / rel).write_bytes(bodies[(i * files + j) % len(bodies)])
+            else:
+                (folder / rel).write_text(f"---\nname: agent-{j}\ndescription: Agent {j}\n---\n\n{body}")
         deps = "".join(f"  - pkg-{k}@^1.0.0\n" for k in range(1, packages)) if i == 0 else ""
         (folder / "package.yaml").write_text(
             f"name: pkg-{i}\nversion: 1.0.0\ndescription: bench\nauthor: bench\nlicense: MIT\n"

@@ -527,3 +527,59 @@ def test_empty_location_is_refused():
 
 def test_supported_schemes():
     assert supported_schemes() == ["", "file"]
+
+
+# -- importing many versions at once (bundle load) ---------------------------------------------
+
+
+def test_import_versions_adds_all_under_one_catalog_and_keeps_identical_ones(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path / "reg"))
+    publish(registry, "triage", "1.0.0")
+    items = [(archive_for(n, v), make_record(n, v)) for n, v in
+             (("triage", "1.0.0"), ("triage", "1.1.0"), ("routing", "2.0.0"), ("team/intake", "0.1.0"))]
+    outcome = registry.import_versions(items)
+    assert [imported for _, imported in outcome] == [False, True, True, True]
+    assert [record["sha256"] for record, _ in outcome] == [hashlib.sha256(a).hexdigest() for a, _ in items]
+    assert list(registry.package_index("triage")["versions"]) == ["1.0.0", "1.1.0"]
+    catalog = registry.catalog()["packages"]
+    assert sorted(catalog) == ["routing", "team/intake", "triage"]
+    assert catalog["triage"]["latest"] == "1.1.0"
+    for archive, record in items:
+        assert registry.fetch_archive(record["name"], record["version"]) == archive
+    before = tree(tmp_path / "reg")
+    again = registry.import_versions(items)  # idempotent: nothing changes
+    assert [imported for _, imported in again] == [False] * 4
+    assert tree(tmp_path / "reg") == before
+
+
+def test_import_versions_restores_a_missing_blob_of_a_version_it_already_holds(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path / "reg"))
+    stored = publish(registry, "triage", "1.0.0")
+    (tmp_path / "reg" / "blobs" / "sha256" / stored["sha256"]).unlink()
+    [(record, imported)] = registry.import_versions([(archive_for("triage", "1.0.0"), make_record("triage"))])
+    assert not imported and record["sha256"] == stored["sha256"]
+    assert registry.fetch_archive("triage", "1.0.0") == archive_for("triage", "1.0.0")
+
+
+def test_import_versions_refuses_other_content_naming_every_conflict_and_writes_nothing(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path / "reg"))
+    publish(registry, "triage", "1.0.0")
+    publish(registry, "routing", "2.0.0+build.1")
+    before = tree(tmp_path / "reg")
+    items = [(archive_for("fresh", "1.0.0"), make_record("fresh", "1.0.0")),
+             (b"other bytes", make_record("triage", "1.0.0")),
+             (archive_for("routing", "2.0.0+build.2"), make_record("routing", "2.0.0+build.2"))]
+    with pytest.raises(VersionExists) as caught:
+        registry.import_versions(items)
+    message = caught.value.message
+    assert "triage@1.0.0 (other content: registry sha256" in message
+    assert "routing@2.0.0+build.2 (same precedence as 2.0.0+build.1)" in message
+    assert "fresh" not in message
+    assert tree(tmp_path / "reg") == before  # not even the package without a conflict
+
+
+def test_publish_still_refuses_an_identical_existing_version(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path / "reg"))
+    publish(registry, "triage", "1.0.0")
+    with pytest.raises(VersionExists, match=r"triage@1\.0\.0 already exists in registry"):
+        publish(registry, "triage", "1.0.0")

@@ -153,6 +153,27 @@ def _swap_archives_and_file_digests(bundle: Path) -> None:
     _rewrite(bundle, members)
 
 
+def _swap_archives_and_every_digest(bundle: Path) -> None:
+    """A swap in an unsigned bundle whose attacker rewrote every digest: manifest and records."""
+    members = _members(bundle)
+    a, b = CORE + "archive.tar.gz", COMM + "archive.tar.gz"
+    members[a], members[b] = members[b], members[a]
+    manifest = json.loads(members["manifest.yaml"])
+    for path in (a, b):
+        digest = hashlib.sha256(members[path]).hexdigest()
+        record_path = path.replace("archive.tar.gz", "record.json")
+        record = json.loads(members[record_path])
+        record["sha256"] = digest
+        members[record_path] = json.dumps(record).encode()
+        manifest["files"][record_path] = hashlib.sha256(members[record_path]).hexdigest()
+        manifest["files"][path] = digest
+        for entry in manifest["packages"]:
+            if path.startswith(f"packages/{entry['name']}/{entry['version']}/"):
+                entry["sha256"] = digest
+    members["manifest.yaml"] = json.dumps(manifest).encode()
+    _rewrite(bundle, members)
+
+
 def _link_member(bundle: Path) -> None:
     members = _members(bundle)
     buffer = io.BytesIO()
@@ -177,6 +198,9 @@ ATTACKS = {
     "missing-file": (_missing_file, "missing: packages/core-workflow/2.1.0/record.json"),
     "swapped-archives": (_swap_archives, "archive.tar.gz has sha256"),
     "swapped-archives-and-digests": (_swap_archives_and_file_digests, "the archive in the slot of"),
+    "swapped-archives-and-every-digest": (_swap_archives_and_every_digest,
+                                          "the archive in the slot of communication-patterns@1.5.3 holds "
+                                          "core-workflow@2.1.0"),
     "symlink-member": (_link_member, "is not a regular file"),
 }
 
@@ -217,7 +241,7 @@ def test_load_refuses_a_different_version_already_present_before_importing_anyth
     far("package", "publish", archive, "--registry", registry)
     before = sorted(p.relative_to(registry).as_posix() for p in registry.rglob("*") if p.is_file())
     run = far("bundle", "load", bundle, "--registry", registry, expect=1)
-    assert "already holds different content for core-workflow@2.1.0" in run.err
+    assert "core-workflow@2.1.0 (other content: registry sha256" in run.err
     assert "nothing was imported" in run.err
     after = sorted(p.relative_to(registry).as_posix() for p in registry.rglob("*") if p.is_file())
     assert after == before

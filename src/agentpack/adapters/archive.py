@@ -39,6 +39,7 @@ __all__ = [
     "read_archive",
     "read_member",
     "sha256_file",
+    "tar_bytes",
     "write_archive",
 ]
 
@@ -105,14 +106,23 @@ def sha256_file(path: str) -> str:
         raise AgentpackError(f"cannot read {path}: {exc.strerror or exc}", path=os.fspath(path)) from exc
 
 
-def _tar_blocks(paths: list[str], files: Mapping[str, bytes], executable: frozenset[str]) -> Iterator[bytes]:
+def tar_bytes(members: Mapping[str, bytes]) -> bytes:
+    """An uncompressed tar of ``members`` (member name -> content), in the mapping's order, with
+    the same fixed metadata as package archives (mtime 0, uid/gid 0, mode 0644), so equal input
+    gives equal bytes. The caller checks the names; this only lays them out."""
+    return b"".join(_tar_blocks(list(members), members, frozenset(), prefix=""))
+
+
+def _tar_blocks(paths: list[str], files: Mapping[str, bytes], executable: frozenset[str], *,
+                prefix: str = ARCHIVE_PREFIX) -> Iterator[bytes]:
     entries: list[tuple[bytes, bytes, int, bytes]] = []  # name, content, mode, type
+    pax_name = (prefix + "@PaxHeader").encode("ascii")
     for path in paths:
-        name = (ARCHIVE_PREFIX + path).encode("utf-8")
+        name = (prefix + path).encode("utf-8")
         if len(name) > 100 or not name.isascii():
-            entries.append((b"package/@PaxHeader", _pax_record(b"path", name), 0o644, b"x"))
+            entries.append((pax_name, _pax_record(b"path", name), 0o644, b"x"))
             # Readers without pax support fall back to this name; pax readers ignore it.
-            name = (ARCHIVE_PREFIX + path).encode("ascii", "replace")[:100]
+            name = (prefix + path).encode("ascii", "replace")[:100]
         entries.append((name, files[path], 0o755 if path in executable else 0o644, b"0"))
     written = 0
     for name, content, mode, typeflag in entries:

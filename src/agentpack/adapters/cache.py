@@ -95,8 +95,16 @@ class BlobCache:
         """
         import json
 
+        data = json.dumps(index, sort_keys=True).encode("utf-8")
+        path = self._index_path(name)
         try:
-            write_atomic(self._index_path(name), json.dumps(index, sort_keys=True).encode("utf-8"), durable=False)
+            with open(path, "rb") as handle:
+                if handle.read() == data:
+                    return  # reading is several times cheaper than replacing the file
+        except OSError:
+            pass
+        try:
+            write_atomic(path, data, durable=False)
         except OSError:
             pass
 

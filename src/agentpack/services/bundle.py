@@ -14,7 +14,6 @@ The bundle format itself is described in core.bundle_manifest.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tarfile
@@ -30,6 +29,8 @@ from agentpack.core.bundle_manifest import (
     check_manifest,
     member_rule,
     package_paths,
+    parse_manifest,
+    render_manifest,
 )
 from agentpack.core.classification import Levels
 from agentpack.errors import (
@@ -94,7 +95,8 @@ def _sha(data: bytes) -> str:
 
 
 def _dump_json(data: dict) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    # Compact on purpose: json's C encoder is used only without indent.
+    return (json.dumps(data, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 # -- collect --------------------------------------------------------------------------------------
@@ -147,9 +149,7 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
     tier = tier or (manifest.tier if manifest else None)
     document = build_manifest(created=created, tier=tier, classification=classification, packages=entries,
                               files={path: _sha(data) for path, data in members.items()})
-    from agentpack.adapters.yamlio import dump_yaml
-
-    manifest_bytes = dump_yaml(document).encode("utf-8")
+    manifest_bytes = render_manifest(document)
     head = {MANIFEST_NAME: manifest_bytes}
     signed_by = None
     if signer is not None:
@@ -194,46 +194,19 @@ def _resolve_pins(specs: list[str], source, manifest) -> dict[str, tuple[str, st
 
 def _write_tar(out_path: str, members: dict[str, bytes]) -> str:
     """Write ``members`` as an uncompressed tar, atomically, then ``out_path.sha256``; return the digest."""
+    from agentpack.adapters.archive import tar_bytes
     from agentpack.adapters.paths import write_atomic
 
-    directory = os.path.dirname(os.path.abspath(out_path))
-    temp = os.path.join(directory, f".{os.path.basename(out_path)}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    data = tar_bytes(members)
+    digest = _sha(data)
     try:
-        os.makedirs(directory, exist_ok=True)
-        with open(temp, "wb") as handle:
-            hashing = _HashingWriter(handle)
-            with tarfile.open(fileobj=hashing, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                for name, data in members.items():
-                    info = tarfile.TarInfo(name)
-                    info.size, info.mode, info.mtime = len(data), 0o644, 0
-                    tar.addfile(info, io.BytesIO(data))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, out_path)
-        digest = hashing.hexdigest()
-        write_atomic(out_path + ".sha256", f"{digest}  {os.path.basename(out_path)}\n".encode())
+        # No fsync, as with `tar cf` or `cp`: the file never replaces a good one half-written
+        # (atomic rename), and whatever reaches the far side is checked against FILE.sha256.
+        write_atomic(out_path, data, durable=False)
+        write_atomic(out_path + ".sha256", f"{digest}  {os.path.basename(out_path)}\n".encode(), durable=False)
     except OSError as exc:
         raise AgentpackError(f"cannot write {out_path}: {exc.strerror or exc}", path=out_path) from exc
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
     return digest
-
-
-class _HashingWriter:
-    def __init__(self, handle) -> None:
-        self._handle = handle
-        self._hash = hashlib.sha256()
-
-    def write(self, data) -> int:
-        self._hash.update(data)
-        return self._handle.write(data)
-
-    def tell(self) -> int:
-        return self._handle.tell()
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
 
 
 # -- verify ---------------------------------------------------------------------------------------
@@ -271,12 +244,15 @@ def _fail(path: str, reason: str, hint: str = "the bundle is damaged or was alte
     return IntegrityError(f"bundle {path} refused: {reason}", path=path, hint=hint)
 
 
-def _verify(path: str, trusted: set[str] | None) -> _Verified:
-    from agentpack.adapters.archive import sha256_file
-
+def _verify(path: str, trusted: set[str] | None, progress: Progress | None = None) -> _Verified:
     if not os.path.isfile(path):
         raise UsageError(f"no bundle at {path}", path=path)
-    digest = sha256_file(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise AgentpackError(f"cannot read {path}: {exc.strerror or exc}", path=path) from exc
+    digest = _sha(raw)
     sidecar = path + ".sha256"
     if os.path.isfile(sidecar):
         with open(sidecar, encoding="utf-8", errors="replace") as handle:
@@ -284,15 +260,11 @@ def _verify(path: str, trusted: set[str] | None) -> _Verified:
         if expected != digest:
             raise _fail(path, f"outer checksum mismatch: sha256 is {digest}, {os.path.basename(sidecar)} says "
                               f"{expected or 'nothing'}")
-    members = _read_members(path)
+    members = _read_members(path, raw)
+    del raw
     if MANIFEST_NAME not in members:
         raise _fail(path, f"no {MANIFEST_NAME} in the bundle (truncated, or not a bundle)")
-    from agentpack.adapters.yamlio import load_yaml
-
-    try:
-        data, _lines = load_yaml(members[MANIFEST_NAME], source=MANIFEST_NAME)
-    except AgentpackError as exc:
-        raise _fail(path, f"{MANIFEST_NAME} is unreadable: {exc.message}") from None
+    data = _load_manifest(path, members[MANIFEST_NAME])
     manifest = check_manifest(data, f"{path}:{MANIFEST_NAME}")
     listed = set(manifest["files"]) | {MANIFEST_NAME, SIGNATURE_NAME}
     extra = sorted(set(members) - listed)
@@ -309,18 +281,37 @@ def _verify(path: str, trusted: set[str] | None) -> _Verified:
     report = BundleReport(path, digest, str(manifest.get("created")), manifest.get("tier"),
                           manifest.get("classification"), signed_by=signed_by)
     records, archives = {}, {}
-    for entry in manifest["packages"]:
+    for done, entry in enumerate(manifest["packages"], 1):
         key, package = _check_package(path, entry, members, trusted)
         archive_path, record_path = package_paths(entry["name"], entry["version"])
         records[key], archives[key] = json.loads(members[record_path]), members[archive_path]
         report.packages.append(package)
+        if progress:
+            progress(done, len(manifest["packages"]), key)
     return _Verified(report, records, archives)
 
 
-def _read_members(path: str) -> dict[str, bytes]:
+def _load_manifest(path: str, raw: bytes) -> object:
+    """The manifest as written (JSON form), or else as any YAML: a manifest someone rewrote with a
+    YAML tool is still read, so that what is wrong with it can be named."""
+    try:
+        return parse_manifest(raw)
+    except ValueError:
+        pass
+    from agentpack.adapters.yamlio import load_yaml
+
+    try:
+        return load_yaml(raw, source=MANIFEST_NAME)[0]
+    except AgentpackError as exc:
+        raise _fail(path, f"{MANIFEST_NAME} is unreadable: {exc.message}") from None
+
+
+def _read_members(path: str, raw: bytes) -> dict[str, bytes]:
+    import io
+
     members: dict[str, bytes] = {}
     try:
-        with tarfile.open(path, mode="r:") as tar:
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
             for info in tar:
                 rule = member_rule(info.name)
                 if rule:
@@ -383,8 +374,7 @@ def _check_package(path: str, entry: dict, members: dict[str, bytes], trusted: s
     if record.get("sha256") != actual:
         raise _fail(path, f"the archive of {slot} has sha256 {actual}, its record says {record.get('sha256')}")
     try:
-        text = read_member(archive, "package.yaml")
-        declared, _ = load_yaml(text or b"", source=f"{slot}:package.yaml")
+        declared, _lines = load_yaml(read_member(archive, "package.yaml") or b"", source=f"{slot}:package.yaml")
     except AgentpackError as exc:
         raise _fail(path, f"the archive of {slot} is unreadable: {exc.message}") from None
     if not isinstance(declared, dict) or (declared.get("name"), str(declared.get("version"))) != (name, version):
@@ -409,45 +399,25 @@ def load_bundle(path: str, registry_dir: str, *, trust: list[str] = (), director
     missing). Every package is checked first: a version the registry holds with other content, or
     a package classified above the registry's level, stops the load before anything is written."""
     from agentpack.adapters.registry.directory import DirectoryRegistry
-    from agentpack.services.classification import check_publish
+    from agentpack.services.classification import check_publish_all
     from agentpack.services.workspace import open_workspace
 
-    verified = _verify(path, _trusted(trust))
+    verified = _verify(path, _trusted(trust), progress)
     registry = DirectoryRegistry(registry_dir)
-    exists = os.path.isfile(os.path.join(registry.root, "registry.json"))
     try:
         ws_manifest = open_workspace(directory).load_manifest()
     except AgentpackError:
         ws_manifest = None
-    result = LoadResult(registry=registry.url, report=verified.report)
-    conflicts, todo = [], []
-    for key in sorted(verified.records):
-        record = verified.records[key]
-        check_publish(ws_manifest, dict(record.get("manifest") or {}, name=record["name"],
-                                        version=record["version"]), registry)  # no write down
-        present = _present(registry, record["name"], record["version"]) if exists else None
-        if present is None:
-            todo.append(key)
-        elif present.get("sha256") == record["sha256"]:
-            result.skipped.append(key)
-        else:
-            conflicts.append(f"{key} (registry sha256 {present.get('sha256')}, bundle {record['sha256']})")
-    if conflicts:
-        raise VersionExists(
-            f"registry {registry.url} already holds different content for {', '.join(conflicts)}; "
-            "nothing was imported", hint="published versions cannot be replaced; bump the version and collect again")
-    for done, key in enumerate(todo, 1):
-        registry.publish(verified.archives[key], verified.records[key])
-        result.imported.append(key)
-        if progress:
-            progress(done, len(todo), key)
-    return result
-
-
-def _present(registry, name: str, version: str) -> dict | None:
-    from agentpack.errors import PackageNotFound
-
+    keys = sorted(verified.records)
+    records = [verified.records[key] for key in keys]
+    check_publish_all(ws_manifest, [dict(r.get("manifest") or {}, name=r["name"], version=r["version"])
+                                    for r in records], registry)  # no write down
     try:
-        return registry.package_index(name)["versions"].get(version)
-    except PackageNotFound:
-        return None
+        outcome = registry.import_versions([(verified.archives[key], verified.records[key]) for key in keys])
+    except VersionExists as exc:
+        raise VersionExists(f"bundle {path} not loaded: {exc.message}; nothing was imported",
+                            hint="published versions cannot be replaced; bump the version and collect again") from None
+    result = LoadResult(registry=registry.url, report=verified.report)
+    for key, (_stored, imported) in zip(keys, outcome, strict=True):
+        (result.imported if imported else result.skipped).append(key)
+    return result

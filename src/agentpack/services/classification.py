@@ -92,11 +92,17 @@ def check_pins(workspace_manifest, root: Mapping[str, str], pins: Mapping, sourc
 def check_publish(workspace_manifest, manifest: Mapping, registry) -> None:
     """``check_publish_level`` for ``registry``: its recorded ``classification`` and levels (its
     ``classification_levels``, else the workspace's, else the default)."""
+    check_publish_all(workspace_manifest, [manifest], registry)
+
+
+def check_publish_all(workspace_manifest, manifests: list[Mapping], registry) -> None:
+    """``check_publish`` for many packages, reading the registry's settings once."""
     settings = registry.settings()
     recorded = settings.get("classification_levels")
     levels = Levels(tuple(recorded)) if isinstance(recorded, list) and recorded else (
         workspace_manifest.levels if workspace_manifest else Levels())
-    check_publish_level(levels, manifest, settings.get("classification"), registry.url)
+    for manifest in manifests:
+        check_publish_level(levels, manifest, settings.get("classification"), registry.url)
 
 
 def level_problems(manifest) -> list[Problem]:
