@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import yaml
 
-from agentpack.core.bundle_manifest import build_manifest, check_manifest, package_paths, parse_manifest, render_manifest
+from agentpack.core.bundle_manifest import (
+    build_manifest,
+    check_manifest,
+    package_paths,
+    parse_manifest,
+    render_manifest,
+)
 
 
 def _document(packages):
