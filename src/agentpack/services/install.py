@@ -23,7 +23,8 @@ def install(directory: str | None, specs: list[str], settings: Settings, options
         if looks_like_archive_path(text) or os.path.isfile(text):
             from agentpack.services.local_archive import read_local_archive
 
-            record, data = read_local_archive(text)
+            # Validated and its ARCHIVE.sig verified now, before the workspace is locked or written.
+            record, data = read_local_archive(text, allow_hidden_unicode=options.allow_hidden_unicode)
             relative = os.path.relpath(os.path.abspath(text), ws.root).replace(os.sep, "/")
             spec = FILE_SOURCE_PREFIX + relative
             edit.set_specs[record["name"]] = spec

@@ -10,6 +10,8 @@ from agentpack.adapters.archive import read_archive
 from agentpack.errors import AgentpackError, ValidationError
 from agentpack.services.validate import ValidationReport, validate_files
 
+_HIDDEN_UNICODE = "hidden-unicode"  # core.hidden_unicode.CODE, without importing the scanner here
+
 
 @dataclass(frozen=True)
 class InspectedArchive:
@@ -21,8 +23,14 @@ class InspectedArchive:
     report: ValidationReport
 
 
-def inspect_archive(path: str, *, strict: bool = False) -> InspectedArchive:
-    """Read, safety-check and validate the archive at ``path``; raise ValidationError on any error."""
+def inspect_archive(path: str, *, strict: bool = False, allow_hidden_unicode: bool = False,
+                    accepted_sha256: str | None = None) -> InspectedArchive:
+    """Read, safety-check and validate the archive at ``path``; raise ValidationError on any error.
+
+    Hidden Unicode characters are errors like any other (publish refuses them), except when
+    ``allow_hidden_unicode`` or when the archive's sha256 is ``accepted_sha256`` (an archive a
+    workspace already installed): then they stay in the report but do not block.
+    """
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -32,16 +40,22 @@ def inspect_archive(path: str, *, strict: bool = False) -> InspectedArchive:
     except IsADirectoryError:
         raise AgentpackError(f"{path} is a directory, not an archive", path=path,
                              hint="build it first: agentops package build DIR") from None
+    sha256 = hashlib.sha256(data).hexdigest()
     files = read_archive(data)
     report = validate_files(files, source=path, strict=strict)
-    if report.errors or report.manifest is None:
+    tolerated = allow_hidden_unicode or sha256 == accepted_sha256
+    blocking = [p for p in report.errors if not (tolerated and p.code == _HIDDEN_UNICODE)]
+    if blocking or report.manifest is None:
+        hint = "fix the package source and build it again"
+        if any(p.code == _HIDDEN_UNICODE for p in blocking):
+            hint += " (`agentops package validate --fix-unicode DIR` strips hidden characters)"
         raise ValidationError(f"{path} is not a valid package", path=path, problems=report.problems,
-                              hint="fix the package source and build it again")
+                              hint=hint)
     manifest = report.manifest
     record = {
         "name": manifest.name,
         "version": manifest.version,
-        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha256": sha256,
         "size": len(data),
         "manifest": manifest.to_dict(),
         "components": manifest.component_counts(),
@@ -49,7 +63,29 @@ def inspect_archive(path: str, *, strict: bool = False) -> InspectedArchive:
     return InspectedArchive(path=os.path.abspath(path), data=data, record=record, report=report)
 
 
-def read_local_archive(path: str) -> tuple[dict, bytes]:
-    """(record, bytes) of an archive used as an install spec."""
-    inspected = inspect_archive(path)
-    return inspected.record, inspected.data
+def read_local_archive(path: str, *, allow_hidden_unicode: bool = False,
+                       accepted_sha256: str | None = None) -> tuple[dict, bytes]:
+    """(record, bytes) of an archive used as an install spec, checked like a registry package.
+
+    Validated as by ``inspect_archive`` (hidden Unicode blocks unless ``allow_hidden_unicode``,
+    i.e. install's --allow-hidden-unicode, or the archive is the one the lock already pins,
+    ``accepted_sha256``). A detached signature beside it (``ARCHIVE.sig``, written by
+    ``agentops package build --sign``) is verified now, before anything is written
+    (SignatureError naming the .sig file when bad), and stored as the record's ``signature``, where
+    a registry keeps it, so install's signature and trust checks treat both sources alike.
+    """
+    from agentpack.services.signing import checked_sidecar
+
+    try:
+        inspected = inspect_archive(path, allow_hidden_unicode=allow_hidden_unicode,
+                                    accepted_sha256=accepted_sha256)
+    except ValidationError as exc:
+        if exc.problems and all(p.code == _HIDDEN_UNICODE for p in exc.problems if p.is_error):
+            exc.hint = (f"{exc.hint}; or re-run with --allow-hidden-unicode to install it anyway"
+                        if exc.hint else "re-run with --allow-hidden-unicode to install it anyway")
+        raise
+    record = dict(inspected.record)
+    signature = checked_sidecar(path, record)
+    if signature is not None:
+        record["signature"] = signature
+    return record, inspected.data

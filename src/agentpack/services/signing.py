@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 
-from agentpack.core.lockfile import LockedPackage, Lockfile
+from agentpack.core.lockfile import FILE_SOURCE_PREFIX, LockedPackage, Lockfile
 from agentpack.core.signing import (
     SIGNATURE_SUFFIX,
     parse_signature_document,
@@ -93,13 +93,17 @@ def verify_pins(pins: dict[str, LockedPackage], lock: Lockfile, source, *, requi
     A pin the lock already holds unchanged (same version, sha256 and source) keeps the lock's
     ``signed_by``: the lock pins the archive's digest, and its signature was verified when the
     lock was written. Any other pin's registry record is read and its ``signature``, if any,
-    verified (SignatureError on a bad one). With ``require``, every package must be signed by a
-    key in ``trusted()``: otherwise UntrustedPackage lists each offender. Reads no archive.
+    verified (SignatureError on a bad one). So is the record of an archive read from disk for this
+    run (``source.local_spec``), whose ``signature`` is the ``ARCHIVE.sig`` beside it now, even
+    when the lock holds it unchanged: signing an archive after installing it counts. With
+    ``require``, every package must be signed by a key in ``trusted()``: otherwise
+    UntrustedPackage lists each offender. Reads no archive.
     """
     checked: dict[str, LockedPackage] = {}
     for name, pin in sorted(pins.items()):
         old = lock.packages.get(name)
-        if old is not None and (old.version, old.sha256, old.source) == (pin.version, pin.sha256, pin.source):
+        if (old is not None and (old.version, old.sha256, old.source) == (pin.version, pin.sha256, pin.source)
+                and not source.local_spec(name)):
             checked[name] = replace(pin, signed_by=old.signed_by)
             continue
         record = source.record(name, pin.version)
@@ -116,8 +120,15 @@ def verify_pins(pins: dict[str, LockedPackage], lock: Lockfile, source, *, requi
 
 def _enforce(pins: dict[str, LockedPackage], trusted: set[str]) -> None:
     problems = []
+    unsigned_archives = False
     for name, pin in sorted(pins.items()):
-        if pin.signed_by is None:
+        if pin.signed_by is None and pin.source.startswith(FILE_SOURCE_PREFIX):
+            unsigned_archives = True
+            archive = pin.source[len(FILE_SOURCE_PREFIX):]
+            problems.append(Problem("error", "unsigned",
+                                    f"{name}@{pin.version} from the archive {archive} is not signed: "
+                                    f"there is no {archive}{SIGNATURE_SUFFIX} beside it"))
+        elif pin.signed_by is None:
             problems.append(Problem("error", "unsigned", f"{name}@{pin.version} is not signed"))
         elif pin.signed_by not in trusted:
             problems.append(Problem("error", "untrusted-key",
@@ -126,7 +137,9 @@ def _enforce(pins: dict[str, LockedPackage], trusted: set[str]) -> None:
         raise UntrustedPackage(
             f"signatures are required and {len(problems)} package(s) are unsigned or signed by an untrusted key; "
             "nothing was changed", problems=problems,
-            hint="trust the publisher's key with `agentops trust add PUBKEY`, or install signed packages",
+            hint="trust the publisher's key with `agentops trust add PUBKEY`, or install signed packages"
+                 + ("; build a local archive with `agentops package build DIR --sign KEY` to sign it"
+                    if unsigned_archives else ""),
         )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agentpack.core.filenames import (
     LOCKFILE_NAME,
@@ -245,7 +245,8 @@ def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: Package
         if spec.startswith(FILE_SOURCE_PREFIX):
             local = edit.local_archives.get(name)
             if local is None:
-                local = _reload_local_archive(ws, spec, source)
+                local = _reload_local_archive(ws, spec, source, lock.packages.get(name),
+                                              options.allow_hidden_unicode)
             requests[name] = local[0]["version"]
         else:
             requests[name] = spec
@@ -261,11 +262,16 @@ def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: Package
     return pins, True
 
 
-def _reload_local_archive(ws: Workspace, spec: str, source: PackageSource):
-    """An archive recorded as `file:` in agentops.yaml (relative to the workspace), read again."""
+def _reload_local_archive(ws: Workspace, spec: str, source: PackageSource, locked: LockedPackage | None,
+                          allow_hidden_unicode: bool):
+    """An archive recorded as `file:` in agentops.yaml (relative to the workspace), read again,
+    with its signature. The very archive the lock pins was accepted when it was installed, so its
+    hidden Unicode (allowed then) does not block a re-resolve; a changed one is checked afresh."""
     from agentpack.services.local_archive import read_local_archive
 
-    record, data = read_local_archive(os.path.join(ws.root, spec[len(FILE_SOURCE_PREFIX):]))
+    accepted = locked.sha256 if locked is not None and locked.source == spec else None
+    record, data = read_local_archive(os.path.join(ws.root, spec[len(FILE_SOURCE_PREFIX):]),
+                                      allow_hidden_unicode=allow_hidden_unicode, accepted_sha256=accepted)
     source.add_local(record, data, spec)
     return record, data, spec
 
@@ -290,12 +296,16 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
         old = lock.packages.get(name)
         if (old and (old.version, old.sha256, old.source) == (pin.version, pin.sha256, pin.source)
                 and _still_in_place(ws, old, adaptation)):
-            packages[name] = old
+            packages[name] = replace(old, signed_by=pin.signed_by)  # a local archive may be signed since
         else:
             todo.append(pin)
     for done, pin in enumerate(todo):
         if progress:
             progress(done, len(todo), f"{pin.name}@{pin.version}")
+        if pin.source.startswith(FILE_SOURCE_PREFIX) and source.local_spec(pin.name) is None:
+            # Kept from the lock without being read (e.g. its files were deleted): read it again;
+            # source.archive then checks it is still the archive the lock pins.
+            _reload_local_archive(ws, pin.source, source, pin, allow_hidden_unicode)
         archive = source.archive(pin.name, pin.version, pin.sha256)
         _manifest, files, snapshot = unpack_package(archive, pin.name, pin.version,
                                                     lambda manifest, n=pin.name: adaptation.disabled(n, manifest))
