@@ -112,7 +112,8 @@ def test_layout_is_fixed(tmp_path: Path) -> None:
     assert data[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
     with tarfile.open(built.path) as tar:
         members = tar.getmembers()
-    assert [m.name for m in members] == [ARCHIVE_PREFIX + p for p in sorted(SAMPLE)]
+    order = ["package.yaml", *sorted(set(SAMPLE) - {"package.yaml"})]  # the manifest first, then by path
+    assert [m.name for m in members] == [ARCHIVE_PREFIX + p for p in order]
     for member in members:
         assert member.isreg()
         assert (member.mtime, member.uid, member.gid, member.uname, member.gname) == (0, 0, 0, "", "")
@@ -171,7 +172,7 @@ def test_round_trip_is_byte_for_byte(tmp_path: Path) -> None:
     built = write_archive(SAMPLE, str(tmp_path / "demo.tgz"))
     by_path = read_archive(built.path)
     assert by_path == SAMPLE
-    assert list(by_path) == sorted(SAMPLE)  # archive order
+    assert list(by_path) == ["package.yaml", *sorted(set(SAMPLE) - {"package.yaml"})]  # archive order
     assert read_archive(Path(built.path).read_bytes()) == SAMPLE
     for name, content in SAMPLE.items():
         assert read_member(built.path, name) == content

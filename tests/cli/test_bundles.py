@@ -262,3 +262,18 @@ def test_classification_write_down_and_collect_limit(agentops, far, tmp_path):
     run = far("bundle", "load", bundle, "--registry", registry, expect=1)
     assert "write down refused: secret-ops@1.0.0 is classified 'secret'" in run.err
     assert not (registry / "index").exists()
+
+
+def test_collect_that_fails_midway_leaves_no_bundle_behind(agentops, connected, tmp_path):
+    out = tmp_path / "out"
+    good = _collect(agentops, connected, out / "site.bundle")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    # Damage one archive in the cache: it is found there, fails its digest, and collect stops.
+    cached = next(p for p in (agentops.home / "cache").rglob("*") if p.is_file() and "blobs" in p.parts
+                  and hashlib.sha256(p.read_bytes()).hexdigest() == p.name
+                  and p.name == json.loads((connected / "agentops.lock").read_text())
+                  ["packages"]["core-workflow"]["sha256"])
+    cached.write_bytes(cached.read_bytes() + b"tampered")
+    run = agentops("bundle", "collect", "--lock", "-o", good, cwd=connected, expect=1)
+    assert "is corrupted" in run.err and "Traceback" not in run.err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the old bundle, no temporary file

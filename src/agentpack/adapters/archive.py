@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from agentpack.adapters.archive_reader import read_archive, read_member
@@ -39,12 +39,13 @@ __all__ = [
     "read_archive",
     "read_member",
     "sha256_file",
-    "tar_bytes",
+    "write_tar",
     "write_archive",
 ]
 
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # deflate, no name, mtime 0, XFL=max, OS unknown
 _LEVEL = 9  # archives are built once and downloaded many times
+MANIFEST_FILE = "package.yaml"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,9 @@ def write_archive(
 ) -> BuiltArchive:
     """Write ``files`` (relative POSIX path -> content) as a reproducible package archive.
 
-    Members are ``package/<path>`` regular files in code-point order of path, stored byte for byte,
+    Members are ``package/<path>`` regular files, ``package.yaml`` first (so that reading a package's
+    identity inflates a few kilobytes, not the whole archive) and the rest in code-point order of
+    path, stored byte for byte,
     with mtime 0, uid/gid 0, empty owner names and mode 0644 (0755 for paths in ``executable``;
     other entries of ``executable`` are ignored). No directory entries are written, as in npm
     tarballs: directories are implied by file paths, so empty ones are not packaged and extractors
@@ -74,7 +77,7 @@ def write_archive(
     as sha256sum writes it), each replace their target atomically (missing folders are created);
     an ``OSError`` becomes an ``AgentpackError`` naming the file.
     """
-    paths = sorted(files)
+    paths = sorted(files, key=lambda path: (path != MANIFEST_FILE, path))
     names = NameTable()
     for path in paths:
         rule = "absolute path" if path.startswith("/") else path_rule(ARCHIVE_PREFIX + path, is_dir=False)
@@ -106,31 +109,65 @@ def sha256_file(path: str) -> str:
         raise AgentpackError(f"cannot read {path}: {exc.strerror or exc}", path=os.fspath(path)) from exc
 
 
-def tar_bytes(members: Mapping[str, bytes]) -> bytes:
-    """An uncompressed tar of ``members`` (member name -> content), in the mapping's order, with
-    the same fixed metadata as package archives (mtime 0, uid/gid 0, mode 0644), so equal input
-    gives equal bytes. The caller checks the names; this only lays them out."""
-    return b"".join(_tar_blocks(list(members), members, frozenset(), prefix=""))
+def write_tar(out_path: str, members: Iterable[tuple[str, bytes]], *, durable: bool = True) -> str:
+    """Write an uncompressed tar of ``members`` ((name, content) pairs, taken one at a time, so only
+    one is ever in memory) to ``out_path`` atomically, and return the SHA-256 of its bytes.
+
+    Members get the same fixed metadata as package archives (mtime 0, uid/gid 0, mode 0644), so
+    equal input gives equal bytes. The caller checks the names; this only lays them out. If
+    ``members`` raises, the exception propagates and ``out_path`` is left as it was.
+    """
+    directory = os.path.dirname(os.path.abspath(out_path))
+    os.makedirs(directory, exist_ok=True)
+    temp = os.path.join(directory, f".{os.path.basename(out_path)}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    digest = hashlib.sha256()
+    try:
+        with open(temp, "xb") as handle:
+            written = 0
+            for name, content in members:
+                for part in _member_parts(name, content, 0o644, prefix=""):
+                    digest.update(part)
+                    handle.write(part)
+                    written += len(part)
+            end = _end_blocks(written)
+            digest.update(end)
+            handle.write(end)
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        os.replace(temp, out_path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+    return digest.hexdigest()
 
 
-def _tar_blocks(paths: list[str], files: Mapping[str, bytes], executable: frozenset[str], *,
-                prefix: str = ARCHIVE_PREFIX) -> Iterator[bytes]:
-    entries: list[tuple[bytes, bytes, int, bytes]] = []  # name, content, mode, type
-    pax_name = (prefix + "@PaxHeader").encode("ascii")
-    for path in paths:
-        name = (prefix + path).encode("utf-8")
-        if len(name) > 100 or not name.isascii():
-            entries.append((pax_name, _pax_record(b"path", name), 0o644, b"x"))
-            # Readers without pax support fall back to this name; pax readers ignore it.
-            name = (prefix + path).encode("ascii", "replace")[:100]
-        entries.append((name, files[path], 0o755 if path in executable else 0o644, b"0"))
+def _tar_blocks(paths: list[str], files: Mapping[str, bytes], executable: frozenset[str]) -> Iterator[bytes]:
     written = 0
-    for name, content, mode, typeflag in entries:
-        padding = bytes(-len(content) % TAR_BLOCK)
-        yield _header(name, len(content), mode, typeflag) + content + padding
-        written += TAR_BLOCK + len(content) + len(padding)
+    for path in paths:
+        block = b"".join(_member_parts(path, files[path], 0o755 if path in executable else 0o644))
+        written += len(block)
+        yield block
+    yield _end_blocks(written)
+
+
+def _member_parts(path: str, content: bytes, mode: int, *, prefix: str = ARCHIVE_PREFIX) -> list[bytes]:
+    """The tar blocks of one regular file: its pax record when needed, header, content, padding."""
+    parts = []
+    name = (prefix + path).encode("utf-8")
+    if len(name) > 100 or not name.isascii():
+        record = _pax_record(b"path", name)
+        parts += [_header((prefix + "@PaxHeader").encode("ascii"), len(record), 0o644, b"x"), record,
+                  bytes(-len(record) % TAR_BLOCK)]
+        # Readers without pax support fall back to this name; pax readers ignore it.
+        name = (prefix + path).encode("ascii", "replace")[:100]
+    return [*parts, _header(name, len(content), mode, b"0"), content, bytes(-len(content) % TAR_BLOCK)]
+
+
+def _end_blocks(written: int) -> bytes:
+    """Two zero blocks, then zeros up to a whole tar record."""
     end = 2 * TAR_BLOCK
-    yield bytes(end + (-(written + end) % TAR_RECORD))
+    return bytes(end + (-(written + end) % TAR_RECORD))
 
 
 def _header(name: bytes, size: int, mode: int, typeflag: bytes) -> bytes:

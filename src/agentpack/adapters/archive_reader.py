@@ -38,6 +38,7 @@ _DEFAULT_LIMITS = ArchiveLimits()
 _ZERO_BLOCK = bytes(TAR_BLOCK)
 _IN_STEP = 256 * 1024  # compressed bytes handed to zlib at a time
 _OUT_STEP = 1024 * 1024  # most bytes one zlib call may produce, so that a limit bites after one step
+_SEEK_STEP = 32 * 1024  # the same when looking for one member
 # Below this much output the ratio is not judged: an archive of a few tiny files is mostly zero
 # padding, which deflate squeezes a thousandfold, and such an archive is harmless whatever its ratio.
 _RATIO_GRACE = 1024 * 1024
@@ -95,6 +96,7 @@ def read_member(source: bytes | str, name: str, *, limits: ArchiveLimits = _DEFA
     has been checked.
     """
     with _open(source, None) as (stream, _where):
+        stream.out_step = _SEEK_STEP  # the wanted member is often first (package.yaml): inflate little
         for _path, content in _iter_files(stream, limits, want=name):
             return content
         stream.drain()
@@ -130,6 +132,7 @@ class _Inflater:
         self._pos = 0
         self._consumed = 0
         self._produced = 0
+        self.out_step = _OUT_STEP
 
     @property
     def sha256(self) -> str | None:
@@ -184,7 +187,7 @@ class _Inflater:
                 if not data:
                     raise corrupt(self.where, "the gzip stream ends early")
             try:
-                out = self._zlib.decompress(data, _OUT_STEP)
+                out = self._zlib.decompress(data, self.out_step)
             except zlib.error as exc:
                 raise corrupt(self.where, f"gzip: {exc}") from None
             self._consumed += len(data) - len(self._zlib.unconsumed_tail) - len(self._zlib.unused_data)

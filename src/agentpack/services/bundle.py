@@ -136,27 +136,37 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
         raise ClassificationError(
             f"refused to bundle above {classification!r}: {', '.join(above)}; nothing was written",
             hint="collect at the level of the packages, or leave them out")
-    members: dict[str, bytes] = {}
-    for done, entry in enumerate(entries, 1):
-        name, version = entry["name"], entry["version"]
-        archive = source.archive(name, version, entry["sha256"])
-        archive_path, record_path = package_paths(name, version)
-        members[archive_path] = archive
-        members[record_path] = _dump_json(records[name])
-        if progress:
-            progress(done, len(entries), f"{name}@{version}")
+    # Every digest the manifest lists is known before any archive is read (an archive's is the one
+    # it is fetched and verified against), so the bundle is written in one pass, one archive in
+    # memory at a time.
+    record_bytes = {entry["name"]: _dump_json(records[entry["name"]]) for entry in entries}
+    files = {}
+    for entry in entries:
+        archive_path, record_path = package_paths(entry["name"], entry["version"])
+        files[archive_path], files[record_path] = entry["sha256"], _sha(record_bytes[entry["name"]])
     created = settings.now.strftime("%Y-%m-%dT%H:%M:%SZ")
     tier = tier or (manifest.tier if manifest else None)
     document = build_manifest(created=created, tier=tier, classification=classification, packages=entries,
-                              files={path: _sha(data) for path, data in members.items()})
+                              files=files)
     manifest_bytes = render_manifest(document)
-    head = {MANIFEST_NAME: manifest_bytes}
+    head = [(MANIFEST_NAME, manifest_bytes)]
     signed_by = None
     if signer is not None:
         signature = signer.document(SIGNED_NAME, SIGNED_VERSION, _sha(manifest_bytes))
-        head[SIGNATURE_NAME] = _dump_json(signature)
+        head.append((SIGNATURE_NAME, _dump_json(signature)))
         signed_by = signature["key"]
-    digest = _write_tar(out_path, {**head, **dict(sorted(members.items()))})
+
+    def members():
+        yield from head
+        for done, entry in enumerate(entries, 1):
+            name, version = entry["name"], entry["version"]
+            archive_path, record_path = package_paths(name, version)
+            yield archive_path, source.archive(name, version, entry["sha256"])  # verified against it
+            yield record_path, record_bytes[name]
+            if progress:
+                progress(done, len(entries), f"{name}@{version}")
+
+    digest = _write_tar(out_path, members())
     packages = [BundledPackage(e["name"], e["version"], e["sha256"], e["classification"],
                                (records[e["name"]].get("signature") or {}).get("key")) for e in entries]
     return BundleReport(out_path, digest, created, tier, classification, packages, signed_by)
@@ -192,17 +202,15 @@ def _resolve_pins(specs: list[str], source, manifest) -> dict[str, tuple[str, st
     return pins
 
 
-def _write_tar(out_path: str, members: dict[str, bytes]) -> str:
+def _write_tar(out_path: str, members) -> str:
     """Write ``members`` as an uncompressed tar, atomically, then ``out_path.sha256``; return the digest."""
-    from agentpack.adapters.archive import tar_bytes
+    from agentpack.adapters.archive import write_tar
     from agentpack.adapters.paths import write_atomic
 
-    data = tar_bytes(members)
-    digest = _sha(data)
     try:
         # No fsync, as with `tar cf` or `cp`: the file never replaces a good one half-written
         # (atomic rename), and whatever reaches the far side is checked against FILE.sha256.
-        write_atomic(out_path, data, durable=False)
+        digest = write_tar(out_path, members, durable=False)
         write_atomic(out_path + ".sha256", f"{digest}  {os.path.basename(out_path)}\n".encode(), durable=False)
     except OSError as exc:
         raise AgentpackError(f"cannot write {out_path}: {exc.strerror or exc}", path=out_path) from exc
@@ -282,7 +290,7 @@ def _verify(path: str, trusted: set[str] | None, progress: Progress | None = Non
                           manifest.get("classification"), signed_by=signed_by)
     records, archives = {}, {}
     for done, entry in enumerate(manifest["packages"], 1):
-        key, package = _check_package(path, entry, members, trusted)
+        key, package = _check_package(path, entry, members, manifest["files"], trusted)
         archive_path, record_path = package_paths(entry["name"], entry["version"])
         records[key], archives[key] = json.loads(members[record_path]), members[archive_path]
         report.packages.append(package)
@@ -353,7 +361,9 @@ def _check_manifest_signature(path: str, members: dict[str, bytes], trusted: set
     return key
 
 
-def _check_package(path: str, entry: dict, members: dict[str, bytes], trusted: set[str] | None):
+def _check_package(path: str, entry: dict, members: dict[str, bytes], digests: dict[str, str],
+                   trusted: set[str] | None):
+    """Check one package's slot; ``digests`` are the member digests, already checked against the bytes."""
     from agentpack.adapters.archive import read_member
     from agentpack.adapters.yamlio import load_yaml
     from agentpack.services.signing import verify_document
@@ -362,7 +372,7 @@ def _check_package(path: str, entry: dict, members: dict[str, bytes], trusted: s
     slot = f"{name}@{version}"
     archive_path, record_path = package_paths(name, version)
     archive = members[archive_path]
-    actual = _sha(archive)
+    actual = digests[archive_path]
     if actual != sha256:
         raise _fail(path, f"the archive in the slot of {slot} has sha256 {actual}, {MANIFEST_NAME} lists {sha256}")
     try:
