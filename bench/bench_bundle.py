@@ -7,6 +7,10 @@ For each of two payloads:
 2. `agentops bundle load b.tar --registry <fresh dir>`, beside `tar xf ref.tar` into a fresh
    directory (target <= 3 x).
 
+For information, each is also set beside the same tar command doing what the agentops command
+also does: `tar cf` + `sha256sum` (collect writes FILE.sha256), `tar xf` + `sync` (load flushes the
+registry to disk before it reports success; tar does not).
+
 Payloads: "synthetic" files are a short paragraph repeated (each archive is ~2.5 KB, so every
 run is dominated by fixed costs); "corpus" files are the real agent files of ../shared/corpus
 (~8 KB each, archives of ~100 KB). `python3 -c pass` is printed too: it is the floor of any
@@ -82,12 +86,20 @@ def bench_bundle(tmp: Path, runs: int, payload: str, floor: float) -> bool:
     collect = time_command([*agentops(), "bundle", "collect", "--lock", "-o", str(bundle)], runs=runs,
                            cwd=ws, env=env, setup=clear_bundle)
     ok = report(f"[{payload}] bundle collect --lock", collect, ref_collect, "tar cf (200 archives)", limit=3.0)
+    # Like for like, for information: collect also writes FILE.sha256.
+    summed = time_command(["sh", "-c", f"tar cf {ref_tar} -C {ref_src} . && sha256sum {ref_tar} > {ref_tar}.sha256"],
+                          runs=runs, setup=clear_ref_tar)
+    report(f"[{payload}] bundle collect --lock", collect, summed, "tar cf + sha256sum")
 
     ref_load = time_command(["tar", "xf", str(ref_tar), "-C", str(extracted)], runs=runs,
                             setup=fresh(extracted))
     load = time_command([*agentops(), "bundle", "load", str(bundle), "--registry", str(loaded)], runs=runs,
                         cwd=tmp, env=env, setup=fresh(loaded))
     ok &= report(f"[{payload}] bundle load into a fresh registry", load, ref_load, "tar xf (ref.tar)", limit=3.0)
+    # Like for like, for information: load flushes what it wrote to disk before it reports success.
+    synced = time_command(["sh", "-c", f"tar xf {ref_tar} -C {extracted} && sync"], runs=runs,
+                          setup=fresh(extracted))
+    report(f"[{payload}] bundle load into a fresh registry", load, synced, "tar xf + sync")
     print(f"  sizes: b.tar {bundle.stat().st_size / 1e6:.1f} MB, ref.tar {ref_tar.stat().st_size / 1e6:.1f} MB; "
           f"python3 -c pass is {floor / ref_collect:.1f} x tar cf and {floor / ref_load:.1f} x tar xf here")
     return ok

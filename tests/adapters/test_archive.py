@@ -478,3 +478,14 @@ def test_hostile_member_before_the_wanted_one_is_refused() -> None:
     archive = _tgz(_special("package/l", tarfile.SYMTYPE, "/etc/passwd"), _file("package/package.yaml"))
     with pytest.raises(UnsafeArchive, match="symbolic link"):
         read_member(archive, "package.yaml")
+
+
+def test_reading_package_yaml_stops_before_the_rest_of_the_archive(tmp_path: Path) -> None:
+    # package.yaml is written first, so reading a package's identity never inflates the files
+    # after it: here a member over the single-file limit, which reading the whole archive refuses.
+    limits = ArchiveLimits(max_file_size=1024 * 1024)
+    files = {"package.yaml": b"name: big\nversion: 1.0.0\n", "agents/huge.md": b"a" * (4 * 1024 * 1024)}
+    built = write_archive(files, str(tmp_path / "big.tgz"))
+    assert read_member(built.path, "package.yaml", limits=limits) == files["package.yaml"]
+    with pytest.raises(UnsafeArchive, match="single-file limit"):
+        read_archive(built.path, limits=limits)
