@@ -230,7 +230,7 @@ class DirectoryRegistry:
         naming a blob that is not there. One version fsyncs each of its three files; a batch
         instead writes each group unsynced and flushes it with one ``os.sync()``, as per-file
         fsyncs cost more than the rest of a 200-package import together."""
-        each = len(blobs) + len(index_bytes) <= 2
+        each = len(blobs) + len(index_bytes) <= 2 or not hasattr(os, "sync")  # os.sync is Unix only
         for sha256, archive in blobs:
             write_atomic(blob_path(self.root, sha256), archive, durable=each)
         if not each:
