@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -34,6 +35,9 @@ class Run:
         return self.out.splitlines()
 
 
+KEY_ENV = {"AGENTOPS_KEY_PASSPHRASE": "s3cret passphrase"}  # the passphrase of keys made by generate_key
+
+
 class Agentops:
     """Runs the real command with an isolated data/cache home and no AGENTOPS_REGISTRY."""
 
@@ -56,11 +60,20 @@ class Agentops:
         assert "Traceback" not in run.err, run.err
         return run
 
+    def build_folder(self, folder: Path, *extra: str) -> Path:
+        """Build a package folder into a dist folder of this home (``extra``: e.g. "--sign", KEY);
+        the archive path. Keys made by ``generate_key`` are unlocked with KEY_ENV."""
+        return Path(self("package", "build", folder, "-o", self.home / "dist", *extra, env=KEY_ENV).lines[-1])
+
     def publish_folder(self, folder: Path, *extra: str) -> str:
         """Build a package folder (into a dist folder of this home) and publish it; the archive path."""
-        archive = self("package", "build", folder, "-o", self.home / "dist", *extra).lines[-1]
+        archive = str(self.build_folder(folder, *extra))
         self("package", "publish", archive)
         return archive
+
+    def generate_key(self, name: str) -> dict:
+        """`agentops key generate NAME --json`, encrypted with KEY_ENV's passphrase."""
+        return json.loads(self("key", "generate", name, "--json", env=KEY_ENV).out)
 
     def publish_examples(self, *names: str) -> None:
         """Build and publish example packages to the default registry."""

@@ -11,19 +11,6 @@ import pytest
 
 from conftest import write_package
 
-PASS = {"AGENTOPS_KEY_PASSPHRASE": "s3cret passphrase"}
-
-
-def _generate(agentops, name: str) -> dict:
-    return json.loads(agentops("key", "generate", name, "--json", env=PASS).out)
-
-
-def _build(agentops, folder: Path, sign: str | None = None) -> Path:
-    args = ["package", "build", folder, "-o", agentops.home / "dist"]
-    if sign:
-        args += ["--sign", sign]
-    return Path(agentops(*args, env=PASS).lines[-1])
-
 
 def _files(ws: Path) -> list[str]:
     """Everything in the workspace but the tool's own workspace lock file."""
@@ -43,8 +30,8 @@ def ws(tmp_path) -> Path:
 
 
 def test_signed_local_archive_installs_and_the_lock_records_the_signer(agentops, tmp_path, ws):
-    alice = _generate(agentops, "alice")
-    archive = _build(agentops, write_package(tmp_path / "src", "local-pkg", "1.0.0"), sign="alice")
+    alice = agentops.generate_key("alice")
+    archive = agentops.build_folder(write_package(tmp_path / "src", "local-pkg", "1.0.0"), "--sign", "alice")
     assert Path(f"{archive}.sig").is_file()
     agentops("package", "install", archive, cwd=ws)  # signed, not required: the key need not be trusted
     entry = _lock(ws)["packages"]["local-pkg"]
@@ -61,26 +48,26 @@ def test_signed_local_archive_installs_and_the_lock_records_the_signer(agentops,
 
 
 def test_a_signature_added_after_install_counts(agentops, tmp_path, ws):
-    alice = _generate(agentops, "alice")
+    alice = agentops.generate_key("alice")
     agentops("trust", "add", alice["public_key"])
     folder = write_package(tmp_path / "src", "local-pkg", "1.0.0")
-    archive = _build(agentops, folder)
+    archive = agentops.build_folder(folder)
     agentops("package", "install", archive, cwd=ws)
     assert "signed_by" not in (ws / "agentops.lock").read_text()
     run = agentops("package", "install", archive, "--require-signed", cwd=ws, expect=1)
     assert "is not signed" in run.err
-    assert _build(agentops, folder, sign="alice") == archive  # the same bytes, now with ARCHIVE.sig
+    assert agentops.build_folder(folder, "--sign", "alice") == archive  # the same bytes, now with ARCHIVE.sig
     agentops("package", "install", archive, "--require-signed", cwd=ws)
     assert _lock(ws)["packages"]["local-pkg"]["signed_by"] == alice["fingerprint"]
 
 
 def test_tampered_signature_is_refused_and_nothing_is_written(agentops, tmp_path, ws):
-    _generate(agentops, "alice")
-    first = _build(agentops, write_package(tmp_path / "src", "local-pkg", "1.0.0"), sign="alice")
+    agentops.generate_key("alice")
+    first = agentops.build_folder(write_package(tmp_path / "src", "local-pkg", "1.0.0"), "--sign", "alice")
     agentops("package", "install", first, cwd=ws)
     before = {path: (ws / path).read_bytes() for path in _files(ws) if (ws / path).is_file()}
 
-    second = _build(agentops, write_package(tmp_path / "src", "local-pkg", "1.1.0"), sign="alice")
+    second = agentops.build_folder(write_package(tmp_path / "src", "local-pkg", "1.1.0"), "--sign", "alice")
     sig = Path(f"{second}.sig")
     document = json.loads(sig.read_text())
     document["signature"] = ("A" if document["signature"][0] != "A" else "B") + document["signature"][1:]
@@ -91,8 +78,8 @@ def test_tampered_signature_is_refused_and_nothing_is_written(agentops, tmp_path
 
 
 def test_signature_of_another_archive_is_refused(agentops, tmp_path, ws):
-    _generate(agentops, "alice")
-    signed = _build(agentops, write_package(tmp_path / "src", "local-pkg", "1.0.0"), sign="alice")
+    agentops.generate_key("alice")
+    signed = agentops.build_folder(write_package(tmp_path / "src", "local-pkg", "1.0.0"), "--sign", "alice")
     # Same name and version, other content, beside the first archive's signature: wrong sha256.
     other = tmp_path / "other" / signed.name
     other.parent.mkdir()
@@ -103,7 +90,7 @@ def test_signature_of_another_archive_is_refused(agentops, tmp_path, ws):
     assert f"{other}.sig" in run.err and "is for sha256" in run.err
     assert _files(ws) == []
     # Another package's signature: wrong name.
-    other_pkg = _build(agentops, write_package(tmp_path / "src3", "other-pkg", "1.0.0"), sign="alice")
+    other_pkg = agentops.build_folder(write_package(tmp_path / "src3", "other-pkg", "1.0.0"), "--sign", "alice")
     Path(f"{other}.sig").write_bytes(Path(f"{other_pkg}.sig").read_bytes())
     run = agentops("package", "install", other, cwd=ws, expect=1)
     assert "is for name 'other-pkg'" in run.err
@@ -111,7 +98,7 @@ def test_signature_of_another_archive_is_refused(agentops, tmp_path, ws):
 
 
 def test_required_signatures_refuse_an_unsigned_local_archive(agentops, tmp_path, ws):
-    archive = _build(agentops, write_package(tmp_path / "src", "local-pkg", "1.0.0"))
+    archive = agentops.build_folder(write_package(tmp_path / "src", "local-pkg", "1.0.0"))
     manifest = "require_signatures: true\npackages: {}\n"
     (ws / "agentops.yaml").write_text(manifest)
     run = agentops("package", "install", archive, cwd=ws, expect=1)
@@ -123,8 +110,8 @@ def test_required_signatures_refuse_an_unsigned_local_archive(agentops, tmp_path
 
 
 def test_required_signatures_refuse_an_untrusted_signer_until_trusted(agentops, tmp_path, ws):
-    mallory = _generate(agentops, "mallory")
-    archive = _build(agentops, write_package(tmp_path / "src", "local-pkg", "1.0.0"), sign="mallory")
+    mallory = agentops.generate_key("mallory")
+    archive = agentops.build_folder(write_package(tmp_path / "src", "local-pkg", "1.0.0"), "--sign", "mallory")
     (ws / "agentops.yaml").write_text("require_signatures: true\npackages: {}\n")
     run = agentops("package", "install", archive, cwd=ws, expect=1)
     assert f"signed by key {mallory['fingerprint']}, which is not trusted" in run.err
@@ -185,8 +172,8 @@ def test_publish_still_refuses_hidden_unicode(agentops, tmp_path):
 
 
 def test_reinstall_with_no_arguments_after_files_were_deleted(agentops, tmp_path, ws):
-    alice = _generate(agentops, "alice")
-    archive = _build(agentops, write_package(tmp_path / "src", "local-pkg", "1.0.0"), sign="alice")
+    alice = agentops.generate_key("alice")
+    archive = agentops.build_folder(write_package(tmp_path / "src", "local-pkg", "1.0.0"), "--sign", "alice")
     agentops("package", "install", archive, cwd=ws)
     lock_text = (ws / "agentops.lock").read_text()
     (ws / "agents" / "local-pkg" / "agent-0.md").unlink()

@@ -7,26 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_package
-
-PASS = {"AGENTOPS_KEY_PASSPHRASE": "s3cret passphrase"}
+from conftest import KEY_ENV, write_package
 
 
 def _keys(agentops) -> Path:
     return agentops.home / "data" / "agentpack" / "keys"
-
-
-def _generate(agentops, name: str) -> dict:
-    return json.loads(agentops("key", "generate", name, "--json", env=PASS).out)
-
-
-def _build_publish(agentops, folder: Path, sign: str | None = None) -> Path:
-    args = ["package", "build", folder, "-o", agentops.home / "dist"]
-    if sign:
-        args += ["--sign", sign]
-    archive = Path(agentops(*args, env=PASS).lines[-1])
-    agentops("package", "publish", archive)
-    return archive
 
 
 def _files(ws: Path) -> list[str]:
@@ -37,9 +22,9 @@ def _files(ws: Path) -> list[str]:
 @pytest.fixture
 def signed(agentops, tmp_path):
     """alice's key trusted by the user; `signed-pkg` signed by alice and published."""
-    alice = _generate(agentops, "alice")
+    alice = agentops.generate_key("alice")
     agentops("trust", "add", alice["public_key"])
-    _build_publish(agentops, write_package(tmp_path / "src", "signed-pkg", "1.0.0"), sign="alice")
+    agentops.publish_folder(write_package(tmp_path / "src", "signed-pkg", "1.0.0"), "--sign", "alice")
     ws = tmp_path / "ws"
     ws.mkdir()
     return alice, ws
@@ -53,13 +38,13 @@ def test_generate_writes_a_private_key_0600_and_prints_the_fingerprint(agentops)
     assert b"ENCRYPTED" not in private.read_bytes()
     assert (_keys(agentops) / "alice.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
     agentops("key", "generate", "alice", expect=2)  # never overwritten
-    encrypted = _generate(agentops, "bob")
+    encrypted = agentops.generate_key("bob")
     assert b"ENCRYPTED" in Path(encrypted["private_key"]).read_bytes()
     assert len(encrypted["fingerprint"]) == 64
 
 
 def test_trust_add_list_remove_user_and_workspace(agentops, tmp_path):
-    alice, bob = _generate(agentops, "alice"), _generate(agentops, "bob")
+    alice, bob = agentops.generate_key("alice"), agentops.generate_key("bob")
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "agentops.yaml").write_text("packages: {}\n")
@@ -89,7 +74,7 @@ def test_signed_install_with_require_signed_locks_the_fingerprint(agentops, sign
 
 
 def test_unsigned_lockfile_entries_have_no_signed_by(agentops, tmp_path):
-    _build_publish(agentops, write_package(tmp_path / "src", "plain-pkg", "1.0.0"))
+    agentops.publish_folder(write_package(tmp_path / "src", "plain-pkg", "1.0.0"))
     ws = tmp_path / "ws"
     ws.mkdir()
     agentops("package", "install", "plain-pkg", cwd=ws)
@@ -98,7 +83,7 @@ def test_unsigned_lockfile_entries_have_no_signed_by(agentops, tmp_path):
 
 def test_unsigned_package_refused_when_required(agentops, signed, tmp_path):
     _alice, ws = signed
-    _build_publish(agentops, write_package(tmp_path / "src", "plain-pkg", "1.0.0"))
+    agentops.publish_folder(write_package(tmp_path / "src", "plain-pkg", "1.0.0"))
     run = agentops("package", "install", "signed-pkg", "plain-pkg", "--require-signed", cwd=ws, expect=1)
     assert "plain-pkg@1.0.0 is not signed" in run.err
     assert _files(ws) == []
@@ -110,8 +95,8 @@ def test_unsigned_package_refused_when_required(agentops, signed, tmp_path):
 
 def test_untrusted_key_refused_until_the_workspace_trusts_it(agentops, signed, tmp_path):
     _alice, ws = signed
-    mallory = _generate(agentops, "mallory")
-    _build_publish(agentops, write_package(tmp_path / "src", "other-pkg", "1.0.0"), sign="mallory")
+    mallory = agentops.generate_key("mallory")
+    agentops.publish_folder(write_package(tmp_path / "src", "other-pkg", "1.0.0"), "--sign", "mallory")
     run = agentops("package", "install", "other-pkg", "--require-signed", cwd=ws, expect=1)
     assert f"signed by key {mallory['fingerprint']}, which is not trusted" in run.err
     assert _files(ws) == []
@@ -136,9 +121,9 @@ def test_tampered_signature_refused_even_when_not_required(agentops, signed):
 
 
 def test_publish_refuses_a_bad_signature_file(agentops, tmp_path):
-    _generate(agentops, "alice")
+    agentops.generate_key("alice")
     archive = Path(agentops("package", "build", write_package(tmp_path / "src", "pkg", "1.0.0"), "-o",
-                            agentops.home / "dist", "--sign", "alice", env=PASS).lines[-1])
+                            agentops.home / "dist", "--sign", "alice", env=KEY_ENV).lines[-1])
     sig = Path(str(archive) + ".sig")
     sig.write_text(sig.read_text().replace('"1.0.0"', '"1.0.1"'))
     run = agentops("package", "publish", archive, expect=1)
@@ -147,7 +132,7 @@ def test_publish_refuses_a_bad_signature_file(agentops, tmp_path):
 
 
 def test_build_with_a_locked_key_writes_nothing(agentops, tmp_path):
-    _generate(agentops, "alice")
+    agentops.generate_key("alice")
     out = agentops.home / "dist"
     run = agentops("package", "build", write_package(tmp_path / "src", "pkg", "1.0.0"), "-o", out,
                    "--sign", "alice", expect=2)
