@@ -7,10 +7,9 @@ import os
 from dataclasses import dataclass
 
 from agentpack.adapters.archive import read_archive
+from agentpack.core.hidden_unicode import CODE as _HIDDEN_UNICODE
 from agentpack.errors import AgentpackError, ValidationError
 from agentpack.services.validate import ValidationReport, validate_files
-
-_HIDDEN_UNICODE = "hidden-unicode"  # core.hidden_unicode.CODE, without importing the scanner here
 
 
 @dataclass(frozen=True)
