@@ -116,6 +116,10 @@ def _render_sync(args, result, verb: str) -> int:
             out(f"  {paint('-', '31')} {change.name}@{change.old}")
         else:
             out(f"  {paint('~', '33')} {change.name} {change.old} -> {change.new}")
+    for path in result.kept:
+        out(f"  kept your edited {path} (the new version does not change it)")
+    for path, saved in sorted(result.backups.items()):
+        out(f"  saved your version of {path} to {saved}")
     out(f"{verb}: {len(result.installed)} package(s) in the workspace, "
         f"{result.files_written} file(s) written, {result.files_removed} removed")
     return 0

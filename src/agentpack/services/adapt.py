@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 
+from agentpack.core.conffiles import edit_hint
 from agentpack.core.docs_index import INDEX_PATH, render_index, summarize
 from agentpack.core.filenames import GENERATED_STATE, SNAPSHOT_DIR
 from agentpack.errors import EditedFiles, Problem
@@ -94,8 +95,10 @@ class Adaptation:
                 found.setdefault(kind, []).append(dict(path=path, **summary))
         return found
 
-    def generated_files(self, old, new, fresh: Mapping[str, dict], force: bool) -> tuple[dict[str, str], list[str]]:
-        """Snapshots, effective config files and the docs index to write, and files to delete."""
+    def generated_files(self, old, new, fresh: Mapping[str, dict], force: bool
+                        ) -> tuple[dict[str, str], list[str], list[str]]:
+        """Snapshots, effective config files and the docs index to write, files to delete, and the
+        edited ones among them that ``force`` lets through (the caller saves the user's version)."""
         from agentpack.core.config_merge import merge_layers
         from agentpack.services.configuration import config_files
 
@@ -121,27 +124,27 @@ class Adaptation:
         edited = []
         for path, text in generated.items():
             current = _digest_of(self.ws, path)
-            if current not in (None, _sha(text), recorded.get(path)) and not force:
+            if current not in (None, _sha(text), recorded.get(path)):
                 edited.append(path)
         stale = [path for path in recorded if path not in generated]
         for path in stale:
             current = _digest_of(self.ws, path)
             if current is None:
                 continue
-            if current != recorded[path] and not force:
+            if current != recorded[path]:
                 edited.append(path)
             deletes.append(path)
-        if edited:
+        if edited and not force:
             raise EditedFiles(
                 f"{len(edited)} generated file(s) were edited after agentops wrote them; nothing was changed",
                 problems=[Problem("error", "edited-file", f"{p} is generated and would be rewritten or removed",
                                   path=p) for p in sorted(edited)],
-                hint="put configuration changes in packages/<name>.local.yaml (or use --set), "
-                     "or re-run with --force to regenerate",
+                hint=edit_hint(edited, {p: n for n in new.packages for p in generated
+                                        if p.startswith(f"config/{n}/")}),
             )
         writes.update(generated)
         writes[GENERATED_STATE] = "".join(f"{_sha(text)}  {path}\n" for path, text in sorted(generated.items()))
-        return writes, deletes
+        return writes, deletes, edited
 
     def _recorded(self) -> dict[str, str]:
         text = self.ws.read_text(GENERATED_STATE) or ""

@@ -6,7 +6,8 @@ One pass, in this order, nothing written before the last step:
 3. choose pins: keep agentops.lock when it still answers the requests (no registry needed), else
    resolve the graph, preferring locked versions so a re-resolve changes as little as possible;
 4. fetch and verify the archives of packages whose pin changed (cache first), read them safely;
-5. plan file changes and stop if any file to replace or delete was edited by the user;
+5. plan file changes: an edited file the new version does not change is kept; one it changes or
+   removes stops the command, unless --force, which saves the user's version under .agentops/backup/;
 6. commit every change — installed files, agentops.yaml, agentops.lock, tool state — in one
    journaled transaction.
 """
@@ -69,6 +70,8 @@ class SyncResult:
     recovered: str | None = None
     up_to_date: bool = False
     resolved: bool = False
+    kept: list[str] = field(default_factory=list)  # edited files left as they are: the update does not change them
+    backups: dict[str, str] = field(default_factory=dict)  # edited file -> where --force saved the user's version
 
     def to_dict(self) -> dict:
         return {
@@ -79,6 +82,8 @@ class SyncResult:
             "files_removed": self.files_removed,
             "recovered": self.recovered,
             "up_to_date": self.up_to_date,
+            "kept_edited": list(self.kept),
+            "backups": dict(self.backups),
         }
 
 
@@ -140,9 +145,12 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         new_lock, contents, fresh = _materialise(ws, pins, lock, source, adaptation, progress,
                                                  allow_hidden_unicode=options.allow_hidden_unicode)
         new_lock = Lockfile(root=root, overrides=overrides, packages=new_lock)
-        writes, deletes = _plan_files(ws, lock, new_lock, contents, options.force)
-        generated, generated_deletes = adaptation.generated_files(lock, new_lock, fresh, options.force)
+        writes, deletes, result.kept, forced = _plan_files(ws, lock, new_lock, contents, options.force)
+        generated, generated_deletes, forced_generated = adaptation.generated_files(lock, new_lock, fresh,
+                                                                                     options.force)
         deletes = sorted(set(deletes) | {p for p in generated_deletes if os.path.exists(ws.path(p))})
+        backups = _backups(ws, [*forced, *forced_generated], settings.now.strftime("%Y%m%dT%H%M%SZ"))
+        result.backups = {path: where for path, (where, _data) in backups.items()}
 
         manifest_text = ws.manifest_text()
         new_manifest_text = manifest_text
@@ -175,6 +183,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         from agentpack.adapters.transaction import Transaction
 
         with Transaction(ws.root) as tx:
+            for where, data in backups.values():
+                tx.write(where, data)
             for path, data in writes.items():
                 tx.write(path, data)
             for path in deletes:
@@ -348,47 +358,69 @@ def _still_in_place(ws: Workspace, old: LockedPackage, adaptation: Adaptation) -
 
 
 def _plan_files(ws: Workspace, old: Lockfile, new: Lockfile, contents: dict[str, bytes], force: bool):
-    """Files to write and delete; raises EditedFiles when a change would lose a user's edit.
+    """Files to write and delete, edited files kept as they are, and edited files --force replaces.
 
-    A file may be replaced or deleted only when its content on disk is what the old lock recorded
-    (our own, unedited) or already what the new lock wants. An untracked file at a target path is
-    treated as the user's too.
+    Each file is decided by core.conffiles from its digest on disk, in the old lock and in the new
+    one: an edit is kept when the new version does not change the file, and stops the command
+    (EditedFiles, nothing written) when it does or when the file would be deleted, unless --force.
+    An untracked file at a target path is treated as the user's too.
     """
+    from agentpack.core.conffiles import CONFLICT, KEEP, SKIP, decide_delete, decide_write
+
     old_files = old.all_files()
     new_files = new.all_files()
     owners = new.owner_of()
     writes: dict[str, bytes] = {}
+    kept: list[str] = []
     edited: list[Problem] = []
     for path, digest in new_files.items():
         if path not in contents:
             continue  # unchanged package, its files are in place
-        current = _disk_digest(ws.path(path))
-        if current == digest:
+        action = decide_write(_disk_digest(ws.path(path)), old_files.get(path), digest)
+        if action == KEEP:
+            kept.append(path)
             continue
-        if current is not None and current != old_files.get(path) and not force:
+        if action == CONFLICT:
             why = "was edited after install" if path in old_files else "is not managed by agentops"
             edited.append(Problem("error", "edited-file", f"{path} {why} and {owners[path]} would replace it",
                                   path=path))
-        writes[path] = contents[path]
+        if action != SKIP:
+            writes[path] = contents[path]
     deletes = []
+    old_owners = old.owner_of()
     for path, digest in old_files.items():
         if path in new_files:
             continue
-        current = _disk_digest(ws.path(path))
-        if current is None:
-            continue
-        if current != digest and not force:
+        action = decide_delete(_disk_digest(ws.path(path)), digest)
+        if action == CONFLICT:
             edited.append(Problem("error", "edited-file", f"{path} was edited after install and would be removed",
                                   path=path))
-        deletes.append(path)
-    if edited:
+        if action != SKIP:
+            deletes.append(path)
+    if edited and not force:
+        from agentpack.core.conffiles import edit_hint
+
         raise EditedFiles(
             f"{len(edited)} file(s) changed by you would be overwritten or removed; nothing was changed",
-            problems=edited, path=ws.root,
-            hint="move your changes to packages/<name>.local.yaml or a file of your own, "
-                 "or re-run with --force to discard them",
+            problems=edited, path=ws.root, hint=edit_hint([p.path for p in edited], {**old_owners, **owners}),
         )
-    return writes, sorted(deletes)
+    return writes, sorted(deletes), kept, [p.path for p in edited]
+
+
+def _backups(ws: Workspace, paths, stamp: str) -> dict[str, tuple[str, bytes]]:
+    """{edited path: (where its current content is saved, that content)} for the files --force
+    replaces or removes."""
+    from agentpack.core.conffiles import backup_path
+
+    chosen: dict[str, tuple[str, bytes]] = {}
+    taken: set[str] = set()
+    for path in sorted(set(paths)):
+        data = ws.read_bytes(path)
+        if data is not None:
+            where = backup_path(stamp, path, lambda c: c in taken or os.path.lexists(ws.path(c)))
+            taken.add(where)
+            chosen[path] = (where, data)
+    return chosen
 
 
 def _disk_digest(path: str) -> str | None:
