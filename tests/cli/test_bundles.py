@@ -277,3 +277,38 @@ def test_collect_that_fails_midway_leaves_no_bundle_behind(agentops, connected, 
     run = agentops("bundle", "collect", "--lock", "-o", good, cwd=connected, expect=1)
     assert "is corrupted" in run.err and "Traceback" not in run.err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the old bundle, no temporary file
+
+
+@pytest.mark.parametrize("local_first", [True, False])
+def test_a_lock_bundle_of_a_workspace_with_a_local_file_gives_the_same_lock_on_the_far_side(
+        agentops, far, tmp_path, local_first):
+    agentops.publish_examples()
+    connected = tmp_path / "connected-ws"
+    (connected / "packages").mkdir(parents=True)
+    if not local_first:  # installed first, adapted afterwards
+        agentops("package", "install", "customer-service", "--tier", "edge", cwd=connected)
+    (connected / "packages" / "customer-service.local.yaml").write_text(
+        "config:\n  defaults:\n    currency: EUR\n"
+        "agents:\n  custom_agents: [local/agents/vip-customer-handler.md]\n"
+        "  disabled: [agents/process-refund.md]\n"
+        "workflows:\n  disabled: [workflows/proactive-outreach.md]\n")
+    (connected / "local" / "agents").mkdir(parents=True)
+    (connected / "local" / "agents" / "vip-customer-handler.md").write_text(
+        "---\nname: vip-customer-handler\ndescription: VIP customers\n---\n\nBe quick.\n")
+    agentops("package", "install", "customer-service", "--tier", "edge", cwd=connected)
+    agentops("config", "apply", cwd=connected)
+    assert not (connected / "agents" / "customer-service" / "process-refund.md").exists()
+    bundle = _collect(agentops, connected, tmp_path / "out" / "site.bundle")
+    registry = tmp_path / "far-registry"
+    far("bundle", "load", bundle, "--registry", registry)
+
+    # Across the gap: the bundle, agentops.yaml and the local files; not the lock.
+    ws = tmp_path / "far-ws"
+    (ws / "packages").mkdir(parents=True)
+    shutil.copy(connected / "agentops.yaml", ws / "agentops.yaml")
+    for local in (connected / "packages").glob("*.local.yaml"):
+        shutil.copy(local, ws / "packages" / local.name)
+    far("package", "install", "--offline", cwd=ws, env={"AGENTOPS_REGISTRY": str(registry)})
+    assert (ws / "agentops.lock").read_bytes() == (connected / "agentops.lock").read_bytes()
+    assert not (ws / "agents" / "customer-service" / "process-refund.md").exists()
+    assert "currency: EUR" in (ws / "config" / "customer-service" / "defaults.yaml").read_text()
