@@ -120,6 +120,8 @@ def _render_sync(args, result, verb: str) -> int:
         out(f"  kept your edited {path} (the new version does not change it)")
     for path, saved in sorted(result.backups.items()):
         out(f"  saved your version of {path} to {saved}")
+    if result.gitignore:
+        out("  added .agentops/ (tool state) to .gitignore")
     out(f"{verb}: {len(result.installed)} package(s) in the workspace, "
         f"{result.files_written} file(s) written, {result.files_removed} removed")
     return 0

@@ -72,6 +72,7 @@ class SyncResult:
     resolved: bool = False
     kept: list[str] = field(default_factory=list)  # edited files left as they are: the update does not change them
     backups: dict[str, str] = field(default_factory=dict)  # edited file -> where --force saved the user's version
+    gitignore: bool = False  # the tool-state entry was added to .gitignore
 
     def to_dict(self) -> dict:
         return {
@@ -84,6 +85,7 @@ class SyncResult:
             "up_to_date": self.up_to_date,
             "kept_edited": list(self.kept),
             "backups": dict(self.backups),
+            "gitignore_added": self.gitignore,
         }
 
 
@@ -176,6 +178,11 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                                ws.read_text(SYNC_FINGERPRINT)),
         }
         meta_writes.update({path: (text, ws.read_text(path)) for path, text in generated.items()})
+        if ws.read_text(STATE_FILE) is None:  # the workspace's first install
+            from agentpack.core.gitignore import GITIGNORE, with_state_entry
+
+            ignore_text = ws.read_text(GITIGNORE)
+            meta_writes[GITIGNORE] = (with_state_entry(ignore_text), ignore_text)
         meta_writes = {path: new for path, (new, old) in meta_writes.items() if new is not None and new != old}
         if not writes and not deletes and not meta_writes:
             result.up_to_date = True
@@ -194,6 +201,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         result.files_written = len(writes) + len([p for p in generated if p in meta_writes
                                                   and not p.startswith(STATE_DIR + "/")])
         result.files_removed = len(deletes)
+        result.gitignore = ".gitignore" in meta_writes
         return result
 
 
