@@ -12,6 +12,9 @@ import functools
 from agentpack import __version__
 
 EPILOG = "Exit codes: 0 success, 1 failure, 2 misuse. Set NO_COLOR to disable colours."
+OFFLINE_HELP = ("use no network: package indexes and archives are read only from directory registries on this "
+                "machine (--registry, agentops.yaml `registries`, $AGENTOPS_REGISTRY, the embedded default "
+                "registry) and from the download cache ($XDG_CACHE_HOME/agentpack)")
 
 
 @functools.cache
@@ -37,8 +40,7 @@ def _sync_options(parser: argparse.ArgumentParser, *, frozen: bool = False) -> N
     if frozen:
         parser.add_argument("--frozen", action="store_true",
                             help="install exactly what agentops.lock pins; fail if it does not satisfy agentops.yaml")
-    parser.add_argument("--offline", action="store_true",
-                        help="never contact a registry; use the local cache only")
+    parser.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
     parser.add_argument("--force", action="store_true",
                         help="overwrite or remove installed files even if you edited them")
     parser.add_argument("--allow-hidden-unicode", action="store_true",
@@ -163,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentpack.cli.commands_bundle import add_bundle_commands
 
     add_bundle_commands(groups, _common, EPILOG)
+    from agentpack.cli.help_text import finish
+
+    finish(root, EPILOG)
     return root
 
 
@@ -184,7 +189,7 @@ def _config_commands(groups) -> None:
     p = verbs.add_parser("apply", help="re-apply all configuration layers", epilog=EPILOG,
                          description="Re-apply every layer after editing packages/<name>.local.yaml, "
                                      "in one atomic step.", parents=[_common(json_flag=True, registry=True)])
-    p.add_argument("--offline", action="store_true", help="never contact a registry; use the local cache only")
+    p.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
     p.add_argument("--force", action="store_true", help="overwrite generated files even if you edited them")
     _adapt_options(p)
     p.set_defaults(handler=cc.cmd_config_apply)

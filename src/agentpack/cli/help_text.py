@@ -1,0 +1,91 @@
+"""What every command's --help shows beyond its options: one style for summaries and
+descriptions, and one or two examples of the command in use.
+
+Applied to the finished parser in one pass, so that a command declared in any cli module gets
+the same treatment; tests/cli/test_help.py checks that every command has its examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+# Command path -> examples, shown under "Examples:" in that command's --help.
+EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("package", "init"): ("agentops package init packages/support-desk",
+                          "agentops package init . --name team/support-desk"),
+    ("package", "validate"): ("agentops package validate packages/support-desk",
+                              "agentops package validate --strict --json"),
+    ("package", "build"): ("agentops package build packages/support-desk",
+                           "agentops package build . -o dist --sign release"),
+    ("package", "publish"): ("agentops package publish dist/support-desk-0.1.0.tar.gz",
+                             "agentops package publish dist/support-desk-0.1.0.tar.gz --registry /srv/agentpack"),
+    ("package", "install"): ("agentops package install customer-service@^1.2.0",
+                             "agentops package install --frozen --offline"),
+    ("package", "list"): ("agentops package list", "agentops package list --json"),
+    ("package", "uninstall"): ("agentops package uninstall customer-service",),
+    ("package", "update"): ("agentops package update", "agentops package update core-workflow"),
+    ("package", "outdated"): ("agentops package outdated",),
+    ("package", "tree"): ("agentops package tree", "agentops package tree --json"),
+    ("package", "info"): ("agentops package info customer-service", "agentops package info customer-service@^1.2"),
+    ("package", "search"): ("agentops package search refund", "agentops package search --json"),
+    ("package", "diff"): ("agentops package diff customer-service@1.1.0 customer-service@1.2.0",
+                          "agentops package diff dist/x-1.0.0.tar.gz packages/x"),
+    ("package", "bump"): ("agentops package bump auto", "agentops package bump minor packages/support-desk"),
+    ("check",): ("agentops check", "agentops check --json"),
+    ("config", "show"): ("agentops config show customer-service",
+                         "agentops config show customer-service --explain"),
+    ("config", "apply"): ("agentops config apply",
+                          "agentops config apply --tier edge --set customer-service.defaults.currency=EUR"),
+    ("key", "generate"): ("agentops key generate release",),
+    ("trust", "add"): ("agentops trust add release.pub", "agentops trust add release.pub --workspace"),
+    ("trust", "list"): ("agentops trust list",),
+    ("trust", "remove"): ("agentops trust remove release",),
+    ("registry", "init"): ("agentops registry init /srv/agentpack",
+                           "agentops registry init /srv/agentpack --classification cui"),
+    ("bundle", "collect"): ("agentops bundle collect --lock -o site.bundle --sign release",
+                            "agentops bundle collect customer-service@^1.2 -o cs.bundle"),
+    ("bundle", "verify"): ("agentops bundle verify site.bundle --trust release.pub",),
+    ("bundle", "load"): ("agentops bundle load site.bundle --registry /srv/agentpack --trust release.pub",),
+}
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that text with line breaks (the examples) is kept as written."""
+
+    def _fill_text(self, text, width, indent):
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def sentence(text: str | None) -> str | None:
+    """The house style of summaries and descriptions: a capital first letter and a final period."""
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", ")")) else text + "."
+
+
+def finish(parser: argparse.ArgumentParser, epilog: str, path: tuple[str, ...] = ()) -> None:
+    """Give ``parser`` and every parser below it the house style and their examples."""
+    parser.formatter_class = HelpFormatter
+    parser.description = sentence(parser.description)
+    examples = EXAMPLES.get(path)
+    if examples:
+        parser.epilog = "Examples:\n" + "".join(f"  {line}\n" for line in examples) + "\n" + epilog
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                choice.help = sentence(choice.help)
+            for name, sub in action.choices.items():
+                finish(sub, epilog, (*path, name))
+
+
+def leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every runnable command path below ``parser`` (e.g. ("package", "install"))."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += leaf_commands(sub, (*path, name))
+    return found or [path]
