@@ -119,10 +119,11 @@ def validate_files(files: Mapping[str, bytes], *, source: str, strict: bool = Fa
     if manifest is not None:
         from agentpack.core.manifest import finish_problems
         from agentpack.core.package_gates import check_own_gates
+        from agentpack.core.path_references import path_reference_problems
         from agentpack.services.classification import level_problems
 
         problems = finish_problems([*problems, *check_own_gates(manifest, files, load_yaml),
-                                    *level_problems(manifest)], strict)
+                                    *level_problems(manifest), *path_reference_problems(manifest, files)], strict)
     return ValidationReport(directory=source, manifest=manifest, problems=problems, files=sorted(files))
 
 
