@@ -98,3 +98,35 @@ def test_an_edited_generated_config_file_gets_the_local_file_hint_and_a_backup(a
     saved = run["backups"][config.relative_to(ws).as_posix()]
     assert (ws / saved).read_text().endswith("mine: true\n")
     assert "mine: true" not in config.read_text()
+
+
+def test_an_edited_generated_config_file_is_kept_while_its_layers_do_not_change(agentops, tmp_path):
+    agentops.publish_examples("core-workflow")
+    agentops.publish_folder(write_package(tmp_path / "src", "other", "1.0.0"))
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    agentops("package", "install", "core-workflow", cwd=ws)
+    config = ws / "config" / "core-workflow" / "defaults.yaml"
+    config.write_text(config.read_text() + "mine: true\n")
+    run = agentops("package", "install", "other", cwd=ws)
+    assert "kept your edited config/core-workflow/defaults.yaml" in run.out
+    assert config.read_text().endswith("mine: true\n")
+    assert "Up to date" in agentops("package", "install", cwd=ws).out
+    # A change to its layers still stops at the edit, with the local-file hint.
+    run = agentops("config", "apply", "--set", "core-workflow.defaults.x=1", cwd=ws, expect=1)
+    assert "packages/core-workflow.local.yaml" in run.err
+
+
+def test_edited_installed_and_generated_files_are_reported_together(agentops, tmp_path):
+    agentops.publish_examples("core-workflow")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    agentops("package", "install", "core-workflow", cwd=ws)
+    agent = ws / "agents" / "core-workflow" / "planner.md"
+    config = ws / "config" / "core-workflow" / "defaults.yaml"
+    agent.write_text(EDIT)
+    config.write_text(config.read_text() + "mine: true\n")
+    run = agentops("package", "uninstall", "core-workflow", cwd=ws, expect=1)
+    assert "2 file(s) changed by you" in run.err
+    assert "agents/core-workflow/planner.md" in run.err and "config/core-workflow/defaults.yaml" in run.err
+    assert "packages/core-workflow.local.yaml" in run.err and "custom_agents" in run.err

@@ -3,7 +3,8 @@ agentops generates from them (effective configuration and the docs index).
 
 Generated files are written through the same transaction as installed ones. Like installed
 files, a generated file the user edited since agentops last wrote it is never overwritten or
-removed silently: its digest is kept in .agentops/generated and compared first.
+removed silently: its digest is kept in .agentops/generated and compared first, and an edit is
+kept as it is while what agentops would generate stays the same.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from agentpack.core.conffiles import edit_hint
+from agentpack.core.conffiles import CONFLICT, KEEP, SKIP, decide_delete, decide_write
 from agentpack.core.docs_index import INDEX_PATH, render_index, summarize
 from agentpack.core.filenames import GENERATED_STATE, SNAPSHOT_DIR
-from agentpack.errors import EditedFiles, Problem
 
 
 def snapshot_path(name: str) -> str:
@@ -95,10 +95,12 @@ class Adaptation:
                 found.setdefault(kind, []).append(dict(path=path, **summary))
         return found
 
-    def generated_files(self, old, new, fresh: Mapping[str, dict], force: bool
-                        ) -> tuple[dict[str, str], list[str], list[str]]:
-        """Snapshots, effective config files and the docs index to write, files to delete, and the
-        edited ones among them that ``force`` lets through (the caller saves the user's version)."""
+    def generated_files(self, old, new, fresh: Mapping[str, dict]
+                        ) -> tuple[dict[str, str], list[str], list[str], list[str]]:
+        """Snapshots, effective config files and the docs index to write; files to delete; the
+        edited ones among them, which the caller must stop at (or back up under --force); and
+        edited ones kept as they are because their generated content did not change (decided like
+        installed files, by core.conffiles)."""
         from agentpack.core.config_merge import merge_layers
         from agentpack.services.configuration import config_files
 
@@ -121,30 +123,22 @@ class Adaptation:
         if new.packages or old.packages:
             generated[INDEX_PATH] = render_index(docs, tier=self.tier)
         recorded = self._recorded()
-        edited = []
+        edited, kept = [], []
         for path, text in generated.items():
-            current = _digest_of(self.ws, path)
-            if current not in (None, _sha(text), recorded.get(path)):
+            action = decide_write(_digest_of(self.ws, path), recorded.get(path), _sha(text))
+            if action == CONFLICT:
                 edited.append(path)
-        stale = [path for path in recorded if path not in generated]
-        for path in stale:
-            current = _digest_of(self.ws, path)
-            if current is None:
-                continue
-            if current != recorded[path]:
+            elif action == KEEP:
+                kept.append(path)  # recorded as generated, but the user's version stays on disk
+        for path in (path for path in recorded if path not in generated):
+            action = decide_delete(_digest_of(self.ws, path), recorded[path])
+            if action == CONFLICT:
                 edited.append(path)
-            deletes.append(path)
-        if edited and not force:
-            raise EditedFiles(
-                f"{len(edited)} generated file(s) were edited after agentops wrote them; nothing was changed",
-                problems=[Problem("error", "edited-file", f"{p} is generated and would be rewritten or removed",
-                                  path=p) for p in sorted(edited)],
-                hint=edit_hint(edited, {p: n for n in new.packages for p in generated
-                                        if p.startswith(f"config/{n}/")}),
-            )
-        writes.update(generated)
+            if action != SKIP:
+                deletes.append(path)
+        writes.update((path, text) for path, text in generated.items() if path not in kept)
         writes[GENERATED_STATE] = "".join(f"{_sha(text)}  {path}\n" for path, text in sorted(generated.items()))
-        return writes, deletes, edited
+        return writes, deletes, edited, kept
 
     def _recorded(self) -> dict[str, str]:
         text = self.ws.read_text(GENERATED_STATE) or ""

@@ -147,11 +147,15 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         new_lock, contents, fresh = _materialise(ws, pins, lock, source, adaptation, progress,
                                                  allow_hidden_unicode=options.allow_hidden_unicode)
         new_lock = Lockfile(root=root, overrides=overrides, packages=new_lock)
-        writes, deletes, result.kept, forced = _plan_files(ws, lock, new_lock, contents, options.force)
-        generated, generated_deletes, forced_generated = adaptation.generated_files(lock, new_lock, fresh,
-                                                                                     options.force)
+        writes, deletes, result.kept, edited = _plan_files(ws, lock, new_lock, contents)
+        generated, generated_deletes, edited_generated, kept_generated = adaptation.generated_files(
+            lock, new_lock, fresh)
+        result.kept += kept_generated
+        if (edited or edited_generated) and not options.force:
+            _stop_at_edits(ws, edited, edited_generated, lock, new_lock)
         deletes = sorted(set(deletes) | {p for p in generated_deletes if os.path.exists(ws.path(p))})
-        backups = _backups(ws, [*forced, *forced_generated], settings.now.strftime("%Y%m%dT%H%M%SZ"))
+        backups = _backups(ws, [*(p.path for p in edited), *edited_generated],
+                           settings.now.strftime("%Y%m%dT%H%M%SZ"))
         result.backups = {path: where for path, (where, _data) in backups.items()}
 
         manifest_text = ws.manifest_text()
@@ -173,8 +177,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
             LOCKFILE_NAME: (lock_text, ws.read_text(LOCKFILE_NAME)),
             STATE_FILE: (state_text, ws.read_text(STATE_FILE)),
             SYNC_FINGERPRINT: (fingerprint(ws.root, new_manifest_text, lock_text, new_lock.packages,
-                                           [*new_lock.all_files(), *(p for p in generated
-                                                                     if not p.startswith(STATE_DIR + "/"))]),
+                                           [*new_lock.all_files(), *kept_generated,
+                                            *(p for p in generated if not p.startswith(STATE_DIR + "/"))]),
                                ws.read_text(SYNC_FINGERPRINT)),
         }
         meta_writes.update({path: (text, ws.read_text(path)) for path, text in generated.items()})
@@ -365,13 +369,14 @@ def _still_in_place(ws: Workspace, old: LockedPackage, adaptation: Adaptation) -
     return wanted == set(old.files) and all(os.path.lexists(ws.path(p)) for p in old.files)
 
 
-def _plan_files(ws: Workspace, old: Lockfile, new: Lockfile, contents: dict[str, bytes], force: bool):
-    """Files to write and delete, edited files kept as they are, and edited files --force replaces.
+def _plan_files(ws: Workspace, old: Lockfile, new: Lockfile, contents: dict[str, bytes]):
+    """Files to write and delete, edited files kept as they are, and an ``edited-file`` problem for
+    each edited file the change would replace or remove (the caller stops at them, or backs them up
+    under --force).
 
     Each file is decided by core.conffiles from its digest on disk, in the old lock and in the new
-    one: an edit is kept when the new version does not change the file, and stops the command
-    (EditedFiles, nothing written) when it does or when the file would be deleted, unless --force.
-    An untracked file at a target path is treated as the user's too.
+    one: an edit is kept when the new version does not change the file. An untracked file at a
+    target path is treated as the user's too.
     """
     from agentpack.core.conffiles import CONFLICT, KEEP, SKIP, decide_delete, decide_write
 
@@ -387,32 +392,38 @@ def _plan_files(ws: Workspace, old: Lockfile, new: Lockfile, contents: dict[str,
         action = decide_write(_disk_digest(ws.path(path)), old_files.get(path), digest)
         if action == KEEP:
             kept.append(path)
-            continue
+        elif action != SKIP:
+            writes[path] = contents[path]
         if action == CONFLICT:
             why = "was edited after install" if path in old_files else "is not managed by agentops"
             edited.append(Problem("error", "edited-file", f"{path} {why} and {owners[path]} would replace it",
                                   path=path))
-        if action != SKIP:
-            writes[path] = contents[path]
     deletes = []
-    old_owners = old.owner_of()
     for path, digest in old_files.items():
-        if path in new_files:
-            continue
-        action = decide_delete(_disk_digest(ws.path(path)), digest)
-        if action == CONFLICT:
-            edited.append(Problem("error", "edited-file", f"{path} was edited after install and would be removed",
-                                  path=path))
-        if action != SKIP:
-            deletes.append(path)
-    if edited and not force:
-        from agentpack.core.conffiles import edit_hint
+        if path not in new_files:
+            action = decide_delete(_disk_digest(ws.path(path)), digest)
+            if action != SKIP:
+                deletes.append(path)
+            if action == CONFLICT:
+                edited.append(Problem("error", "edited-file",
+                                      f"{path} was edited after install and would be removed", path=path))
+    return writes, sorted(deletes), kept, edited
 
-        raise EditedFiles(
-            f"{len(edited)} file(s) changed by you would be overwritten or removed; nothing was changed",
-            problems=edited, path=ws.root, hint=edit_hint([p.path for p in edited], {**old_owners, **owners}),
-        )
-    return writes, sorted(deletes), kept, [p.path for p in edited]
+
+def _stop_at_edits(ws: Workspace, edited: list[Problem], edited_generated: list[str], old: Lockfile,
+                   new: Lockfile) -> None:
+    """Raise EditedFiles listing every edited file the change would lose, with the way forward."""
+    from agentpack.core.conffiles import edit_hint
+
+    problems = [*edited, *(Problem("error", "edited-file", f"{p} is generated and would be rewritten or removed",
+                                   path=p) for p in sorted(edited_generated))]
+    paths = [p.path for p in problems]
+    owners = {**old.owner_of(), **new.owner_of(),
+              **{p: name for name in new.packages for p in edited_generated if p.startswith(f"config/{name}/")}}
+    raise EditedFiles(
+        f"{len(problems)} file(s) changed by you would be overwritten or removed; nothing was changed",
+        problems=problems, path=ws.root, hint=edit_hint(paths, owners),
+    )
 
 
 def _backups(ws: Workspace, paths, stamp: str) -> dict[str, tuple[str, bytes]]:
