@@ -1,0 +1,101 @@
+"""Agent tools as install targets: one ``Target`` description per tool, all in one table.
+
+Like registries are backends chosen from a scheme table, tools are targets chosen from ``TARGETS``.
+Adding a tool is one new module with a ``TARGET`` plus a row below, never an ``if tool == ...`` in a
+service. Everything in this package is pure: it computes paths and bytes; the install transaction
+writes them.
+
+Where each tool reads what (researched 2026-11-29; "doc" = the tool's own documentation, as stored
+by the search corpus on that date; where the issue text and the docs disagree the docs win, noted):
+
+| tool        | kind     | path (project scope)                   | required / translated                        | source |
+|-------------|----------|----------------------------------------|----------------------------------------------|--------|
+| claude      | agents   | .claude/agents/<name>.md               | name, description required (added if absent) | doc https://code.claude.com/docs/en/sub-agents |
+| claude      | commands | .claude/commands/<name>.md             | none (frontmatter optional)                  | doc https://code.claude.com/docs/en/slash-commands |
+| claude      | skills   | .claude/skills/<name>/SKILL.md + files | Agent Skills: name, description              | doc https://code.claude.com/docs/en/skills ; vercel-labs/skills src/agents.ts |
+| claude      | rules    | .claude/rules/<name>.md                | optional `paths:` list of globs              | doc https://code.claude.com/docs/en/memory (organize rules with .claude/rules) |
+| claude      | mcp      | .mcp.json {"mcpServers": {...}}        | remote servers need "type": "http"           | doc code.claude.com/docs/en/mcp (via dev.to kitquarry 2026-10-29) |
+| copilot     | agents   | .github/agents/<name>.agent.md         | description (GitHub coding agent requires it; VS Code: optional) | doc https://code.visualstudio.com/docs/agent-customization/custom-agents |
+| copilot     | commands | .github/prompts/<name>.prompt.md       | none (all fields optional)                   | doc https://code.visualstudio.com/docs/agent-customization/prompt-files |
+| copilot     | rules    | .github/instructions/<name>.instructions.md | applyTo glob(s)                         | microsoft/vscode skill agent-customization (mcpservers.org copy) |
+| copilot     | skills   | .github/skills/<name>/                 | Agent Skills                                  | same; peers also use .agents/skills |
+| copilot     | mcp      | .vscode/mcp.json {"servers": {...}}    | "type" required (stdio / http)               | doc https://code.visualstudio.com/docs/agents/reference/mcp-configuration.md |
+| cursor      | rules    | .cursor/rules/<name>.mdc               | description, globs, alwaysApply              | cursor.com/docs/rules (via skillsaw docs/rules/cursor-rules-valid.md) |
+| cursor      | agents   | .cursor/agents/<name>.md               | name, description (model, readonly optional) | doc https://cursor.com/docs/subagents.md |
+| cursor      | commands | .cursor/commands/<name>.md             | plain Markdown                               | cursor.com/docs (commands); issue text |
+| cursor      | skills   | .cursor/skills/<name>/                 | Agent Skills                                  | cursor docs; vercel-labs/skills uses .agents/skills |
+| cursor      | mcp      | .cursor/mcp.json {"mcpServers": {...}} | command/args/env or url                      | cursor.com/docs/mcp (via dev.to skryvo 2026-10-22) |
+| codex       | agents   | .codex/agents/<name>.toml              | TOML: name, description, developer_instructions | doc https://developers.openai.com/codex/subagents.md |
+| codex       | skills   | .agents/skills/<name>/                 | SKILL.md: name, description                  | doc https://developers.openai.com/codex/skills.md ; vercel-labs/skills |
+| codex       | context  | AGENTS.md                              | plain Markdown                               | doc developers.openai.com/codex (AGENTS.md) |
+| codex       | mcp      | .codex/config.toml [mcp_servers.<name>] | trusted projects only                       | docs.rs tuff-adapter-codex MCP_CONFIG_RELPATH; Codex MCP docs |
+| gemini      | agents   | .gemini/agents/<name>.md               | name (slug), description; kind/tools/model…  | google-gemini/gemini-cli docs/core/subagents.md |
+| gemini      | commands | .gemini/commands/<name>.toml           | prompt required, description; {{args}}       | doc https://geminicli.com/docs/cli/custom-commands.md |
+| gemini      | skills   | .gemini/skills/<name>/                 | Agent Skills                                  | dnldxn/claptrap docs/gemini-cli.md (from geminicli.com) |
+| gemini      | context  | GEMINI.md ; mcp .gemini/settings.json {"mcpServers"} | httpUrl for streamable HTTP    | doc https://geminicli.com/docs |
+| opencode    | agents   | .opencode/agents/<name>.md             | description; mode (subagent)                 | doc https://opencode.ai/docs/agents.md |
+| opencode    | commands | .opencode/commands/<name>.md           | description, $ARGUMENTS                      | doc https://opencode.ai/v2/docs/commands/ |
+| opencode    | skills   | .opencode/skills/<name>/               | Agent Skills                                  | opencode.ai docs (skills) |
+| opencode    | mcp      | opencode.json {"mcp": {...}}           | type local (command array) / remote (url)    | opencode.ai/docs/config (zenn.dev summary) |
+| agents-md   | all      | AGENTS.md, one section between <!-- agentops:begin/end --> | user text untouched   | https://agents.md ; issue 10 |
+
+Notes where the docs differ from the issue: the issue's ``.codex/agents/<name>.toml`` and
+``.gemini/agents/`` are confirmed; OpenCode's folders are plural (``.opencode/agents``,
+``.opencode/commands``; the singular V1 names still load); Copilot's ``description`` is optional in
+VS Code but required by GitHub's coding agent, so it is always written; a bare ``.github/`` is not a
+Copilot marker (every repository with Actions has one). Peers read, not copied: microsoft/apm's
+target integrators and vercel-labs/skills' ``agents`` table put skills in ``.agents/skills`` for
+Codex, Cursor, Gemini and Copilot; the tool-specific folders above are what each tool documents.
+"""
+
+from __future__ import annotations
+
+from agentpack.core.targets import agents_md, claude, codex, copilot, cursor, gemini, opencode
+from agentpack.core.targets.base import (
+    KINDS,
+    PREFIX_PACKAGE,
+    Component,
+    Context,
+    KindRule,
+    McpRule,
+    Target,
+    TargetFile,
+    Translate,
+    output_name,
+    output_paths,
+    translate,
+)
+
+TARGETS: dict[str, Target] = {
+    module.TARGET.name: module.TARGET
+    for module in (claude, copilot, cursor, codex, gemini, opencode, agents_md)
+}
+
+
+def detect_targets(present: set[str] | frozenset[str]) -> list[tuple[str, str]]:
+    """The targets a workspace suggests: (target name, the marker found), in table order.
+
+    ``present`` holds the workspace-relative paths that exist among every target's markers (the
+    caller checks the disk). A target is suggested once, for its first marker present.
+    """
+    found = []
+    for name, target in TARGETS.items():
+        marker = next((m for m in target.markers if m in present), None)
+        if marker is not None:
+            found.append((name, marker))
+    return found
+
+
+def all_markers() -> list[str]:
+    """Every marker path of every target, deduplicated, in table order: what the caller checks."""
+    seen: dict[str, None] = {}
+    for target in TARGETS.values():
+        for marker in target.markers:
+            seen.setdefault(marker, None)
+    return list(seen)
+
+
+__all__ = [
+    "KINDS", "PREFIX_PACKAGE", "TARGETS", "Component", "Context", "KindRule", "McpRule", "Target",
+    "TargetFile", "Translate", "all_markers", "detect_targets", "output_name", "output_paths", "translate",
+]

@@ -1,0 +1,65 @@
+"""OpenAI Codex: ``.codex/agents/<name>.toml``, ``.agents/skills``, ``AGENTS.md``, ``.codex/config.toml``.
+
+A Codex custom agent is a TOML file with ``name``, ``description`` and ``developer_instructions``
+(all three required). The Markdown agent's body (leading blank lines dropped) becomes
+``developer_instructions``; ``name`` is the output name; ``description`` comes from the
+frontmatter, else the body's first line. Other frontmatter fields (Claude's ``tools``, ``model``,
+``color``) have no Codex meaning and are not carried over. Codex reads no project command or rule
+folder: rules reach it through the ``agents-md`` section of ``AGENTS.md``; project MCP servers go
+into ``.codex/config.toml`` as ``[mcp_servers.<name>]`` tables (read in trusted projects only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agentpack.core.targets import toml_text
+from agentpack.core.targets.base import Context, KindRule, McpRule, Target
+from agentpack.core.targets.markdown import MarkdownFile, first_line_description, skill
+
+
+def agent(content: bytes, context: Context) -> bytes:
+    """A Codex custom agent TOML file made from a Markdown agent."""
+    document = MarkdownFile(content, context.load)
+    description = document.fields.get("description")
+    if not (isinstance(description, str) and description.strip()):
+        description = first_line_description(document.body) or context.name
+    body = document.body.lstrip("\r\n")
+    pairs = {"name": context.name, "description": " ".join(str(description).split()),
+             "developer_instructions": body}
+    return toml_text.document(pairs).encode("utf-8")
+
+
+def mcp_entry(spec: Mapping[str, Any]) -> dict:
+    """A ``[mcp_servers.<name>]`` table: ``command``/``args``/``env``, or ``url``/``http_headers``."""
+    if "url" in spec:
+        entry: dict = {"url": spec["url"]}
+        if spec.get("headers"):
+            entry["http_headers"] = dict(spec["headers"])
+        return entry
+    entry = {"command": spec["command"]}
+    if spec.get("args"):
+        entry["args"] = list(spec["args"])
+    if spec.get("env"):
+        entry["env"] = dict(spec["env"])
+    return entry
+
+
+TARGET = Target(
+    name="codex",
+    title="OpenAI Codex",
+    markers=(".codex",),
+    kinds={
+        "agents": KindRule(".codex/agents", "{name}.toml", agent),
+        "skills": KindRule(".agents/skills", "{name}", skill, folder=True),
+    },
+    mcp=McpRule(".codex/config.toml", "toml", ("mcp_servers",), mcp_entry),
+    context_file="AGENTS.md",
+    notes={
+        "commands": "Codex reads custom prompts only from ~/.codex/prompts (user level, deprecated for skills)",
+        "rules": "Codex has no rule folder; rules are listed in AGENTS.md by the agents-md section",
+        "workflows": "Codex has no workflow folder; workflows stay in workflows/<package>/",
+        "patterns": "Codex has no pattern folder; patterns stay in patterns/<package>/",
+    },
+)

@@ -1,0 +1,75 @@
+"""GitHub Copilot (VS Code, Copilot CLI, coding agent): ``.github/agents|prompts|instructions|skills``, ``.vscode/mcp.json``.
+
+An agent becomes ``<name>.agent.md`` with ``description`` present (added from the body's first line
+when missing; GitHub's coding agent requires it). Commands become prompt files
+(``<name>.prompt.md``) unchanged. A rule becomes ``<name>.instructions.md`` whose scope is
+``applyTo``: a Cursor ``globs`` is renamed (lists joined with commas), ``alwaysApply: true``
+becomes ``applyTo: "**"`` and ``alwaysApply`` is dropped. Every MCP server carries ``type``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agentpack.core.targets.base import Context, KindRule, McpRule, Target
+from agentpack.core.targets.markdown import MarkdownFile, ensure_description, rule_scope, skill
+
+
+def agent(content: bytes, context: Context) -> bytes:
+    """A Copilot custom agent: ``description`` present; Claude tool names are Copilot aliases."""
+    document = MarkdownFile(content, context.load)
+    ensure_description(document, context.name)
+    if context.prefixed and document.has("name"):
+        document.set("name", context.name)
+    return document.to_bytes()
+
+
+def instructions(content: bytes, context: Context) -> bytes:
+    """A ``.instructions.md`` file: scope in ``applyTo``, from ``globs``/``paths``/``alwaysApply``."""
+    document = MarkdownFile(content, context.load)
+    if document.has("applyTo") or not any(document.has(f) for f in ("globs", "paths", "alwaysApply")):
+        return content
+    globs, always = rule_scope(document.fields)
+    scope = "**" if always and not globs else ",".join(globs or [])
+    for field in ("globs", "paths", "alwaysApply"):
+        document.remove(field)
+    if scope:
+        document.set("applyTo", scope)
+    return document.to_bytes()
+
+
+def mcp_entry(spec: Mapping[str, Any]) -> dict:
+    """A ``.vscode/mcp.json`` server: ``type`` is required (``stdio`` or ``http``)."""
+    if "url" in spec:
+        entry: dict = {"type": "http", "url": spec["url"]}
+        if spec.get("headers"):
+            entry["headers"] = dict(spec["headers"])
+        return entry
+    entry = {"type": "stdio", "command": spec["command"]}
+    if spec.get("args"):
+        entry["args"] = list(spec["args"])
+    if spec.get("env"):
+        entry["env"] = dict(spec["env"])
+    return entry
+
+
+TARGET = Target(
+    name="copilot",
+    title="GitHub Copilot",
+    markers=(".github/copilot-instructions.md", ".github/agents", ".github/prompts",
+             ".github/instructions", ".github/skills", ".vscode/mcp.json"),
+    kinds={
+        "agents": KindRule(".github/agents", "{name}.agent.md", agent),
+        "commands": KindRule(".github/prompts", "{name}.prompt.md"),
+        "skills": KindRule(".github/skills", "{name}", skill, folder=True),
+        "rules": KindRule(".github/instructions", "{name}.instructions.md", instructions),
+    },
+    mcp=McpRule(".vscode/mcp.json", "json", ("servers",), mcp_entry),
+    context_file="AGENTS.md",
+    notes={
+        "workflows": "Copilot has no workflow folder; workflows stay in workflows/<package>/",
+        "patterns": "Copilot has no pattern folder; patterns stay in patterns/<package>/",
+        "markers": "a bare .github/ is not a marker: nearly every repository has one for Actions",
+    },
+)
