@@ -15,7 +15,8 @@ Rules of ``render_agents_md``, in order:
    the section (markers included) and leave everything else as it was.
 3. Without markers: the section is appended after the user's text, separated by one blank line; no
    entries leave the text unchanged. No file and no entries give ``None`` (nothing to write).
-4. The section uses the file's line ending (CRLF when the file's first line ends with one).
+4. The section keeps its own line ending on a rewrite; a new one uses the file's (CRLF when the
+   file's first line ends with one).
 5. Order is deterministic: packages by name, kinds in ``KIND_ORDER``, components by name.
 """
 
@@ -56,7 +57,7 @@ def render_agents_md(existing: str | None, entries: Iterable[Entry], *, file_nam
     entries = list(entries)
     text = existing or ""
     span = _marker_span(text, file_name)
-    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
+    newline = _newline(text, span)
     section = _section(entries, newline) if entries else ""
     if span is not None:
         start, end = span
@@ -70,6 +71,13 @@ def render_agents_md(existing: str | None, entries: Iterable[Entry], *, file_nam
         return section + newline
     separator = "" if text.endswith(newline * 2) else (newline if text.endswith("\n") else newline * 2)
     return text + separator + section + newline
+
+
+def _newline(text: str, span: tuple[int, int] | None) -> str:
+    # The section's own line ending when there is one, so a rewrite is stable; else the file's.
+    if span is not None:
+        return "\r\n" if text.startswith("\r\n", span[0] + len(BEGIN)) else "\n"
+    return "\r\n" if "\r\n" in text[: text.find("\n") + 1] else "\n"
 
 
 def _marker_span(text: str, file_name: str) -> tuple[int, int] | None:

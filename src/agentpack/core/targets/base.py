@@ -31,6 +31,8 @@ class Component:
     ``agents/reviewer.md``; ``x`` for ``x.agent.md``, ``x.prompt.md``, ``x.instructions.md``), the
     folder name for skills. File kinds carry their bytes in ``content``; a skill carries every file
     of its folder in ``files`` as ``(path inside the folder, bytes)`` pairs, ``SKILL.md`` among them.
+    ``source`` is the component's path inside its package (``rules/style.mdc``); it tells apart two
+    components of one package that would get one name (``style.md`` and ``style.mdc``).
     """
 
     package: str
@@ -38,6 +40,7 @@ class Component:
     name: str
     content: bytes = b""
     files: tuple[tuple[str, bytes], ...] = ()
+    source: str = ""
 
 
 @dataclass(frozen=True)

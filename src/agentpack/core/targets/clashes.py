@@ -38,14 +38,14 @@ def find_clashes(target: Target, components: Iterable[Component], prefix: str | 
     Components are taken in package, kind and name order, so the first claimant reported is the
     same on every run. Two components of one package can clash too (``x.md`` and ``x.mdc`` rules).
     """
-    claimed: dict[str, tuple[str, str, str]] = {}
+    claimed: dict[str, tuple[str, str, str, str]] = {}
     clashes = []
-    for component in sorted(components, key=lambda c: (c.package, c.kind, c.name)):
-        who = (component.package, component.kind, component.name)
+    for component in sorted(components, key=lambda c: (c.package, c.kind, c.name, c.source)):
+        who = (component.package, component.kind, component.name, component.source)
         for path in output_paths(target, component, prefix):
             owner = claimed.setdefault(path, who)
             if owner != who:
-                clashes.append(Clash(target.name, path, owner, who))
+                clashes.append(Clash(target.name, path, owner[:3], who[:3]))
     return sorted(clashes, key=lambda c: (c.path, c.second))
 
 
