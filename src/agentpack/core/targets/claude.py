@@ -9,19 +9,11 @@ which Claude does not read: a rule without ``paths`` always applies). Remote MCP
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from functools import partial
 
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
-from agentpack.core.targets.markdown import MarkdownFile, ensure_description, ensure_name, rule_scope, skill
-
-
-def agent(content: bytes, context: Context) -> bytes:
-    """A Claude Code subagent: ``name`` and ``description`` present, nothing else touched."""
-    document = MarkdownFile(content, context.load)
-    ensure_name(document, context.name, replace=context.prefixed)
-    ensure_description(document, context.name)
-    return document.to_bytes()
+from agentpack.core.targets.markdown import MarkdownFile, named_agent, rule_scope, skill
+from agentpack.core.targets.mcp import server_entry
 
 
 def rule(content: bytes, context: Context) -> bytes:
@@ -37,32 +29,17 @@ def rule(content: bytes, context: Context) -> bytes:
     return document.to_bytes()
 
 
-def mcp_entry(spec: Mapping[str, Any]) -> dict:
-    """A ``.mcp.json`` server: ``command``/``args``/``env``, or ``type: http`` with ``url``/``headers``."""
-    if "url" in spec:
-        entry: dict = {"type": "http", "url": spec["url"]}
-        if spec.get("headers"):
-            entry["headers"] = dict(spec["headers"])
-        return entry
-    entry = {"command": spec["command"]}
-    if spec.get("args"):
-        entry["args"] = list(spec["args"])
-    if spec.get("env"):
-        entry["env"] = dict(spec["env"])
-    return entry
-
-
 TARGET = Target(
     name="claude",
     title="Claude Code",
     markers=(".claude", "CLAUDE.md", ".mcp.json"),
     kinds={
-        "agents": KindRule(".claude/agents", "{name}.md", agent),
+        "agents": KindRule(".claude/agents", "{name}.md", named_agent),
         "commands": KindRule(".claude/commands", "{name}.md"),
         "skills": KindRule(".claude/skills", "{name}", skill, folder=True),
         "rules": KindRule(".claude/rules", "{name}.md", rule),
     },
-    mcp=McpRule(".mcp.json", "json", ("mcpServers",), mcp_entry),
+    mcp=McpRule(".mcp.json", "json", ("mcpServers",), partial(server_entry, remote={"type": "http"})),
     context_file=None,
     notes={
         "workflows": "Claude Code has no workflow folder; workflows stay in workflows/<package>/",

@@ -11,39 +11,21 @@ into ``.codex/config.toml`` as ``[mcp_servers.<name>]`` tables (read in trusted 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from functools import partial
 
 from agentpack.core.targets import toml_text
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
-from agentpack.core.targets.markdown import MarkdownFile, first_line_description, skill
+from agentpack.core.targets.markdown import MarkdownFile, description_of, skill
+from agentpack.core.targets.mcp import server_entry
 
 
 def agent(content: bytes, context: Context) -> bytes:
     """A Codex custom agent TOML file made from a Markdown agent."""
     document = MarkdownFile(content, context.load)
-    description = document.fields.get("description")
-    if not (isinstance(description, str) and description.strip()):
-        description = first_line_description(document.body) or context.name
     body = document.body.lstrip("\r\n")
-    pairs = {"name": context.name, "description": " ".join(str(description).split()),
+    pairs = {"name": context.name, "description": description_of(document, context.name),
              "developer_instructions": body}
     return toml_text.document(pairs).encode("utf-8")
-
-
-def mcp_entry(spec: Mapping[str, Any]) -> dict:
-    """A ``[mcp_servers.<name>]`` table: ``command``/``args``/``env``, or ``url``/``http_headers``."""
-    if "url" in spec:
-        entry: dict = {"url": spec["url"]}
-        if spec.get("headers"):
-            entry["http_headers"] = dict(spec["headers"])
-        return entry
-    entry = {"command": spec["command"]}
-    if spec.get("args"):
-        entry["args"] = list(spec["args"])
-    if spec.get("env"):
-        entry["env"] = dict(spec["env"])
-    return entry
 
 
 TARGET = Target(
@@ -54,7 +36,7 @@ TARGET = Target(
         "agents": KindRule(".codex/agents", "{name}.toml", agent),
         "skills": KindRule(".agents/skills", "{name}", skill, folder=True),
     },
-    mcp=McpRule(".codex/config.toml", "toml", ("mcp_servers",), mcp_entry),
+    mcp=McpRule(".codex/config.toml", "toml", ("mcp_servers",), partial(server_entry, headers_key="http_headers")),
     context_file="AGENTS.md",
     notes={
         "commands": "Codex reads custom prompts only from ~/.codex/prompts (user level, deprecated for skills)",

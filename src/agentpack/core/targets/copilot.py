@@ -9,11 +9,11 @@ becomes ``applyTo: "**"`` and ``alwaysApply`` is dropped. Every MCP server carri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from functools import partial
 
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import MarkdownFile, ensure_description, rule_scope, skill
+from agentpack.core.targets.mcp import server_entry
 
 
 def agent(content: bytes, context: Context) -> bytes:
@@ -39,21 +39,6 @@ def instructions(content: bytes, context: Context) -> bytes:
     return document.to_bytes()
 
 
-def mcp_entry(spec: Mapping[str, Any]) -> dict:
-    """A ``.vscode/mcp.json`` server: ``type`` is required (``stdio`` or ``http``)."""
-    if "url" in spec:
-        entry: dict = {"type": "http", "url": spec["url"]}
-        if spec.get("headers"):
-            entry["headers"] = dict(spec["headers"])
-        return entry
-    entry = {"type": "stdio", "command": spec["command"]}
-    if spec.get("args"):
-        entry["args"] = list(spec["args"])
-    if spec.get("env"):
-        entry["env"] = dict(spec["env"])
-    return entry
-
-
 TARGET = Target(
     name="copilot",
     title="GitHub Copilot",
@@ -65,7 +50,7 @@ TARGET = Target(
         "skills": KindRule(".github/skills", "{name}", skill, folder=True),
         "rules": KindRule(".github/instructions", "{name}.instructions.md", instructions),
     },
-    mcp=McpRule(".vscode/mcp.json", "json", ("servers",), mcp_entry),
+    mcp=McpRule(".vscode/mcp.json", "json", ("servers",), partial(server_entry, stdio={"type": "stdio"}, remote={"type": "http"})),
     context_file="AGENTS.md",
     notes={
         "workflows": "Copilot has no workflow folder; workflows stay in workflows/<package>/",

@@ -9,19 +9,9 @@ Markdown, unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
-from agentpack.core.targets.markdown import MarkdownFile, ensure_description, ensure_name, rule_scope, skill
-
-
-def agent(content: bytes, context: Context) -> bytes:
-    """A Cursor subagent: ``name`` and ``description`` present, nothing else touched."""
-    document = MarkdownFile(content, context.load)
-    ensure_name(document, context.name, replace=context.prefixed)
-    ensure_description(document, context.name)
-    return document.to_bytes()
+from agentpack.core.targets.markdown import MarkdownFile, named_agent, rule_scope, skill
+from agentpack.core.targets.mcp import server_entry
 
 
 def rule(content: bytes, context: Context) -> bytes:
@@ -42,33 +32,17 @@ def rule(content: bytes, context: Context) -> bytes:
     return document.to_bytes()
 
 
-def mcp_entry(spec: Mapping[str, Any]) -> dict:
-    """A ``.cursor/mcp.json`` server: ``command``/``args``/``env``, or ``url``/``headers``."""
-    entry: dict = {}
-    if "url" in spec:
-        entry["url"] = spec["url"]
-        if spec.get("headers"):
-            entry["headers"] = dict(spec["headers"])
-        return entry
-    entry["command"] = spec["command"]
-    if spec.get("args"):
-        entry["args"] = list(spec["args"])
-    if spec.get("env"):
-        entry["env"] = dict(spec["env"])
-    return entry
-
-
 TARGET = Target(
     name="cursor",
     title="Cursor",
     markers=(".cursor", ".cursorrules"),
     kinds={
-        "agents": KindRule(".cursor/agents", "{name}.md", agent),
+        "agents": KindRule(".cursor/agents", "{name}.md", named_agent),
         "commands": KindRule(".cursor/commands", "{name}.md"),
         "skills": KindRule(".cursor/skills", "{name}", skill, folder=True),
         "rules": KindRule(".cursor/rules", "{name}.mdc", rule),
     },
-    mcp=McpRule(".cursor/mcp.json", "json", ("mcpServers",), mcp_entry),
+    mcp=McpRule(".cursor/mcp.json", "json", ("mcpServers",), server_entry),
     context_file="AGENTS.md",
     notes={
         "workflows": "Cursor has no workflow folder; workflows stay in workflows/<package>/",

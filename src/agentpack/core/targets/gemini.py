@@ -9,18 +9,18 @@ file with ``description`` and ``prompt`` (the body; ``$ARGUMENTS`` becomes ``{{a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from functools import partial
 
 from agentpack.core.targets import toml_text
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import (
     MarkdownFile,
+    description_of,
     ensure_description,
-    first_line_description,
     skill,
     slug,
 )
+from agentpack.core.targets.mcp import server_entry
 
 AGENT_FIELDS = ("name", "description", "kind", "tools", "mcpServers", "model", "temperature",
                 "max_turns", "timeout_mins")
@@ -53,27 +53,9 @@ def _gemini_tool(tool: object) -> bool:
 def command(content: bytes, context: Context) -> bytes:
     """A Gemini CLI command TOML file (``description``, ``prompt``) made from a Markdown command."""
     document = MarkdownFile(content, context.load)
-    description = document.fields.get("description")
-    if not (isinstance(description, str) and description.strip()):
-        description = first_line_description(document.body) or context.name
     prompt = document.body.lstrip("\r\n").replace("$ARGUMENTS", "{{args}}")
-    pairs = {"description": " ".join(str(description).split()), "prompt": prompt}
+    pairs = {"description": description_of(document, context.name), "prompt": prompt}
     return toml_text.document(pairs).encode("utf-8")
-
-
-def mcp_entry(spec: Mapping[str, Any]) -> dict:
-    """A ``.gemini/settings.json`` server: ``command``/``args``/``env``, or ``httpUrl``/``headers``."""
-    if "url" in spec:
-        entry: dict = {"httpUrl": spec["url"]}
-        if spec.get("headers"):
-            entry["headers"] = dict(spec["headers"])
-        return entry
-    entry = {"command": spec["command"]}
-    if spec.get("args"):
-        entry["args"] = list(spec["args"])
-    if spec.get("env"):
-        entry["env"] = dict(spec["env"])
-    return entry
 
 
 TARGET = Target(
@@ -85,7 +67,7 @@ TARGET = Target(
         "commands": KindRule(".gemini/commands", "{name}.toml", command),
         "skills": KindRule(".gemini/skills", "{name}", skill, folder=True),
     },
-    mcp=McpRule(".gemini/settings.json", "json", ("mcpServers",), mcp_entry),
+    mcp=McpRule(".gemini/settings.json", "json", ("mcpServers",), partial(server_entry, url_key="httpUrl")),
     context_file="GEMINI.md",
     notes={
         "rules": "Gemini CLI has no rule folder; rules are listed in GEMINI.md by the generated section",

@@ -201,6 +201,26 @@ def first_line_description(body: str) -> str:
     return ""
 
 
+def description_of(document: MarkdownFile, fallback: str) -> str:
+    """The file's ``description`` on one line, else its body's first line, else ``fallback``."""
+    current = document.fields.get("description")
+    if not (isinstance(current, str) and current.strip()):
+        current = first_line_description(document.body) or fallback
+    return " ".join(str(current).split())
+
+
+def named_agent(content: bytes, context: Context) -> bytes:
+    """An agent for a tool that needs ``name`` and ``description`` (Claude Code, Cursor).
+
+    Both are added when missing (``name`` from the output name, ``description`` from the body's
+    first line); ``name`` follows a prefixed output name; nothing else is touched.
+    """
+    document = MarkdownFile(content, context.load)
+    ensure_name(document, context.name, replace=context.prefixed)
+    ensure_description(document, context.name)
+    return document.to_bytes()
+
+
 def ensure_description(document: MarkdownFile, fallback: str) -> None:
     """Add ``description`` (from the body's first line, else ``fallback``) when it is missing or empty."""
     current = document.fields.get("description")

@@ -28,6 +28,27 @@ from agentpack.core.targets import toml_text
 from agentpack.errors import WorkspaceError
 
 
+def server_entry(spec: Mapping[str, Any], *, stdio: Mapping[str, Any] = {}, remote: Mapping[str, Any] = {},
+                 url_key: str = "url", headers_key: str = "headers") -> dict:
+    """One tool's entry for a package server: ``{command, args, env}`` or ``{url, headers}``.
+
+    ``stdio`` and ``remote`` are fixed fields a tool wants first (``{"type": "http"}``);
+    ``url_key``/``headers_key`` rename the remote fields (Gemini's ``httpUrl``, Codex's
+    ``http_headers``). Empty ``args``, ``env`` and ``headers`` are left out.
+    """
+    if "url" in spec:
+        entry = {**remote, url_key: spec["url"]}
+        if spec.get("headers"):
+            entry[headers_key] = dict(spec["headers"])
+        return entry
+    entry = {**stdio, "command": spec["command"]}
+    if spec.get("args"):
+        entry["args"] = list(spec["args"])
+    if spec.get("env"):
+        entry["env"] = dict(spec["env"])
+    return entry
+
+
 @dataclass(frozen=True)
 class McpMerge:
     """The result of a merge: the new text, the names that clash with user entries, whether it changed."""
