@@ -126,3 +126,14 @@ def test_agent_with_name_and_description_is_identity_for_claude_copilot_cursor(l
     for target in ("claude", "copilot", "cursor"):
         [made] = translate(TARGETS[target], Component("p", "agents", "a", content), load)
         assert made.content == content
+
+
+@pytest.mark.parametrize("text", ["a\r\nb\r\n", "x\ry", "it's'", "a\x00b\r\n", "\n\nlead", 'a"""b\n', "tab\there\n"])
+def test_toml_multiline_text_round_trips_exactly(text):
+    assert tomllib.loads("v = " + toml_text.multiline_string(text))["v"] == text
+
+
+def test_crlf_agent_keeps_its_line_endings_in_codex_instructions():
+    content = b"---\r\nname: a\r\ndescription: d\r\n---\r\n\r\nLine one\r\nLine two\r\n"
+    [made] = translate(TARGETS["codex"], Component("p", "agents", "a", content), load)
+    assert tomllib.loads(made.content.decode())["developer_instructions"] == "Line one\r\nLine two\r\n"

@@ -38,18 +38,16 @@ def multiline_string(text: str) -> str:
     """``text`` as a TOML multi-line string that ``tomllib`` reads back exactly.
 
     A literal string (``'''``, no escapes) when the text has no ``'''``, no control character other
-    than tab and line feeds (CRLF included), and does not end with a quote; a basic string
+    than tab and line feed (a CR could be read back as LF), and does not end with a quote; a basic string
     (``\"\"\"``) with escapes otherwise. The opening delimiter is followed by a newline, which TOML
     drops, so the text starts on its own line.
     """
     if _literal_ok(text):
         return "'''\n" + text + "'''"
     out = []
-    for index, ch in enumerate(text):
+    for ch in text:
         if ch == "\n":
             out.append("\n")
-        elif ch == "\r" and text[index + 1: index + 2] == "\n":
-            out.append("\\r")
         elif ch == '"':
             out.append('\\"')
         else:
@@ -58,15 +56,10 @@ def multiline_string(text: str) -> str:
 
 
 def _literal_ok(text: str) -> bool:
-    if "'''" in text or text.endswith("'"):
+    # A TOML reader may turn a literal CRLF into LF, so any CR sends the text to a basic string.
+    if "'''" in text or text.endswith("'") or "\r" in text:
         return False
-    for index, ch in enumerate(text):
-        if ch == "\r":
-            if text[index + 1: index + 2] != "\n":
-                return False
-        elif (ord(ch) < 0x20 and ch not in "\t\n") or ord(ch) == 0x7F:
-            return False
-    return True
+    return not any((ord(ch) < 0x20 and ch not in "\t\n") or ord(ch) == 0x7F for ch in text)
 
 
 def value(item: Any) -> str:
