@@ -7,7 +7,15 @@ import tomllib
 import pytest
 
 from agentpack.adapters.yamlio import load_yaml
-from agentpack.core.targets import TARGETS, Component, all_markers, detect_targets, output_paths, translate
+from agentpack.core.targets import (
+    TARGETS,
+    Component,
+    all_markers,
+    detect_targets,
+    duplicate_readers,
+    output_paths,
+    translate,
+)
 from agentpack.core.targets.clashes import find_clashes, find_server_clashes, plan_files
 from agentpack.errors import UsageError, ValidationError
 
@@ -168,3 +176,18 @@ def test_rules_with_one_output_name_clash_within_a_package():
 def test_server_clashes_name_both_packages():
     [clash] = find_server_clashes("claude", {"b": {"db": {}}, "a": {"db": {}, "x": {}}})
     assert clash.first == ("a", "mcp_servers", "db") and clash.second == ("b", "mcp_servers", "db")
+
+
+def test_duplicate_readers_report_tools_that_load_another_targets_folder():
+    assert duplicate_readers(["claude", "copilot", "codex"]) == [
+        ("copilot", "agents", "claude"), ("copilot", "skills", "claude")]
+    assert duplicate_readers(["copilot", "codex"]) == [("copilot", "skills", "codex")]
+    assert duplicate_readers(["copilot", "cursor", "gemini"]) == []
+
+
+@pytest.mark.parametrize(("color", "kept"), [("blue", False), ("#0af", True), ("#00AAFF", True), ("accent", True),
+                                             ("#00AAF", False)])
+def test_opencode_colors(color, kept):
+    content = f"---\ndescription: d\nmode: subagent\ncolor: '{color}'\n---\nB\n".encode()
+    [made] = translate(TARGETS["opencode"], Component("p", "agents", "a", content), load)
+    assert (made.content == content) is kept

@@ -43,9 +43,24 @@ Notes where the docs differ from the issue: the issue's ``.codex/agents/<name>.t
 ``.gemini/agents/`` are confirmed; OpenCode's folders are plural (``.opencode/agents``,
 ``.opencode/commands``; the singular V1 names still load); Copilot's ``description`` is optional in
 VS Code but required by GitHub's coding agent, so it is always written; a bare ``.github/`` is not a
-Copilot marker (every repository with Actions has one). Peers read, not copied: microsoft/apm's
-target integrators and vercel-labs/skills' ``agents`` table put skills in ``.agents/skills`` for
-Codex, Cursor, Gemini and Copilot; the tool-specific folders above are what each tool documents.
+Copilot marker (every repository with Actions has one); Codex has no project command folder
+(custom prompts are user-level only). Peers read, not copied: microsoft/apm
+(src/apm_cli/integration/_known_targets.py, opencode_frontmatter.py) and vercel-labs/skills
+(src/agents.ts) deploy skills to the shared ``.agents/skills`` for Codex, Cursor, Gemini, Copilot
+and OpenCode; here each tool gets the folder its own docs name, and ``duplicate_readers`` reports
+where one tool also loads another's folder. APM only warns about OpenCode-fatal frontmatter
+(``tools`` not a mapping, named colors); here those values are dropped so the agent loads.
+
+Decisions (each module's docstring has the detail):
+- A field a tool requires and the file lacks is added, never invented elsewhere: ``description``
+  from the body's first non-blank line (heading marks removed, cut at 1,024 characters), ``name``
+  from the output name. Everything else in the frontmatter keeps its bytes.
+- A file a tool reads as it is comes back byte for byte (BOM, CRLF, comments, invalid-but-tolerated
+  YAML such as ``globs: **/*``); every other file of a skill folder is always copied unchanged.
+- Values a tool would reject are dropped rather than guessed (Claude tool names for Gemini and
+  OpenCode, Claude model aliases for Gemini, Codex and OpenCode).
+- Kinds a tool has no folder for (workflows, patterns everywhere; rules for Codex, Gemini and
+  OpenCode; commands for Codex) are not written; the ``agents-md`` section lists them instead.
 """
 
 from __future__ import annotations
@@ -86,6 +101,26 @@ def detect_targets(present: set[str] | frozenset[str]) -> list[tuple[str, str]]:
     return found
 
 
+def duplicate_readers(enabled: list[str]) -> list[tuple[str, str, str]]:
+    """Outputs that would show a component twice: (target to skip, kind, target that covers it).
+
+    A tool that also reads another enabled target's folder for a kind (``also_reads``) would load
+    each component of that kind twice if both targets wrote it. For each such pair the tool that
+    reads both is reported, so the caller writes the kind once; order follows the table.
+    """
+    found = []
+    for name in TARGETS:
+        if name not in enabled:
+            continue
+        for kind, folders in TARGETS[name].also_reads.items():
+            for other in TARGETS:
+                rule = TARGETS[other].kinds.get(kind)
+                if other != name and other in enabled and rule is not None and rule.directory in folders:
+                    found.append((name, kind, other))
+                    break
+    return found
+
+
 def all_markers() -> list[str]:
     """Every marker path of every target, deduplicated, in table order: what the caller checks."""
     seen: dict[str, None] = {}
@@ -97,5 +132,5 @@ def all_markers() -> list[str]:
 
 __all__ = [
     "KINDS", "PREFIX_PACKAGE", "TARGETS", "Component", "Context", "KindRule", "McpRule", "Target",
-    "TargetFile", "Translate", "all_markers", "detect_targets", "output_name", "output_paths", "translate",
+    "TargetFile", "Translate", "all_markers", "detect_targets", "duplicate_readers", "output_name", "output_paths", "translate",
 ]

@@ -107,6 +107,9 @@ class Target:
     the caller, in table order). ``kinds`` maps a component kind to its rule; a kind missing there
     is not written for this tool and ``notes[kind]`` says why. ``context_file`` is the instructions
     file the tool loads at start (``AGENTS.md``), where the ``agents-md`` section is written.
+    ``also_reads[kind]`` lists the other tools' folders this tool loads that kind from too (VS Code
+    reads ``.claude/agents``): when both tools are targets, writing both would show every
+    component twice, which ``duplicate_readers`` reports.
     """
 
     name: str
@@ -116,6 +119,7 @@ class Target:
     mcp: McpRule | None = None
     context_file: str | None = None
     notes: Mapping[str, str] = field(default_factory=dict)
+    also_reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

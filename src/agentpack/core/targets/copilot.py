@@ -57,4 +57,7 @@ TARGET = Target(
         "patterns": "Copilot has no pattern folder; patterns stay in patterns/<package>/",
         "markers": "a bare .github/ is not a marker: nearly every repository has one for Actions",
     },
+    # VS Code: custom-agent-file-reference ("Files in .claude/agents use the Claude agent format");
+    # skills from .github/skills, .agents/skills and .claude/skills (microsoft/vscode agent-customization).
+    also_reads={"agents": (".claude/agents",), "skills": (".claude/skills", ".agents/skills")},
 )

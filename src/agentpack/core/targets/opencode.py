@@ -3,7 +3,7 @@
 An agent needs ``description``; ``mode: subagent`` is added when no mode is given (so a package's
 agents are called with ``@name`` rather than crowding the primary agents). Values OpenCode rejects
 are dropped: Claude's ``tools`` string or list (OpenCode's ``tools`` is a mapping), a named
-``color`` (OpenCode wants ``#RRGGBB``) and a ``model`` without a ``provider/`` part. Commands share
+``color`` (OpenCode wants ``#RGB``/``#RRGGBB`` or a theme name such as ``accent``) and a ``model`` without a ``provider/`` part. Commands share
 Claude's ``$ARGUMENTS`` and are unchanged. MCP servers go under ``mcp`` in ``opencode.json``.
 """
 
@@ -16,6 +16,7 @@ from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import MarkdownFile, ensure_description, skill
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+_THEME_COLORS = frozenset({"primary", "secondary", "accent", "success", "warning", "error", "info"})
 
 
 def agent(content: bytes, context: Context) -> bytes:
@@ -24,9 +25,7 @@ def agent(content: bytes, context: Context) -> bytes:
     fields = document.fields
     if "tools" in fields and not isinstance(fields["tools"], dict):
         document.remove("tools")
-    color = fields.get("color")
-    if color is not None and not (isinstance(color, str) and len(color) == 7 and color[0] == "#"
-                                  and set(color[1:]) <= _HEX):
+    if "color" in fields and not _opencode_color(fields["color"]):
         document.remove("color")
     model = fields.get("model")
     if model is not None and not (isinstance(model, str) and "/" in model):
@@ -37,6 +36,15 @@ def agent(content: bytes, context: Context) -> bytes:
     if context.prefixed and document.has("name"):
         document.set("name", context.name)
     return document.to_bytes()
+
+
+def _opencode_color(color: object) -> bool:
+    """``#RGB``, ``#RRGGBB`` or a theme color name: what OpenCode's agent schema accepts."""
+    if not isinstance(color, str):
+        return False
+    if color in _THEME_COLORS:
+        return True
+    return len(color) in (4, 7) and color[0] == "#" and set(color[1:]) <= _HEX
 
 
 def mcp_entry(spec: Mapping[str, Any]) -> dict:
