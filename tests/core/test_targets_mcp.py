@@ -137,3 +137,9 @@ def test_toml_new_file_and_quoted_names():
 def test_toml_documents_agentops_cannot_edit(text):
     with pytest.raises(WorkspaceError):
         merge_mcp_toml(text, {"db": {"command": "new"}}, owned={"db"})
+
+
+def test_no_document_and_no_servers_is_nothing_to_write():
+    assert merge_mcp_json(None, ("mcpServers",), {}, owned=()) == merge_mcp_json(None, ("x",), {}, owned=())
+    assert not merge_mcp_json(None, ("mcpServers",), {}, owned=()).changed
+    assert not merge_mcp_toml(None, {}, owned=()).changed

@@ -8,16 +8,7 @@ lines and never touches a byte outside them:
     ...generated...
     <!-- agentops:end -->
 
-Rules of ``render_agents_md``, in order:
-1. A file with a marker twice, only one of the two, or the end before the begin is refused
-   (``WorkspaceError``): agentops cannot tell which text is its own.
-2. With markers: the text from the begin marker to the end marker is replaced; no entries remove
-   the section (markers included) and leave everything else as it was.
-3. Without markers: the section is appended after the user's text, separated by one blank line; no
-   entries leave the text unchanged. No file and no entries give ``None`` (nothing to write).
-4. The section keeps its own line ending on a rewrite; a new one uses the file's (CRLF when the
-   file's first line ends with one).
-5. Order is deterministic: packages by name, kinds in ``KIND_ORDER``, components by name.
+The rules for that section are written once, in ``render_agents_md``'s docstring.
 """
 
 from __future__ import annotations
@@ -50,9 +41,19 @@ class Entry:
 def render_agents_md(existing: str | None, entries: Iterable[Entry], *, file_name: str = FILE_NAME) -> str | None:
     """The new text of ``AGENTS.md`` (or ``GEMINI.md``) with the generated section for ``entries``.
 
-    ``existing`` is the file's current text (``None`` when there is no file). The rules are listed
-    at the top of this module. Raises ``WorkspaceError`` (with ``path=file_name``) for duplicated,
-    unbalanced or misordered markers.
+    ``existing`` is the file's current text (``None`` when there is no file). Raises
+    ``WorkspaceError`` (with ``path=file_name``) for duplicated, unbalanced or misordered markers.
+
+    Rules, in order:
+    1. A file with a marker twice, only one of the two, or the end before the begin is refused
+       (``WorkspaceError``): agentops cannot tell which text is its own.
+    2. With markers: the text from the begin marker to the end marker is replaced; no entries remove
+       the section (markers included) and leave everything else as it was.
+    3. Without markers: the section is appended after the user's text, separated by one blank line; no
+       entries leave the text unchanged. No file and no entries give ``None`` (nothing to write).
+    4. The section keeps its own line ending on a rewrite; a new one uses the file's (CRLF when the
+       file's first line ends with one).
+    5. Order is deterministic: packages by name, kinds in ``KIND_ORDER``, components by name.
     """
     entries = list(entries)
     text = existing or ""

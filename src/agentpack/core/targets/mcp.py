@@ -4,16 +4,8 @@
 ``opencode.json`` are JSON documents shared with the user; ``.codex/config.toml`` is TOML. agentops
 owns only the servers it wrote before (``owned``, from the lock) and the ones packages offer now.
 
-Merge rules (``merge_mcp_json`` and ``merge_mcp_toml``), in order:
-1. A wanted server whose name is a user entry (present, not owned) is a clash: reported, and the
-   user's entry is left exactly as it is; the package's server is not written.
-2. A wanted server that is owned (or absent) is written: in place when it exists, so key order is
-   kept, else appended after the existing entries, new names in sorted order.
-3. An owned server no longer wanted is removed.
-4. Every other key of the document, and every user entry, keeps its value and its place.
-5. When nothing changes, the original text comes back byte for byte (``changed`` is false);
-   otherwise JSON is written with the document's own indentation (two spaces for a new file) and a
-   final newline; TOML edits replace only the owned servers' tables.
+The merge rules are written once, in ``merge_mcp_json``'s docstring; ``merge_mcp_toml`` applies
+the same rules to TOML.
 """
 
 from __future__ import annotations
@@ -63,11 +55,25 @@ def merge_mcp_json(existing: str | None, container: tuple[str, ...], wanted: Map
                    owned: Iterable[str], *, path: str = "mcp.json") -> McpMerge:
     """Merge ``wanted`` servers into the JSON document ``existing`` under ``container``.
 
-    ``owned`` names the servers agentops wrote before. The rules are at the top of this module.
-    Raises ``WorkspaceError`` (``path``) when the document is not a JSON object (JSON with comments
-    included: agentops will not drop them), has duplicate keys, or the container is not an object.
+    ``owned`` names the servers agentops wrote before. Raises ``WorkspaceError`` (``path``) when
+    the document is not a JSON object (JSON with comments included: agentops will not drop them),
+    has duplicate keys, or the container is not an object. No document and no servers give an
+    empty, unchanged result: there is nothing to write.
+
+    Merge rules, in order (``merge_mcp_toml`` applies the same):
+    1. A wanted server whose name is a user entry (present, not owned) is a clash: reported, and the
+       user's entry is left exactly as it is; the package's server is not written.
+    2. A wanted server that is owned (or absent) is written: in place when it exists, so key order is
+       kept, else appended after the existing entries, new names in sorted order.
+    3. An owned server no longer wanted is removed.
+    4. Every other key of the document, and every user entry, keeps its value and its place.
+    5. When nothing changes, the original text comes back byte for byte (``changed`` is false);
+       otherwise JSON is written with the document's own indentation (two spaces for a new file) and a
+       final newline; TOML edits replace only the owned servers' tables.
     """
     owned = set(owned)
+    if existing is None and not wanted:
+        return McpMerge("", (), False)
     document = _load_json(existing, path) if existing and existing.strip() else {}
     servers = _container(document, container, path)
     before = json.dumps(document, sort_keys=False)
@@ -138,7 +144,7 @@ def merge_mcp_toml(existing: str | None, wanted: Mapping[str, dict], owned: Iter
                    path: str = ".codex/config.toml") -> McpMerge:
     """Merge ``wanted`` servers into a Codex ``config.toml`` as ``[mcp_servers.<name>]`` tables.
 
-    Same rules as ``merge_mcp_json`` (top of this module). Owned servers' tables (and their
+    Same rules as ``merge_mcp_json`` (its docstring). Owned servers' tables (and their
     sub-tables, ``[mcp_servers.<name>.env]``) are cut out as text and a new table is put where the
     first of them was; new servers are appended. Every other line keeps its bytes. Raises
     ``WorkspaceError`` when the text is not valid TOML, when an owned server is defined inline
