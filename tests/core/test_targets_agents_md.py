@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentpack.core.targets.agents_md import BEGIN, END, Entry, render_agents_md
+from agentpack.adapters.yamlio import load_yaml
+from agentpack.core.targets import Component
+from agentpack.core.targets.agents_md import BEGIN, END, Entry, describe, render_agents_md
 from agentpack.errors import WorkspaceError
 
 ENTRIES = [
@@ -110,3 +112,14 @@ def test_user_text_without_markers_is_kept_as_a_prefix(user, entries):
     assert result.startswith(user)
     assert result.count(BEGIN) == 1 and result.count(END) == 1
     assert render_agents_md(result, entries) == result
+
+
+@pytest.mark.parametrize(("component", "expected"), [
+    (Component("p", "agents", "a", b"---\ndescription: |\n  Two\n  lines\n---\nBody\n"), "Two lines"),
+    (Component("p", "commands", "c", b"# Fix the build\n\nSteps\n"), "Fix the build"),
+    (Component("p", "skills", "s", files=(("SKILL.md", b"---\nname: s\ndescription: Reads PDFs\n---\n"),)),
+     "Reads PDFs"),
+    (Component("p", "rules", "r", b"\xff\xfe"), ""),
+])
+def test_describe(component, expected):
+    assert describe(component, lambda text: load_yaml(text, source="frontmatter")[0]) == expected

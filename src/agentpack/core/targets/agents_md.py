@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agentpack.core.targets.base import Target
-from agentpack.errors import WorkspaceError
+from agentpack.core.targets.base import Component, Load, Target
+from agentpack.core.targets.markdown import MarkdownFile, description_of
+from agentpack.errors import ValidationError, WorkspaceError
 
 BEGIN = "<!-- agentops:begin -->"
 END = "<!-- agentops:end -->"
@@ -36,6 +37,18 @@ class Entry:
     name: str
     description: str
     path: str
+
+
+def describe(component: Component, load: Load) -> str:
+    """The one-line description of a component for its entry: its frontmatter's ``description``
+    (``SKILL.md``'s for a skill), else its body's first line, else ``""``. Never raises for bad
+    content: a file that is not UTF-8 text has no description.
+    """
+    content = dict(component.files).get("SKILL.md", b"") if component.kind == "skills" else component.content
+    try:
+        return description_of(MarkdownFile(content, load), "")
+    except ValidationError:
+        return ""
 
 
 def render_agents_md(existing: str | None, entries: Iterable[Entry], *, file_name: str = FILE_NAME) -> str | None:
