@@ -57,13 +57,20 @@ def test_seed_local_overrides_file_works_verbatim(agentops, tmp_path):
     assert (ws / "workflows" / "customer-service" / "proactive-outreach.md").exists()
     agentops("config", "apply", cwd=ws)
     assert not (ws / "workflows" / "customer-service" / "proactive-outreach.md").exists()
-    assert yaml.safe_load((ws / "config" / "customer-service" / "escalation_threshold.yaml").read_text()) == "$500"
+    # "Override default escalation threshold": the key lands in the one config file that has it.
+    assert sorted(p.name for p in (ws / "config" / "customer-service").iterdir()) == [
+        "defaults.yaml", "escalation_thresholds.yaml", "validation_rules.yaml"]
+    thresholds = yaml.safe_load((ws / "config" / "customer-service" / "escalation_thresholds.yaml").read_text())
+    assert thresholds["escalation_threshold"] == "$500"
     effective = json.loads(agentops("config", "show", "customer-service", "--json", cwd=ws).out)
-    assert effective["custom_validations"] == [{"require_satisfaction_check": True}, {"enforce_follow_up": True}]
+    assert effective["validation_rules"]["custom_validations"] == [
+        {"require_satisfaction_check": True}, {"enforce_follow_up": True}]
     rows = _explain(agentops, ws)
-    assert rows["escalation_threshold"]["layer"] == "local"
-    assert rows["escalation_threshold"]["source"] == "packages/customer-service.local.yaml"
-    assert rows["escalation_threshold"]["line"] == 6
+    row = rows["escalation_thresholds.escalation_threshold"]
+    assert row["layer"] == "local"
+    assert row["source"] == "packages/customer-service.local.yaml"
+    assert row["line"] == 6
+    assert row["replaced"][0]["source"].endswith("config/escalation-thresholds.yaml")
     index = (ws / "docs" / "packages" / "README.md").read_text()
     assert "vip-customer-handler (custom)" in index and "Looks after our VIP customers" in index
     assert "- workflows/proactive-outreach.md" in index  # listed as disabled here
@@ -71,7 +78,8 @@ def test_seed_local_overrides_file_works_verbatim(agentops, tmp_path):
     (ws / "packages" / "customer-service.local.yaml").write_text("config: {}\n")
     agentops("config", "apply", cwd=ws)
     assert (ws / "workflows" / "customer-service" / "proactive-outreach.md").exists()
-    assert not (ws / "config" / "customer-service" / "escalation_threshold.yaml").exists()
+    thresholds = yaml.safe_load((ws / "config" / "customer-service" / "escalation_thresholds.yaml").read_text())
+    assert thresholds["escalation_threshold"] == 250
 
 
 def test_local_file_errors_name_file_and_line(agentops, tmp_path):

@@ -133,7 +133,8 @@ def cmd_install(args) -> int:
     progress = Progress("Installing")
     try:
         result = install(args.directory, args.specs, _settings(args), _sync_options(args), progress=progress,
-                         tier=args.tier, assignments=tuple(args.set or ()))
+                         tier=args.tier, assignments=tuple(args.set or ()),
+                         allow_new_tier=args.allow_new_tier, set_new=args.set_new)
     finally:
         progress.close()
     return _render_sync(args, result, "Installed")
@@ -152,7 +153,8 @@ def cmd_update(args) -> int:
     progress = Progress("Updating")
     try:
         result = update(args.directory, args.names, _settings(args), _sync_options(args), progress=progress,
-                        tier=args.tier, assignments=tuple(args.set or ()))
+                        tier=args.tier, assignments=tuple(args.set or ()),
+                         allow_new_tier=args.allow_new_tier, set_new=args.set_new)
     finally:
         progress.close()
     return _render_sync(args, result, "Updated")

@@ -42,7 +42,8 @@ def cmd_config_apply(args) -> int:
     progress = Progress("Applying")
     try:
         result = apply_config(args.directory, _settings(args), assignments=tuple(args.set or ()), tier=args.tier,
-                              force=args.force, offline=args.offline, progress=progress)
+                              allow_new_tier=args.allow_new_tier, set_new=args.set_new, force=args.force,
+                              offline=args.offline, progress=progress)
     finally:
         progress.close()
     return _render_sync(args, result, "Applied")

@@ -11,7 +11,7 @@ importing PyYAML, and its tests check it against PyYAML's own resolver. Pure: no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from agentpack.core.names import check_name
 from agentpack.errors import UsageError
@@ -77,6 +77,72 @@ def set_layer(assignments: Sequence[str], package: str) -> dict:
             node = child
         node[path[-1]] = value
     return tree
+
+
+def check_assignment(text: str, installed: Mapping, existing: Callable[[str], dict], *,
+                     allow_new: bool = False) -> None:
+    """Refuse a ``--set`` assignment that would change nothing a package reads (``UsageError``).
+
+    ``installed`` holds the names of the installed packages; ``existing(name)`` returns a package's
+    configuration tree before this command's assignments. The package must be installed and the
+    first key must name one of its config files (a new file would override nothing). Every
+    further key must exist, unless ``allow_new`` (``--set-new``). Each error names the nearest
+    existing names.
+    """
+    package, path, _value = parse_set(text)
+    if package not in installed:
+        raise UsageError(f"--set {text!r}: {package} is not installed{_nearest(package, installed)}",
+                         field="--set", hint=f"installed: {', '.join(sorted(installed)) or 'nothing'}")
+    node = existing(package)
+    for depth, key in enumerate(path):
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+            continue
+        if depth and allow_new:
+            return
+        where = ".".join(path[:depth])
+        if not depth:
+            raise UsageError(
+                f"--set {text!r}: {package} has no config named {key!r}{_nearest(key, node)}", field="--set",
+                hint=f"its config: {', '.join(map(str, node)) or 'none'}; --set changes one of them "
+                     "(a new config file would override nothing)")
+        if not isinstance(node, dict):
+            raise UsageError(f"--set {text!r}: {package}'s {where} is a single value, with no key {key!r}",
+                             field="--set", hint="set it whole, or add --set-new to replace it with a mapping")
+        raise UsageError(
+            f"--set {text!r}: {package}'s configuration has no key {where}.{key}{_nearest(key, node, where)}",
+            field="--set", hint=f"keys of {where}: {_some(node)}; add --set-new to create a new key")
+
+
+def check_tier(tier: str, defined: Mapping[str, Mapping]) -> None:
+    """Refuse a tier that none of the packages defines (``UsageError`` listing the ones they do).
+
+    ``defined`` maps each installed package to its ``tiers`` entry (tier name -> overlay).
+    """
+    known = sorted({str(name) for tiers in defined.values() for name in tiers})
+    if tier in known:
+        return
+    if not known:
+        raise UsageError(f"--tier {tier}: no installed package defines any tier", field="--tier",
+                         hint=f"to use a new tier deliberately, write --tier {tier} --allow-new-tier")
+    by = "; ".join(f"{name}: {', '.join(map(str, tiers))}" for name, tiers in sorted(defined.items()) if tiers)
+    raise UsageError(f"--tier {tier}: no installed package defines this tier{_nearest(tier, known)}",
+                     field="--tier", hint=f"tiers defined ({by}); for a deliberate new one, write "
+                                          f"--tier {tier} --allow-new-tier")
+
+
+def _nearest(word: str, candidates, prefix: str = "") -> str:
+    """`` (did you mean x?)`` for the closest candidates to ``word`` (under ``prefix``), or nothing."""
+    import difflib  # only a typo pays for the suggestion
+
+    close = difflib.get_close_matches(word, [str(c) for c in candidates], n=3, cutoff=0.6)
+    close = [f"{prefix}.{name}" if prefix else name for name in close]
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+def _some(node: Mapping, limit: int = 12) -> str:
+    keys = [str(key) for key in node]
+    return ", ".join(keys[:limit]) + (f", ... ({len(keys)} keys)" if len(keys) > limit else "")
 
 
 def _parse_value(raw: str, text: str):

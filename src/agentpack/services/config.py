@@ -29,9 +29,11 @@ def show_config(directory: str | None, package: str, *, explain: bool = False):
 
 
 def apply_config(directory: str | None, settings: Settings, *, assignments: tuple[str, ...] = (),
+                 allow_new_tier: bool = False, set_new: bool = False,
                  tier: str | None = None, force: bool = False, offline: bool = False,
                  progress: Progress | None = None) -> SyncResult:
     """Re-apply every layer (after a .local.yaml edit, a --set or a tier switch) in one atomic step."""
     ws = open_workspace(directory)
     return sync_workspace(ws, settings, SyncOptions(force=force, offline=offline),
-                          RootEdit(tier=tier, set_config=tuple(assignments)), progress=progress)
+                          RootEdit(tier=tier, set_config=tuple(assignments), allow_new_tier=allow_new_tier,
+                                   set_new=set_new), progress=progress)
