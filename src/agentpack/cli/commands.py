@@ -77,6 +77,11 @@ def cmd_build(args) -> int:
         print_json(result.to_dict())
         return 0
     print_problems(result.report.warnings)
+    from agentpack.core.manifest import UNKNOWN_FIELD
+
+    unknown = [p.field for p in result.report.warnings if p.code == UNKNOWN_FIELD]
+    if unknown:
+        err(f"warning: publish will refuse this archive: package.yaml has unknown field(s) {', '.join(unknown)}")
     err(f"Built {result.name}@{result.version} ({result.size} bytes, sha256 {result.sha256[:12]}...)")
     if result.signature:
         err(f"Signed with {signer.path}: {result.signature}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from agentpack.core.names import check_name
+from agentpack.core.names import check_name, did_you_mean
 from agentpack.errors import UsageError
 
 _SET_HINT = "write --set PACKAGE.CONFIG.KEY=VALUE, e.g. --set customer-service.settings.model=gpt-4o"
@@ -91,7 +91,7 @@ def check_assignment(text: str, installed: Mapping, existing: Callable[[str], di
     """
     package, path, _value = parse_set(text)
     if package not in installed:
-        raise UsageError(f"--set {text!r}: {package} is not installed{_nearest(package, installed)}",
+        raise UsageError(f"--set {text!r}: {package} is not installed{did_you_mean(package, installed)}",
                          field="--set", hint=f"installed: {', '.join(sorted(installed)) or 'nothing'}")
     node = existing(package)
     for depth, key in enumerate(path):
@@ -103,14 +103,14 @@ def check_assignment(text: str, installed: Mapping, existing: Callable[[str], di
         where = ".".join(path[:depth])
         if not depth:
             raise UsageError(
-                f"--set {text!r}: {package} has no config named {key!r}{_nearest(key, node)}", field="--set",
+                f"--set {text!r}: {package} has no config named {key!r}{did_you_mean(key, node)}", field="--set",
                 hint=f"its config: {', '.join(map(str, node)) or 'none'}; --set changes one of them "
                      "(a new config file would override nothing)")
         if not isinstance(node, dict):
             raise UsageError(f"--set {text!r}: {package}'s {where} is a single value, with no key {key!r}",
                              field="--set", hint="set it whole, or add --set-new to replace it with a mapping")
         raise UsageError(
-            f"--set {text!r}: {package}'s configuration has no key {where}.{key}{_nearest(key, node, where)}",
+            f"--set {text!r}: {package}'s configuration has no key {where}.{key}{did_you_mean(key, node, where)}",
             field="--set", hint=f"keys of {where}: {_some(node)}; add --set-new to create a new key")
 
 
@@ -126,18 +126,9 @@ def check_tier(tier: str, defined: Mapping[str, Mapping]) -> None:
         raise UsageError(f"--tier {tier}: no installed package defines any tier", field="--tier",
                          hint=f"to use a new tier deliberately, write --tier {tier} --allow-new-tier")
     by = "; ".join(f"{name}: {', '.join(map(str, tiers))}" for name, tiers in sorted(defined.items()) if tiers)
-    raise UsageError(f"--tier {tier}: no installed package defines this tier{_nearest(tier, known)}",
+    raise UsageError(f"--tier {tier}: no installed package defines this tier{did_you_mean(tier, known)}",
                      field="--tier", hint=f"tiers defined ({by}); for a deliberate new one, write "
                                           f"--tier {tier} --allow-new-tier")
-
-
-def _nearest(word: str, candidates, prefix: str = "") -> str:
-    """`` (did you mean x?)`` for the closest candidates to ``word`` (under ``prefix``), or nothing."""
-    import difflib  # only a typo pays for the suggestion
-
-    close = difflib.get_close_matches(word, [str(c) for c in candidates], n=3, cutoff=0.6)
-    close = [f"{prefix}.{name}" if prefix else name for name in close]
-    return f" (did you mean {' or '.join(close)}?)" if close else ""
 
 
 def _some(node: Mapping, limit: int = 12) -> str:

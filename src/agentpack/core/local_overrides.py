@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
+from agentpack.core.names import did_you_mean
 from agentpack.errors import Problem
 
 KINDS = ("agents", "workflows", "patterns")
@@ -172,12 +173,6 @@ def _misplaced(key, holders: list[str], package_config: Mapping, all_keys: Mappi
         message = (f"config.{key} is not one of the package's config names, and several config files "
                    f"have a key {key!r}: write it as {where}")
     else:
-        import difflib  # only a typo pays for the suggestion
-
-        words = [str(word) for word in (*package_config, *all_keys)]
-        close = difflib.get_close_matches(str(key), words, n=3)
         message = (f"config.{key} is not one of the package's config names ({names}) nor a key of any "
-                   f"of its config files; it would override nothing")
-        if close:
-            message += f" (did you mean {' or '.join(close)}?)"
+                   f"of its config files; it would override nothing{did_you_mean(key, [*package_config, *all_keys])}")
     return Problem("error", "unknown-config", message, path=source, line=line, field=f"config.{key}")
