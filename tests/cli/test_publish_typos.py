@@ -46,3 +46,17 @@ def test_dependency_the_registry_does_not_hold_is_a_warning_at_publish(agentops,
     report = json.loads(agentops("package", "publish", archive, "--json", "--registry",
                                  tmp_path / "other-registry").out)
     assert [w["code"] for w in report["warnings"]] == ["unknown-dependency"]
+
+
+def test_install_hints_name_the_nearest_packages_and_the_published_versions(agentops, tmp_path):
+    agentops.publish_examples()
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    run = agentops("package", "install", "custmer-service", cwd=ws, expect=1)
+    assert "did you mean customer-service?" in run.err and "relax" not in run.err
+    run = agentops("package", "install", "customer-service@^9", cwd=ws, expect=1)
+    assert "published versions: 1.2.0" in run.err and "customer-service@latest" in run.err
+    assert "relax" not in run.err
+    agentops("package", "install", "customer-service@latest", cwd=ws)
+    assert "customer-service: ^1.2.0" in (ws / "agentops.yaml").read_text()
+    assert "core-workflow@2.1.0" in agentops("package", "info", "core-workflow@latest").out

@@ -15,6 +15,7 @@ from agentpack.core.versions import VersionRange, parse_range
 from agentpack.errors import InvalidName, InvalidSpec
 
 ANY_RANGE = "*"
+LATEST = "latest"  # ``name@latest``: the highest release, as a bare name means on the command line
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 _PATH_PREFIXES = ("./", "../", "/", "~")
 # Separators people bring from other package managers; each gets a hint towards '@'.
@@ -28,8 +29,11 @@ class PackageSpec:
     name: str
     range_text: str
     range: VersionRange
+    latest: bool = False  # written as name@latest (range_text is then ``*``)
 
     def __str__(self) -> str:
+        if self.latest:
+            return f"{self.name}@{LATEST}"
         return self.name if self.range_text == ANY_RANGE else f"{self.name}@{self.range_text}"
 
 
@@ -71,8 +75,9 @@ def parse_dependency(text: object) -> tuple[str, str]:
 def parse_spec(text: object) -> PackageSpec:
     """Parse a spec typed by a user (``name``, ``name@1.2.0``, ``name@^1.2``) into a ``PackageSpec``.
 
-    Accepts exactly what ``parse_dependency`` accepts and raises the same errors, with one addition:
-    a text that looks like an archive path raises ``InvalidSpec`` telling the caller to treat it as
+    Accepts what ``parse_dependency`` accepts and raises the same errors, with two additions:
+    ``name@latest`` means the highest release, like a bare name (``latest`` set, range ``*``), and a
+    text that looks like an archive path raises ``InvalidSpec`` telling the caller to treat it as
     a path instead. The range is parsed once here so callers can use ``spec.range`` directly.
     """
     if isinstance(text, str) and looks_like_archive_path(text.strip()):
@@ -80,8 +85,10 @@ def parse_spec(text: object) -> PackageSpec:
             f"{text!r} is a path, not a package name",
             hint="pass archive paths where a path is expected, or give a name like 'customer-service@1.2.0'",
         )
-    name, range_text = parse_dependency(text)
-    return PackageSpec(name=name, range_text=range_text, range=parse_range(range_text))
+    bare, at, tag = text.strip().rpartition("@") if isinstance(text, str) else ("", "", "")
+    latest = bool(at) and tag.strip() == LATEST
+    name, range_text = parse_dependency(bare if latest else text)
+    return PackageSpec(name=name, range_text=range_text, range=parse_range(range_text), latest=latest)
 
 
 def looks_like_archive_path(text: str) -> bool:

@@ -31,5 +31,6 @@ def install(directory: str | None, specs: list[str], settings: Settings, options
             edit.local_archives[record["name"]] = (record, data, spec)
         else:
             parsed = parse_spec(text)
-            edit.set_specs[parsed.name] = parsed.range_text if "@" in text.lstrip("@") else None
+            explicit = "@" in text.lstrip("@") and not parsed.latest  # else: record ^ the version chosen
+            edit.set_specs[parsed.name] = parsed.range_text if explicit else None
     return sync_workspace(ws, settings, options, edit, progress=progress)
