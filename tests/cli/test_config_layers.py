@@ -71,6 +71,11 @@ def test_seed_local_overrides_file_works_verbatim(agentops, tmp_path):
     assert row["source"] == "packages/customer-service.local.yaml"
     assert row["line"] == 6
     assert row["replaced"][0]["source"].endswith("config/escalation-thresholds.yaml")
+    assert row["written_as"] == "config.escalation_threshold"
+    assert "written_as" not in rows["defaults.model.primary"]
+    text = agentops("config", "show", "customer-service", "--explain", cwd=ws).out
+    assert "escalation_thresholds.escalation_threshold = '$500'  [local: packages/customer-service.local.yaml:6, " \
+           "written as config.escalation_threshold]" in text
     index = (ws / "docs" / "packages" / "README.md").read_text()
     assert "vip-customer-handler (custom)" in index and "Looks after our VIP customers" in index
     assert "- workflows/proactive-outreach.md" in index  # listed as disabled here

@@ -84,6 +84,8 @@ def test_local_config_key_that_names_nothing_is_an_error(agentops, tmp_path):
     run = agentops("config", "apply", cwd=ws, expect=1)
     assert "packages/customer-service.local.yaml:4" in run.err and "escalaton_threshold" in run.err
     assert "did you mean escalation_threshold" in run.err
+    run = agentops("check", cwd=ws, expect=1)
+    assert "packages/customer-service.local.yaml:4" in run.out + run.err
     assert not (ws / "config" / "customer-service" / "escalaton_threshold.yaml").exists()
 
 
