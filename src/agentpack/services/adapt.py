@@ -48,6 +48,7 @@ class Adaptation:
         self.set_config = dict(set_config)
         self.requested = requested or Requested()
         self._raw_locals: dict[str, tuple] = {}
+        self._locals: dict[str, tuple] = {}  # checked and placed, per package: read once per command
 
     def _raw_local(self, name: str):
         """(data, lines) of packages/<name>.local.yaml, unchecked (None, {}) when absent."""
@@ -85,6 +86,8 @@ class Adaptation:
         from agentpack.errors import ValidationError
         from agentpack.services.configuration import local_overrides_path, package_config
 
+        if name in self._locals:
+            return self._locals[name]
         data, lines = self._raw_local(name)
         if data is None:
             return None, {}
@@ -99,6 +102,7 @@ class Adaptation:
         if problems:
             raise ValidationError(f"{source} is invalid", path=source, problems=problems,
                                   hint="fix the entries listed above; see the README for the file's format")
+        self._locals[name] = local, lines
         return local, lines
 
     def layers(self, name: str, snapshots: Mapping[str, Mapping]) -> list:
