@@ -121,3 +121,12 @@ def test_latest_means_the_highest_release():
                                                                     "customer-service@latest")
     assert parse_spec("team/x@latest").name == "team/x"
     assert not parse_spec("customer-service@^1").latest
+
+
+def test_a_range_no_version_can_satisfy_is_refused():
+    from agentpack.core.spec import parse_spec
+    from agentpack.errors import InvalidRange
+
+    with pytest.raises(InvalidRange) as caught:
+        parse_spec("nope@>=3 <1")
+    assert "no version can satisfy >=3 <1" in caught.value.message
