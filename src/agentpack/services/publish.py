@@ -75,7 +75,7 @@ def _dependency_warnings(registry, dependencies: dict[str, str]) -> list[Problem
     the nearest names it does) or a range none of its versions is in (with the versions). Only a
     warning: the dependency may be published later, or live in another registry."""
     from agentpack.core.names import did_you_mean
-    from agentpack.core.versions import parse_range, parse_version
+    from agentpack.core.versions import parse_range
 
     warnings, names = [], None
     for name, range_text in dependencies.items():
@@ -88,12 +88,25 @@ def _dependency_warnings(registry, dependencies: dict[str, str]) -> list[Problem
                                     f"{name}{did_you_mean(name, names)}", path=MANIFEST_FILE, field="dependencies"))
             continue
         allowed = parse_range(range_text)
-        if not any(allowed.allows(parse_version(version)) for version in versions):
+        if not any(allowed.allows(version) for version in _parsed(versions)):
             warnings.append(Problem("warning", "unsatisfied-dependency",
                                     f"dependency {name}@{range_text}: {registry.url} holds no version in "
                                     f"{range_text} (published: {', '.join(versions[-8:])})",
                                     path=MANIFEST_FILE, field="dependencies"))
     return warnings
+
+
+def _parsed(versions: list[str]) -> list:
+    from agentpack.core.versions import parse_version
+    from agentpack.errors import InvalidVersion
+
+    found = []
+    for text in versions:
+        try:
+            found.append(parse_version(text))
+        except InvalidVersion:
+            continue  # an unusable entry, skipped as install skips it
+    return found
 
 
 def _names(registry) -> list[str]:
