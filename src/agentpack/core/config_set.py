@@ -6,7 +6,9 @@ that a command's assignments form for one package, the top layer of the merge in
 YAML 1.1 ints and floats, everything else a verbatim string) because a value typed with ``--set``
 and the same value written in a config file must mean the same thing: ``--set P.c.x=on`` and
 ``x: on`` both set ``True``, and ``017`` is 15 in both. The reader is written out here, without
-importing PyYAML, and its tests check it against PyYAML's own resolver. Pure: no I/O.
+importing PyYAML, and its tests check it against PyYAML's own resolver. ``check_assignment`` and
+``check_tier`` refuse a ``--set`` or ``--tier`` that would change nothing (a typo), naming the
+nearest existing names. Pure: no I/O.
 """
 
 from __future__ import annotations
