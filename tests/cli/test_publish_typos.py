@@ -60,3 +60,4 @@ def test_install_hints_name_the_nearest_packages_and_the_published_versions(agen
     agentops("package", "install", "customer-service@latest", cwd=ws)
     assert "customer-service: ^1.2.0" in (ws / "agentops.yaml").read_text()
     assert "core-workflow@2.1.0" in agentops("package", "info", "core-workflow@latest").out
+    assert "did you mean core-workflow?" in agentops("package", "info", "core-workflw", expect=1).err
