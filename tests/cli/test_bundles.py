@@ -302,12 +302,14 @@ def test_a_lock_bundle_of_a_workspace_with_a_local_file_gives_the_same_lock_on_t
     registry = tmp_path / "far-registry"
     far("bundle", "load", bundle, "--registry", registry)
 
-    # Across the gap: the bundle, agentops.yaml and the local files; not the lock.
+    # Across the gap: the bundle, agentops.yaml, the local files and the custom agents they list;
+    # not the lock.
     ws = tmp_path / "far-ws"
     (ws / "packages").mkdir(parents=True)
     shutil.copy(connected / "agentops.yaml", ws / "agentops.yaml")
     for local in (connected / "packages").glob("*.local.yaml"):
         shutil.copy(local, ws / "packages" / local.name)
+    shutil.copytree(connected / "local", ws / "local")
     far("package", "install", "--offline", cwd=ws, env={"AGENTOPS_REGISTRY": str(registry)})
     assert (ws / "agentops.lock").read_bytes() == (connected / "agentops.lock").read_bytes()
     assert not (ws / "agents" / "customer-service" / "process-refund.md").exists()

@@ -91,10 +91,10 @@ def test_an_edited_generated_config_file_gets_the_local_file_hint_and_a_backup(a
     agentops("package", "install", "core-workflow", cwd=ws)
     config = next((ws / "config" / "core-workflow").glob("*.yaml"))
     config.write_text(config.read_text() + "mine: true\n")
-    run = agentops("config", "apply", "--set", "core-workflow.defaults.x=1", cwd=ws, expect=1)
+    run = agentops("config", "apply", "--set", "core-workflow.defaults.x=1", "--set-new", cwd=ws, expect=1)
     assert "packages/core-workflow.local.yaml" in run.err and "custom_agents" not in run.err
-    run = json.loads(agentops("config", "apply", "--set", "core-workflow.defaults.x=1", "--force", "--json",
-                              cwd=ws).out)
+    run = json.loads(agentops("config", "apply", "--set", "core-workflow.defaults.x=1", "--set-new", "--force",
+                              "--json", cwd=ws).out)
     saved = run["backups"][config.relative_to(ws).as_posix()]
     assert (ws / saved).read_text().endswith("mine: true\n")
     assert "mine: true" not in config.read_text()
@@ -113,7 +113,7 @@ def test_an_edited_generated_config_file_is_kept_while_its_layers_do_not_change(
     assert config.read_text().endswith("mine: true\n")
     assert "Up to date" in agentops("package", "install", cwd=ws).out
     # A change to its layers still stops at the edit, with the local-file hint.
-    run = agentops("config", "apply", "--set", "core-workflow.defaults.x=1", cwd=ws, expect=1)
+    run = agentops("config", "apply", "--set", "core-workflow.defaults.x=1", "--set-new", cwd=ws, expect=1)
     assert "packages/core-workflow.local.yaml" in run.err
 
 

@@ -130,3 +130,48 @@ def test_set_layer_deletes_below_it():
     package = {"settings": {"a": 1, "b": 2}}
     assert merge(package, set_layer(["p.settings.a=null", "p.settings.c=3"], "p")) == {
         "settings": {"b": 2, "c": 3}}
+
+
+EXISTING = {"customer-service": {"defaults": {"model": {"primary": "m"}, "currency": "USD"}}}
+
+
+@pytest.mark.parametrize(
+    ("text", "allow_new", "words"),
+    [
+        ("nosuch.a=1", False, ["nosuch is not installed"]),
+        ("customer-servce.defaults.currency=EUR", False, ["did you mean customer-service?"]),
+        ("customer-service.default.currency=EUR", True, ["no config named 'default'", "did you mean defaults?"]),
+        ("customer-service.defaults.modle.primary=x", False, ["defaults.modle", "did you mean defaults.model?"]),
+        ("customer-service.defaults.currency.code=EUR", False, ["a single value"]),
+    ],
+)
+def test_check_assignment_refuses_what_would_change_nothing(text, allow_new, words):
+    from agentpack.core.config_set import check_assignment
+
+    with pytest.raises(UsageError) as caught:
+        check_assignment(text, EXISTING, EXISTING.__getitem__, allow_new=allow_new)
+    for word in words:
+        assert word in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "allow_new"),
+    [("customer-service.defaults.currency=EUR", False), ("customer-service.defaults.model.primary=null", False),
+     ("customer-service.defaults.brand.name=x", True), ("customer-service.defaults.currency.code=x", True)],
+)
+def test_check_assignment_accepts_existing_keys_and_new_ones_when_allowed(text, allow_new):
+    from agentpack.core.config_set import check_assignment
+
+    check_assignment(text, EXISTING, EXISTING.__getitem__, allow_new=allow_new)
+
+
+def test_check_tier_lists_the_tiers_defined():
+    from agentpack.core.config_set import check_tier
+
+    check_tier("edge", {"a": {"edge": "x"}, "b": {}})
+    with pytest.raises(UsageError) as caught:
+        check_tier("edg", {"a": {"edge": "x", "connected": "y"}, "b": {}})
+    assert "did you mean edge" in caught.value.message and "a: edge, connected" in caught.value.hint
+    with pytest.raises(UsageError) as caught:
+        check_tier("edge", {"b": {}})
+    assert "no installed package defines any tier" in caught.value.message

@@ -216,3 +216,22 @@ def test_any_text_parses_or_raises_invalid_range(text):
         VersionRange.parse(text)
     except InvalidRange:
         pass
+
+
+@pytest.mark.parametrize(
+    ("text", "can_match"),
+    [
+        (">=3 <1", False),
+        (">2.0.0 <=2.0.0", False),
+        (">=2.0.0 <2.0.0", False),
+        (">=3 <1 || >=5 <4", False),
+        (">=3 <1 || ^4", True),
+        (">=2.0.0 <=2.0.0", True),
+        (">=1.0.0-rc.1 <1.0.0", True),
+        ("*", True),
+        ("^0.0.1", True),
+        ("1.2.3 - 1.2.3", True),
+    ],
+)
+def test_can_match_is_false_only_for_contradicting_bounds(text, can_match):
+    assert VersionRange.parse(text).can_match() is can_match

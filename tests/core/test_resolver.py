@@ -211,3 +211,36 @@ def test_agrees_with_brute_force(problem) -> None:
     assert_consistent(resolution, request, overrides)
     shuffled = TableSource(index, shuffle_seed=1)
     assert resolve(request, shuffled, overrides=overrides, preferred=preferred) == resolution
+
+
+class NamedSource(TableSource):
+    """A table source that also lists its names, as registries do for suggestions."""
+
+    def names(self) -> list[str]:
+        return sorted(self.index)
+
+
+HINT_INDEX = {"customer-service": {"1.2.0": {}, "1.3.0-rc.1": {}}, "core-workflow": {"2.1.0": {}},
+              "app": {"1.0.0": {"core-workflow": "^3"}}, "lib": {"1.0.0": {}, "2.0.0": {}},
+              "uses-lib": {"1.0.0": {"lib": "^2"}}}
+
+
+@pytest.mark.parametrize(
+    ("request_", "words"),
+    [
+        ({"custmer-service": "*"}, ["did you mean customer-service?", "agentops package search"]),
+        ({"customer-service": "^9"}, ["published versions: 1.2.0, 1.3.0-rc.1", "customer-service@^1.2.0",
+                                      "customer-service@latest"]),
+        ({"app": "*"}, ["published versions: 2.1.0", "publish a version in that range"]),
+        ({"uses-lib": "*", "lib": "^1"}, ["relax one of the ranges"]),
+    ],
+)
+def test_hint_says_what_to_change(request_, words):
+    with pytest.raises(ResolutionImpossible) as caught:
+        resolve(request_, NamedSource(HINT_INDEX))
+    for word in words:
+        assert word in caught.value.hint
+    if "custmer-service" in request_:  # a source without names() still gets a hint
+        with pytest.raises(ResolutionImpossible) as caught:
+            resolve(request_, TableSource(HINT_INDEX))
+        assert caught.value.hint.startswith("check the name")

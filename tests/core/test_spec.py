@@ -111,3 +111,22 @@ def test_parse_spec_refuses_paths(text):
 )
 def test_looks_like_archive_path(text, expected):
     assert looks_like_archive_path(text) is expected
+
+
+def test_latest_means_the_highest_release():
+    from agentpack.core.spec import parse_spec
+
+    spec = parse_spec("customer-service@latest")
+    assert (spec.name, spec.range_text, spec.latest, str(spec)) == ("customer-service", "*", True,
+                                                                    "customer-service@latest")
+    assert parse_spec("team/x@latest").name == "team/x"
+    assert not parse_spec("customer-service@^1").latest
+
+
+def test_a_range_no_version_can_satisfy_is_refused():
+    from agentpack.core.spec import parse_spec
+    from agentpack.errors import InvalidRange
+
+    with pytest.raises(InvalidRange) as caught:
+        parse_spec("nope@>=3 <1")
+    assert "no version can satisfy >=3 <1" in caught.value.message

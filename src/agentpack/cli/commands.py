@@ -77,6 +77,11 @@ def cmd_build(args) -> int:
         print_json(result.to_dict())
         return 0
     print_problems(result.report.warnings)
+    from agentpack.core.manifest import UNKNOWN_FIELD
+
+    unknown = [p.field for p in result.report.warnings if p.code == UNKNOWN_FIELD]
+    if unknown:
+        err(f"warning: publish will refuse this archive: package.yaml has unknown field(s) {', '.join(unknown)}")
     err(f"Built {result.name}@{result.version} ({result.size} bytes, sha256 {result.sha256[:12]}...)")
     if result.signature:
         err(f"Signed with {signer.path}: {result.signature}")
@@ -133,7 +138,8 @@ def cmd_install(args) -> int:
     progress = Progress("Installing")
     try:
         result = install(args.directory, args.specs, _settings(args), _sync_options(args), progress=progress,
-                         tier=args.tier, assignments=tuple(args.set or ()))
+                         tier=args.tier, assignments=tuple(args.set or ()),
+                         allow_new_tier=args.allow_new_tier, set_new=args.set_new)
     finally:
         progress.close()
     return _render_sync(args, result, "Installed")
@@ -152,7 +158,8 @@ def cmd_update(args) -> int:
     progress = Progress("Updating")
     try:
         result = update(args.directory, args.names, _settings(args), _sync_options(args), progress=progress,
-                        tier=args.tier, assignments=tuple(args.set or ()))
+                        tier=args.tier, assignments=tuple(args.set or ()),
+                         allow_new_tier=args.allow_new_tier, set_new=args.set_new)
     finally:
         progress.close()
     return _render_sync(args, result, "Updated")

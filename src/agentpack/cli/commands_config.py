@@ -17,15 +17,22 @@ def cmd_config_show(args) -> int:
 
             out(render_yaml(effective).rstrip("\n"))
         return 0
-    effective, leaves = show_config(args.directory, args.package, explain=True)
+    effective, leaves, moved = show_config(args.directory, args.package, explain=True)
+
+    def written_as(leaf) -> str | None:  # a local config key that applies inside a config file
+        return moved.get(tuple(leaf.path[:2])) if leaf.origin.layer == "local" else None
+
     if args.json:
         print_json([{"path": list(leaf.path), "value": leaf.value, "layer": leaf.origin.layer,
                      "source": leaf.origin.source, "line": leaf.origin.line,
+                     **({"written_as": written_as(leaf)} if written_as(leaf) else {}),
                      "replaced": [{"value": v, "layer": o.layer, "source": o.source, "line": o.line}
                                   for v, o in leaf.replaced]} for leaf in leaves])
         return 0
     for leaf in leaves:
         where = f"{leaf.origin.source}:{leaf.origin.line}" if leaf.origin.line else leaf.origin.source
+        if written_as(leaf):
+            where += f", written as {written_as(leaf)}"
         line = f"{'.'.join(map(str, leaf.path))} = {leaf.value!r}  [{leaf.origin.layer}: {where}]"
         if leaf.replaced:
             before, origin = leaf.replaced[-1]
@@ -42,7 +49,8 @@ def cmd_config_apply(args) -> int:
     progress = Progress("Applying")
     try:
         result = apply_config(args.directory, _settings(args), assignments=tuple(args.set or ()), tier=args.tier,
-                              force=args.force, offline=args.offline, progress=progress)
+                              allow_new_tier=args.allow_new_tier, set_new=args.set_new, force=args.force,
+                              offline=args.offline, progress=progress)
     finally:
         progress.close()
     return _render_sync(args, result, "Applied")

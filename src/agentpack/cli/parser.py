@@ -54,6 +54,10 @@ def _adapt_options(parser: argparse.ArgumentParser) -> None:
                         help="switch the workspace to TIER (e.g. edge, datacenter, connected); recorded in agentops.yaml")
     parser.add_argument("--set", action="append", metavar="PKG.KEY=VALUE",
                         help="set a configuration value (repeatable); recorded in agentops.yaml")
+    parser.add_argument("--allow-new-tier", action="store_true",
+                        help="accept a --tier that no installed package defines")
+    parser.add_argument("--set-new", action="store_true",
+                        help="let --set create keys the package's configuration does not have")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,14 +6,16 @@ that a command's assignments form for one package, the top layer of the merge in
 YAML 1.1 ints and floats, everything else a verbatim string) because a value typed with ``--set``
 and the same value written in a config file must mean the same thing: ``--set P.c.x=on`` and
 ``x: on`` both set ``True``, and ``017`` is 15 in both. The reader is written out here, without
-importing PyYAML, and its tests check it against PyYAML's own resolver. Pure: no I/O.
+importing PyYAML, and its tests check it against PyYAML's own resolver. ``check_assignment`` and
+``check_tier`` refuse a ``--set`` or ``--tier`` that would change nothing (a typo), naming the
+nearest existing names. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from agentpack.core.names import check_name
+from agentpack.core.names import check_name, did_you_mean
 from agentpack.errors import UsageError
 
 _SET_HINT = "write --set PACKAGE.CONFIG.KEY=VALUE, e.g. --set customer-service.settings.model=gpt-4o"
@@ -77,6 +79,63 @@ def set_layer(assignments: Sequence[str], package: str) -> dict:
             node = child
         node[path[-1]] = value
     return tree
+
+
+def check_assignment(text: str, installed: Mapping, existing: Callable[[str], dict], *,
+                     allow_new: bool = False) -> None:
+    """Refuse a ``--set`` assignment that would change nothing a package reads (``UsageError``).
+
+    ``installed`` holds the names of the installed packages; ``existing(name)`` returns a package's
+    configuration tree before this command's assignments. The package must be installed and the
+    first key must name one of its config files (a new file would override nothing). Every
+    further key must exist, unless ``allow_new`` (``--set-new``). Each error names the nearest
+    existing names.
+    """
+    package, path, _value = parse_set(text)
+    if package not in installed:
+        raise UsageError(f"--set {text!r}: {package} is not installed{did_you_mean(package, installed)}",
+                         field="--set", hint=f"installed: {', '.join(sorted(installed)) or 'nothing'}")
+    node = existing(package)
+    for depth, key in enumerate(path):
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+            continue
+        if depth and allow_new:
+            return
+        where = ".".join(path[:depth])
+        if not depth:
+            raise UsageError(
+                f"--set {text!r}: {package} has no config named {key!r}{did_you_mean(key, node)}", field="--set",
+                hint=f"its config: {', '.join(map(str, node)) or 'none'}; --set changes one of them "
+                     "(a new config file would override nothing)")
+        if not isinstance(node, dict):
+            raise UsageError(f"--set {text!r}: {package}'s {where} is a single value, with no key {key!r}",
+                             field="--set", hint="set it whole, or add --set-new to replace it with a mapping")
+        raise UsageError(
+            f"--set {text!r}: {package}'s configuration has no key {where}.{key}{did_you_mean(key, node, where)}",
+            field="--set", hint=f"keys of {where}: {_some(node)}; add --set-new to create a new key")
+
+
+def check_tier(tier: str, defined: Mapping[str, Mapping]) -> None:
+    """Refuse a tier that none of the packages defines (``UsageError`` listing the ones they do).
+
+    ``defined`` maps each installed package to its ``tiers`` entry (tier name -> overlay).
+    """
+    known = sorted({str(name) for tiers in defined.values() for name in tiers})
+    if tier in known:
+        return
+    if not known:
+        raise UsageError(f"--tier {tier}: no installed package defines any tier", field="--tier",
+                         hint=f"to use a new tier deliberately, write --tier {tier} --allow-new-tier")
+    by = "; ".join(f"{name}: {', '.join(map(str, tiers))}" for name, tiers in sorted(defined.items()) if tiers)
+    raise UsageError(f"--tier {tier}: no installed package defines this tier{did_you_mean(tier, known)}",
+                     field="--tier", hint=f"tiers defined ({by}); for a deliberate new one, write "
+                                          f"--tier {tier} --allow-new-tier")
+
+
+def _some(node: Mapping, limit: int = 12) -> str:
+    keys = [str(key) for key in node]
+    return ", ".join(keys[:limit]) + (f", ... ({len(keys)} keys)" if len(keys) > limit else "")
 
 
 def _parse_value(raw: str, text: str):

@@ -18,7 +18,7 @@ from typing import Any
 
 from agentpack.core.names import check_name
 from agentpack.core.spec import parse_dependency
-from agentpack.core.versions import parse_version
+from agentpack.core.versions import parse_range, parse_version
 from agentpack.errors import InvalidName, InvalidRange, InvalidSpec, InvalidVersion, Problem
 
 MANIFEST_FILE = "package.yaml"
@@ -139,6 +139,9 @@ class Manifest:
             classification=str(data["classification"]) if data.get("classification") else None,
             extra={key: value for key, value in data.items() if key not in _FIELD_ORDER},
         )
+
+
+UNKNOWN_FIELD = "unknown-field"  # a warning for validate and build; publish refuses it
 
 
 def check_manifest(
@@ -291,8 +294,8 @@ def _unknown_fields(data: dict, lines: dict[tuple, int], schema: dict, source: s
             close = difflib.get_close_matches(key.lower(), known, n=1)
             if close:
                 message += f" (did you mean {close[0]!r}?)"
-        message += "; it is kept but not used"
-        problems.append(key_problem("warning", "unknown-field", message, source, lines.get((key,)), (key,)))
+        message += "; it is not used, and publish refuses it"
+        problems.append(key_problem("warning", UNKNOWN_FIELD, message, source, lines.get((key,)), (key,)))
     return problems
 
 
@@ -340,6 +343,10 @@ def _dependencies(data: dict, lines: dict[tuple, int], source: str) -> tuple[dic
             if exc.hint and not isinstance(exc, InvalidName):
                 message += f" ({exc.hint})"
             problems.append(key_problem("error", "invalid-dependency", message, source, line, path))
+            continue
+        if not parse_range(range_text).can_match():
+            message = f"dependency {entry!r}: no version can satisfy {range_text} (its bounds contradict)"
+            problems.append(key_problem("error", "empty-range", message, source, line, path))
             continue
         if name == data.get("name"):
             message = f"dependency {entry!r}: a package cannot depend on itself"

@@ -71,6 +71,20 @@ def suggest_name(name: str) -> str:
     return suggestion
 
 
+def nearest(word: object, candidates, *, limit: int = 3) -> list[str]:
+    """The candidates closest to ``word`` by ``difflib``'s ratio (at least 0.6), best first, as
+    text: what a "did you mean" offers for a misspelt name, key or tier."""
+    import difflib  # only a typo pays for the import
+
+    return difflib.get_close_matches(str(word), [str(c) for c in candidates], n=limit, cutoff=0.6)
+
+
+def did_you_mean(word: object, candidates, prefix: str = "") -> str:
+    """`` (did you mean a or b?)`` for the ``nearest`` candidates (each under ``prefix.``), or ``""``."""
+    close = [f"{prefix}.{name}" if prefix else name for name in nearest(word, candidates)]
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
 def archive_basename(name: str, version: str) -> str:
     """Return the archive file name stem for ``name`` at ``version``: ``team/x`` 1.0.0 -> ``team-x-1.0.0``.
 

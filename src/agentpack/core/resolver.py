@@ -63,7 +63,8 @@ class CandidateSource(Protocol):
 
         An unknown package yields an empty sequence, not an error: the resolver reports it with the
         chain of requirements that led to it. Called at most once per name during one ``resolve``,
-        so an implementation need not cache.
+        so an implementation need not cache. A source may also offer ``names()``, every package
+        name it knows: a failure over an unknown name then suggests the nearest ones.
         """
         ...
 
@@ -425,7 +426,8 @@ class _Solver:
 
     def failure(self, inc: _Incompat) -> ResolutionImpossible:
         candidates = {name: pkg.candidates for name, pkg in self.packages.items()}
-        return explain_conflict(inc, candidates, self.range_mask, self.overrides)
+        return explain_conflict(inc, candidates, self.range_mask, self.overrides,
+                                known_names=getattr(self.source, "names", None))
 
 
 def _build_resolution(root: Mapping[str, str], overrides: Mapping[str, str], chosen: dict) -> Resolution:

@@ -16,7 +16,7 @@ Version sets are the resolver's bitmasks: bit ``i + 1`` is a package's i-th lowe
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from agentpack.errors import ResolutionImpossible
@@ -55,23 +55,27 @@ def explain_conflict(
     candidates: Mapping[str, Sequence[Candidate]],
     versions_in_range: Callable[[str, str], int],
     overrides: Mapping[str, str],
+    known_names: Callable[[], Iterable[str]] | None = None,
 ) -> ResolutionImpossible:
     """Build the error for a resolution that learnt ``final``, the fact that nothing can be chosen.
 
     ``candidates`` holds, lowest version first, the candidates of every package the search met;
     ``versions_in_range(name, range_text)`` is the bitmask of ``name``'s candidates in that range;
-    ``overrides`` are the ranges that replaced declared ones (chains mark them). The error's message
-    names the culprit and why, ``causes`` the chains from the root, and ``hint`` what to change.
-    Pure and deterministic.
+    ``overrides`` are the ranges that replaced declared ones (chains mark them); ``known_names``,
+    when given, returns every published name, for suggesting the nearest to an unknown one. The
+    error's message names the culprit and why, ``causes`` the chains from the root, and ``hint``
+    what to change: the nearest names for an unknown package, the published versions for a range
+    nothing satisfies, else the ranges to relax. Pure and deterministic.
     """
-    return _Explainer(candidates, versions_in_range, overrides).explain(final)
+    return _Explainer(candidates, versions_in_range, overrides, known_names).explain(final)
 
 
 class _Explainer:
     """Turns the learnt empty incompatibility into a message and root-to-conflict chains."""
 
-    def __init__(self, candidates, versions_in_range, overrides) -> None:
+    def __init__(self, candidates, versions_in_range, overrides, known_names=None) -> None:
         self.candidates, self.versions_in_range, self.overrides = candidates, versions_in_range, overrides
+        self.known_names = known_names
 
     def explain(self, final: ConflictFact) -> ResolutionImpossible:
         leaves, seen, todo = [], set(), [final]
@@ -85,11 +89,30 @@ class _Explainer:
         chains = self.chains(leaves, near, culprit)
         if len(chains) > _MAX_CAUSES:
             chains = [*chains[:_MAX_CAUSES], f"... and {len(chains) - _MAX_CAUSES} more"]
-        return ResolutionImpossible(
-            f"cannot resolve {culprit}: {reason}",
-            causes=chains,
-            hint="relax one of the ranges in these chains, or force one version with an override",
-        )
+        return ResolutionImpossible(f"cannot resolve {culprit}: {reason}", causes=chains,
+                                    hint=self.hint(culprit, leaves))
+
+    def hint(self, culprit: str, leaves: list[ConflictFact]) -> str:
+        """What to change: the name when nothing by it is published, the range when nothing in it
+        is, else one of the ranges that clash."""
+        asked = any(inc.kind == "root" and inc.dep == culprit for inc in leaves)
+        found = self.candidates.get(culprit)
+        if not found:
+            from agentpack.core.names import nearest
+
+            close = nearest(culprit, self.known_names() if self.known_names else ())
+            guess = f"did you mean {' or '.join(close)}? " if close else ""
+            return f"{guess}check the name; `agentops package search` lists the published packages"
+        if not any(self.versions_in_range(inc.dep, inc.text) for inc in leaves
+                   if inc.kind != "unusable" and inc.dep == culprit):
+            releases = [c.version for c in found if not c.version.prerelease] or [c.version for c in found]
+            published = ", ".join(str(c.version) for c in found[-8:])
+            if asked:
+                return (f"published versions: {published}; ask for one of them, e.g. "
+                        f"{culprit}@^{releases[-1]} or {culprit}@latest")
+            return (f"published versions: {published}; publish a version in that range, or force one "
+                    "with an override")
+        return "relax one of the ranges in these chains, or force one version with an override"
 
     def culprit(self, leaves: list[ConflictFact], near: dict[str | None, list[str]]) -> tuple[str, str]:
         """The package to name, and why: it is unknown, nothing is in range, or requirements clash.

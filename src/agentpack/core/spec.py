@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from agentpack.core.names import check_name, suggest_name
 from agentpack.core.versions import VersionRange, parse_range
-from agentpack.errors import InvalidName, InvalidSpec
+from agentpack.errors import InvalidName, InvalidRange, InvalidSpec
 
 ANY_RANGE = "*"
+LATEST = "latest"  # ``name@latest``: the highest release, as a bare name means on the command line
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 _PATH_PREFIXES = ("./", "../", "/", "~")
 # Separators people bring from other package managers; each gets a hint towards '@'.
@@ -28,8 +29,11 @@ class PackageSpec:
     name: str
     range_text: str
     range: VersionRange
+    latest: bool = False  # written as name@latest (range_text is then ``*``)
 
     def __str__(self) -> str:
+        if self.latest:
+            return f"{self.name}@{LATEST}"
         return self.name if self.range_text == ANY_RANGE else f"{self.name}@{self.range_text}"
 
 
@@ -71,17 +75,24 @@ def parse_dependency(text: object) -> tuple[str, str]:
 def parse_spec(text: object) -> PackageSpec:
     """Parse a spec typed by a user (``name``, ``name@1.2.0``, ``name@^1.2``) into a ``PackageSpec``.
 
-    Accepts exactly what ``parse_dependency`` accepts and raises the same errors, with one addition:
-    a text that looks like an archive path raises ``InvalidSpec`` telling the caller to treat it as
-    a path instead. The range is parsed once here so callers can use ``spec.range`` directly.
+    Accepts what ``parse_dependency`` accepts and raises the same errors, with three additions:
+    ``name@latest`` means the highest release, like a bare name (``latest`` set, range ``*``); a
+    range no version can satisfy (``>=3 <1``) raises ``InvalidRange``; and a text that looks like
+    an archive path raises ``InvalidSpec`` telling the caller to treat it as a path instead. The range is parsed once here so callers can use ``spec.range`` directly.
     """
     if isinstance(text, str) and looks_like_archive_path(text.strip()):
         raise InvalidSpec(
             f"{text!r} is a path, not a package name",
             hint="pass archive paths where a path is expected, or give a name like 'customer-service@1.2.0'",
         )
-    name, range_text = parse_dependency(text)
-    return PackageSpec(name=name, range_text=range_text, range=parse_range(range_text))
+    bare, at, tag = text.strip().rpartition("@") if isinstance(text, str) else ("", "", "")
+    latest = bool(at) and tag.strip() == LATEST
+    name, range_text = parse_dependency(bare if latest else text)
+    parsed = parse_range(range_text)
+    if not parsed.can_match():
+        raise InvalidRange(f"invalid package spec {text!r}: no version can satisfy {range_text}",
+                           hint="its bounds contradict each other; write e.g. '>=1.0.0 <3.0.0'")
+    return PackageSpec(name=name, range_text=range_text, range=parsed, latest=latest)
 
 
 def looks_like_archive_path(text: str) -> bool:

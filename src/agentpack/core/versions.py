@@ -319,6 +319,13 @@ class VersionRange:
             versions.add(comparators[0][1])
         return versions.pop() if len(versions) == 1 else None
 
+    def can_match(self) -> bool:
+        """False when no version can be in the range (``>=3 <1``, ``>2 <=2``): some alternative's
+        lower bound lies below its upper one. True does not promise that such a version exists
+        (``>1.0.0 <1.0.1-0`` is empty too), only that the comparators do not contradict each other.
+        """
+        return any(low < high for low, high, _ in self._bounds)
+
     def bound_versions(self) -> list[Version]:
         """Every version the range's comparators name once its sugar is expanded (``^1.2`` names
         ``1.2.0`` and ``2.0.0-0``), each once, lowest first; ``[]`` for ``*``. Whether a version

@@ -23,14 +23,32 @@ def snapshot_path(name: str) -> str:
     return f"{SNAPSHOT_DIR}/{name}.json"
 
 
+class Requested:
+    """What one command asks to change, checked against the packages it leaves installed: a tier
+    (``--tier``) and ``--set`` assignments, with the ``recorded`` --set values they go on top of.
+    ``allow_new_tier`` accepts a tier no package defines; ``set_new`` accepts new keys."""
+
+    def __init__(self, tier: str | None = None, assignments: tuple[str, ...] = (), *,
+                 recorded: Mapping[str, dict] | None = None, allow_new_tier: bool = False,
+                 set_new: bool = False) -> None:
+        self.tier = tier
+        self.assignments = tuple(assignments)
+        self.recorded = dict(recorded or {})
+        self.allow_new_tier = allow_new_tier
+        self.set_new = set_new
+
+
 class Adaptation:
     """The adaptations in force for one command: the tier, --set values and local override files."""
 
-    def __init__(self, ws, *, tier: str | None, set_config: Mapping[str, dict]) -> None:
+    def __init__(self, ws, *, tier: str | None, set_config: Mapping[str, dict],
+                 requested: Requested | None = None) -> None:
         self.ws = ws
         self.tier = tier
         self.set_config = dict(set_config)
+        self.requested = requested or Requested()
         self._raw_locals: dict[str, tuple] = {}
+        self._locals: dict[str, tuple] = {}  # checked and placed, per package: read once per command
 
     def _raw_local(self, name: str):
         """(data, lines) of packages/<name>.local.yaml, unchecked (None, {}) when absent."""
@@ -59,11 +77,17 @@ class Adaptation:
         return paths
 
     def local(self, name: str, snapshot: Mapping):
-        """The checked local overrides of ``name`` (None when absent) and the file's line map."""
-        from agentpack.core.local_overrides import parse_local_overrides
-        from agentpack.errors import ValidationError
-        from agentpack.services.configuration import local_overrides_path
+        """The checked local overrides of ``name`` (None when absent) and the file's line map.
 
+        Its ``config`` is placed (see ``core.local_overrides.place_local_config``): each top-level
+        key is a config name, and the line map follows keys that were moved into a config file.
+        """
+        from agentpack.core.local_overrides import parse_local_overrides, place_local_config
+        from agentpack.errors import ValidationError
+        from agentpack.services.configuration import local_overrides_path, package_config
+
+        if name in self._locals:
+            return self._locals[name]
         data, lines = self._raw_local(name)
         if data is None:
             return None, {}
@@ -71,9 +95,14 @@ class Adaptation:
         components = [p for kind in ("agents", "workflows", "patterns") for p in manifest.get(kind, [])]
         source = local_overrides_path(name)
         local, problems = parse_local_overrides(data, lines, source=source, package_components=components)
+        if local.config:
+            local.config, lines, local.moved, placing = place_local_config(
+                local.config, lines, package_config(name, snapshot), source=source)
+            problems += placing
         if problems:
             raise ValidationError(f"{source} is invalid", path=source, problems=problems,
                                   hint="fix the entries listed above; see the README for the file's format")
+        self._locals[name] = local, lines
         return local, lines
 
     def layers(self, name: str, snapshots: Mapping[str, Mapping]) -> list:
@@ -86,14 +115,46 @@ class Adaptation:
 
     def custom_components(self, name: str, snapshot: Mapping) -> dict[str, list[dict]]:
         """The workspace's own components listed for ``name``: {kind: [{path, name, description}]}."""
-        local, _ = self.local(name, snapshot)
+        from agentpack.core.local_overrides import missing_custom_files
+        from agentpack.errors import ValidationError
+
+        local, lines = self.local(name, snapshot)
         found: dict[str, list[dict]] = {}
+        contents: dict[str, bytes | None] = {}
         for kind, paths in (local.custom.items() if local else ()):
             for path in paths:
-                content = self.ws.read_bytes(path)
-                summary = summarize(content) if content is not None else {"name": "", "description": "(missing)"}
-                found.setdefault(kind, []).append(dict(path=path, **summary))
+                content = contents[path] = self.ws.read_bytes(path)
+                if content is not None:
+                    found.setdefault(kind, []).append(dict(path=path, **summarize(content)))
+        missing = missing_custom_files(local, lines, lambda path: contents[path] is not None) if local else []
+        if missing:
+            raise ValidationError(f"{local.source} lists custom components that do not exist", path=local.source,
+                                  problems=missing, hint="create the files, or remove their entries")
         return found
+
+    def check_requested(self, snapshots: Mapping[str, Mapping]) -> None:
+        """Refuse a ``--tier`` no package in ``snapshots`` defines and ``--set`` assignments naming
+        a package that is not installed or a key its configuration does not have (``UsageError``,
+        raised before anything is written), unless the request allows new ones."""
+        from agentpack.core.config_merge import merge_layers
+        from agentpack.core.config_set import check_assignment, check_tier
+        from agentpack.services.configuration import package_layers
+
+        request = self.requested
+        if request.tier and not request.allow_new_tier:
+            check_tier(request.tier, {name: snap.get("manifest", {}).get("tiers") or {}
+                                      for name, snap in snapshots.items()})
+        trees: dict[str, dict] = {}
+
+        def existing(name: str) -> dict:
+            if name not in trees:
+                local, lines = self.local(name, snapshots[name])
+                trees[name] = merge_layers(package_layers(name, snapshots, tier=self.tier, local=local,
+                                                          local_lines=lines, set_config=request.recorded))
+            return trees[name]
+
+        for text in request.assignments:
+            check_assignment(text, snapshots, existing, allow_new=request.set_new)
 
     def generated_files(self, old, new, fresh: Mapping[str, dict]
                         ) -> tuple[dict[str, str], list[str], list[str], list[str]]:
@@ -110,6 +171,7 @@ class Adaptation:
         for name, pkg in new.packages.items():
             snap = fresh.get(name) or json.loads(self.ws.read_text(snapshot_path(name)) or "{}")
             snapshots[name] = dict(snap, name=name, version=pkg.version, source=pkg.source, direct=name in new.root)
+        self.check_requested(snapshots)
         generated: dict[str, str] = {}
         for name in sorted(snapshots):
             generated.update(config_files(name, merge_layers(self.layers(name, snapshots))))

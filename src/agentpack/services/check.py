@@ -12,6 +12,7 @@ path. Read-only: no lock is taken and nothing is written.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
@@ -130,7 +131,13 @@ def local_custom_components(
     valid. A custom agent ``local/agents/vip.md`` is checked as the package's ``agents/vip.md``.
     """
     from agentpack.adapters.yamlio import load_yaml
-    from agentpack.core.local_overrides import KINDS, parse_local_overrides
+    from agentpack.core.local_overrides import (
+        KINDS,
+        missing_custom_files,
+        parse_local_overrides,
+        place_local_config,
+    )
+    from agentpack.services.configuration import package_config
 
     found: dict[str, dict[str, str]] = {}
     violations: list[Violation] = []
@@ -147,6 +154,9 @@ def local_custom_components(
             violations.append(Violation(name, source, exc.line, None, "error", exc.message))
             continue
         local, problems = parse_local_overrides(data, lines, source=source, package_components=listed)
+        problems += missing_custom_files(local, lines, lambda path: os.path.isfile(ws.path(path)))
+        if local.config and "config" in snapshot:  # a snapshot that cannot be read proves nothing
+            problems += place_local_config(local.config, lines, package_config(name, snapshot), source=source)[3]
         violations += [Violation.from_problem(name, p) for p in problems]
         for kind, paths in local.custom.items():
             for path in paths:

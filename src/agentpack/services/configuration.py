@@ -30,6 +30,16 @@ def _subtree_lines(lines: Mapping[tuple, int], prefix: tuple) -> dict[tuple, int
     return {path[len(prefix):]: line for path, line in lines.items() if path[:len(prefix)] == prefix}
 
 
+def package_config(name: str, snapshot: Mapping) -> dict:
+    """The package's own configuration, ``{config name: content}``, as its config files hold it."""
+    from agentpack.adapters.yamlio import load_yaml
+
+    version = snapshot.get("version")
+    manifest_config = snapshot.get("manifest", {}).get("config", {})
+    return {key: load_yaml(text, source=f"{name}@{version} {manifest_config.get(key, key)}")[0]
+            for key, text in snapshot.get("config", {}).items()}
+
+
 def package_layers(name: str, snapshots: Mapping[str, Mapping], *, tier: str | None,
                    local: LocalOverrides | None, local_lines: Mapping[tuple, int],
                    set_config: Mapping[str, dict]) -> list[Layer]:

@@ -27,7 +27,10 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
     source = package_source(directory, settings)
     index = source.index(spec.name)
     if not index:
-        raise PackageNotFound(f"{spec.name} is not published in {source.describe()}",
+        from agentpack.core.names import did_you_mean
+
+        raise PackageNotFound(f"{spec.name} is not published in {source.describe()}"
+                              f"{did_you_mean(spec.name, source.names())}",
                               hint="search the registry with `agentops package search`")
     versions = []
     for text in index:

@@ -12,13 +12,13 @@ from agentpack.services.workspace import Settings, open_workspace
 
 def install(directory: str | None, specs: list[str], settings: Settings, options: SyncOptions | None = None,
             *, progress: Progress | None = None, tier: str | None = None,
-            assignments: tuple[str, ...] = ()) -> SyncResult:
+            assignments: tuple[str, ...] = (), allow_new_tier: bool = False, set_new: bool = False) -> SyncResult:
     """Install ``specs`` (name, name@version, name@range, or a path to a built archive) into the
     workspace at or above ``directory``, recording them in agentops.yaml; with no specs, install
     what agentops.yaml and agentops.lock ask for. See services.sync for the steps and guarantees."""
     options = options or SyncOptions()
     ws = open_workspace(directory)
-    edit = RootEdit(tier=tier, set_config=tuple(assignments))
+    edit = RootEdit(tier=tier, set_config=tuple(assignments), allow_new_tier=allow_new_tier, set_new=set_new)
     for text in specs:
         if looks_like_archive_path(text) or os.path.isfile(text):
             from agentpack.services.local_archive import read_local_archive
@@ -31,5 +31,6 @@ def install(directory: str | None, specs: list[str], settings: Settings, options
             edit.local_archives[record["name"]] = (record, data, spec)
         else:
             parsed = parse_spec(text)
-            edit.set_specs[parsed.name] = parsed.range_text if "@" in text.lstrip("@") else None
+            explicit = "@" in text.lstrip("@") and not parsed.latest  # else: record ^ the version chosen
+            edit.set_specs[parsed.name] = parsed.range_text if explicit else None
     return sync_workspace(ws, settings, options, edit, progress=progress)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from agentpack.errors import IntegrityError
+from agentpack.core.manifest import MANIFEST_FILE
+from agentpack.errors import IntegrityError, Problem, RegistryError, ValidationError
 from agentpack.services.classification import check_publish
 from agentpack.services.local_archive import inspect_archive
 from agentpack.services.package_content import content_from_archive
@@ -46,6 +47,7 @@ def publish_archive(archive_path: str, settings: Settings, *, strict: bool = Fal
     from agentpack.adapters.registry import open_registry
 
     inspected = inspect_archive(archive_path, strict=strict)
+    _refuse_unknown_fields(archive_path, inspected.report.warnings)
     _check_sidecar(archive_path, inspected.record["sha256"])
     from agentpack.services.signing import checked_sidecar
 
@@ -62,9 +64,70 @@ def publish_archive(archive_path: str, settings: Settings, *, strict: bool = Fal
         record["allow_breaking"] = True
     if signature is not None:
         record["signature"] = signature
+    warnings = [*inspected.report.warnings, *_dependency_warnings(registry, inspected.report.manifest.dependencies)]
     stored = registry.publish(inspected.data, record)
     return PublishResult(name=stored["name"], version=stored["version"], sha256=stored["sha256"],
-                         registry=registry.url, warnings=inspected.report.warnings, release=release)
+                         registry=registry.url, warnings=warnings, release=release)
+
+
+def _dependency_warnings(registry, dependencies: dict[str, str]) -> list[Problem]:
+    """A warning for each dependency the registry cannot satisfy: a package it does not hold (with
+    the nearest names it does) or a range none of its versions is in (with the versions). Only a
+    warning: the dependency may be published later, or live in another registry."""
+    from agentpack.core.names import did_you_mean
+    from agentpack.core.versions import parse_range
+
+    warnings, names = [], None
+    for name, range_text in dependencies.items():
+        try:
+            versions = list(registry.package_index(name).get("versions", {}))
+        except RegistryError:  # no such package, or no registry yet (this publish creates it)
+            names = _names(registry) if names is None else names
+            warnings.append(Problem("warning", "unknown-dependency",
+                                    f"dependency {name}@{range_text}: {registry.url} holds no package "
+                                    f"{name}{did_you_mean(name, names)}", path=MANIFEST_FILE, field="dependencies"))
+            continue
+        allowed = parse_range(range_text)
+        if not any(allowed.allows(version) for version in _parsed(versions)):
+            warnings.append(Problem("warning", "unsatisfied-dependency",
+                                    f"dependency {name}@{range_text}: {registry.url} holds no version in "
+                                    f"{range_text} (published: {', '.join(versions[-8:])})",
+                                    path=MANIFEST_FILE, field="dependencies"))
+    return warnings
+
+
+def _parsed(versions: list[str]) -> list:
+    from agentpack.core.versions import parse_version
+    from agentpack.errors import InvalidVersion
+
+    found = []
+    for text in versions:
+        try:
+            found.append(parse_version(text))
+        except InvalidVersion:
+            continue  # an unusable entry, skipped as install skips it
+    return found
+
+
+def _names(registry) -> list[str]:
+    try:
+        return registry.list_packages()
+    except RegistryError:
+        return []
+
+
+def _refuse_unknown_fields(archive_path: str, warnings: list) -> None:
+    """A misspelt field (``dependecies:``) would publish a package without what it meant to say:
+    published packages cannot be changed, so what validate and build only warn about stops here."""
+    from agentpack.core.manifest import UNKNOWN_FIELD
+
+    unknown = [Problem("error", p.code, p.message, p.path, p.line, p.field) for p in warnings if p.code == UNKNOWN_FIELD]
+    if unknown:
+        raise ValidationError(
+            f"{archive_path}: package.yaml has {len(unknown)} unknown field(s); nothing was published",
+            path=archive_path, problems=unknown,
+            hint="correct or remove them in the package source, then build and publish again",
+        )
 
 
 def _check_sidecar(archive_path: str, sha256: str) -> None:

@@ -59,6 +59,17 @@ class PackageSource:
             found.append(Candidate(name, version, deps))
         return found
 
+    def names(self) -> list[str]:
+        """Every package name the registries hold, for suggesting one when a name is misspelt
+        (offline: the local registries only). A registry that cannot be listed adds nothing."""
+        found = set(self._local)
+        for registry in self._open_registries():
+            try:
+                found.update(registry.list_packages())
+            except RegistryError:
+                continue
+        return sorted(found)
+
     # -- records and archives --------------------------------------------------------------
     def add_local(self, record: dict, archive: bytes, spec: str) -> None:
         """Make an archive given on the command line the only candidate for its package name."""

@@ -29,7 +29,7 @@ from agentpack.core.filenames import (
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, LockedPackage, Lockfile
 from agentpack.core.state import InstalledPackage, format_state, parse_state
 from agentpack.errors import EditedFiles, LockfileOutdated, Problem, WorkspaceError
-from agentpack.services.adapt import Adaptation, snapshot_path
+from agentpack.services.adapt import Adaptation, Requested, snapshot_path
 from agentpack.services.classification import check_pins
 from agentpack.services.sources import PackageSource
 from agentpack.services.uptodate import fingerprint, unchanged_since_last_sync
@@ -98,6 +98,8 @@ class RootEdit:
     remove: tuple[str, ...] = ()
     tier: str | None = None  # switch the workspace to this tier
     set_config: tuple[str, ...] = ()  # --set PACKAGE.path=value assignments
+    allow_new_tier: bool = False  # --allow-new-tier: a tier no installed package defines
+    set_new: bool = False  # --set-new: --set may create keys the configuration does not have
     local_archives: dict[str, tuple[dict, bytes, str]] = field(default_factory=dict)
 
 
@@ -143,7 +145,10 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                 root[name] = recorded[name]
 
         adaptation = Adaptation(ws, tier=edit.tier or (manifest.tier if manifest else None),
-                                set_config=_merged_set_config(manifest, edit.set_config))
+                                set_config=_merged_set_config(manifest, edit.set_config),
+                                requested=Requested(edit.tier, edit.set_config, allow_new_tier=edit.allow_new_tier,
+                                                    recorded=manifest.config if manifest else {},
+                                                    set_new=edit.set_new))
         new_lock, contents, fresh = _materialise(ws, pins, lock, source, adaptation, progress,
                                                  allow_hidden_unicode=options.allow_hidden_unicode)
         new_lock = Lockfile(root=root, overrides=overrides, packages=new_lock)

@@ -11,7 +11,7 @@ from agentpack.services.workspace import Settings, open_workspace
 
 def update(directory: str | None, names: list[str], settings: Settings, options: SyncOptions | None = None,
            *, progress: Progress | None = None, tier: str | None = None,
-           assignments: tuple[str, ...] = ()) -> SyncResult:
+           assignments: tuple[str, ...] = (), allow_new_tier: bool = False, set_new: bool = False) -> SyncResult:
     """Re-resolve ``names`` (every package when empty) ignoring their locked versions, within the
     ranges agentops.yaml and the packages' own dependencies allow; other packages stay pinned."""
     options = options or SyncOptions()
@@ -24,4 +24,5 @@ def update(directory: str | None, names: list[str], settings: Settings, options:
                              hint="see what is installed with `agentops package list`")
 
     return sync_workspace(ws, settings, replace(options, update=tuple(names)),
-                          RootEdit(tier=tier, set_config=tuple(assignments)), progress=progress, check_edit=check)
+                          RootEdit(tier=tier, set_config=tuple(assignments), allow_new_tier=allow_new_tier,
+                                   set_new=set_new), progress=progress, check_edit=check)
