@@ -1,7 +1,8 @@
 """Bundle benchmarks through the real `agentops` command, 200 packages x 50 files.
 
 Each figure is a ratio against a reference that does the same work with standard tools, measured
-in the same run (absolute times swing 2x from run to run on a shared machine):
+in the same run, the runs of the two taken in turn (absolute times swing 2x from run to run on a
+shared machine):
 
 1. `agentops bundle collect --lock -o b.tar` in an installed workspace, beside `tar cf ref.tar` of
    a folder holding the same 200 package archives + `sha256sum` of it (collect writes
@@ -31,7 +32,17 @@ import tempfile
 from pathlib import Path
 
 from bench_install import make_registry
-from common import agentops, compile_sources, find_corpus, python_pass, report, summary, time_command
+from common import (
+    Command,
+    agentops,
+    compile_sources,
+    find_corpus,
+    python_pass,
+    report,
+    summary,
+    time_command,
+    time_side_by_side,
+)
 
 # Reported by the hidden-Unicode gate on purpose (see the corpus's QUIRKS.md): it would stop the build.
 _HIDDEN_UNICODE = "azure-verified-modules-owner-triage.agent.md"
@@ -82,17 +93,18 @@ def bench_bundle(tmp: Path, runs: int, payload: str) -> bool:
     def clear_ref_tar() -> None:
         ref_tar.unlink(missing_ok=True)
 
-    ref_collect = time_command(["sh", "-c", f"tar cf {ref_tar} -C {ref_src} . && sha256sum {ref_tar} > {ref_tar}.sha256"],
-                               runs=runs, setup=clear_ref_tar)
-    collect = time_command([*agentops(), "bundle", "collect", "--lock", "-o", str(bundle)], runs=runs,
-                           cwd=ws, env=env, setup=clear_bundle)
+    collect_ref = Command(["sh", "-c", f"tar cf {ref_tar} -C {ref_src} . && sha256sum {ref_tar} > {ref_tar}.sha256"],
+                          setup=clear_ref_tar)
+    collect_cmd = Command([*agentops(), "bundle", "collect", "--lock", "-o", str(bundle)], ws, env, clear_bundle)
+    collect, ref_collect = time_side_by_side(collect_cmd, collect_ref, runs)
     ok = report(f"[{payload}] bundle collect --lock", collect, ref_collect, "tar cf + sha256sum",
                 limit=targets["collect"])
 
-    ref_load = time_command(["sh", "-c", f"tar xf {ref_tar} -C {extracted} && cd {extracted} && "
-                             f"sha256sum -c --quiet {sums} && sync"], runs=runs, setup=fresh(extracted))
-    load = time_command([*agentops(), "bundle", "load", str(bundle), "--registry", str(loaded)], runs=runs,
-                        cwd=tmp, env=env, setup=fresh(loaded))
+    load_ref = Command(["sh", "-c", f"tar xf {ref_tar} -C {extracted} && cd {extracted} && "
+                        f"sha256sum -c --quiet {sums} && sync"], setup=fresh(extracted))
+    load_cmd = Command([*agentops(), "bundle", "load", str(bundle), "--registry", str(loaded)], tmp, env,
+                       fresh(loaded))
+    load, ref_load = time_side_by_side(load_cmd, load_ref, runs)
     ok &= report(f"[{payload}] bundle load into a fresh registry", load, ref_load, "tar xf + sha256sum -c + sync",
                  limit=targets["load"])
     floor = python_pass(runs)

@@ -1,6 +1,7 @@
 """Install benchmarks through the real `agentops` command.
 
-Every target is a ratio against a reference measured in the same run:
+Every target is a ratio against a reference measured in the same run, the runs of the two taken
+in turn so that a change in the machine's load falls on both:
 
 1. 20 packages x 20 Markdown files from a local registry into an empty workspace, cold cache,
    beside `tar xzf` of the same 20 archives into fresh folders (target <= 1.5 x);
@@ -21,7 +22,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import agentops, compile_sources, python_pass, report, summary, time_command
+from common import (
+    PYTHON_PASS,
+    Command,
+    agentops,
+    compile_sources,
+    report,
+    summary,
+    time_command,
+    time_side_by_side,
+)
 
 
 def make_registry(root: Path, packages: int, files: int, bodies: list[bytes] | None = None) -> tuple[Path, list[Path]]:
@@ -72,16 +82,16 @@ def fresh_workspace(ws: Path, cache: Path, manifest: str):
     return setup
 
 
-def tar_xzf(archives: list[Path], out: Path, runs: int) -> float:
-    """The reference for a first install: median time of `tar xzf` of each archive, one process per
-    archive, each into a fresh folder (untimed: emptying ``out`` before each run)."""
+def tar_xzf(archives: list[Path], out: Path) -> Command:
+    """The reference for a first install: `tar xzf` of each archive, one process per archive, each
+    into a fresh folder (untimed: emptying ``out`` before each run)."""
     def fresh() -> None:
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir()
 
     script = "set -e; i=0; for a in " + " ".join(map(str, archives)) + \
         f'; do i=$((i+1)); mkdir -p {out}/$i; tar xzf "$a" -C {out}/$i; done'
-    return time_command(["bash", "-c", script], runs=runs, setup=fresh)
+    return Command(["bash", "-c", script], setup=fresh)
 
 
 def bench_small(tmp: Path, runs: int) -> bool:
@@ -89,12 +99,11 @@ def bench_small(tmp: Path, runs: int) -> bool:
     ws = tmp / "ws-small"
     env = {"AGENTOPS_REGISTRY": str(registry), "XDG_CACHE_HOME": str(tmp / "cache-small")}
     fresh = fresh_workspace(ws, tmp / "cache-small", "packages:\n" + "".join(f"  pkg-{i}: ^1.0.0\n" for i in range(20)))
+    install = Command([*agentops(), "package", "install"], ws, env)
 
-    ref = tar_xzf(archives, tmp / "tar-small", runs)
-    cold = time_command([*agentops(), "package", "install"], runs=runs, cwd=ws, env=env, setup=fresh)
+    cold, ref = time_side_by_side(Command(install.argv, ws, env, fresh), tar_xzf(archives, tmp / "tar-small"), runs)
     ok = report("install 20 pkgs x 20 files, first, cold cache", cold, ref, "tar xzf (20 archives)", limit=1.5)
-    floor = python_pass(runs)
-    again = time_command([*agentops(), "package", "install"], runs=runs, cwd=ws, env=env)
+    again, floor = time_side_by_side(install, PYTHON_PASS, runs)
     ok &= report("install again, nothing changed", again, floor, "python -c pass", limit=2.0)
     return ok
 
@@ -104,8 +113,8 @@ def bench_large(tmp: Path, runs: int) -> bool:
     ws = tmp / "ws-large"
     env = {"AGENTOPS_REGISTRY": str(registry), "XDG_CACHE_HOME": str(tmp / "cache-large")}
     fresh = fresh_workspace(ws, tmp / "cache-large", "packages:\n  pkg-0: ^1.0.0\n")
-    ref = tar_xzf(archives, tmp / "tar-large", runs)
-    cold = time_command([*agentops(), "package", "install"], runs=runs, cwd=ws, env=env, setup=fresh)
+    install = Command([*agentops(), "package", "install"], ws, env, fresh)
+    cold, ref = time_side_by_side(install, tar_xzf(archives, tmp / "tar-large"), runs)
     return report("install 200 pkgs x 50 files, cold cache", cold, ref, "tar xzf (200 archives)", limit=1.5)
 
 
@@ -120,8 +129,7 @@ def bench_config_apply(tmp: Path, runs: int) -> bool:
     for i in range(0, 100, 10):
         (ws / "packages" / f"pkg-{i}.local.yaml").write_text("config:\n  tuning: {level: 2}\n")
     time_command([*agentops(), "package", "install"], runs=1, cwd=ws, env=env)
-    ref = python_pass(runs)
-    noop = time_command([*agentops(), "config", "apply"], runs=runs, cwd=ws, env=env)
+    noop, ref = time_side_by_side(Command([*agentops(), "config", "apply"], ws, env), PYTHON_PASS, runs)
     return report("config apply, nothing changed, 100 packages", noop, ref, "python -c pass", limit=2.0)
 
 

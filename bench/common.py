@@ -7,6 +7,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,19 +25,36 @@ def compile_sources() -> None:
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(REPO / "src")], check=True, stdout=subprocess.DEVNULL)
 
 
+@dataclass
+class Command:
+    """One command to time: ``setup()`` runs before each run, untimed."""
+    argv: list
+    cwd: Path | str | None = None
+    env: dict | None = None
+    setup: Callable[[], None] | None = None
+
+    def run_once(self) -> float:
+        if self.setup:
+            self.setup()
+        start = time.perf_counter()
+        proc = subprocess.run(self.argv, cwd=self.cwd, env={**os.environ, **(self.env or {})},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(map(str, self.argv))} failed: {proc.stderr.decode()[-2000:]}")
+        return elapsed
+
+
 def time_command(argv, *, runs: int = 15, cwd=None, env=None, setup=None) -> float:
     """Median wall time in seconds of ``argv`` over ``runs`` runs (``setup()`` before each, untimed)."""
-    samples = []
-    full_env = {**os.environ, **(env or {})}
-    for _ in range(runs):
-        if setup:
-            setup()
-        start = time.perf_counter()
-        proc = subprocess.run(argv, cwd=cwd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        samples.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(map(str, argv))} failed: {proc.stderr.decode()[-2000:]}")
-    return statistics.median(samples)
+    return statistics.median(Command(argv, cwd, env, setup).run_once() for _ in range(runs))
+
+
+def time_side_by_side(measured: Command, reference: Command, runs: int) -> tuple[float, float]:
+    """Medians of ``measured`` and ``reference``, their runs taken in turn (one of each, ``runs``
+    times), so that a change in the machine's load falls on both alike and their ratio holds."""
+    pairs = [(measured.run_once(), reference.run_once()) for _ in range(runs)]
+    return statistics.median(m for m, _ in pairs), statistics.median(r for _, r in pairs)
 
 
 def median_seconds(action, runs: int) -> float:
@@ -48,8 +67,11 @@ def median_seconds(action, runs: int) -> float:
     return statistics.median(samples)
 
 
+PYTHON_PASS = Command([PYTHON, "-c", "pass"])  # the floor of any command written in Python
+
+
 def python_pass(runs: int = 15) -> float:
-    return time_command([PYTHON, "-c", "pass"], runs=runs)
+    return time_command(PYTHON_PASS.argv, runs=runs)
 
 
 def find_corpus() -> Path:
