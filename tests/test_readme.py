@@ -111,3 +111,18 @@ def test_the_readme_test_command_is_the_one_ci_runs() -> None:
     assert first.commands[1:] == ["./scripts/test.sh"], first.code
     ci = [line.split("#", 1)[0].strip() for line in (REPO / ".ci" / "run").read_text().splitlines()]
     assert "./scripts/test.sh" in ci and "export CI=true" in ci, ci
+
+
+def test_the_yaml_examples_follow_their_json_schemas() -> None:
+    import json
+
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    schemas = REPO / "src" / "agentpack" / "schemas"
+    examples = {b.section: yaml.safe_load(b.code) for b in readme_blocks() if b.info[:1] == ["yaml"]}
+    for section, schema in [("The package: `package.yaml`", "package.schema.json"),
+                            ("Quality gates: `validations/*.yaml`", "gates.schema.json")]:
+        validator = Draft202012Validator(json.loads((schemas / schema).read_text()))
+        errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(examples[section])]
+        assert not errors, f"README's example under '{section}' breaks {schema}: {errors}"
