@@ -81,6 +81,7 @@ def test_setup_remakes_a_venv_of_an_older_python_and_then_installs_nothing(tmp_p
     first = setup(repo)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "creating .venv" in first.stdout and "installing agentpack into .venv" in first.stdout, first.stdout
+    assert "deprecated" not in first.stderr, first.stderr  # such as setuptools' about `project.license`
     python = str(repo / ".venv" / "bin" / "python")
     assert version_of(python) >= (3, 11)
     agentops = subprocess.run([str(repo / ".venv" / "bin" / "agentops"), "--version"], capture_output=True, text=True)
