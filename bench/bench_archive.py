@@ -30,6 +30,8 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 
+from common import summary  # noqa: E402
+
 from agentpack.adapters.archive import read_archive, write_archive  # noqa: E402
 
 ARCHIVES = 200
@@ -139,8 +141,8 @@ def main() -> int:
         for label, seconds in rows:
             print(f"  {label:40} {seconds * 1000:8.1f} ms   {seconds / reference:5.2f}x tar")
         ratio = rows[1][1] / reference
-        print(f"read_archive / tar xzf = {ratio:.2f} (target <= 2.00): {'ok' if ratio <= 2 else 'TOO SLOW'}")
-        return 0 if ratio <= 2 else 1
+        print(f"read_archive / tar xzf = {ratio:.2f} (target <= 2.00): {'PASS' if ratio <= 2 else 'OVER'}")
+        return summary(ratio <= 2)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import agentops, compile_sources, python_pass, report, time_command
+from common import agentops, compile_sources, python_pass, report, summary, time_command
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -37,7 +37,7 @@ def main() -> int:
         ok &= report("agentops package list (20 packages)",
                      time_command([*agentops(), "package", "list"], runs=runs, cwd=ws), ref, "python3 -c pass",
                      limit=2.0)
-    return 0 if ok else 1
+    return summary(ok)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,19 +25,36 @@ def compile_sources() -> None:
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(REPO / "src")], check=True, stdout=subprocess.DEVNULL)
 
 
+@dataclass
+class Command:
+    """One command to time: ``setup()`` runs before each run, untimed."""
+    argv: list
+    cwd: Path | str | None = None
+    env: dict | None = None
+    setup: Callable[[], None] | None = None
+
+    def run_once(self) -> float:
+        if self.setup:
+            self.setup()
+        start = time.perf_counter()
+        proc = subprocess.run(self.argv, cwd=self.cwd, env={**os.environ, **(self.env or {})},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(map(str, self.argv))} failed: {proc.stderr.decode()[-2000:]}")
+        return elapsed
+
+
 def time_command(argv, *, runs: int = 15, cwd=None, env=None, setup=None) -> float:
     """Median wall time in seconds of ``argv`` over ``runs`` runs (``setup()`` before each, untimed)."""
-    samples = []
-    full_env = {**os.environ, **(env or {})}
-    for _ in range(runs):
-        if setup:
-            setup()
-        start = time.perf_counter()
-        proc = subprocess.run(argv, cwd=cwd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        samples.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(map(str, argv))} failed: {proc.stderr.decode()[-2000:]}")
-    return statistics.median(samples)
+    return statistics.median(Command(argv, cwd, env, setup).run_once() for _ in range(runs))
+
+
+def time_side_by_side(measured: Command, reference: Command, runs: int) -> tuple[float, float]:
+    """Medians of ``measured`` and ``reference``, their runs taken in turn (one of each, ``runs``
+    times), so that a change in the machine's load falls on both alike and their ratio holds."""
+    pairs = [(measured.run_once(), reference.run_once()) for _ in range(runs)]
+    return statistics.median(m for m, _ in pairs), statistics.median(r for _, r in pairs)
 
 
 def median_seconds(action, runs: int) -> float:
@@ -48,23 +67,40 @@ def median_seconds(action, runs: int) -> float:
     return statistics.median(samples)
 
 
+PYTHON_PASS = Command([PYTHON, "-c", "pass"])  # the floor of any command written in Python
+
+
 def python_pass(runs: int = 15) -> float:
-    return time_command([PYTHON, "-c", "pass"], runs=runs)
+    return time_command(PYTHON_PASS.argv, runs=runs)
 
 
-def report(title: str, measured: float, reference: float, reference_name: str, limit: float | None = None,
-           absolute_limit: float | None = None) -> bool:
-    """Print one line: measured median, reference median, the ratio, and whether targets are met."""
+def find_corpus() -> Path:
+    """The shared corpus of real agent files, found the way the tests find it: $AGENTPACK_CORPUS, else
+    ``../shared/corpus`` beside the repository. Exits with how to get it when it is absent."""
+    configured = os.environ.get("AGENTPACK_CORPUS")
+    corpus = Path(configured).expanduser().resolve() if configured else REPO.parent / "shared" / "corpus"
+    if not (corpus / "INVENTORY.md").is_file():
+        raise SystemExit(f"the shared corpus is not at {corpus}: put the project's shared/ folder beside the "
+                         "repository, or set AGENTPACK_CORPUS to the corpus folder")
+    return corpus
+
+
+def report(title: str, measured: float, reference: float, reference_name: str,
+           limit: float | None = None) -> bool:
+    """Print one line: the measured median, the reference median (measured in the same run), their
+    ratio and, with ``limit``, the target ratio and PASS or OVER. False when over the target.
+
+    Targets are ratios only: on a shared machine absolute times swing 2x from run to run, while a
+    command and its reference measured side by side move together."""
     ratio = measured / reference if reference else float("inf")
-    verdict = []
-    ok = True
-    if limit is not None:
-        ok &= ratio <= limit
-        verdict.append(f"target ratio <= {limit}")
-    if absolute_limit is not None:
-        ok &= measured <= absolute_limit
-        verdict.append(f"target <= {absolute_limit * 1000:.0f} ms")
-    status = ("OK" if ok else "OVER") if verdict else ""
-    print(f"{title:<58} {measured * 1000:9.1f} ms | {reference_name:<22} {reference * 1000:8.1f} ms | "
-          f"ratio {ratio:5.2f} {status} {'(' + ', '.join(verdict) + ')' if verdict else ''}")
+    ok = limit is None or ratio <= limit
+    target = f"target <= {limit:.1f} x  {'PASS' if ok else 'OVER'}" if limit is not None else "(for information)"
+    print(f"{title:<52} {measured * 1000:9.1f} ms | {reference_name:<32} {reference * 1000:8.1f} ms | "
+          f"ratio {ratio:5.2f} {target}")
     return ok
+
+
+def summary(ok: bool) -> int:
+    """Print the closing PASS / OVER line of a bench script; its exit status (0 or 1)."""
+    print("PASS: every ratio is within its target" if ok else "OVER: at least one ratio is above its target")
+    return 0 if ok else 1

@@ -14,8 +14,44 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "packages"
-_SHARED = REPO.parent / "shared"
-CORPUS = (_SHARED if _SHARED.is_dir() else Path("/work/shared")) / "corpus"
+
+
+def find_corpus() -> Path:
+    """Where the shared corpus of real agent files is: $AGENTPACK_CORPUS if set, else
+    ``../shared/corpus`` beside the repository. The folder may be absent (see require_corpus)."""
+    configured = os.environ.get("AGENTPACK_CORPUS")
+    return Path(configured).expanduser().resolve() if configured else REPO.parent / "shared" / "corpus"
+
+
+CORPUS = find_corpus()
+
+
+def in_ci() -> bool:
+    """True under CI (``CI`` set to anything but empty, 0 or false, as CI services do)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_corpus() -> Path:
+    """CORPUS, for a test that reads it. Where it is absent the test is skipped with a reason saying
+    how to get it; under CI it fails instead, so that CI never skips these tests silently."""
+    if (CORPUS / "INVENTORY.md").is_file():
+        return CORPUS
+    message = (f"the shared corpus of real agent files is not at {CORPUS}: put the project's shared/ "
+               "folder beside the repository (shared/corpus, holding INVENTORY.md), or set "
+               "AGENTPACK_CORPUS to the corpus folder")
+    if in_ci():
+        pytest.fail(message + " (CI is set, so its absence is a failure)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def shared_corpus() -> Path:
+    """The shared corpus folder (skips or fails the test where it is absent: see require_corpus)."""
+    return require_corpus()
+
+
+# Mark a test (or with `pytestmark = needs_corpus`, a module) that reads CORPUS.
+needs_corpus = pytest.mark.usefixtures("shared_corpus")
 
 
 def agentops_command() -> list[str]:

@@ -29,8 +29,7 @@ from agentpack.adapters.archive import (
     write_archive,
 )
 from agentpack.errors import AgentpackError, IntegrityError, UnsafeArchive
-
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+from conftest import CORPUS, require_corpus
 
 SAMPLE = {
     "package.yaml": b"name: demo\nversion: 1.0.0\n",
@@ -192,8 +191,7 @@ def test_tarfile_and_gnu_tar_read_what_we_write(tmp_path: Path) -> None:
 
 
 def test_round_trip_of_real_agent_files(tmp_path: Path) -> None:
-    if not CORPUS.is_dir():
-        pytest.skip("the shared corpus is not beside the repository")
+    require_corpus()
     files: dict[str, bytes] = {}
     for path in sorted(CORPUS.rglob("*")):
         if path.is_file() and not path.is_symlink() and path.stat().st_size < 1_000_000:

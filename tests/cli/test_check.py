@@ -7,11 +7,9 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
+from conftest import CORPUS, needs_corpus
 
-from conftest import CORPUS
-
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not available")
+pytestmark = needs_corpus
 
 VOLT = "VoltAgent__awesome-claude-code-subagents/categories"
 API_DESIGNER = f"{VOLT}/01-core-development/api-designer.md"  # complete frontmatter, 6,115 bytes

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from conftest import CORPUS
+from conftest import CORPUS, require_corpus
 
 SUFFIXES = (".md", ".mdc")
 # Its two stray U+200B are meant to be reported by the hidden-Unicode gate, which would refuse the
@@ -21,8 +19,7 @@ HIDDEN_UNICODE = {"github__awesome-copilot/agents/azure-verified-modules-owner-t
 
 
 def corpus_files() -> list:
-    if not CORPUS.is_dir():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    require_corpus()
     return sorted(p for p in CORPUS.rglob("*") if p.is_file() and not p.is_symlink() and p.suffix in SUFFIXES
                   and p.relative_to(CORPUS).as_posix() not in HIDDEN_UNICODE)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import CORPUS
+from conftest import CORPUS, needs_corpus
+
+pytestmark = needs_corpus
 
 EMOJI_ZWJ = CORPUS / "github__awesome-copilot" / "agents" / "salesforce-flow.agent.md"
 BOM = CORPUS / "github__awesome-copilot@history-quirks" / "prompts" / "csharp-tunit.prompt.md"

@@ -1,13 +1,9 @@
-from pathlib import Path
-
 import pytest
 
 from agentpack.adapters.yamlio import load_yaml
 from agentpack.core.frontmatter import check_markdown, parse_frontmatter, split_frontmatter
 from agentpack.errors import YamlError
-
-CORPUS = Path("/work/shared/corpus")
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not available")
+from conftest import CORPUS, needs_corpus
 
 
 def load(text: str):

@@ -12,10 +12,9 @@ from agentpack.adapters.yamlio import load_yaml
 from agentpack.core.gate_checks import MAX_MATCHES_PER_FILE
 from agentpack.core.gates import ANY_AGENT, INVALID_GATES, evaluate, load_rules, rule_id_of
 from agentpack.errors import Problem
+from conftest import CORPUS, needs_corpus
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = Path("/work/shared/corpus")
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not available")
 SCHEMA = json.loads(package_files("agentpack").joinpath("schemas", "gates.schema.json").read_text())
 
 

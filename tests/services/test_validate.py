@@ -16,9 +16,7 @@ from agentpack.services.validate import (
     validate_files,
     validate_package,
 )
-
-CORPUS = Path("/work/shared/corpus")
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not available")
+from conftest import CORPUS, needs_corpus
 
 MANIFEST = """\
 name: customer-service
