@@ -152,5 +152,8 @@ def find_clashes(listing: Listing, packages: Iterable[ProposedPackage]) -> list[
 
 
 def _content(listing: Listing, component: Component) -> tuple:
-    prefix = len(component.source) + 1 if component.kind == "skills" and component.source else 0
+    """A file's bytes; a skill's (path inside the folder, bytes) pairs."""
+    if component.kind != "skills":
+        return tuple(listing.read(path) for path in component.files)
+    prefix = len(component.source) + 1 if component.source else 0
     return tuple((path[prefix:], listing.read(path)) for path in component.files)
