@@ -32,8 +32,10 @@ class Listing:
     builds a listing from disk guarantees that (and skips symlinks, special files and oversized
     files, reporting them itself). ``name`` is the source folder's base name: the package name of
     last resort when no manifest names one (Claude Code does the same for a plugin without
-    ``plugin.json``). A plain ``dict`` is the whole storage: the corpus (3,600 files, 25 MB) fits
-    in memory many times over, and every file is scanned for hidden Unicode anyway.
+    ``plugin.json``). ``files`` is any ``Mapping``: a plain ``dict`` (the corpus, 3,600 files and
+    25 MB, fits in memory many times over), or a lazy mapping that reads a file when it is looked
+    up. Readers look at paths first and read only manifests and frontmatter; the inventory then
+    reads every file once, to scan it for hidden Unicode.
     """
 
     files: Mapping[str, bytes]

@@ -31,6 +31,9 @@ def read_plugin_folder(listing: Listing, base: str, result: ReadResult, *, entry
     (which may add ``category``, ``keywords`` and ``tags``; with ``"strict": false`` it is the whole
     manifest), then ``.codex-plugin/plugin.json``, then ``defaults`` (the marketplace owner as
     author), then the folder name and ``0.1.0``. Keywords of all of them are merged in that order.
+    Only ``category`` takes the entry's first: it is the marketplace's own taxonomy (wshobson/agents
+    files its 91 plugins under 26 categories; one plugin.json says ``Coding`` where its entry says
+    ``workflows``). The licence file is the plugin's own, else ``root_license`` (the marketplace's).
     """
     manifests = []
     own = _manifest(listing, base + MANIFEST, result, manifests) or {}
@@ -48,7 +51,8 @@ def read_plugin_folder(listing: Listing, base: str, result: ReadResult, *, entry
     fields = common.base_fields(merged, listing, license_file)
     fields["keywords"] = tuple(keywords)
     interface = codex.get("interface") if isinstance(codex.get("interface"), dict) else {}
-    category = common.text(merged.get("category")) or common.text(interface.get("category"))
+    category = (common.text(entry.get("category")) or common.text(own.get("category"))
+                or common.text(interface.get("category")))
     where = manifests[0] if manifests else base.rstrip("/")
     name, original = common.package_name(result, where, own.get("name"), entry.get("name"),
                                          codex.get("name"), fallback_name)

@@ -11,7 +11,8 @@ files type-first at the root (``agents/``, ``prompts/``, ``instructions/``, ``ch
 ``.chatmode.md`` are agents, ``.prompt.md`` commands, ``.instructions.md`` rules.
 
 One package per plugin. A plugin's paths are looked up in its own folder first, then from the
-root, and an agent path ``x.md`` also as ``x.agent.md`` (awesome-copilot's build step does both).
+root, and an agent path ``x.md`` also as ``x.agent.md`` (awesome-copilot's build step does both);
+a plugin's MCP servers are its ``mcpServers`` (a path or a map) and its folder's ``.mcp.json``.
 Every component no plugin takes goes into one more package named after the folder, so nothing
 recognised is left out. ``.github/plugin/marketplace.json`` (the Copilot CLI marketplace) is
 understood; its entries from other repositories are reported.
@@ -116,6 +117,8 @@ def _plugin(listing: Listing, paths: list[str], manifest: str, result: ReadResul
         if group is not data and group.get("extensions"):
             result.warn("unsupported-kind", f"{manifest} lists Copilot extensions, which are not a package "
                         "component kind; they are not extracted", manifest, "extensions")
+    if base + ".mcp.json" in listing and base + ".mcp.json" not in manifests:
+        servers.update(_servers(listing, base, "./.mcp.json", manifest, manifests, result))
     license_file = common.find_first(listing, base, common.LICENSE_NAMES) or common.find_first(
         listing, "", common.LICENSE_NAMES)
     name, original = common.package_name(result, manifest, data.get("name"), base.rstrip("/").rsplit("/", 1)[-1])
