@@ -357,3 +357,18 @@ def test_counts_per_kind_and_per_package():
 def test_a_plain_mapping_is_accepted_as_a_listing():
     inv = read({"AGENTS.md": b"x"}, load=load)
     assert inv.format == "agents-md" and inv.packages[0].name == "source"
+
+
+@pytest.mark.parametrize("declared, files, expected, code", [
+    ({"db": {"command": "db"}, "bad": {"args": []}}, {}, {"db": {"command": "db"}}, "bad-mcp-server"),
+    ("./servers.json", {"servers.json": '{"mcpServers": {"s": {"url": "https://s"}}}'}, {"s": {"url": "https://s"}},
+     None),
+    ("./missing.json", {}, {}, "missing-path"),
+    ("../up.json", {}, {}, "unsafe-path"),
+    (None, {".mcp.json": "{broken"}, {}, "bad-manifest"),
+])
+def test_plugin_mcp_servers_inline_by_path_or_by_default(declared, files, expected, code):
+    manifest = {"name": "p"} | ({"mcpServers": declared} if declared is not None else {})
+    inv = inventory({".claude-plugin/plugin.json": json.dumps(manifest), **files})
+    assert inv.packages[0].mcp_servers == expected
+    assert (code in codes(inv)) if code else not [f for f in inv.findings if f.severity == "warning"]

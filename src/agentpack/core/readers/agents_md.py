@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from agentpack.core.names import suggest_name
 from agentpack.core.readers import common
-from agentpack.core.readers.base import Component, Listing, Load, ProposedPackage, Reader, ReadResult
+from agentpack.core.readers.base import Component, Listing, Load, Reader, ReadResult
 
 FILE = "AGENTS.md"
 
@@ -28,13 +28,7 @@ def read(listing: Listing, load: Load) -> ReadResult:
             folder = path[: -len(FILE)].rstrip("/")
             name = f"{suggest_name(folder.replace('/', '-'))}-agents" if folder else "agents"
             components.append(Component("rules", name, path, (path,)))
-    license_file = common.find_first(listing, "", common.LICENSE_NAMES)
-    name, original = common.package_name(result, "", listing.name)
-    result.packages.append(ProposedPackage(
-        name=name, original_name=original, license=common.license_of(listing, None, license_file),
-        readme=common.find_first(listing, "", common.README_NAMES), license_file=license_file,
-        components=tuple(components),
-    ))
+    result.packages.append(common.folder_package(listing, result, components))
     return result
 
 

@@ -57,7 +57,7 @@ def read_plugin_folder(listing: Listing, base: str, result: ReadResult, *, entry
     name, original = common.package_name(result, where, own.get("name"), entry.get("name"),
                                          codex.get("name"), fallback_name)
     components = _components(listing, base, own, entry, result, manifests)
-    servers = _servers(listing, base, merged.get("mcpServers"), result, manifests, where)
+    servers = common.declared_servers(listing, base, merged.get("mcpServers"), where, result, manifests)
     return ProposedPackage(
         name=name, original_name=original, category=category,
         dependencies=common.str_list(own.get("dependencies")),
@@ -109,21 +109,6 @@ def _listed(listing: Listing, paths: list[str], path: str, kind: str, result: Re
         result.warn("missing-path", f"{where} lists {path!r} for {kind}, but the source has no such "
                     f"{'skill' if kind == 'skills' else 'file'}", where)
     return found
-
-
-def _servers(listing: Listing, base: str, declared: object, result: ReadResult, manifests: list[str],
-             where: str) -> dict[str, dict]:
-    """MCP servers: the plugin's ``.mcp.json``, or the path or inline map ``mcpServers`` gives."""
-    if isinstance(declared, dict):
-        return common.mcp_servers(declared, where, result)
-    path = common.resolve_ref(base, declared, result, where) if isinstance(declared, str) else base + ".mcp.json"
-    if path is None or path not in listing:
-        if isinstance(declared, str) and path is not None:
-            result.warn("missing-path", f"{where} names MCP servers in {path!r}, which is missing", where)
-        return {}
-    manifests.append(path)
-    data = common.parse_json(listing, path, result)
-    return common.mcp_servers(data, path, result) if data is not None else {}
 
 
 def detect(listing: Listing) -> str | None:

@@ -10,7 +10,7 @@ are a machine's configuration, not content, and stay in the not-understood list.
 from __future__ import annotations
 
 from agentpack.core.readers import common
-from agentpack.core.readers.base import Listing, Load, ProposedPackage, Reader, ReadResult
+from agentpack.core.readers.base import Listing, Load, Reader, ReadResult
 
 MARKERS = (".claude/agents/", ".claude/commands/", ".claude/skills/", ".claude/rules/", ".claude/CLAUDE.md")
 
@@ -33,18 +33,7 @@ def read(listing: Listing, load: Load) -> ReadResult:
     components += common.skill_folders(paths, ".claude/skills")
     components += [common.file_component("rules", p) for p in common.children(paths, ".claude/rules", (".md",))]
     components += [common.file_component("rules", p) for p in ("CLAUDE.md", ".claude/CLAUDE.md") if p in listing]
-    manifests, servers = [], {}
-    if ".mcp.json" in listing:
-        manifests.append(".mcp.json")
-        data = common.parse_json(listing, ".mcp.json", result)
-        servers = common.mcp_servers(data, ".mcp.json", result) if data is not None else {}
-    license_file = common.find_first(listing, "", common.LICENSE_NAMES)
-    name, original = common.package_name(result, "", listing.name)
-    result.packages.append(ProposedPackage(
-        name=name, original_name=original, license=common.license_of(listing, None, license_file),
-        readme=common.find_first(listing, "", common.README_NAMES), license_file=license_file,
-        components=tuple(components), mcp_servers=servers, manifests=tuple(manifests),
-    ))
+    result.packages.append(common.folder_package(listing, result, components, ".mcp.json"))
     return result
 
 

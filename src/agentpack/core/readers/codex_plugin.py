@@ -40,15 +40,7 @@ def read(listing: Listing, load: Load) -> ReadResult:
             result.warn("missing-path", f"{MANIFEST} names skills folder {skills_ref!r}, which holds no "
                         "SKILL.md", MANIFEST)
     manifests = [MANIFEST]
-    servers: dict[str, dict] = {}
-    mcp_ref = manifest.get("mcpServers", "./.mcp.json")
-    mcp_path = common.resolve_ref("", mcp_ref, result, MANIFEST) if isinstance(mcp_ref, str) else None
-    if isinstance(mcp_ref, dict):
-        servers = common.mcp_servers(mcp_ref, MANIFEST, result)
-    elif mcp_path is not None and mcp_path in listing:
-        manifests.append(mcp_path)
-        data = common.parse_json(listing, mcp_path, result)
-        servers = common.mcp_servers(data, mcp_path, result) if data is not None else {}
+    servers = common.declared_servers(listing, "", manifest.get("mcpServers"), MANIFEST, result, manifests)
     result.packages.append(ProposedPackage(
         name=name, original_name=original, category=common.text(interface.get("category")),
         readme=common.find_first(listing, "", common.README_NAMES), license_file=license_file,

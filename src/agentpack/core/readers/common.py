@@ -12,7 +12,7 @@ from typing import Any
 
 from agentpack.core.frontmatter import parse_frontmatter
 from agentpack.core.names import suggest_name
-from agentpack.core.readers.base import DEFAULT_VERSION, Component, Listing, Load, ReadResult
+from agentpack.core.readers.base import DEFAULT_VERSION, Component, Listing, Load, ProposedPackage, ReadResult
 from agentpack.errors import YamlError
 
 README_NAMES = ("README.md", "README.markdown", "README.txt", "README", "readme.md", "Readme.md")
@@ -308,3 +308,47 @@ def dedupe(components: list[Component]) -> list[Component]:
             seen.add(key)
             kept.append(component)
     return kept
+
+
+def mcp_file(listing: Listing, path: str, result: ReadResult, manifests: list[str]) -> dict[str, dict]:
+    """The servers of the MCP JSON document at ``path`` (recorded in ``manifests``); ``{}`` if absent."""
+    if path not in listing:
+        return {}
+    manifests.append(path)
+    data = parse_json(listing, path, result)
+    return mcp_servers(data, path, result) if data is not None else {}
+
+
+def folder_package(listing: Listing, result: ReadResult, components: list[Component],
+                   mcp_path: str | None = None) -> ProposedPackage:
+    """The whole listing as one package named after the folder (project-style formats).
+
+    The root README and licence describe it; ``mcp_path`` is the tool's MCP document, if any.
+    """
+    manifests: list[str] = []
+    servers = mcp_file(listing, mcp_path, result, manifests) if mcp_path else {}
+    license_file = find_first(listing, "", LICENSE_NAMES)
+    name, original = package_name(result, "", listing.name)
+    return ProposedPackage(
+        name=name, original_name=original, license=license_of(listing, None, license_file),
+        readme=find_first(listing, "", README_NAMES), license_file=license_file,
+        components=tuple(components), mcp_servers=servers, manifests=tuple(manifests),
+    )
+
+
+def declared_servers(listing: Listing, base: str, declared: object, where: str, result: ReadResult,
+                     manifests: list[str]) -> dict[str, dict]:
+    """A plugin's MCP servers: ``mcpServers`` as an inline map or a path, else ``<base>.mcp.json``.
+
+    Claude Code, Codex and Copilot CLI plugins all read ``.mcp.json`` at the plugin root unless the
+    manifest names another file or gives the servers inline. A named file that is missing is a
+    ``missing-path`` finding; an unsafe path an ``unsafe-path`` one.
+    """
+    if isinstance(declared, dict):
+        return mcp_servers(declared, where, result)
+    if declared is None:
+        return mcp_file(listing, base + ".mcp.json", result, manifests)
+    path = resolve_ref(base, declared, result, where)
+    if path is not None and path not in listing:
+        result.warn("missing-path", f"{where} names MCP servers in {declared!r}, which is missing", where)
+    return mcp_file(listing, path, result, manifests) if path is not None else {}

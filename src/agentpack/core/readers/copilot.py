@@ -112,13 +112,14 @@ def _plugin(listing: Listing, paths: list[str], manifest: str, result: ReadResul
             refs = group.get(field_name)
             for ref in [refs] if isinstance(refs, str) else refs if isinstance(refs, list) else []:
                 components += _resolve(listing, paths, base, ref, kind, manifest, result)
-        if isinstance(group.get("mcpServers"), (str, dict)):
-            servers.update(_servers(listing, base, group["mcpServers"], manifest, manifests, result))
+        if group.get("mcpServers") is not None:
+            servers.update(common.declared_servers(listing, base, group["mcpServers"], manifest, result,
+                                                   manifests))
         if group is not data and group.get("extensions"):
             result.warn("unsupported-kind", f"{manifest} lists Copilot extensions, which are not a package "
                         "component kind; they are not extracted", manifest, "extensions")
-    if base + ".mcp.json" in listing and base + ".mcp.json" not in manifests:
-        servers.update(_servers(listing, base, "./.mcp.json", manifest, manifests, result))
+    if base + ".mcp.json" not in manifests:
+        servers.update(common.mcp_file(listing, base + ".mcp.json", result, manifests))
     license_file = common.find_first(listing, base, common.LICENSE_NAMES) or common.find_first(
         listing, "", common.LICENSE_NAMES)
     name, original = common.package_name(result, manifest, data.get("name"), base.rstrip("/").rsplit("/", 1)[-1])
@@ -151,19 +152,6 @@ def _resolve(listing: Listing, paths: list[str], base: str, ref: object, kind: s
     result.warn("missing-path", f"{manifest} lists {ref!r} for {kind}, but neither the plugin folder nor the "
                 "root has it", manifest)
     return []
-
-
-def _servers(listing: Listing, base: str, declared: object, manifest: str, manifests: list[str],
-             result: ReadResult) -> dict[str, dict]:
-    if isinstance(declared, dict):
-        return common.mcp_servers(declared, manifest, result)
-    path = common.resolve_ref(base, declared, result, manifest)
-    if path is None or path not in listing:
-        result.warn("missing-path", f"{manifest} names MCP servers in {declared!r}, which is missing", manifest)
-        return {}
-    manifests.append(path)
-    data = common.parse_json(listing, path, result)
-    return common.mcp_servers(data, path, result) if data is not None else {}
 
 
 def _marketplace(listing: Listing, result: ReadResult) -> None:

@@ -10,7 +10,7 @@ all optional; ``globs: **/*`` is common and not valid YAML, which is reported bu
 from __future__ import annotations
 
 from agentpack.core.readers import common
-from agentpack.core.readers.base import Listing, Load, ProposedPackage, Reader, ReadResult
+from agentpack.core.readers.base import Listing, Load, Reader, ReadResult
 
 LEGACY = ".cursorrules"
 
@@ -39,18 +39,7 @@ def read(listing: Listing, load: Load) -> ReadResult:
     components += [common.file_component("commands", p)
                    for p in common.children(paths, ".cursor/commands", (".md",))]
     components += common.skill_folders(paths, ".cursor/skills")
-    manifests, servers = [], {}
-    if ".cursor/mcp.json" in listing:
-        manifests.append(".cursor/mcp.json")
-        data = common.parse_json(listing, ".cursor/mcp.json", result)
-        servers = common.mcp_servers(data, ".cursor/mcp.json", result) if data is not None else {}
-    license_file = common.find_first(listing, "", common.LICENSE_NAMES)
-    name, original = common.package_name(result, "", listing.name)
-    result.packages.append(ProposedPackage(
-        name=name, original_name=original, license=common.license_of(listing, None, license_file),
-        readme=common.find_first(listing, "", common.README_NAMES), license_file=license_file,
-        components=tuple(components), mcp_servers=servers, manifests=tuple(manifests),
-    ))
+    result.packages.append(common.folder_package(listing, result, components, ".cursor/mcp.json"))
     return result
 
 
