@@ -372,3 +372,21 @@ def test_plugin_mcp_servers_inline_by_path_or_by_default(declared, files, expect
     inv = inventory({".claude-plugin/plugin.json": json.dumps(manifest), **files})
     assert inv.packages[0].mcp_servers == expected
     assert (code in codes(inv)) if code else not [f for f in inv.findings if f.severity == "warning"]
+
+
+def test_listing_paths_that_break_the_contract_are_refused_before_any_reader_sees_them():
+    inv = inventory({"AGENTS.md": "x", "../evil.md": "x", "/abs/AGENTS.md": "x", "a//AGENTS.md": "x",
+                     "a/./AGENTS.md": "x", "a\\AGENTS.md": "x", "C:/AGENTS.md": "x", "ok/AGENTS.md": "y"})
+    refused = sorted(f.path for f in inv.findings if f.code == "unsafe-path")
+    assert refused == sorted(["../evil.md", "/abs/AGENTS.md", "a//AGENTS.md", "a/./AGENTS.md", "a\\AGENTS.md",
+                              "C:/AGENTS.md"])
+    assert all(f.severity == "error" for f in inv.findings if f.code == "unsafe-path")
+    assert [c.source for c in inv.packages[0].components] == ["AGENTS.md", "ok/AGENTS.md"]
+    assert inv.not_understood == () and inv.file_count == 2
+
+
+def test_a_listing_without_some_paths_is_a_view():
+    listing = Listing({"a": b"1", "b": b"2"}, "x").without(["b"])
+    assert listing.paths() == ["a"] and "b" not in listing and len(listing.files) == 1
+    with pytest.raises(KeyError):
+        listing.read("b")

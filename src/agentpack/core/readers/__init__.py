@@ -45,7 +45,16 @@ from agentpack.core.readers import (
     cursor,
     skills,
 )
-from agentpack.core.readers.base import KINDS, Component, Listing, Load, ProposedPackage, Reader, ReadResult
+from agentpack.core.readers.base import (
+    KINDS,
+    Component,
+    Listing,
+    Load,
+    ProposedPackage,
+    Reader,
+    ReadResult,
+    unsafe_paths,
+)
 from agentpack.core.readers.inventory import (
     Inventory,
     NameClash,
@@ -88,18 +97,22 @@ def read(listing: Listing | Mapping[str, bytes], format: str | None = None, *, l
     """Inventory ``listing`` with the reader ``format`` names, or the detected one when ``None``.
 
     ``load`` parses YAML text (``adapters.yamlio.load_yaml``'s data, or ``yaml.safe_load``) and
-    must raise ``YamlError`` for bad YAML. Bad content never raises: broken manifests, unsafe or
+    must raise ``YamlError`` for bad YAML. Listing paths that break the ``Listing`` contract are
+    left out with an ``unsafe-path`` error each. Bad content never raises: broken manifests, unsafe or
     missing paths, names that had to be normalised, frontmatter that does not parse and hidden
     Unicode are findings. When no reader applies the inventory has no packages, every file is not
     understood and an ``unknown-format`` finding says so. Raises ``UsageError`` only for a
     ``format`` that is not in ``READERS``.
     """
     listing = as_listing(listing)
+    refused = unsafe_paths(listing.files)
+    if refused:
+        listing = listing.without(refused)
     marker = ""
     if format is None:
         found = detect_with_marker(listing)
         if found is None:
-            return _unknown(listing, load)
+            return _unknown(listing, load, refused)
         format, marker = found
     elif format not in READERS:
         raise UsageError(f"unknown source format {format!r}", field="from",
@@ -107,17 +120,23 @@ def read(listing: Listing | Mapping[str, bytes], format: str | None = None, *, l
     result = READERS[format].read(listing, load)
     packages, renames = unique_names(result.packages)
     left = not_understood(listing, packages, result.claimed)
-    findings = result.findings + renames + content_findings(listing, load) + summary_finding(left)
+    findings = (_refused(refused) + result.findings + renames + content_findings(listing, load)
+                + summary_finding(left))
     return Inventory(format=format, detected_by=marker, file_count=len(listing.files), packages=tuple(packages),
                      findings=tuple(findings), not_understood=tuple(left),
                      clashes=tuple(find_clashes(listing, packages)))
 
 
-def _unknown(listing: Listing, load: Load) -> Inventory:
+def _refused(paths: list[str]) -> list[Problem]:
+    return [Problem("error", "unsafe-path", f"the listing holds {path!r}, which is not a safe relative path; "
+                    "it is left out", path=path) for path in paths]
+
+
+def _unknown(listing: Listing, load: Load, refused: list[str]) -> Inventory:
     problem = Problem("warning", "unknown-format", "no known agent format was found (looked for: "
                       f"{', '.join(READERS)}); name one with --from")
     return Inventory(format="", detected_by="", file_count=len(listing.files), packages=(),
-                     findings=(problem, *content_findings(listing, load)),
+                     findings=(*_refused(refused), problem, *content_findings(listing, load)),
                      not_understood=tuple(listing.paths()), clashes=())
 
 

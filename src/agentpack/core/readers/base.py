@@ -12,7 +12,7 @@ package writer reads them from the same listing and carries them byte for byte.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,38 @@ class Listing:
 
     def __contains__(self, path: object) -> bool:
         return path in self.files
+
+    def without(self, paths: Iterable[str]) -> Listing:
+        """This listing minus ``paths``, as a view: nothing is read or copied."""
+        return Listing(_Without(self.files, frozenset(paths)), self.name)
+
+
+class _Without(Mapping[str, bytes]):
+    """A read-only view of a mapping that hides some of its keys."""
+
+    def __init__(self, files: Mapping[str, bytes], hidden: frozenset[str]) -> None:
+        self._files, self._hidden = files, hidden
+
+    def __getitem__(self, path: str) -> bytes:
+        if path in self._hidden:
+            raise KeyError(path)
+        return self._files[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return (path for path in self._files if path not in self._hidden)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def unsafe_paths(paths: Iterable[str]) -> list[str]:
+    """The listing paths that break the ``Listing`` contract (absolute, ``..``, ``\\``, empty parts).
+
+    The service builds listings that never have them; ``read`` still refuses them, so a listing
+    built elsewhere (an archive, a test) cannot make a package write outside its folder.
+    """
+    return sorted(p for p in paths if not p or p.startswith("/") or "\\" in p or (len(p) > 1 and p[1] == ":")
+                  or any(part in ("", ".", "..") for part in p.split("/")))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def read(listing: Listing, load: Load) -> ReadResult:
 
 
 def read_marketplace(listing: Listing, manifest: str, result: ReadResult) -> ReadResult:
-    """Read the marketplace file at ``manifest`` into ``result`` (shared with other harness variants)."""
+    """Read the marketplace file at ``manifest`` into ``result``: one package per local plugin entry."""
     result.claimed.add(manifest)
     root_license = common.find_first(listing, "", common.LICENSE_NAMES)
     readme = common.find_first(listing, "", common.README_NAMES)

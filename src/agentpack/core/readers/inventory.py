@@ -40,8 +40,8 @@ class Inventory:
     ``format`` is the reader's name (``""`` when no reader applies) and ``detected_by`` the marker
     path that chose it (``""`` when the caller named the format). ``packages`` are the proposed
     packages, with valid and unique names. ``findings`` are warnings and errors (``Problem``; code
-    ``hidden-unicode`` ones are errors), the reader's first, then the inventory-wide ones, each
-    group in path order. ``not_understood`` is every listing path no package uses and the reader
+    ``hidden-unicode`` and refused listing paths are errors): refused paths first, then the
+    reader's in reading order, then renamed packages, then the content checks in path order. ``not_understood`` is every listing path no package uses and the reader
     did not claim, sorted. ``clashes`` are the shared component names.
     """
 
