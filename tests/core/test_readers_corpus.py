@@ -195,6 +195,11 @@ def test_awesome_copilot_leaves_no_typed_file_out():
     skills = rel(folder, [d / "SKILL.md" for d in folder.glob("skills/*")] +
                  [d / "SKILL.md" for d in folder.glob(".github/skills/*")])
     assert sorted(f"{s}/SKILL.md" for s in component_sources(inv, "skills")) == skills
+    nested = 0
+    for skill in {c.source: c for p in inv.packages for c in p.by_kind("skills")}.values():
+        assert list(skill.files) == files_under(folder, folder / skill.source)  # nested sub-skills included
+        nested += sum(1 for path in skill.files if path.endswith("/SKILL.md")) - 1
+    assert nested == 15  # the qdrant sub-skills of QUIRKS.md travel inside their parent skill
     assert sorted(component_sources(inv, "workflows")) == rel(folder, folder.glob("workflows/*.md"))
     hooks = rel(folder, folder.glob("hooks/**/*"))
     assert set(hooks) <= set(inv.not_understood)  # hooks are no component kind: listed, never dropped
