@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -281,3 +282,13 @@ def test_the_whole_corpus_has_the_frontmatter_and_unicode_quirks_quirks_md_count
     assert bad == 239  # 230 Cursor globs, 8 VoltAgent descriptions, 1 template (QUIRKS.md)
     hidden = {f.path for inv in inventories for f in inv.findings if f.code == "hidden-unicode"}
     assert hidden == {"agents/azure-verified-modules-owner-triage.agent.md"}  # the U+200B before code fences
+
+
+def test_a_missing_corpus_skips_with_a_reason_but_fails_under_ci(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.modules[__name__], "CORPUS", tmp_path / "none")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        corpus_folder("wshobson__agents")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="not available"):
+        corpus_folder("wshobson__agents")
