@@ -38,6 +38,19 @@ class ArchiveLimits:
     max_total_size: int = 1024 * 1024 * 1024
     max_ratio: int = 200
 
+    @property
+    def max_tar_size(self) -> int:
+        """The most bytes a tar within these limits can take: its files, then a header and padding
+        per member (up to four blocks with a pax name), and the final record."""
+        return self.max_total_size + self.max_members * 4 * TAR_BLOCK + TAR_RECORD
+
+    @property
+    def max_archive_size(self) -> int:
+        """The most bytes a gzip-compressed archive within these limits can take: deflate adds at
+        most 5 bytes per 64 KiB block it cannot shrink, gzip 18 bytes of framing. A file above this
+        is refused by its size alone, before any of it is read."""
+        return self.max_tar_size + self.max_tar_size // 8192 + 1024 * 1024
+
 
 def unsafe(where: str | None, member: str | None, rule: str) -> UnsafeArchive:
     """The error for an archive (``where``: its file, if any) whose ``member`` breaks ``rule``."""
