@@ -31,15 +31,26 @@ def member(name: str, data: bytes = b"", **fields) -> tuple[tarfile.TarInfo, byt
     return info, data
 
 
-def tar_bytes(members, *, fmt=tarfile.PAX_FORMAT) -> bytes:
-    """An uncompressed tar of ``members`` ((TarInfo, data) pairs or (name, data) pairs)."""
+def tar_bytes(members, *, fmt=tarfile.PAX_FORMAT, global_headers: dict | None = None) -> bytes:
+    """An uncompressed tar of ``members`` ((TarInfo, data) pairs or (name, data) pairs), after a
+    global pax header of ``global_headers`` if given."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=fmt) as tar:
+    with tarfile.open(fileobj=buffer, mode="w", format=fmt, pax_headers=global_headers) as tar:
         for info, data in members:
             if isinstance(info, str):
                 info, data = member(info, data)
             tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
     return buffer.getvalue()
+
+
+def headers_only(members, *, fmt=tarfile.PAX_FORMAT) -> bytes:
+    """The blocks of ``members`` with no end-of-archive blocks, to append hand-made headers to."""
+    out = b""
+    for info, data in members:
+        if isinstance(info, str):
+            info, data = member(info, data)
+        out += info.tobuf(fmt) + data + bytes(-len(data) % tarfile.BLOCKSIZE)
+    return out
 
 
 def tgz_bytes(members, **kwargs) -> bytes:

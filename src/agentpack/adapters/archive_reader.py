@@ -131,7 +131,8 @@ class TarMember:
         self._left = 0
 
 
-def iter_tar(path: str, rule: Callable[[str, int], str | None], *, max_members: int) -> Iterator[TarMember]:
+def iter_tar(path: str, rule: Callable[[str, int], str | None], *, max_members: int,
+             digest=None) -> Iterator[TarMember]:
     """Stream the members of the uncompressed tar file at ``path`` (a bundle), one at a time.
 
     Every header is checked before any of its content is read, by the same header parser as
@@ -141,9 +142,11 @@ def iter_tar(path: str, rule: Callable[[str, int], str | None], *, max_members: 
     with another after case folding or NFC normalisation, and ``rule(name, declared size)`` must
     return None (else its text is the reason). A truncated stream, or anything but zero bytes after
     the end-of-archive blocks, is refused too. Every refusal is ``UnsafeArchive`` naming the member.
-    The file is read in 256 KiB pieces: nothing is held but what the caller keeps.
+    The file is read in 256 KiB pieces: nothing is held but what the caller keeps. ``digest`` (a
+    hashlib object), when given, is updated with every byte read, so that once the iteration has
+    ended it holds the whole file's digest.
     """
-    with _open(path, None, _DEFAULT_LIMITS, gzip=False) as (stream, where):
+    with _open(path, None, _DEFAULT_LIMITS, gzip=False, digest=digest) as (stream, where):
         names = NameTable()
         count = 0
         while (found := _next_member(stream)) is not None:
@@ -154,6 +157,7 @@ def iter_tar(path: str, rule: Callable[[str, int], str | None], *, max_members: 
                 problem = f"more than {max_members} members"
             elif typeflag not in _REGULAR_TYPES:
                 problem = _TYPE_RULES.get(typeflag, f"member type {typeflag!r} is not allowed (only regular files)")
+                problem = "folders are not allowed in a bundle" if typeflag == b"5" else problem
             else:
                 problem = rule(name, size) or names.add(name, is_dir=False)
             if problem:
@@ -167,9 +171,10 @@ def iter_tar(path: str, rule: Callable[[str, int], str | None], *, max_members: 
 
 @contextmanager
 def _open(
-    source: bytes | str | Iterable[bytes], expected_sha256: str | None, limits: ArchiveLimits, gzip: bool = True
+    source: bytes | str | Iterable[bytes], expected_sha256: str | None, limits: ArchiveLimits, gzip: bool = True,
+    digest=None,
 ) -> Iterator[tuple[_Inflater, str | None]]:
-    hashing = expected_sha256 is not None
+    hashing = digest or (hashlib.sha256() if expected_sha256 is not None else None)
     if isinstance(source, (bytes, bytearray, memoryview)):
         view = memoryview(source)
         if gzip and len(view) > limits.max_archive_size:
@@ -194,13 +199,13 @@ def _open(
 class _Inflater:
     """The decompressed tar stream, produced on demand and metered against the limits as it comes."""
 
-    def __init__(self, chunks: Iterator[bytes], where: str | None, hashing: bool, gzip: bool = True) -> None:
+    def __init__(self, chunks: Iterator[bytes], where: str | None, hashing, gzip: bool = True) -> None:
         self._chunks = chunks
         self._gzip = gzip  # False: a plain tar, passed through as read
         self.where = where
         self.limits = ArchiveLimits()
         self.member: str | None = None  # being read, to name it when a limit trips
-        self._hash = hashlib.sha256() if hashing else None
+        self._hash = hashing  # a hashlib object fed every input byte, or None
         self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._buf = b""
         self._pos = 0

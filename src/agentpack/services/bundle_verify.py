@@ -192,35 +192,46 @@ def verify(path: str, policy: TrustPolicy, progress: Progress | None = None) -> 
     """Run every check of this module's docstring over the bundle at ``path``; raise on the first
     failure (IntegrityError, SignatureError, ValidationError for an invalid package), else return
     what a load needs."""
+    import hashlib
+
     from agentpack.adapters.archive import sha256_file
 
     if not os.path.isfile(path):
         raise UsageError(f"no bundle at {path}", path=path)
-    digest = sha256_file(path)
+    # With FILE.sha256 beside it the whole file is checked first, so a damaged copy is named as
+    # such; without, the digest is taken in the same pass as everything else.
     sidecar = path + ".sha256"
+    digest = hashlib.sha256()
     if os.path.isfile(sidecar):
+        digest = sha256_file(path)
         with open(sidecar, encoding="utf-8", errors="replace") as handle:
             expected = (handle.read(256).split() or [""])[0].lower()
         if expected != digest:
             raise fail(path, f"outer checksum mismatch: sha256 is {digest}, {os.path.basename(sidecar)} says "
                              f"{expected or 'nothing'}")
     try:
-        return _read(path, digest, policy, progress)
+        verified = _read(path, digest, policy, progress)
     except UnsafeArchive as exc:
         raise fail(path, exc.message) from None
+    if not isinstance(digest, str):
+        verified.report.sha256 = digest.hexdigest()
+    return verified
 
 
-def _read(path: str, digest: str, policy: TrustPolicy, progress: Progress | None) -> VerifiedBundle:
+def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> VerifiedBundle:
+    """Everything but the outer checksum; ``digest`` is the file's sha256, or a hashlib object to feed."""
     from agentpack.adapters.archive import iter_tar
 
-    members = iter_tar(path, member_limit, max_members=2 * MAX_PACKAGES + 2)
+    members = iter_tar(path, member_limit, max_members=2 * MAX_PACKAGES + 2,
+                       digest=None if isinstance(digest, str) else digest)
     first = next(members, None)
     if first is None or first.name != MANIFEST_NAME:
         raise fail(path, f"its first member must be {MANIFEST_NAME} (truncated, or not a bundle)")
     manifest_raw = first.read()
     manifest = _check_entries(path, check_manifest(_load_manifest(path, manifest_raw), f"{path}:{MANIFEST_NAME}"))
     files: dict[str, str] = manifest["files"]
-    report = BundleReport(path, digest, str(manifest.get("created")), manifest.get("tier"),
+    report = BundleReport(path, digest if isinstance(digest, str) else "", str(manifest.get("created")),
+                          manifest.get("tier"),
                           manifest.get("classification"))
     records: dict[str, bytes] = {}
     archives: dict[str, object] = {}
