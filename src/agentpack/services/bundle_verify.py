@@ -378,7 +378,8 @@ def _read_archive(path: str, member):
         raise fail(path, f"{member.name}: {exc.message}") from None
     except ValidationError as exc:
         raise ValidationError(f"bundle {path} refused: {member.name} is not a valid package", path=path,
-                              problems=exc.problems, hint="nothing was imported; " + (exc.hint or "")) from None
+                              problems=exc.problems, hint="nothing was imported; publish would refuse this "
+                              "package too: have it fixed and published again, then collect again") from None
 
 
 def _check_slot(path: str, entry: dict, inspected, record_raw: bytes, policy: TrustPolicy,
