@@ -326,3 +326,42 @@ def test_bundle_members_are_read_with_their_gzip_checked_as_they_stream(genuine,
     members = with_archive(genuine, bytes(3 * 1024 * 1024))
     bundle = write_bundle(tmp_path / "hostile.bundle", members)
     assert_refused_and_genuine_loads_after(far, bundle, genuine, tmp_path, "truncated or corrupt")
+
+
+def _nested_record(genuine: Path) -> dict[str, bytes]:
+    return with_digests({**members_of(genuine), RECORD: b"[" * 200_000})
+
+
+def _nested_manifest(genuine: Path) -> list:
+    return [("manifest.yaml", b"[" * 200_000), *((k, v) for k, v in members_of(genuine).items() if k != "manifest.yaml")]
+
+
+def _bad_signature(document) -> object:
+    def make(genuine: Path) -> dict[str, bytes]:
+        members = members_of(genuine)
+        record = json.loads(members[RECORD])
+        record["signature"] = document
+        return with_digests({**members, RECORD: json.dumps(record).encode()})
+    return make
+
+
+@pytest.mark.parametrize(("make", "words"), [
+    (_nested_record, "record.json is not JSON"),
+    (_nested_manifest, "manifest.yaml"),
+    (_bad_signature([]), "signature"),
+    (_bad_signature("x"), "signature"),
+    (_bad_signature({"key": 5, "signature": None}), "signature"),
+], ids=["nested-record", "nested-manifest", "signature-list", "signature-string", "signature-wrong-types"])
+def test_malformed_documents_inside_a_bundle_are_refused_cleanly(genuine, far, tmp_path, make, words):
+    bundle = write_bundle(tmp_path / "hostile.bundle", make(genuine))
+    assert_refused_and_genuine_loads_after(far, bundle, genuine, tmp_path, words)
+
+
+def test_a_bundle_holding_more_than_the_bundle_limit_is_refused_before_reading_it(genuine, far, tmp_path):
+    """A load holds every archive until the registry takes them: 1 GiB in all, checked on the headers."""
+    header = member(ARCHIVE)[0]
+    header.size = 1024**3 + 1  # within one archive's limit, over the bundle's
+    head = headers_only([("manifest.yaml", members_of(genuine)["manifest.yaml"])]) + header.tobuf(tarfile.PAX_FORMAT)
+    bundle = _sparse(tmp_path / "big.bundle", head, len(head) + header.size + 10240)
+    run = far("bundle", "verify", bundle, expect=1)
+    assert "more than 1073741824 bytes (the bundle limit)" in run.err, run.err

@@ -58,6 +58,9 @@ Progress = Callable[[int, int, str], None]
 MAX_PACKAGES = 100_000  # per bundle, as an archive holds at most 100,000 members
 _MAX_SMALL = 1024 * 1024  # record.json and manifest.sig
 _MAX_MANIFEST = 64 * 1024 * 1024  # the single-file limit; ~300,000 packages' lines
+# A load holds every archive in memory until the registry takes them all at once, so a bundle is
+# bounded like an archive: 1 GiB of members in all (records and archives, as declared).
+MAX_BUNDLE_CONTENT = 1024 * 1024 * 1024
 _PACKAGES_DIR = "packages/"
 _HEX = frozenset("0123456789abcdef")
 
@@ -238,8 +241,13 @@ def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> 
     signature: bytes | None = None
     judged = False
     total = len(manifest["packages"])
+    held = 0
     for member in members:
         name = member.name
+        held += member.size
+        if held > MAX_BUNDLE_CONTENT:
+            raise fail(path, f"its members add up to more than {MAX_BUNDLE_CONTENT} bytes (the bundle limit); "
+                             "split it into several bundles")
         if name == SIGNATURE_NAME and not judged:
             signature = member.read()
             continue
@@ -333,7 +341,7 @@ def _load_manifest(path: str, raw: bytes) -> object:
     YAML tool is still read, so that what is wrong with it can be named."""
     try:
         return parse_manifest(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can follow
         pass
     from agentpack.adapters.yamlio import load_yaml
 
@@ -351,7 +359,7 @@ def _judge_manifest(path: str, manifest_raw: bytes, signature: bytes | None,
     if signature is not None:
         try:
             document = json.loads(signature)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise fail(path, f"{SIGNATURE_NAME} is not a JSON signature document") from None
         key = verify_document(document, name=SIGNED_NAME, version=SIGNED_VERSION, sha256=_sha(manifest_raw),
                               where=f"{path}:{SIGNATURE_NAME}")
@@ -399,7 +407,7 @@ def _check_slot(path: str, entry: dict, inspected, record_raw: bytes, policy: Tr
         raise fail(path, f"the archive in the slot of {slot} holds {found[0]}@{found[1]}")
     try:
         record = json.loads(record_raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise fail(path, f"{record_path} is not JSON") from None
     if not isinstance(record, dict) or (record.get("name"), record.get("version")) != (name, version):
         raise fail(path, f"{record_path} is not the record of {slot}")
