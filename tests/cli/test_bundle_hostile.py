@@ -166,6 +166,7 @@ HOSTILE_ARCHIVES = {
     "invalid-package": (lambda: package_tgz({k: v for k, v in package_files("demo").items()
                                              if k != "agents/helper.md"}), "is not a valid package"),
     "device-name-inside": (lambda: package_tgz(package_files("con")), "is not a valid package"),
+    "device-name-file": (lambda: package_tgz(_files(**{"docs/Aux.md": b"x"})), "device name on Windows"),
 }
 
 

@@ -28,3 +28,18 @@ def test_publish_refuses_a_hand_made_archive_with_a_device_name(agentops, tmp_pa
 def test_install_refuses_a_device_name_before_asking_any_registry(agentops, tmp_path):
     run = agentops("package", "install", "nul@1.0.0", cwd=tmp_path, expect=2)
     assert "device name on Windows" in run.err
+
+
+@pytest.mark.parametrize("filename", ["con.md", "NUL", "aux.tar.gz", "com1 .md", "lpt\u00b9.md"])
+def test_files_named_like_a_windows_device_are_refused_by_build_and_install(agentops, tmp_path, filename):
+    folder = write_package(tmp_path / "src", "demo", "1.0.0")
+    (folder / "docs" / filename).write_text("x\n")
+    run = agentops("package", "build", folder, "-o", tmp_path / "dist", expect=None)
+    assert run.code != 0 and "device name on Windows" in run.err, run.err
+    archive = write_with_sidecar(tmp_path / "dist" / "demo-1.0.0.tar.gz",
+                                 package_tgz({**package_files("demo"), f"docs/{filename}": b"x"}))
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    refused = agentops("package", "install", archive, cwd=ws, expect=1)
+    assert "device name on Windows" in refused.err
+    assert not (ws / "docs").exists() and not (ws / "agentops.lock").exists()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from agentpack.core.names import RESERVED_SEGMENTS
 from agentpack.errors import UnsafeArchive
 
 ARCHIVE_PREFIX = "package/"
@@ -80,7 +81,19 @@ def path_rule(name: str, is_dir: bool) -> str | None:
         return "outside the 'package/' folder"
     if "" in parts or "." in parts:
         return "empty or '.' path component"
+    for part in parts:
+        if _device_name(part):
+            return f"{part!r} is a device name on Windows (whatever its extension), so no file there can be called that"
     return None
+
+
+_SUPERSCRIPT_PORTS = frozenset(f"{port}{digit}" for port in ("com", "lpt") for digit in "\u00b9\u00b2\u00b3")
+
+
+def _device_name(part: str) -> bool:
+    """Whether Windows opens a device for a file called ``part`` ("nul", "Con.md", "aux .txt", "com\u00b9")."""
+    stem = part.split(".", 1)[0].rstrip(" ").lower()
+    return stem in RESERVED_SEGMENTS or stem in _SUPERSCRIPT_PORTS
 
 
 class NameTable:
