@@ -366,3 +366,19 @@ def test_a_bundle_holding_more_than_the_bundle_limit_is_refused_before_reading_i
     bundle = _sparse(tmp_path / "big.bundle", head, len(head) + header.size + 10240)
     run = far("bundle", "verify", bundle, expect=1)
     assert "more than 1073741824 bytes (the bundle limit)" in run.err, run.err
+
+
+def test_text_from_a_bundle_reaches_neither_the_terminal_nor_the_registry_raw(genuine, far, tmp_path):
+    members = members_of(genuine)
+    manifest = json.loads(members["manifest.yaml"])
+    manifest["tier"], manifest["created"] = "\x1b]0;owned\x07", "\x1b[2J"
+    record = json.loads(members[RECORD])
+    record["published_at"] = "\x1b[31mnot a date" + "x" * 1000
+    members.update({"manifest.yaml": json.dumps(manifest).encode(), RECORD: json.dumps(record).encode()})
+    bundle = write_bundle(tmp_path / "escapes.bundle", with_digests(members))
+    shown = far("bundle", "verify", bundle)
+    assert "\x1b" not in shown.out and "\\x1b" in shown.out
+    registry = tmp_path / "far-registry"
+    far("bundle", "load", bundle, "--registry", registry)
+    stored = json.loads((registry / "index" / "demo.json").read_text())["versions"]["1.0.0"]
+    assert "\x1b" not in stored["published_at"] and len(stored["published_at"]) == 20

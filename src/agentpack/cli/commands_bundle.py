@@ -72,14 +72,20 @@ def _signer(key: str | None, trusted: bool | None) -> str:
     return f"signed by {key[:16]}" + (" (trusted)" if trusted else " (NOT trusted)" if trusted is False else "")
 
 
+def _shown(value) -> str:
+    """A value read from a bundle, made safe for a terminal: control characters are escaped."""
+    text = str(value)
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _show(report) -> None:
-    level = f", classification {report.classification}" if report.classification else ""
-    tier = f", tier {report.tier}" if report.tier else ""
+    level = f", classification {_shown(report.classification)}" if report.classification else ""
+    tier = f", tier {_shown(report.tier)}" if report.tier else ""
     manifest = _signer(report.signed_by, report.trusted) if report.signed_by else "manifest unsigned"
-    out(f"Bundle {report.path}: {len(report.packages)} package(s), created {report.created}{tier}{level}, "
+    out(f"Bundle {report.path}: {len(report.packages)} package(s), created {_shown(report.created)}{tier}{level}, "
         f"{manifest}")
     for package in report.packages:
-        out(f"  {package.name}@{package.version}  {package.classification}  sha256 {package.sha256[:12]}  "
+        out(f"  {package.name}@{package.version}  {_shown(package.classification)}  sha256 {package.sha256[:12]}  "
             f"{_signer(package.signed_by, package.trusted)}")
 
 
