@@ -232,15 +232,27 @@ def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> 
         raise fail(path, f"its first member must be {MANIFEST_NAME} (truncated, or not a bundle)")
     manifest_raw = first.read()
     manifest = _check_entries(path, check_manifest(_load_manifest(path, manifest_raw), f"{path}:{MANIFEST_NAME}"))
-    files: dict[str, str] = manifest["files"]
     report = BundleReport(path, digest if isinstance(digest, str) else "", str(manifest.get("created")),
-                          manifest.get("tier"),
-                          manifest.get("classification"))
+                          manifest.get("tier"), manifest.get("classification"))
+    records, archives, checked = _read_members(path, members, manifest, manifest_raw, report, policy, progress)
+    verified = VerifiedBundle(report, {}, {})
+    for entry in manifest["packages"]:
+        archive_path, record_path = package_paths(entry["name"], entry["version"])
+        _check_slot(path, entry, archives[archive_path], checked[archive_path], records[record_path], policy,
+                    verified)
+    return verified
+
+
+def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, report: BundleReport,
+                  policy: TrustPolicy, progress: Progress | None) -> tuple[dict, dict, dict]:
+    """Read the members after the manifest: (records, archives, the registry records their
+    validation gave) by member name, every digest matching the manifest and nothing missing."""
+    files: dict[str, str] = manifest["files"]
     records: dict[str, bytes] = {}
-    archives: dict[str, object] = {}
+    archives: dict[str, bytes] = {}
+    checked: dict[str, dict] = {}
     signature: bytes | None = None
     judged = False
-    total = len(manifest["packages"])
     held = 0
     for member in members:
         name = member.name
@@ -251,33 +263,43 @@ def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> 
         if name == SIGNATURE_NAME and not judged:
             signature = member.read()
             continue
-        if not judged:
+        if not judged:  # the signature is judged before any package is read
             report.signed_by, report.trusted = _judge_manifest(path, manifest_raw, signature, policy)
             judged = True
         if name not in files:
             raise fail(path, f"file(s) not listed in {MANIFEST_NAME}: {name}")
+        archive_files = None
         if name.endswith("/" + RECORD_FILE):
-            records[name] = member.read()
-            actual = _sha(records[name])
+            data = records[name] = member.read()
         else:
-            inspected = _read_archive(path, member)
-            archives[name] = inspected
-            actual = inspected.record["sha256"]
-            if progress:
-                package, _, version = name[len(_PACKAGES_DIR) : -len(ARCHIVE_FILE) - 1].rpartition("/")
-                progress(len(archives), total, f"{package}@{version}")
+            data, archive_files = _read_archive(path, member)
+            archives[name] = data
+        actual = _sha(data)
         if actual != files[name]:
             raise fail(path, f"{name} has sha256 {actual}, {MANIFEST_NAME} says {files[name]}")
+        if archive_files is not None:
+            checked[name] = _validate(path, name, data, archive_files)
+            if progress:
+                package, _, version = name[len(_PACKAGES_DIR) : -len(ARCHIVE_FILE) - 1].rpartition("/")
+                progress(len(archives), len(manifest["packages"]), f"{package}@{version}")
     if not judged:
         report.signed_by, report.trusted = _judge_manifest(path, manifest_raw, signature, policy)
     missing = sorted(set(files) - set(records) - set(archives))
     if missing:
         raise fail(path, f"file(s) listed in {MANIFEST_NAME} are missing: {', '.join(missing)}")
-    verified = VerifiedBundle(report, {}, {})
-    for entry in manifest["packages"]:
-        archive_path, record_path = package_paths(entry["name"], entry["version"])
-        _check_slot(path, entry, archives[archive_path], records[record_path], policy, verified)
-    return verified
+    return records, archives, checked
+
+
+def _validate(path: str, name: str, data: bytes, files: dict[str, bytes]) -> dict:
+    """The registry record of the archive ``name`` once it passed publish's validation."""
+    from agentpack.services.local_archive import inspect_archive_data
+
+    try:
+        return inspect_archive_data(data, name, files=files).record
+    except ValidationError as exc:
+        raise ValidationError(f"bundle {path} refused: {exc.message}", path=path, problems=exc.problems,
+                              hint="nothing was imported; publish would refuse this package too: have it "
+                              "fixed and published again, then collect again") from None
 
 
 def member_limit(name: str, size: int) -> str | None:
@@ -366,10 +388,10 @@ def _judge_manifest(path: str, manifest_raw: bytes, signature: bytes | None,
     return key, policy.admit(key, "it is" if key is None else "its manifest is", path)
 
 
-def _read_archive(path: str, member):
-    """The package archive ``member``, streamed through the safe reader as it is read, then validated."""
+def _read_archive(path: str, member) -> tuple[bytes, dict[str, bytes]]:
+    """(bytes, files) of the package archive ``member``, streamed through the safe reader as it is
+    read, so that an archive that is not gzip, or a bomb, is refused within its first piece."""
     from agentpack.adapters.archive import read_archive
-    from agentpack.services.local_archive import inspect_archive_data
 
     kept = bytearray()
 
@@ -378,31 +400,27 @@ def _read_archive(path: str, member):
             kept.extend(piece)
             yield piece
 
-    where = f"{path}:{member.name}"
     try:
         files = read_archive(pieces())
-        return inspect_archive_data(bytes(kept), where, files=files)
     except UnsafeArchive as exc:
         raise fail(path, f"{member.name}: {exc.message}") from None
-    except ValidationError as exc:
-        raise ValidationError(f"bundle {path} refused: {member.name} is not a valid package", path=path,
-                              problems=exc.problems, hint="nothing was imported; publish would refuse this "
-                              "package too: have it fixed and published again, then collect again") from None
+    return bytes(kept), files
 
 
-def _check_slot(path: str, entry: dict, inspected, record_raw: bytes, policy: TrustPolicy,
+def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_raw: bytes, policy: TrustPolicy,
                 verified: VerifiedBundle) -> None:
-    """Check one package's slot (its members' digests already match the manifest) and add it."""
+    """Check one package's slot and add it: ``checked`` is the record the archive's validation
+    gave (its members' digests already match the manifest)."""
     from agentpack.services.signing import verify_document
 
     name, version = entry["name"], entry["version"]
     slot = f"{name}@{version}"
     _archive_path, record_path = package_paths(name, version)
-    actual = inspected.record["sha256"]
+    actual = checked["sha256"]
     if actual != entry["sha256"]:
         raise fail(path, f"the archive in the slot of {slot} has sha256 {actual}, {MANIFEST_NAME} lists "
                          f"{entry['sha256']}")
-    found = (inspected.record["name"], str(inspected.record["version"]))
+    found = (checked["name"], str(checked["version"]))
     if found != (name, version):
         raise fail(path, f"the archive in the slot of {slot} holds {found[0]}@{found[1]}")
     try:
@@ -420,7 +438,7 @@ def _check_slot(path: str, entry: dict, inspected, record_raw: bytes, policy: Tr
     # A trusted manifest signature vouches for every digest it lists, unsigned packages included.
     vouched = signed_by is None and verified.report.trusted is True
     trusted = None if vouched else policy.admit(signed_by, f"{slot} is", path)
-    imported = dict(inspected.record)
+    imported = dict(checked)
     if _is_timestamp(record.get("published_at")):
         imported["published_at"] = record["published_at"]
     if record.get("allow_breaking") is True:
@@ -428,7 +446,7 @@ def _check_slot(path: str, entry: dict, inspected, record_raw: bytes, policy: Tr
     if signed_by is not None:
         imported["signature"] = record["signature"]
     level = str(imported["manifest"].get("classification") or entry.get("classification") or "")
-    verified.records[slot], verified.archives[slot] = imported, inspected.data
+    verified.records[slot], verified.archives[slot] = imported, archive
     verified.report.packages.append(BundledPackage(name, version, actual, level, signed_by, trusted))
 
 
