@@ -63,8 +63,8 @@ def read_archive(
 
     ``source`` is the archive's bytes, a file path, or an iterable of its bytes in pieces (read as
     it is consumed, e.g. a member of a bundle being streamed). An archive larger than any within
-    ``limits`` can be (``max_archive_size``) is refused by its size, before it is read. Each member is checked before its content is
-    kept, and ``UnsafeArchive`` (message naming the member and the rule; ``path`` = the archive file
+    ``limits`` can be (``max_archive_size``) is refused by its size, before it is read. Each
+    member is checked before its content is kept, and ``UnsafeArchive`` (message naming the member and the rule; ``path`` = the archive file
     when ``source`` is a path) is raised for: absolute paths, ``..``, ``.`` or empty components,
     backslashes, NUL or other control characters in names, members outside ``package/``, any type
     but regular file and directory (links, devices, FIFOs, sparse files...), duplicate entries,
