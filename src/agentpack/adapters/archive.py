@@ -7,7 +7,7 @@ over ``zlib`` instead of using ``tarfile`` and ``gzip``: emitting the headers ou
 byte of the format, independently of how a given Python's tarfile lays out pax records or padding.
 
 Reading lives in ``archive_reader`` and the rules both sides share in ``archive_rules``;
-``read_archive``, ``read_member``, ``ArchiveLimits`` and ``ARCHIVE_PREFIX`` are re-exported here so
+``read_archive``, ``read_member``, ``iter_tar``, ``ArchiveLimits`` and ``ARCHIVE_PREFIX`` are re-exported here so
 that callers need only this module.
 """
 
@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from agentpack.adapters.archive_reader import read_archive, read_member
+from agentpack.adapters.archive_reader import TarMember, iter_tar, read_archive, read_member
 from agentpack.adapters.archive_rules import (
     ARCHIVE_PREFIX,
     POSIX_MAGIC,
@@ -36,6 +36,8 @@ __all__ = [
     "ARCHIVE_PREFIX",
     "ArchiveLimits",
     "BuiltArchive",
+    "TarMember",
+    "iter_tar",
     "read_archive",
     "read_member",
     "sha256_file",

@@ -228,7 +228,16 @@ def cmd_info(args) -> int:
     out(f"  dependencies: {deps}")
     out(f"  versions: {', '.join(info['versions'])}")
     out(f"  sha256: {info['sha256']}")
+    out(f"  classification: {info['classification']}")
+    out(f"  signature: {_signature_text(info['signature'])}")
     return 0
+
+
+def _signature_text(signature: dict) -> str:
+    key = (signature.get("signed_by") or "")[:16]
+    return {"unsigned": "unsigned", "trusted": f"signed by {key} (trusted)",
+            "untrusted": f"signed by {key}, which is not trusted here (`agentops trust add KEY.pub`)",
+            }.get(signature["status"], f"INVALID: {signature.get('reason')}")
 
 
 def cmd_search(args) -> int:
