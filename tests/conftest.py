@@ -80,7 +80,8 @@ class Agentops:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTOPS_", "XDG_"))}
-        self.env.update(XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"), NO_COLOR="1")
+        self.env.update(XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"),
+                        XDG_STATE_HOME=str(home / "state"), NO_COLOR="1")
 
     @property
     def default_registry(self) -> Path:

@@ -226,6 +226,13 @@ class BreakingRelease(AgentpackError):
 
 
 
+class RollbackError(IntegrityError):
+    """A registry served an index older than one this machine has already seen (a lower serial),
+    or an index without a version the lockfile pins: never a silent downgrade."""
+
+    code = "rollback"
+
+
 class SignatureError(IntegrityError):
     """A package signature is malformed, does not verify, or does not match the archive it claims."""
 

@@ -1,10 +1,11 @@
 """Where agentpack keeps its files on this machine, and how it replaces a file safely.
 
 The data directory holds the embedded default registry; the cache directory holds downloaded
-archives. Both follow the platform's conventions through ``platformdirs``, which is imported only
-when a location is actually needed (it is not free at start-up). ``XDG_DATA_HOME`` and
-``XDG_CACHE_HOME`` are honoured on every platform, as uv and pip do, so one setting moves agentpack's
-files on macOS too (and tests can point them at a temporary directory). The result is always an
+archives; the state directory holds what the client remembers (the registry index serials seen).
+All follow the platform's conventions through ``platformdirs``, which is imported only when a
+location is actually needed (it is not free at start-up). ``XDG_DATA_HOME``, ``XDG_CACHE_HOME``
+and ``XDG_STATE_HOME`` are honoured on every platform, as uv and pip do, so one setting moves
+agentpack's files on macOS too (and tests can point them at a temporary directory). The result is always an
 absolute path, whatever odd value the environment holds.
 """
 
@@ -33,6 +34,17 @@ def user_cache_dir() -> str:
     from platformdirs import user_cache_dir as platform_cache_dir
 
     return os.path.abspath(platform_cache_dir(APP_NAME, appauthor=False))
+
+
+def user_state_dir() -> str:
+    """Agentpack's per-user state directory (``$XDG_STATE_HOME/agentpack`` when that is set): what
+    the client remembers between runs that is neither data nor a disposable cache."""
+    xdg = _xdg("XDG_STATE_HOME")
+    if xdg:
+        return os.path.join(xdg, APP_NAME)
+    from platformdirs import user_state_dir as platform_state_dir
+
+    return os.path.abspath(platform_state_dir(APP_NAME, appauthor=False))
 
 
 def default_registry_dir() -> str:

@@ -120,7 +120,8 @@ def _render_sync(args, result, verb: str) -> int:
         elif change.new is None:
             out(f"  {paint('-', '31')} {change.name}@{change.old}")
         else:
-            out(f"  {paint('~', '33')} {change.name} {change.old} -> {change.new}")
+            downgrade = paint(" (downgrade)", "1;33") if change.kind == "downgrade" else ""
+            out(f"  {paint('~', '33')} {change.name} {change.old} -> {change.new}{downgrade}")
     for path in result.kept:
         out(f"  kept your edited {path} (the new version does not change it)")
     for path, saved in sorted(result.backups.items()):

@@ -57,6 +57,16 @@ class PackageChange:
     old: str | None  # version before (None: newly added)
     new: str | None  # version after (None: removed)
 
+    @property
+    def kind(self) -> str:
+        """add, remove, upgrade, downgrade, or replace (same version, other archive)."""
+        if self.old is None or self.new is None:
+            return "add" if self.old is None else "remove"
+        from agentpack.core.versions import parse_version
+
+        old, new = parse_version(self.old), parse_version(self.new)
+        return "downgrade" if new < old else "upgrade" if new > old else "replace"
+
 
 @dataclass
 class SyncResult:
@@ -77,7 +87,7 @@ class SyncResult:
     def to_dict(self) -> dict:
         return {
             "workspace": self.root,
-            "changes": [{"name": c.name, "from": c.old, "to": c.new} for c in self.changes],
+            "changes": [{"name": c.name, "from": c.old, "to": c.new, "kind": c.kind} for c in self.changes],
             "installed": [p.to_dict() for p in self.installed],
             "files_written": self.files_written,
             "files_removed": self.files_removed,
@@ -265,6 +275,9 @@ def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: Package
     from agentpack.core.resolver import resolve
     from agentpack.core.versions import parse_version
 
+    # A pin whose version the registry no longer lists is never re-resolved silently (rollback).
+    source.check_pins_listed({n: p.version for n, p in pruned.packages.items()
+                              if p.source == REGISTRY_SOURCE and edit.set_specs.get(n) is None})
     keep = set() if options.update == () else set(pruned.packages) - set(options.update or ())
     preferred = {n: parse_version(p.version) for n, p in pruned.packages.items() if n in keep}
     requests = {}

@@ -4,8 +4,9 @@ Layout below ROOT::
 
     registry.json               {"format": 1}; marks the directory as a registry (settings go here)
     blobs/sha256/<hex>          archive bytes, named by their SHA-256
-    index/<name>.json           one package: {"name", "versions": {version: record}}, by precedence
-                                (a namespaced "team/x" lives in index/team/x.json)
+    index/<name>.json           one package: {"name", "serial", "versions": {version: record}}, versions
+                                by precedence (a namespaced "team/x" lives in index/team/x.json);
+                                "serial" grows by one on every write (see core.index_serial)
     catalog.json                {"packages": {name: {"latest", "description", "components",
                                 "versions"}}}, derived from the indexes for list and search
     .lock                       held by a publisher while it writes
@@ -17,8 +18,9 @@ Writers serialise on ``.lock`` and check for an existing version while holding i
 makes "exactly one of two racing publishers of 1.0.0 wins" true. Blobs are content-addressed, so
 writing one twice is harmless.
 
-The catalog is rebuilt from every index on each publish (not patched), so a publisher that died
-between writing an index and the catalog is repaired by the next publish.
+The catalog is derived state: every write (publish, bundle load) rebuilds it from the indexes
+and replaces it whenever it disagrees, even when nothing new was added, so a writer killed between
+an index and the catalog is repaired by the next write (or by ``agentops registry verify --repair``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
 from agentpack.adapters.locking import FileLock
 from agentpack.adapters.paths import write_atomic
 from agentpack.adapters.registry.base import COMPONENT_KINDS
+from agentpack.core.index_serial import index_serial, next_serial
 from agentpack.errors import (
     IntegrityError,
     InvalidName,
@@ -69,6 +72,11 @@ class DirectoryRegistry:
             with self._writing():
                 pass
 
+    @property
+    def identity(self) -> str:
+        """The registry's stable identity for what a client remembers: its resolved directory."""
+        return "file://" + os.path.realpath(self.root)
+
     # -- reading (no lock, no writes) --------------------------------------------------------
 
     def list_packages(self) -> list[str]:
@@ -92,7 +100,8 @@ class DirectoryRegistry:
         return catalog
 
     def package_index(self, name: str) -> dict:
-        """``{"name": name, "versions": {version: record}}``, versions by precedence (lowest first)."""
+        """``{"name": name, "serial": serial, "versions": {version: record}}``, versions by precedence
+        (lowest first); ``serial`` is 0 for an index written before serials existed."""
         path = self._index_path(name)
         self._check_registry()
         try:
@@ -104,7 +113,7 @@ class DirectoryRegistry:
                 "points at the registry you meant",
             ) from None
         _check_index(index, path)
-        return {"name": name, "versions": index["versions"]}
+        return {"name": name, "serial": index_serial(index), "versions": index["versions"]}
 
     def fetch_archive(self, name: str, version: str) -> bytes:
         """The archive of ``name@version``, verified against its recorded sha256."""
@@ -207,12 +216,11 @@ class DirectoryRegistry:
             if conflicts:
                 raise _version_exists(conflicts, self.url)
             changed = {record["name"] for record, imported in outcome if imported}
-            new_indexes = {name: {"name": name, "versions": _by_precedence(indexes[name]["versions"],
-                                                                         self._index_path(name))}
+            new_indexes = {name: {"name": name, "serial": next_serial(indexes[name]),
+                                  "versions": _by_precedence(indexes[name]["versions"], self._index_path(name))}
                            for name in sorted(changed)}
             index_bytes = {name: _dump(index) for name, index in new_indexes.items()}
-            catalog_bytes = _dump(self._build_catalog(replace=new_indexes)) if changed else None
-            self._write_all(blobs, index_bytes, catalog_bytes)
+            self._write_all(blobs, index_bytes, self.stale_catalog(replace=new_indexes))
         return outcome
 
     def _current_index(self, name: str) -> dict:
@@ -222,7 +230,7 @@ class DirectoryRegistry:
         except FileNotFoundError:
             return {"name": name, "versions": {}}
         _check_index(current, path)
-        return {"name": name, "versions": dict(current["versions"])}
+        return {"name": name, "serial": index_serial(current), "versions": dict(current["versions"])}
 
     def _write_all(self, blobs: list[tuple[str, bytes]], index_bytes: dict[str, bytes],
                    catalog_bytes: bytes | None) -> None:
@@ -283,6 +291,18 @@ class DirectoryRegistry:
                 path=self.root,
                 hint="choose a new or empty directory for the registry",
             )
+
+    def stale_catalog(self, replace: dict[str, dict] | None = None) -> bytes | None:
+        """The catalog rebuilt from every index (with ``replace`` used instead of the indexes it
+        names), or None when catalog.json already holds exactly that. Raises ``RegistryError`` for a
+        malformed index: a catalog is never rebuilt without a package that is merely unreadable."""
+        wanted = _dump(self._build_catalog(replace=replace or {}))
+        try:
+            with open(os.path.join(self.root, "catalog.json"), "rb") as stream:
+                current = stream.read()
+        except FileNotFoundError:
+            current = None
+        return None if current == wanted else wanted
 
     def _build_catalog(self, replace: dict[str, dict]) -> dict:
         """The catalog of every index on disk, with the indexes in ``replace`` used instead."""
@@ -469,6 +489,8 @@ def _is_valid_name(name: object) -> bool:
 def _check_index(index: object, path: str) -> None:
     if not isinstance(index, dict) or not isinstance(index.get("versions"), dict):
         raise _malformed(path, "expected an object with a 'versions' object")
+    if index_serial(index) is None:
+        raise _malformed(path, "'serial' must be a whole number from 0 to 2**53")
     if not all(isinstance(record, dict) for record in index["versions"].values()):
         raise _malformed(path, "every version must map to a record object")
 

@@ -1,0 +1,107 @@
+"""Index serials: how a client tells a registry index it has seen from an older one.
+
+Every package index a registry writes carries ``"serial"``, one more than the index it replaces
+(indexes written before serials existed have none and count as serial 0). A client remembers, per
+registry and package, the highest serial it has accepted, and refuses a lower one: that is TUF's
+defence against rollback (an attacker, a stale mirror or a restored backup serving an index older
+than one already seen). It cannot detect a freeze (an old index served to a client that never saw
+a newer one): that needs signed metadata with an expiry, which registries do not have yet.
+
+The client's record is a small JSON document, ``{"registry": IDENTITY, "serials": {name: serial}}``,
+kept in the user's state directory. It is read back as untrusted input: bounded in size, every
+name and serial checked, anything else refused with the file named (never silently reset, which
+would turn rollback protection off).
+"""
+
+from __future__ import annotations
+
+import json
+
+from agentpack.core.names import check_name
+from agentpack.errors import RegistryError, RollbackError
+
+MAX_SERIAL = 2**53  # exact in every JSON implementation
+MAX_SEEN_BYTES = 8 * 1024 * 1024  # ~100,000 packages; a bigger record is refused, not parsed
+_FORGET_HINT = ("if the registry was restored from a backup on purpose, run `agentops registry forget "
+                "--registry {url}` to accept it; otherwise stop using it and tell its operator")
+
+
+def index_serial(index: dict) -> int | None:
+    """The serial of a package index document: 0 when it has none (written before serials), None
+    when the value is not a whole number in ``0..MAX_SERIAL`` (a malformed index)."""
+    serial = index.get("serial", 0)
+    if isinstance(serial, bool) or not isinstance(serial, int) or not 0 <= serial <= MAX_SERIAL:
+        return None
+    return serial
+
+
+def next_serial(index: dict) -> int:
+    """The serial of the index that replaces ``index`` (one more; 1 for an index without one)."""
+    return min((index_serial(index) or 0) + 1, MAX_SERIAL)
+
+
+def check_not_older(name: str, serial: int, seen: int | None, registry_url: str) -> None:
+    """Raise ``RollbackError`` when ``serial`` is lower than the ``seen`` one for ``name``."""
+    if seen is not None and serial < seen:
+        raise RollbackError(
+            f"registry {registry_url} served an older index of {name} (serial {serial}) than this machine "
+            f"has already seen (serial {seen}); refusing it, nothing was changed",
+            hint=_FORGET_HINT.format(url=registry_url),
+        )
+
+
+def check_pinned_versions(pins: dict[str, str], versions_of, registry_url_of) -> None:
+    """Raise ``RollbackError`` naming every ``name@version`` in ``pins`` that its index no longer lists.
+
+    ``versions_of(name)`` gives the versions the index read now lists (None: the package is not in
+    any registry), ``registry_url_of(name)`` the registry it was read from. Published versions never
+    disappear, so a pinned one that did is a rolled-back, truncated or substituted index; re-resolving
+    would quietly move the pin to another (usually lower) version.
+    """
+    missing = []
+    for name, version in sorted(pins.items()):
+        versions = versions_of(name)
+        if versions is None or version not in versions:
+            missing.append(f"{name}@{version} (registry {registry_url_of(name)})")
+    if missing:
+        raise RollbackError(
+            f"agentops.lock pins {', '.join(missing)}, which the registry index no longer lists; "
+            "refusing to move the pin silently, nothing was changed",
+            causes=missing,
+            hint="the registry may be serving an old or truncated index: check it with `agentops registry "
+                 "verify`; to change the version on purpose, install it explicitly (NAME@VERSION)",
+        )
+
+
+def parse_seen(data: bytes, path: str) -> dict[str, int]:
+    """The ``{name: serial}`` of a client's record read from ``path``; ``RegistryError`` if invalid."""
+    if len(data) > MAX_SEEN_BYTES:
+        raise _bad_record(path, f"larger than {MAX_SEEN_BYTES} bytes")
+    try:
+        document = json.loads(data)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise _bad_record(path, str(error)) from None
+    serials = document.get("serials") if isinstance(document, dict) else None
+    if not isinstance(serials, dict):
+        raise _bad_record(path, "expected an object with a 'serials' object")
+    for name, serial in serials.items():
+        if check_name(name) is not None:
+            raise _bad_record(path, f"not a package name: {name[:80]!r}")
+        if index_serial({"serial": serial}) is None:
+            raise _bad_record(path, f"serial of {name} is not a whole number in 0..{MAX_SERIAL}")
+    return dict(serials)
+
+
+def format_seen(identity: str, serials: dict[str, int]) -> bytes:
+    """The bytes of a client's record for the registry ``identity`` (sorted, deterministic)."""
+    document = {"registry": identity, "serials": dict(sorted(serials.items()))}
+    return (json.dumps(document, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _bad_record(path: str, detail: str) -> RegistryError:
+    return RegistryError(
+        f"the record of registry index serials {path} is damaged: {detail}",
+        path=path,
+        hint="it protects against rolled-back registries; if you did not change it, someone else may have. "
+             "Delete it to start afresh (the next read of each registry is trusted as the newest)",
+    )
