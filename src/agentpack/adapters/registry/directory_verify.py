@@ -56,6 +56,7 @@ def repair_directory(registry: DirectoryRegistry, *, delete_orphans: bool = Fals
     """Under the registry lock, rebuild the catalog when stale, remove temporary files and (when
     ``delete_orphans``) blobs no index names; return what was done, one sentence each."""
     done: list[str] = []
+    registry._check_registry()  # never create a registry by repairing it
     with registry._writing():
         problems, _counts = verify_directory(registry)
         if any(p.code == "stale-catalog" for p in problems):
