@@ -64,12 +64,18 @@ def test_update_never_downgrades_a_pin_from_an_older_index(agentops, rolled_back
         _assert_refused(run, ws, before)
 
 
-def test_an_older_serial_is_refused_with_a_clear_error(agentops, rolled_back):
+def _serial(index: Path) -> int:
+    return json.loads(index.read_text())["serial"]
+
+
+def test_an_older_serial_is_refused_with_a_clear_error(agentops, rolled_back, tmp_path):
+    old = _serial(_index(agentops, "a"))
     run = agentops("package", "install", "b", "--json", cwd=rolled_back, expect=1)
     error = json.loads(run.out)
     assert error["error"] == "rollback"
-    assert "a" in error["message"] and str(agentops.default_registry) in error["message"]
-    assert "serial 1" in error["message"] and "serial 2" in error["message"]
+    assert "index of a" in error["message"] and str(agentops.default_registry) in error["message"]
+    assert f"(serial {old})" in error["message"]
+    assert "registry forget" in error["hint"]
 
 
 def test_a_missing_pinned_version_is_named_even_without_serials(agentops, rolled_back):
@@ -93,13 +99,14 @@ def test_the_highest_serial_seen_is_remembered_across_workspaces(agentops, tmp_p
     old = tmp_path / "old.json"
     shutil.copy(_index(agentops, "a"), old)
     agentops.publish_folder(write_package(src, "a", "1.1.0"))
-    agentops("package", "info", "a")  # reads serial 2
+    agentops("package", "info", "a")  # reads the newer serial
+    seen = _serial(_index(agentops, "a"))
     shutil.copy(old, _index(agentops, "a"))
     for number, args in enumerate((("package", "info", "a"), ("package", "install", "a"))):
         other = tmp_path / f"other-{number}"
         other.mkdir()
         run = agentops(*args, cwd=other, expect=1)
-        assert "serial 1" in run.err and "serial 2" in run.err
+        assert f"(serial {_serial(old)})" in run.err and f"(serial {seen})" in run.err
         assert not (other / "agentops.lock").exists()
 
 
@@ -115,7 +122,7 @@ def test_indexes_without_a_serial_keep_installing(agentops, tmp_path):
     assert _lock_versions(ws) == {"a": "1.0.0"}
     # The next publish gives the index a serial; the client accepts it as newer than none.
     agentops.publish_folder(write_package(src, "a", "1.1.0"))
-    assert json.loads(_index(agentops, "a").read_text())["serial"] == 1
+    assert _serial(_index(agentops, "a")) > 0
     agentops("package", "update", cwd=ws)
     assert _lock_versions(ws) == {"a": "1.1.0"}
 
@@ -125,8 +132,44 @@ def test_serials_increase_with_every_write_of_an_index(agentops, tmp_path):
     serials = []
     for version in ("1.0.0", "1.0.1", "2.0.0"):
         agentops.publish_folder(write_package(src, "a", version))
-        serials.append(json.loads(_index(agentops, "a").read_text())["serial"])
-    assert serials == [1, 2, 3]
+        serials.append(_serial(_index(agentops, "a")))
+    assert serials == sorted(set(serials))
+
+
+def test_an_index_far_ahead_of_the_clock_still_only_grows(agentops, tmp_path):
+    """Serials follow the registry's clock but never go back, even when an index is ahead of it."""
+    src = tmp_path / "src"
+    agentops.publish_folder(write_package(src, "a", "1.0.0"))
+    index = json.loads(_index(agentops, "a").read_text())
+    index["serial"] = 2**52
+    _index(agentops, "a").write_text(json.dumps(index))
+    agentops.publish_folder(write_package(src, "a", "1.1.0"))
+    assert _serial(_index(agentops, "a")) == 2**52 + 1
+
+
+def test_a_registry_rebuilt_from_the_same_bundle_is_not_a_rollback(agentops, tmp_path):
+    """Serials come from the writer's clock, so wiping a registry and loading the same bundle
+    into it again (an air-gap operator's rebuild) serves newer serials than its first life."""
+    src = tmp_path / "src"
+    for name in ("a", "b"):
+        agentops.publish_folder(write_package(src, name, "1.0.0"))
+    bundle = tmp_path / "ab.bundle"
+    agentops("bundle", "collect", "a", "b", "-o", bundle)
+    far = tmp_path / "far"
+    agentops("bundle", "load", bundle, "--registry", far)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    agentops("package", "install", "a", "--registry", far, cwd=ws)
+    shutil.rmtree(far)
+    agentops("bundle", "load", bundle, "--registry", far)
+    agentops("package", "install", "b", "--registry", far, cwd=ws)  # reads a's index again
+    assert _lock_versions(ws) == {"a": "1.0.0", "b": "1.0.0"}
+
+
+def test_two_spellings_of_one_registry_share_what_is_remembered(agentops, rolled_back):
+    run = agentops("package", "install", "b", "--registry", f"file://{agentops.default_registry}",
+                   cwd=rolled_back, expect=1)
+    assert "serial" in run.err
 
 
 def test_an_explicit_downgrade_is_allowed_and_printed(agentops, tmp_path):
@@ -179,7 +222,7 @@ def test_a_dependency_pin_is_protected_too(agentops, tmp_path):
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"registry": "x", "serials": {"a": "9"}}',
-                                     '{"registry": "x", "serials": {"../a": 1}}', '[]', "{}" + " " * 5_000_000])
+                                     '{"registry": "x", "serials": {"../a": 1}}', '[]', "{}" + " " * 9_000_000])
 def test_a_damaged_seen_serials_file_is_a_clear_error(agentops, tmp_path, content):
     src = tmp_path / "src"
     agentops.publish_folder(write_package(src, "a", "1.0.0"))

@@ -4,6 +4,12 @@ One file per registry below ``ROOT/registry-serials/``, named by the SHA-256 of 
 identity (its resolved location), holding ``core.index_serial.format_seen``'s document. Updates
 take ``ROOT/registry-serials/.lock`` and merge by maximum, so two commands reading the same
 registry at once can never lower a remembered serial; each file is replaced atomically.
+
+A file is rewritten only when a serial rises, without an fsync: an install reading many packages
+for the first time pays one small rename per package, not one disk flush. A power loss right
+after a rename may leave the file empty, which reads as "nothing remembered" (as a deleted file
+would: whoever can write the user's state directory can switch the protection off anyway); any
+other damage is refused with the file named.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ class SeenSerials:
             return {}
         except OSError as error:
             raise RegistryError(f"cannot read {path}: {error.strerror}", path=path) from error
-        return parse_seen(data, path)
+        return parse_seen(data, path, identity) if data else {}
 
     def remember(self, identity: str, serials: dict[str, int]) -> None:
         """Raise the remembered serials of the registry to at least ``serials`` (never lowers one)."""
@@ -53,8 +59,8 @@ class SeenSerials:
             with FileLock(os.path.join(self.directory, ".lock"), _LOCK_TIMEOUT, "registry serials"):
                 merged = self.load(identity)
                 raised = {n: s for n, s in serials.items() if s > merged.get(n, -1)}
-                if raised:
-                    write_atomic(path, format_seen(identity, {**merged, **raised}))
+                if raised:  # not fsynced: see the module docstring
+                    write_atomic(path, format_seen(identity, {**merged, **raised}), durable=False)
         except OSError as error:
             raise RegistryError(f"cannot record registry index serials in {path}: {error.strerror or error}",
                                 path=path, hint="check that the state directory is writable") from error

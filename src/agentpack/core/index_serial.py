@@ -1,11 +1,15 @@
 """Index serials: how a client tells a registry index it has seen from an older one.
 
-Every package index a registry writes carries ``"serial"``, one more than the index it replaces
-(indexes written before serials existed have none and count as serial 0). A client remembers, per
-registry and package, the highest serial it has accepted, and refuses a lower one: that is TUF's
-defence against rollback (an attacker, a stale mirror or a restored backup serving an index older
-than one already seen). It cannot detect a freeze (an old index served to a client that never saw
-a newer one): that needs signed metadata with an expiry, which registries do not have yet.
+Every package index a registry writes carries ``"serial"``: the writer's clock in milliseconds,
+or one more than the index it replaces when that is higher, so serials only ever grow (indexes
+written before serials existed have none and count as serial 0). Taking the clock rather than a
+plain counter means a registry rebuilt from scratch (say, the same bundles loaded into a fresh
+directory) still serves serials higher than its earlier life did, so clients do not mistake a
+rebuild for an attack. A client remembers, per registry and package, the highest serial it has
+accepted and refuses a lower one: TUF's defence against rollback (an attacker, a stale mirror or a
+restored backup serving an index older than one already seen). It cannot detect a freeze (an old
+index served to a client that never saw a newer one), nor tell a quiet package from a withheld
+update: that needs signed metadata with an expiry, which registries do not have yet.
 
 The client's record is a small JSON document, ``{"registry": IDENTITY, "serials": {name: serial}}``,
 kept in the user's state directory. It is read back as untrusted input: bounded in size, every
@@ -35,9 +39,10 @@ def index_serial(index: dict) -> int | None:
     return serial
 
 
-def next_serial(index: dict) -> int:
-    """The serial of the index that replaces ``index`` (one more; 1 for an index without one)."""
-    return min((index_serial(index) or 0) + 1, MAX_SERIAL)
+def next_serial(index: dict, now_ms: int) -> int:
+    """The serial of the index that replaces ``index``, written at ``now_ms`` (milliseconds since
+    the epoch): the clock, or one more than ``index``'s serial if the clock is not ahead of it."""
+    return min(max((index_serial(index) or 0) + 1, now_ms), MAX_SERIAL)
 
 
 def check_not_older(name: str, serial: int, seen: int | None, registry_url: str) -> None:
@@ -73,8 +78,11 @@ def check_pinned_versions(pins: dict[str, str], versions_of, registry_url_of) ->
         )
 
 
-def parse_seen(data: bytes, path: str) -> dict[str, int]:
-    """The ``{name: serial}`` of a client's record read from ``path``; ``RegistryError`` if invalid."""
+def parse_seen(data: bytes, path: str, identity: str) -> dict[str, int]:
+    """The ``{name: serial}`` of the client's record of registry ``identity``, read from ``path``.
+
+    Raises ``RegistryError`` naming ``path`` when the record is too large, does not parse, is about
+    another registry, or holds anything but package names mapped to serials in range."""
     if len(data) > MAX_SEEN_BYTES:
         raise _bad_record(path, f"larger than {MAX_SEEN_BYTES} bytes")
     try:
@@ -84,6 +92,8 @@ def parse_seen(data: bytes, path: str) -> dict[str, int]:
     serials = document.get("serials") if isinstance(document, dict) else None
     if not isinstance(serials, dict):
         raise _bad_record(path, "expected an object with a 'serials' object")
+    if document.get("registry") != identity:
+        raise _bad_record(path, f"it is about {str(document.get('registry'))[:200]!r}, not {identity!r}")
     for name, serial in serials.items():
         if check_name(name) is not None:
             raise _bad_record(path, f"not a package name: {name[:80]!r}")

@@ -6,7 +6,7 @@ Layout below ROOT::
     blobs/sha256/<hex>          archive bytes, named by their SHA-256
     index/<name>.json           one package: {"name", "serial", "versions": {version: record}}, versions
                                 by precedence (a namespaced "team/x" lives in index/team/x.json);
-                                "serial" grows by one on every write (see core.index_serial)
+                                "serial" grows on every write (see core.index_serial)
     catalog.json                {"packages": {name: {"latest", "description", "components",
                                 "versions"}}}, derived from the indexes for list and search
     .lock                       held by a publisher while it writes
@@ -216,7 +216,8 @@ class DirectoryRegistry:
             if conflicts:
                 raise _version_exists(conflicts, self.url)
             changed = {record["name"] for record, imported in outcome if imported}
-            new_indexes = {name: {"name": name, "serial": next_serial(indexes[name]),
+            now_ms = int(time.time() * 1000)
+            new_indexes = {name: {"name": name, "serial": next_serial(indexes[name], now_ms),
                                   "versions": _by_precedence(indexes[name]["versions"], self._index_path(name))}
                            for name in sorted(changed)}
             index_bytes = {name: _dump(index) for name, index in new_indexes.items()}
