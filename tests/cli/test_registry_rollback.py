@@ -233,3 +233,48 @@ def test_a_damaged_seen_serials_file_is_a_clear_error(agentops, tmp_path, conten
     run = agentops("package", "info", "a", expect=1)
     assert str(files[0]) in run.err
     assert "hint:" in run.err
+
+
+def test_stripping_the_serial_from_a_seen_index_is_a_rollback(agentops, tmp_path):
+    src = tmp_path / "src"
+    agentops.publish_folder(write_package(src, "a", "1.0.0"))
+    agentops("package", "info", "a")
+    index = json.loads(_index(agentops, "a").read_text())
+    del index["serial"]
+    _index(agentops, "a").write_text(json.dumps(index))
+    run = agentops("package", "info", "a", expect=1)
+    assert "(serial 0)" in run.err
+
+
+def test_a_registry_that_drops_a_seen_package_is_not_silently_replaced_by_another(agentops, tmp_path):
+    """Two registries: the first loses its index of a, the second has an older a. Falling through
+    to the second would substitute its package; the client refuses instead."""
+    src = tmp_path / "src"
+    first, second = tmp_path / "first", tmp_path / "second"
+    agentops("package", "publish", agentops.build_folder(write_package(src, "a", "1.0.0")), "--registry", second)
+    agentops("package", "publish", agentops.build_folder(write_package(src, "a", "1.1.0")), "--registry", first)
+    agentops("package", "publish", agentops.build_folder(write_package(src, "b", "1.0.0")), "--registry", first)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "agentops.yaml").write_text(f"registries:\n  - {first}\n  - {second}\npackages:\n  a: '*'\n")
+    agentops("package", "install", cwd=ws)
+    assert _lock_versions(ws) == {"a": "1.1.0"}
+    (first / "index" / "a.json").unlink()
+    for args in (("package", "install", "b"), ("package", "info", "a")):
+        run = agentops(*args, cwd=ws, expect=1)
+        assert f"registry {first} no longer has an index of a" in run.err
+    assert _lock_versions(ws) == {"a": "1.1.0"}
+
+
+def test_moving_a_pin_on_purpose_needs_no_listed_pin(agentops, rolled_back):
+    """Without a remembered serial (a fresh machine), only the missing-pin check stands: it lets a
+    pin move when the user asks for a version outside it (command line or agentops.yaml), never
+    when the request still admits the pinned version."""
+    ws = rolled_back
+    shutil.rmtree(agentops.home / "state")
+    run = agentops("package", "install", "a", cwd=ws, expect=1)  # re-resolves; any version would do
+    assert "a@1.1.0" in run.err
+    (ws / "agentops.yaml").write_text("packages:\n  a: '~1.0.0'\n")
+    run = agentops("package", "install", cwd=ws)
+    assert "a 1.1.0 -> 1.0.0 (downgrade)" in run.out
+    assert _lock_versions(ws) == {"a": "1.0.0"}

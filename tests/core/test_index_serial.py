@@ -11,10 +11,12 @@ from agentpack.core.index_serial import (
     MAX_SERIAL,
     check_not_older,
     check_pinned_versions,
+    check_still_served,
     format_seen,
     index_serial,
     next_serial,
     parse_seen,
+    pins_still_wanted,
 )
 from agentpack.errors import RegistryError, RollbackError
 
@@ -91,3 +93,20 @@ def test_a_damaged_record_is_refused_naming_the_file(data):
         parse_seen(data, "/state/x.json", "R")
     assert caught.value.path == "/state/x.json"
     assert "/state/x.json" in caught.value.message and caught.value.hint
+
+
+def test_pins_still_wanted_leaves_out_pins_moved_on_purpose():
+    pins = {"a": "1.1.0", "b": "2.0.0", "dep": "3.0.0", "pre": "4.0.0-rc.1", "local": "1.0.0", "bad": "1.0.0"}
+    requested = {"a": "1.0.0", "b": "^2.0.0", "pre": "*", "local": "file:dist/local.tar.gz", "bad": "not a range"}
+    assert pins_still_wanted(pins, requested, {}) == {"b": "2.0.0", "dep": "3.0.0", "pre": "4.0.0-rc.1",
+                                                      "bad": "1.0.0"}
+    # An override replaces the range everywhere, the root request included.
+    assert pins_still_wanted({"a": "1.1.0", "dep": "3.0.0"}, {"a": "1.0.0"}, {"a": "^1.0.0", "dep": "<3"}) \
+        == {"a": "1.1.0"}
+
+
+def test_check_still_served():
+    check_still_served("a", None, "R")
+    check_still_served("a", 0, "R")  # only ever seen without a serial: nothing to go on
+    with pytest.raises(RollbackError, match="no longer has an index of a"):
+        check_still_served("a", 12, "R")

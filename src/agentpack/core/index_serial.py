@@ -55,6 +55,18 @@ def check_not_older(name: str, serial: int, seen: int | None, registry_url: str)
         )
 
 
+def check_still_served(name: str, seen: int | None, registry_url: str) -> None:
+    """Raise ``RollbackError`` when a registry says it has no ``name`` although this machine has
+    accepted an index of it (serial ``seen``): packages are never unpublished, so the index was
+    removed, and falling through to another registry would quietly substitute its package."""
+    if seen:
+        raise RollbackError(
+            f"registry {registry_url} no longer has an index of {name}, which this machine has already "
+            f"seen (serial {seen}); refusing to look for it elsewhere, nothing was changed",
+            hint=_FORGET_HINT.format(url=registry_url),
+        )
+
+
 def check_pinned_versions(pins: dict[str, str], versions_of, registry_url_of) -> None:
     """Raise ``RollbackError`` naming every ``name@version`` in ``pins`` that its index no longer lists.
 
@@ -76,6 +88,33 @@ def check_pinned_versions(pins: dict[str, str], versions_of, registry_url_of) ->
             hint="the registry may be serving an old or truncated index: check it with `agentops registry "
                  "verify`; to change the version on purpose, install it explicitly (NAME@VERSION)",
         )
+
+
+def pins_still_wanted(pins: dict[str, str], requested: dict[str, str], overrides: dict[str, str]) -> dict[str, str]:
+    """The ``{name: version}`` of ``pins`` (registry pins of agentops.lock) that the user still
+    accepts: those whose range in ``overrides``, else in ``requested`` (the root requests after this
+    command's edits), admits the pinned version, and every pin with no range there (dependencies).
+
+    A pin outside its range is being moved on purpose (``install a@1.0.0``, an edited range); every
+    other pin must still be listed by the registry (``check_pinned_versions``). A range that does not
+    parse counts as admitting the pin: the resolver reports it.
+    """
+    from agentpack.core.lockfile import FILE_SOURCE_PREFIX
+    from agentpack.core.versions import parse_range, parse_version
+    from agentpack.errors import AgentpackError
+
+    wanted = {}
+    for name, version in pins.items():
+        spec = overrides.get(name) or requested.get(name)
+        if spec and spec.startswith(FILE_SOURCE_PREFIX):
+            continue  # switched to an archive on disk
+        try:
+            if spec and not parse_range(spec).allows(parse_version(version), include_prerelease=True):
+                continue
+        except AgentpackError:
+            pass  # a bad range: the resolver reports it
+        wanted[name] = version
+    return wanted
 
 
 def parse_seen(data: bytes, path: str, identity: str) -> dict[str, int]:

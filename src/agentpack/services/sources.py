@@ -170,6 +170,7 @@ class PackageSource:
             try:
                 index = registry.package_index(name)
             except PackageNotFound:
+                self._check_still_served(registry, name)
                 continue
             except RegistryError:
                 if self._offline:
@@ -202,24 +203,31 @@ class PackageSource:
         if serial is None:
             raise RegistryError(f"registry {registry.url} served an index of {name} with a malformed serial",
                                 hint="check the registry with `agentops registry verify`")
-        identity = getattr(registry, "identity", registry.url)
-        store = self._seen_store()
-        if identity not in self._seen:
-            self._seen[identity] = store.load(identity)
-        seen = self._seen[identity]
+        store, identity, seen = self._seen_by(registry)
         check_not_older(name, serial, seen.get(name), registry.url)
         if serial > seen.get(name, 0):
             store.remember(identity, {name: serial})
             seen[name] = serial
 
-    def _seen_store(self):
+    def _check_still_served(self, registry, name: str) -> None:
+        """Refuse a registry's "no such package" for a package whose index this machine has seen."""
+        from agentpack.core.index_serial import check_still_served
+
+        check_still_served(name, self._seen_by(registry)[2].get(name), registry.url)
+
+    def _seen_by(self, registry):
+        """(the store, the registry's identity, {name: serial} remembered for it), loaded once."""
         from agentpack.adapters.seen_serials import SeenSerials
 
         if self._state_dir_fn is None:
             from agentpack.adapters.paths import user_state_dir
 
             self._state_dir_fn = user_state_dir
-        return SeenSerials(self._state_dir_fn())
+        store = SeenSerials(self._state_dir_fn())
+        identity = getattr(registry, "identity", registry.url)
+        if identity not in self._seen:
+            self._seen[identity] = store.load(identity)
+        return store, identity, self._seen[identity]
 
     def describe(self) -> str:
         if self._offline:

@@ -272,12 +272,13 @@ def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: Package
     if not reasons and options.update is None and not any(s is None for s in edit.set_specs.values()):
         return dict(pruned.packages), False
 
+    from agentpack.core.index_serial import pins_still_wanted
     from agentpack.core.resolver import resolve
     from agentpack.core.versions import parse_version
 
     # A pin whose version the registry no longer lists is never re-resolved silently (rollback).
-    source.check_pins_listed({n: p.version for n, p in pruned.packages.items()
-                              if p.source == REGISTRY_SOURCE and edit.set_specs.get(n) is None})
+    source.check_pins_listed(pins_still_wanted({n: p.version for n, p in pruned.packages.items()
+                                                if p.source == REGISTRY_SOURCE}, root, overrides))
     keep = set() if options.update == () else set(pruned.packages) - set(options.update or ())
     preferred = {n: parse_version(p.version) for n, p in pruned.packages.items() if n in keep}
     requests = {}
