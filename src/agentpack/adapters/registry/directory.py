@@ -113,7 +113,7 @@ class DirectoryRegistry:
                 "points at the registry you meant",
             ) from None
         _check_index(index, path)
-        return {"name": name, "serial": index_serial(index), "versions": index["versions"]}
+        return {"name": name, "serial": _checked_serial(index, path), "versions": index["versions"]}
 
     def fetch_archive(self, name: str, version: str) -> bytes:
         """The archive of ``name@version``, verified against its recorded sha256."""
@@ -231,7 +231,7 @@ class DirectoryRegistry:
         except FileNotFoundError:
             return {"name": name, "versions": {}}
         _check_index(current, path)
-        return {"name": name, "serial": index_serial(current), "versions": dict(current["versions"])}
+        return {"name": name, "serial": _checked_serial(current, path), "versions": dict(current["versions"])}
 
     def _write_all(self, blobs: list[tuple[str, bytes]], index_bytes: dict[str, bytes],
                    catalog_bytes: bytes | None) -> None:
@@ -323,6 +323,7 @@ class DirectoryRegistry:
                 if _is_valid_name(name):
                     index = _load_json(path)
                     _check_index(index, path)
+                    _checked_serial(index, path)
                     yield name, {"name": name, "versions": index["versions"]}
 
     # -- helpers ------------------------------------------------------------------------------
@@ -490,10 +491,15 @@ def _is_valid_name(name: object) -> bool:
 def _check_index(index: object, path: str) -> None:
     if not isinstance(index, dict) or not isinstance(index.get("versions"), dict):
         raise _malformed(path, "expected an object with a 'versions' object")
-    if index_serial(index) is None:
-        raise _malformed(path, "'serial' must be a whole number from 0 to 2**53")
     if not all(isinstance(record, dict) for record in index["versions"].values()):
         raise _malformed(path, "every version must map to a record object")
+
+
+def _checked_serial(index: dict, path: str) -> int:
+    serial = index_serial(index)
+    if serial is None:
+        raise _malformed(path, "'serial' must be a whole number from 0 to 2**53")
+    return serial
 
 
 def _load_json(path: str) -> object:
@@ -514,7 +520,7 @@ def _load_json(path: str) -> object:
 def _malformed(path: str, detail: str) -> RegistryError:
     hint = "restore it from a backup or repair it by hand"
     if os.path.basename(path) == "catalog.json":
-        hint = "delete it; the next publish rebuilds it from the indexes"
+        hint = "run `agentops registry verify --repair`, which rebuilds it from the indexes"
     return RegistryError(f"malformed registry file {path}: {detail}", path=path, hint=hint)
 
 

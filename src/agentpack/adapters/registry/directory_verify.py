@@ -23,6 +23,7 @@ from agentpack.adapters.cache import is_sha256, sha256_hex
 from agentpack.adapters.registry.directory import (
     DirectoryRegistry,
     _check_index,
+    _checked_serial,
     _is_temporary,
     _is_valid_name,
     _load_json,
@@ -96,6 +97,7 @@ def _check_indexes(registry: DirectoryRegistry, problems: list[Problem]) -> dict
             try:
                 index = _load_json(path)
                 _check_index(index, path)
+                _checked_serial(index, path)
             except AgentpackError as error:
                 problems.append(Problem("error", "malformed-index", error.message, path=path))
                 continue
