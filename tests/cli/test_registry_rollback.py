@@ -278,3 +278,21 @@ def test_moving_a_pin_on_purpose_needs_no_listed_pin(agentops, rolled_back):
     run = agentops("package", "install", cwd=ws)
     assert "a 1.1.0 -> 1.0.0 (downgrade)" in run.out
     assert _lock_versions(ws) == {"a": "1.0.0"}
+
+
+def test_a_downgrade_forced_by_another_package_is_printed(agentops, tmp_path):
+    """Installing c, which needs a@~1.0.0, moves the pinned a 1.1.0 down: allowed (every version
+    is listed, no serial went back), but never silent, in text and in --json."""
+    src = tmp_path / "src"
+    for version in ("1.0.0", "1.1.0"):
+        agentops.publish_folder(write_package(src, "a", version))
+    agentops.publish_folder(write_package(src, "c", "1.0.0", deps=("a@~1.0.0",)))
+    for number, extra in enumerate(((), ("--json",))):
+        ws = tmp_path / f"ws-{number}"
+        ws.mkdir()
+        agentops("package", "install", "a@^1.0.0", cwd=ws)
+        run = agentops("package", "install", "c", *extra, cwd=ws)
+        if extra:
+            assert {"name": "a", "from": "1.1.0", "to": "1.0.0", "kind": "downgrade"} in json.loads(run.out)["changes"]
+        else:
+            assert "a 1.1.0 -> 1.0.0 (downgrade)" in run.out
