@@ -9,8 +9,8 @@ from agentpack.cli.output import out, paint, print_json, print_problems
 
 def add_registry_commands(groups, common, epilog: str) -> None:
     """Add the `registry` command group to the top-level sub-parsers ``groups``."""
-    registry = groups.add_parser("registry", help="create and configure directory registries",
-                                 description="Create and configure directory registries.", epilog=epilog)
+    registry = groups.add_parser("registry", help="create, configure and check directory registries",
+                                 description="Create, configure and check directory registries.", epilog=epilog)
     verbs = registry.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
     text = "Create a directory registry (or open an existing one) and record its settings."
@@ -21,7 +21,7 @@ def add_registry_commands(groups, common, epilog: str) -> None:
     p.set_defaults(handler=cmd_registry_init)
     text = ("Check a directory registry: every index, every archive against its sha256 and size, the "
             "catalog against the indexes, index serials; report orphan blobs. Exit 1 on any error.")
-    p = verbs.add_parser("verify", help="check a directory registry (and repair its derived state)",
+    p = verbs.add_parser("verify", help="Check a directory registry and repair its derived state",
                          description=text, epilog=epilog, parents=[common(json_flag=True, registry=True)])
     p.add_argument("--repair", action="store_true",
                    help="first rebuild what derives from the indexes (catalog.json) and remove files left "
@@ -31,7 +31,7 @@ def add_registry_commands(groups, common, epilog: str) -> None:
     p.set_defaults(handler=cmd_registry_verify)
     text = ("Forget the index serials this machine has seen from a registry, so that an older index it "
             "now serves (say, restored from a backup on purpose) is accepted.")
-    p = verbs.add_parser("forget", help="accept a registry restored to older indexes", description=text,
+    p = verbs.add_parser("forget", help="Accept a registry restored to older indexes", description=text,
                          epilog=epilog, parents=[common(json_flag=True, registry=True)])
     p.set_defaults(handler=cmd_registry_forget)
 
