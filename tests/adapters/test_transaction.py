@@ -21,7 +21,7 @@ import pytest
 
 from agentpack.adapters import transaction
 from agentpack.adapters.transaction import Transaction, has_pending, recover
-from agentpack.errors import WorkspaceError
+from agentpack.errors import LinkRefused, WorkspaceError
 
 real_apply_and_finish = transaction._apply_and_finish
 
@@ -296,19 +296,20 @@ def test_conflicts_with_the_workspace_are_collected_and_abort(ws, tmp_path):
     assert list(outside.iterdir()) == [] and txn_dirs(ws) == []
 
 
-def test_staging_on_another_file_system_is_refused(ws, tmp_path):
-    other = "/dev/shm"
-    if not os.path.isdir(other) or os.stat(other).st_dev == os.stat(ws).st_dev:
-        pytest.skip("needs a second file system")
+def test_staging_through_a_linked_state_folder_is_refused(ws, tmp_path):
+    # A linked .agentops (here to another file system, where staged files could not even be
+    # renamed into place) is refused before anything is staged in the folder it points to.
+    other = "/dev/shm" if os.path.isdir("/dev/shm") else str(tmp_path)
     state = tempfile.mkdtemp(dir=other)
     try:
         os.symlink(state, os.path.join(ws, ".agentops"))
         tx = Transaction(ws)
-        tx.write("a.txt", b"new")
-        with pytest.raises(WorkspaceError) as info:
-            tx.commit()
-        assert [p.path for p in info.value.problems] == ["."]
+        with pytest.raises(LinkRefused) as info:
+            tx.write("a.txt", b"new")
+        assert info.value.path == os.path.join(ws, ".agentops")
         assert snapshot(ws)[0]["a.txt"] == b"old-a" and os.listdir(state) == []
+        with pytest.raises(LinkRefused):
+            recover(ws)
     finally:
         shutil.rmtree(state)
 

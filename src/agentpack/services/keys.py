@@ -35,7 +35,9 @@ def default_keys_dir() -> str:
 def generate_key(name: str, out_dir: str | None, passphrase: str | None) -> KeyPairFiles:
     """Write the Ed25519 key pair ``NAME.key`` (0600, encrypted when ``passphrase``) and ``NAME.pub``
     into ``out_dir`` (default: the user keys directory). Never overwrites an existing key."""
-    return generate_key_pair(out_dir or default_keys_dir(), name, passphrase)
+    if out_dir:
+        return generate_key_pair(out_dir, name, passphrase)
+    return generate_key_pair(default_keys_dir(), name, passphrase, root=user_data_dir())
 
 
 def find_private_key(key: str) -> str:
@@ -68,11 +70,12 @@ class TrustEntry:
 
 
 def user_trust_store() -> TrustStore:
-    return TrustStore(os.path.join(user_data_dir(), "trust"), "user")
+    data = user_data_dir()
+    return TrustStore(os.path.join(data, "trust"), "user", root=data)
 
 
 def workspace_trust_store(workspace_root: str) -> TrustStore:
-    return TrustStore(os.path.join(workspace_root, WORKSPACE_TRUST_DIR), "workspace")
+    return TrustStore(os.path.join(workspace_root, WORKSPACE_TRUST_DIR), "workspace", root=workspace_root)
 
 
 def trust_stores(workspace_root: str | None) -> list[TrustStore]:

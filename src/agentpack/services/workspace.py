@@ -9,6 +9,8 @@ visible to the next command.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -110,12 +112,22 @@ class Workspace:
         text = self.read_text(LOCKFILE_NAME)
         return Lockfile() if text is None else Lockfile.from_text(text, source=self.path(LOCKFILE_NAME))
 
-    def lock(self):
-        """The exclusive workspace lock (a context manager) serialising mutating commands."""
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the exclusive workspace lock (``.agentops/lock``) that serialises mutating commands.
+
+        ``.agentops`` and its lock file are never reached through a symbolic link (``LinkRefused``).
+        In a folder that is not a workspace (no agentops.yaml), a command that wrote nothing there
+        (it failed, or had nothing to do) takes ``.agentops`` away again when it lets go.
+        """
         from agentpack.adapters.locking import FileLock
 
-        os.makedirs(self.path(STATE_DIR), exist_ok=True)
-        return FileLock(self.path(LOCK_FILE), what="workspace")
+        lock = FileLock(self.path(LOCK_FILE), what="workspace", root=self.root)
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release(remove_lone_folder=not os.path.lexists(self.path(WORKSPACE_MANIFEST)))
 
     def recover(self) -> str | None:
         """Complete or roll back an interrupted transaction; return what was done (or None)."""
