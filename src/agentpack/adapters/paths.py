@@ -55,11 +55,13 @@ def _xdg(variable: str) -> str | None:
     return value if os.path.isabs(value) else None
 
 
-def link_refused(path: str):
-    """The ``LinkRefused`` error for ``path``, a symbolic link where agentops was about to write."""
+def link_refused(path: str, problems=()):
+    """The ``LinkRefused`` error for ``path``, a symbolic link where agentops was about to write
+    (``problems``: every such link, and other conflicts found with it, when there are several)."""
     from agentpack.errors import LinkRefused
 
     return LinkRefused(f"{path} is a symbolic link; agentops does not write through links", path=path,
+                       problems=problems,
                        hint=f"remove the link {path} (or replace it with a real folder or file), then try again")
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import stat
 
-from agentpack.adapters.paths import make_dirs, refuse_links
+from agentpack.adapters.paths import link_refused, make_dirs, refuse_links
 from agentpack.adapters.transaction_checks import ABSENT, CONFLICT_REASONS, DIR, dir_state, preflight
 from agentpack.core.filenames import TXN_DIR
 from agentpack.errors import Problem, WorkspaceError
@@ -108,8 +108,9 @@ class Transaction:
 
         First every change is checked against the workspace (a write whose target is a directory
         or a symbolic link, or whose parent is a file or a symbolic link; a deletion of a directory
-        or through a symbolic link); if any fails, the transaction is aborted and one ``WorkspaceError`` lists
-        them all in ``problems``. Then the journal is written (the commit point) and applied; any
+        or through a symbolic link); if any fails, the transaction is aborted and one error lists
+        them all in ``problems``: ``LinkRefused`` naming the first link when links are among them,
+        else ``WorkspaceError``. Then the journal is written (the commit point) and applied; any
         error before the commit point aborts the transaction too. If applying fails after the
         commit point (permissions, a full disk), ``WorkspaceError`` is raised and the journal stays,
         so the next ``recover()`` finishes the change. Committing an empty transaction does nothing.
@@ -126,6 +127,9 @@ class Transaction:
             device = os.stat(self._new).st_dev
             problems, deletes = preflight(self.root, deletes, writes, device)
             problems += _linked_targets(self.root, writes)
+            links = [p.path for p in problems if p.message == CONFLICT_REASONS["symlink"].format(p.path)]
+            if links:
+                raise link_refused(self.root + "/" + links[0], problems if len(problems) > 1 else ())
             if problems:
                 raise WorkspaceError(
                     f"cannot apply the change: {len(problems)} path(s) conflict with the workspace",
