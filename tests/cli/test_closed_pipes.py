@@ -12,15 +12,15 @@ import subprocess
 
 import pytest
 
-from conftest import agentops_command, write_package
+from conftest import agentops_command
 
 
 @pytest.fixture
 def ws(agentops, tmp_path):
-    agentops.publish_folder(write_package(tmp_path / "src", "demo", "1.0.0", agents=40))
+    agentops.publish_examples("core-workflow")  # it has configuration, for `config show`
     folder = tmp_path / "ws"
     folder.mkdir()
-    agentops("package", "install", "demo", cwd=folder)
+    agentops("package", "install", "core-workflow", cwd=folder)
     return folder
 
 
@@ -49,11 +49,11 @@ SUCCEEDING = [
     ("package", "install", "--json"),
     ("package", "tree"),
     ("package", "tree", "--json"),
-    ("package", "info", "demo"),
-    ("package", "info", "demo", "--json"),
-    ("package", "search", "demo"),
-    ("config", "show", "demo", "--explain"),
-    ("config", "show", "demo", "--json"),
+    ("package", "info", "core-workflow"),
+    ("package", "info", "core-workflow", "--json"),
+    ("package", "search", "workflow"),
+    ("config", "show", "core-workflow", "--explain"),
+    ("config", "show", "core-workflow", "--json"),
     ("trust", "list", "--json"),
 ]
 
