@@ -177,8 +177,17 @@ def test_a_linked_lock_file_is_refused_and_its_target_kept(tmp_path):
 
 def test_a_lock_file_that_is_not_a_regular_file_is_refused(tmp_path):
     os.mkfifo(tmp_path / "lock")
-    with pytest.raises(OSError):
+    with pytest.raises(LinkRefused, match="not a regular file"):
         FileLock(str(tmp_path / "lock"), timeout=0).acquire()
+
+
+def test_a_hard_linked_lock_file_is_refused_and_its_other_name_kept(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    os.link(victim, tmp_path / "lock")
+    with pytest.raises(LinkRefused, match="other hard links"):
+        FileLock(str(tmp_path / "lock"), timeout=0).acquire()
+    assert victim.read_bytes() == b"precious"
 
 
 def test_root_creates_the_folder_but_not_through_a_link(tmp_path):

@@ -204,3 +204,33 @@ def test_bundle_collect_refuses_a_linked_output_file(demo, tmp_path, outside, su
     before = tree(outside)
     refused(demo("bundle", "collect", "demo@1.0.0", "-o", tmp_path / "out" / "demo.bundle", expect=None), link)
     assert tree(outside) == before
+
+
+@pytest.mark.parametrize("where", ["workspace", "registry"])
+def test_a_hard_linked_lock_file_is_refused(demo, tmp_path, outside, where):
+    victim = outside / "victim"
+    victim.write_bytes(b"precious\n")
+    if where == "workspace":
+        lock = tmp_path / "ws" / ".agentops" / "lock"
+        lock.parent.mkdir(parents=True)
+        os.link(victim, lock)
+        run = demo("package", "install", "demo@1.0.0", cwd=tmp_path / "ws", expect=None)
+    else:
+        lock = demo.default_registry / ".lock"
+        lock.unlink()
+        os.link(victim, lock)
+        run = demo("package", "publish", demo.build_folder(write_package(tmp_path / "src", "demo", "3.0.0")),
+                   expect=None)
+    assert run.code == 1 and f"lock file {lock} has other hard links" in run.err, run
+    assert victim.read_bytes() == b"precious\n"
+
+
+@pytest.mark.parametrize("rel", ["agents", "docs", "config"])
+def test_package_init_refuses_a_linked_folder(agentops, tmp_path, outside, rel):
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    plant(folder, rel, outside, "dir")
+    before = tree(outside)
+    run = agentops("package", "init", folder, expect=1)
+    assert rel in run.err
+    assert tree(outside) == before

@@ -10,8 +10,9 @@ reason a lock file is deleted only by its holder, and a process that has just ta
 that the file is still the one at the path (else it starts again): unlinking it while another
 process waits on the old inode would otherwise let two processes "hold" the lock at once.
 
-The lock file is opened with ``O_NOFOLLOW`` and must be a regular file: a symbolic link planted in
-its place is refused (``LinkRefused``), never followed to truncate whatever it points to.
+The lock file is opened with ``O_NOFOLLOW`` and must be a regular file with no other hard link: a
+link (symbolic or hard) or a special file planted in its place is refused (``LinkRefused``), never
+followed to truncate whatever it points to.
 
 This module deliberately avoids ``pathlib`` and other heavy imports; it sits on the path of every
 command that touches the workspace.
@@ -25,7 +26,7 @@ import stat
 import time
 
 from agentpack.adapters.paths import make_dirs, open_no_follow
-from agentpack.errors import Busy
+from agentpack.errors import Busy, LinkRefused
 
 _POLL_INTERVAL = 0.05  # seconds between attempts: short enough to feel instant, long enough to be idle
 
@@ -87,9 +88,13 @@ class FileLock:
             make_dirs(self.root, os.path.dirname(self.path))
         # No O_TRUNC: the file may hold the current holder's pid, which we want to report.
         fd = open_no_follow(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode) or found.st_nlink > 1:
             os.close(fd)
-            raise IsADirectoryError(f"lock file {self.path} is not a regular file")
+            # A hard link would have us write our pid into (and empty) another name for the file.
+            what = "has other hard links" if stat.S_ISREG(found.st_mode) else "is not a regular file"
+            raise LinkRefused(f"lock file {self.path} {what}; agentops does not write through it",
+                              path=self.path, hint=f"remove {self.path}, then try again")
         return fd
 
     def release(self, *, remove_lone_folder: bool = False) -> None:
