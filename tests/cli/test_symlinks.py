@@ -86,6 +86,8 @@ WORKSPACE_LINKS = [
     ("docs/packages/README.md", "dangling"),
     ("agentops.yaml", "dangling"),
     ("agentops.lock", "dangling"),
+    (".gitignore", "file"),
+    (".gitignore", "dangling"),
 ]
 
 
@@ -113,6 +115,17 @@ def test_upgrade_refuses_a_link_in_an_installed_workspace(demo, tmp_path, outsid
     before = tree(outside)
     refused(demo("package", "install", "demo@2.0.0", "--force", cwd=ws, expect=None), link)
     assert tree(outside) == before
+
+
+def test_force_refuses_a_linked_backup_folder(demo, tmp_path, outside):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    demo("package", "install", "demo@1.0.0", cwd=ws)
+    (ws / "agents" / "demo" / "agent-0.md").write_text("my own edit\n")
+    link = plant(ws, ".agentops/backup", outside, "dir")
+    refused(demo("package", "install", "demo@2.0.0", "--force", cwd=ws, expect=None), link)
+    assert tree(outside) == {link.resolve().name: None}
+    assert (ws / "agents" / "demo" / "agent-0.md").read_text() == "my own edit\n"
 
 
 def test_a_workspace_reached_through_a_link_is_fine(demo, tmp_path):
