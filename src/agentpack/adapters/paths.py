@@ -1,4 +1,4 @@
-"""Where agentpack keeps its files on this machine, and how it replaces a file safely.
+"""Where agentpack keeps its files on this machine, and how it writes a file safely.
 
 The data directory holds the embedded default registry; the cache directory holds downloaded
 archives. Both follow the platform's conventions through ``platformdirs``, which is imported only
@@ -6,6 +6,13 @@ when a location is actually needed (it is not free at start-up). ``XDG_DATA_HOME
 ``XDG_CACHE_HOME`` are honoured on every platform, as uv and pip do, so one setting moves agentpack's
 files on macOS too (and tests can point them at a temporary directory). The result is always an
 absolute path, whatever odd value the environment holds.
+
+Every folder and file agentops writes (in a workspace, a registry, the download cache, a key or
+trust store, build output) is written atomically and never through a symbolic link: the helpers
+below check each component under the root the caller names with ``lstat`` and open final files
+with ``O_NOFOLLOW``, and raise ``LinkRefused`` naming the link. The root itself, and whatever lies
+above it, is the user's choice and may be a link (a home folder on another disk, ``-o`` naming a
+linked folder); what lies inside may come from anywhere (a clone, an archive, a shared drive).
 """
 
 from __future__ import annotations
