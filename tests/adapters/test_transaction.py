@@ -315,6 +315,23 @@ def test_staging_through_a_linked_state_folder_is_refused(ws, tmp_path):
         shutil.rmtree(state)
 
 
+def test_a_journal_whose_staging_folder_is_a_link_is_not_replayed(ws, tmp_path):
+    # A workspace from elsewhere (a clone, an archive) may hold a journal whose staged files are a
+    # link away: replaying it would move files out of the folder the link points to.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "0").write_bytes(b"theirs")
+    txn = os.path.join(ws, ".agentops", "txn")
+    os.makedirs(txn)
+    with open(os.path.join(txn, "journal.json"), "w") as handle:
+        handle.write('{"format": 1, "ops": [["write", "a.txt", 0]]}')
+    os.symlink(outside, os.path.join(txn, "new"))
+    with pytest.raises(LinkRefused) as info:
+        recover(ws)
+    assert info.value.path == os.path.join(txn, "new")
+    assert (outside / "0").read_bytes() == b"theirs" and snapshot(ws)[0]["a.txt"] == b"old-a"
+
+
 # --- recovery after a simulated crash at each step ----------------------------------------------
 
 

@@ -213,7 +213,7 @@ def recover(root: str, state_dir: str = ".agentops") -> str | None:
     base = root + "/" + state_dir
     txn = base + "/" + TXN_DIR
     done = base + "/" + DONE_DIR
-    refuse_links(root, txn)  # a linked state folder would have us replay, move and delete elsewhere
+    refuse_links(root, txn + "/new")  # a linked folder would have us replay, move and delete elsewhere
     outcome = None
     if os.path.lexists(txn):
         journal = txn + "/" + JOURNAL
