@@ -135,3 +135,13 @@ def test_open_no_follow_never_truncates_a_link_target(tmp_path, outside):
 def test_a_path_outside_the_root_is_a_programming_error(tmp_path):
     with pytest.raises(ValueError):
         paths.refuse_links(str(tmp_path / "root"), str(tmp_path / "elsewhere"))
+
+
+def test_make_dirs_gives_its_mode_to_the_folders_it_makes_not_to_the_root_above_them(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    paths.make_dirs(str(tmp_path / "data"), str(tmp_path / "data" / "keys"), mode=0o700)
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (tmp_path / "data" / "keys").stat().st_mode & 0o777 == 0o700
+    paths.make_dirs(str(tmp_path / "out"), str(tmp_path / "out"), mode=0o700)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700

@@ -91,13 +91,15 @@ def refuse_links(root: str, path: str) -> None:
 
 def make_dirs(root: str, directory: str, mode: int = 0o777) -> None:
     """``os.makedirs(directory, exist_ok=True)`` that never creates or enters a folder through a
-    symbolic link below ``root`` (``LinkRefused``); ``root`` itself is created as it is named, with
-    the default mode (``mode`` is for the folders made below it, e.g. 0o700 for a key folder).
+    symbolic link below ``root`` (``LinkRefused``); ``root`` itself is created as it is named.
+    ``mode`` (e.g. 0o700 for a key folder) is for ``directory`` and the folders made on the way
+    below ``root``, not for ``root`` when ``directory`` lies below it.
 
     A component that is a file raises ``NotADirectoryError``; other failures propagate as ``OSError``.
     """
-    os.makedirs(root, exist_ok=True)
-    for current in _components(root, directory):
+    below = _components(root, directory)
+    os.makedirs(root, 0o777 if below else mode, exist_ok=True)
+    for current in below:
         try:
             found = os.lstat(current).st_mode
         except FileNotFoundError:
