@@ -218,6 +218,13 @@ class Busy(AgentpackError):
     code = "busy"
 
 
+class LinkRefused(AgentpackError):
+    """A folder or file agentops would write (in a workspace, a registry, the cache or a key
+    store) is a symbolic link; agentops never writes through one and stops before writing."""
+
+    code = "symlink"
+
+
 class BreakingRelease(AgentpackError):
     """A version's bump is smaller than its changes since the previous version require; ``causes``
     lists those changes and ``hint`` the version to use instead."""

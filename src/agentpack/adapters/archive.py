@@ -29,7 +29,7 @@ from agentpack.adapters.archive_rules import (
     NameTable,
     path_rule,
 )
-from agentpack.adapters.paths import write_atomic
+from agentpack.adapters.paths import refuse_links, write_atomic
 from agentpack.errors import AgentpackError, UnsafeArchive
 
 __all__ = [
@@ -121,6 +121,7 @@ def write_tar(out_path: str, members: Iterable[tuple[str, bytes]], *, durable: b
     """
     directory = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(directory, exist_ok=True)
+    refuse_links(directory, out_path)
     temp = os.path.join(directory, f".{os.path.basename(out_path)}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     digest = hashlib.sha256()
     try:

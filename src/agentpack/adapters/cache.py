@@ -84,7 +84,7 @@ class BlobCache:
     def put(self, data: bytes) -> str:
         """Store ``data`` atomically and return its sha256 digest (storing it again is harmless)."""
         digest = sha256_hex(data)
-        write_atomic(self.path(digest), data, durable=False)  # verified on every read
+        write_atomic(self.path(digest), data, durable=False, root=self.root)  # verified on every read
         return digest
 
     def save_index(self, name: str, index: dict) -> None:
@@ -104,7 +104,7 @@ class BlobCache:
         except OSError:
             pass
         try:
-            write_atomic(path, data, durable=False)
+            write_atomic(path, data, durable=False, root=self.root)
         except OSError:
             pass
 

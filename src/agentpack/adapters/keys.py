@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from agentpack.adapters.paths import write_atomic
+from agentpack.adapters.paths import make_dirs, open_no_follow, refuse_links, write_atomic
 from agentpack.core.signing import fingerprint
 from agentpack.errors import SignatureError, UsageError
 
@@ -75,11 +75,14 @@ def check_key_name(name: str) -> str:
     return name
 
 
-def generate_key_pair(directory: str, name: str, passphrase: str | None) -> KeyPairFiles:
+def generate_key_pair(directory: str, name: str, passphrase: str | None, *,
+                      root: str | None = None) -> KeyPairFiles:
     """Create ``directory/NAME.key`` (mode 0600) and ``directory/NAME.pub``; refuse to overwrite.
 
     The private key is encrypted with ``passphrase`` when it is a non-empty string. Raises
-    UsageError when either file exists already (a key is never replaced by accident).
+    UsageError when either file exists already (a key is never replaced by accident), and
+    LinkRefused when a folder between ``root`` (default: ``directory`` itself) and the key files
+    is a symbolic link.
     """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -95,8 +98,9 @@ def generate_key_pair(directory: str, name: str, passphrase: str | None) -> KeyP
     encryption = (serialization.BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase
                   else serialization.NoEncryption())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    root = directory if root is None else root
+    make_dirs(root, directory, mode=0o700)
+    fd = open_no_follow(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.fchmod(fd, 0o600)  # whatever the umask
         os.write(fd, pem)
@@ -104,7 +108,7 @@ def generate_key_pair(directory: str, name: str, passphrase: str | None) -> KeyP
     finally:
         os.close(fd)
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    write_atomic(public_path, public_key_pem(raw))
+    write_atomic(public_path, public_key_pem(raw), root=root)
     return KeyPairFiles(private_path, public_path, raw)
 
 
@@ -199,11 +203,16 @@ def parse_public_key(text: bytes, *, where: str) -> bytes:
 
 
 class TrustStore:
-    """A directory of trusted public keys, ``<name>.pub`` each (created on first add)."""
+    """A directory of trusted public keys, ``<name>.pub`` each (created on first add).
 
-    def __init__(self, directory: str, scope: str) -> None:
+    Adding and removing keys never goes through a symbolic link below ``root`` (the workspace or
+    the user data folder holding the store; default: the store's own folder): ``LinkRefused``.
+    """
+
+    def __init__(self, directory: str, scope: str, root: str | None = None) -> None:
         self.directory = directory
         self.scope = scope  # "user" or "workspace", for display
+        self.root = directory if root is None else root
 
     def keys(self) -> list[TrustedKey]:
         """Every key in the store, by name; a file that is not a key raises SignatureError."""
@@ -231,13 +240,14 @@ class TrustStore:
                 raise UsageError(f"the {self.scope} trust store already has a different key named {name}",
                                  path=entry.path, hint="choose another --name, or remove the old key first")
         path = os.path.join(self.directory, name + PUBLIC_SUFFIX)
-        write_atomic(path, public_key_pem(raw_public_key))
+        write_atomic(path, public_key_pem(raw_public_key), root=self.root)
         return TrustedKey(name, path, raw_public_key), True
 
     def remove(self, name: str) -> TrustedKey | None:
         """Stop trusting the key named ``name`` (or whose fingerprint is ``name``); None if absent."""
         for entry in self.keys():
             if name in (entry.name, entry.fingerprint):
+                refuse_links(self.root, entry.path)
                 os.unlink(entry.path)
                 return entry
         return None

@@ -128,6 +128,9 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                 return result
         manifest = ws.load_manifest()
         if manifest is None and not edit.set_specs:
+            if result.recovered:  # the interrupted first install was undone: nothing is installed
+                result.up_to_date = True
+                return result
             raise WorkspaceError(f"nothing to install: there is no {WORKSPACE_MANIFEST} in {ws.root}",
                                  path=ws.root, hint="name a package: agentops package install NAME[@RANGE]")
         lock = ws.load_lock()

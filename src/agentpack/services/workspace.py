@@ -9,6 +9,8 @@ visible to the next command.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -72,6 +74,7 @@ class Workspace:
     """A workspace root and the files agentpack keeps in it."""
 
     root: str
+    _leftover: bool = field(default=False, init=False, repr=False, compare=False)
 
     def path(self, relpath: str) -> str:
         return os.path.join(self.root, *relpath.split("/"))
@@ -110,18 +113,46 @@ class Workspace:
         text = self.read_text(LOCKFILE_NAME)
         return Lockfile() if text is None else Lockfile.from_text(text, source=self.path(LOCKFILE_NAME))
 
-    def lock(self):
-        """The exclusive workspace lock (a context manager) serialising mutating commands."""
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the exclusive workspace lock (``.agentops/lock``) that serialises mutating commands.
+
+        ``.agentops`` and its lock file are never reached through a symbolic link (``LinkRefused``).
+        In a folder that is not a workspace (no agentops.yaml), a command that wrote nothing there
+        (it failed, or had nothing to do) takes ``.agentops`` away again when it lets go.
+        """
         from agentpack.adapters.locking import FileLock
 
-        os.makedirs(self.path(STATE_DIR), exist_ok=True)
-        return FileLock(self.path(LOCK_FILE), what="workspace")
+        before = self._lone_lock_folder()  # what a first command killed before its transaction leaves
+        lock = FileLock(self.path(LOCK_FILE), what="workspace", root=self.root)
+        lock.acquire()
+        self._leftover = before and self._lone_lock_folder()
+        try:
+            yield
+        finally:
+            self._leftover = False
+            lock.release(remove_lone_folder=not os.path.lexists(self.path(WORKSPACE_MANIFEST)))
 
     def recover(self) -> str | None:
-        """Complete or roll back an interrupted transaction; return what was done (or None)."""
-        from agentpack.adapters.transaction import recover
+        """Complete or roll back an interrupted transaction; return what was done (or None).
 
-        return recover(self.root, STATE_DIR)
+        Called under the lock. A folder that is not a workspace but held ``.agentops`` with nothing
+        but a lock file before it was locked (a first command killed before it wrote anything)
+        counts as "rolled back" too: the lock is all there was to undo, and it goes when released.
+        """
+        from agentpack.adapters.transaction import ROLLED_BACK, recover
+
+        outcome = recover(self.root, STATE_DIR)
+        return ROLLED_BACK if outcome is None and self._leftover else outcome
+
+    def _lone_lock_folder(self) -> bool:
+        """Whether there is no agentops.yaml and ``.agentops`` holds nothing but its lock file."""
+        if os.path.lexists(self.path(WORKSPACE_MANIFEST)):
+            return False
+        try:
+            return os.listdir(self.path(STATE_DIR)) == [LOCK_FILE.rpartition("/")[2]]
+        except OSError:
+            return False
 
 
 def open_workspace(directory: str | None) -> Workspace:

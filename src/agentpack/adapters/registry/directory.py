@@ -167,7 +167,7 @@ class DirectoryRegistry:
         marker = os.path.join(self.root, "registry.json")
         with self._writing():
             settings = {**_load_json(marker), **values, "format": FORMAT}
-            write_atomic(marker, _dump(settings))
+            write_atomic(marker, _dump(settings), root=self.root)
         return settings
 
     def publish(self, archive: bytes, record: dict) -> dict:
@@ -241,13 +241,14 @@ class DirectoryRegistry:
         fsyncs cost more than the rest of a 200-package import together."""
         each = len(blobs) + len(index_bytes) <= 2 or not hasattr(os, "sync")  # os.sync is Unix only
         for sha256, archive in blobs:
-            write_atomic(blob_path(self.root, sha256), archive, durable=each)
+            write_atomic(blob_path(self.root, sha256), archive, durable=each, root=self.root)
         if not each:
             os.sync()
         for name, data in index_bytes.items():
-            write_atomic(self._index_path(name), data, durable=each)
+            write_atomic(self._index_path(name), data, durable=each, root=self.root)
         if catalog_bytes is not None:
-            write_atomic(os.path.join(self.root, "catalog.json"), catalog_bytes, durable=each)
+            write_atomic(os.path.join(self.root, "catalog.json"), catalog_bytes, durable=each,
+                         root=self.root)
         if not each:
             os.sync()
 
@@ -274,8 +275,8 @@ class DirectoryRegistry:
             self._check_format(marker)
             return
         self._refuse_foreign_directory()
-        write_atomic(marker, _dump({"format": FORMAT}))
-        write_atomic(os.path.join(self.root, "catalog.json"), _dump({"packages": {}}))
+        write_atomic(marker, _dump({"format": FORMAT}), root=self.root)
+        write_atomic(os.path.join(self.root, "catalog.json"), _dump({"packages": {}}), root=self.root)
 
     def _refuse_foreign_directory(self) -> None:
         """Never litter a directory that holds something else (``--registry .`` by mistake)."""
