@@ -19,18 +19,12 @@ Problems are collected, then one WorkspaceError lists them all; nothing has been
 from __future__ import annotations
 
 from agentpack.core.bundle_manifest import member_rule
+from agentpack.core.digests import is_sha256
 from agentpack.core.layout import installed_roots
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, Lockfile
 from agentpack.core.names import check_name
 from agentpack.core.versions import parse_version
 from agentpack.errors import InvalidVersion, Problem, WorkspaceError
-
-_HEX = frozenset("0123456789abcdef")
-
-
-def is_sha256(value: object) -> bool:
-    """Whether ``value`` is a SHA-256 digest written as 64 lowercase hexadecimal characters."""
-    return isinstance(value, str) and len(value) == 64 and _HEX.issuperset(value)
 
 
 def check_lock(lock: Lockfile, *, source: str) -> Lockfile:
