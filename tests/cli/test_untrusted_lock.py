@@ -212,7 +212,7 @@ def test_a_hand_changed_version_is_refused_naming_both(agentops, upgraded, args,
         shutil.rmtree(ws / "agents" / "pkg-a")
     before = _snapshot(ws)
     run = agentops("package", "install", *args, cwd=ws, expect=1)
-    assert "1.0.0" in run.err and ("1.1.0" in run.err or _published_sha(agentops, "pkg-a", "1.1.0") in run.err)
+    assert "version 1.0.0 in the lock, 1.1.0 in the archive" in run.err or "contains pkg-a@1.1.0" in run.err
     assert _snapshot(ws) == before
     listed = agentops("package", "list", cwd=ws).out
     assert "pkg-a@1.1.0" in listed and "pkg-a@1.0.0" not in listed
@@ -286,3 +286,22 @@ def test_a_fresh_clone_with_only_the_manifest_lock_and_local_files_restores_ever
     assert [line.split(" (installed ")[0] for line in listed if "(installed " in line] == ["pkg-a@1.1.0", "pkg-b@1.0.0"]
     assert all(re.search(r"\(installed \d{4}-\d\d-\d\d", line) for line in listed if "@" in line)
     assert "Up to date" in agentops("package", "install", "--frozen", cwd=clone).out
+
+
+def test_install_records_written_before_digests_were_recorded_still_keep_packages_in_place(agentops, upgraded):
+    """A workspace installed by an earlier agentops: its records have no sha256 nor digests. A
+    user's edit survives a plain install, and a lock whose version disagrees is still refused."""
+    ws = upgraded
+    record_path = ws / ".agentops" / "packages" / "pkg-a.json"
+    record = json.loads(record_path.read_text())
+    assert record["sha256"] == _published_sha(agentops, "pkg-a", "1.1.0") and record["installed"]
+    for key in ("sha256", "installed"):
+        del record[key]
+    record_path.write_text(json.dumps(record))
+    (ws / "agents" / "pkg-a" / "agent-0.md").write_text("edited\n")
+    (ws / "agentops.yaml").write_text((ws / "agentops.yaml").read_text() + "\n")  # no fast path
+    agentops("package", "install", cwd=ws)
+    assert (ws / "agents" / "pkg-a" / "agent-0.md").read_text() == "edited\n"
+    _edit_lock(ws, lambda packages: packages["pkg-a"].update(version="1.0.0"))
+    run = agentops("package", "install", "--frozen", cwd=ws, expect=1)
+    assert "1.0.0" in run.err and "1.1.0" in run.err

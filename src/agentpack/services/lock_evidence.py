@@ -41,7 +41,16 @@ def evidence_fields(pin: LockedPackage, installed: Mapping[str, str]) -> dict:
 
 def agrees_with_record(pkg: LockedPackage, record: Mapping) -> bool:
     """Whether a lock entry is exactly what agentops recorded installing: version, archive sha256,
-    source and the digest of every file."""
+    source and the digest of every file.
+
+    A record written before install recorded digests has no sha256: it must then agree on the
+    version and source, and list every path the lock names (the lock's digests are taken as
+    they were before; the next re-install writes a full record).
+    """
+    if "sha256" not in record:
+        mapped = record.get("files")
+        return ((record.get("version"), record.get("source")) == (pkg.version, pkg.source)
+                and isinstance(mapped, dict) and all(path in mapped for path in pkg.files))
     return (record.get("version"), record.get("sha256"), record.get("source"), record.get("installed")) == (
         pkg.version, pkg.sha256, pkg.source, pkg.files)
 
@@ -80,9 +89,13 @@ def check_published(source, pin: LockedPackage) -> None:
     except AgentpackError:
         return
     if published != pin.sha256:
+        owner = next((version for version, record in source.index(pin.name).items()
+                      if isinstance(record, dict) and record.get("sha256") == pin.sha256), None)
         raise IntegrityError(
             f"agentops.lock pins {pin.name}@{pin.version} with sha256 {pin.sha256}, but {source.describe()} "
-            f"publishes {pin.name}@{pin.version} with sha256 {published}; nothing was changed",
+            f"publishes {pin.name}@{pin.version} with sha256 {published}"
+            + (f" (the lock's sha256 is that of {pin.name}@{owner}: version {pin.version} in the lock, "
+               f"{owner} in the archive)" if owner else "") + "; nothing was changed",
             path="agentops.lock", hint=_RESTORE_HINT)
 
 
