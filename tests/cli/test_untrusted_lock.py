@@ -305,3 +305,24 @@ def test_install_records_written_before_digests_were_recorded_still_keep_package
     _edit_lock(ws, lambda packages: packages["pkg-a"].update(version="1.0.0"))
     run = agentops("package", "install", "--frozen", cwd=ws, expect=1)
     assert "1.0.0" in run.err and "1.1.0" in run.err
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+def test_dependencies_claimed_by_the_lock_must_be_what_the_package_declares(agentops, ws, tmp_path, in_place):
+    """Dropping a dependency from a lock entry would prune that package; adding one would pull in
+    another. Both are refused, naming what the lock says and what package.yaml declares."""
+    agentops.publish_folder(write_package(tmp_path / "src", "pkg-c", "1.0.0", deps=("pkg-b@^1.0.0",)))
+    (ws / "agentops.yaml").write_text("packages:\n  pkg-a: ^1.0.0\n  pkg-c: ^1.0.0\n")
+    agentops("package", "install", cwd=ws)
+    assert (ws / "agents" / "pkg-b").is_dir()  # as pkg-c's dependency
+    if not in_place:
+        shutil.rmtree(ws / "agents" / "pkg-c")
+    for change, shown in ((lambda p: p["pkg-c"].update(dependencies={}), "depends on nothing"),
+                          (lambda p: p["pkg-a"].update(dependencies={"pkg-c": "*"}), "depends on pkg-c@*")):
+        saved = (ws / "agentops.lock").read_text()
+        _edit_lock(ws, change)
+        before = _snapshot(ws)
+        run = agentops("package", "install", "--frozen", cwd=ws, expect=1)
+        assert shown in run.err and "package.yaml declares" in run.err
+        assert _snapshot(ws) == before
+        (ws / "agentops.lock").write_text(saved)

@@ -47,12 +47,25 @@ def agrees_with_record(pkg: LockedPackage, record: Mapping) -> bool:
     version and source, and list every path the lock names (the lock's digests are taken as
     they were before; the next re-install writes a full record).
     """
+    if declared_dependencies(record) != pkg.dependencies:
+        return False
     if "sha256" not in record:
         mapped = record.get("files")
         return ((record.get("version"), record.get("source")) == (pkg.version, pkg.source)
                 and isinstance(mapped, dict) and all(path in mapped for path in pkg.files))
     return (record.get("version"), record.get("sha256"), record.get("source"), record.get("installed")) == (
         pkg.version, pkg.sha256, pkg.source, pkg.files)
+
+
+def declared_dependencies(record: Mapping) -> dict[str, str] | None:
+    """{name: range} that the package.yaml kept in an install record declares (None if unreadable)."""
+    from agentpack.services.sources import dependency_map
+
+    manifest = record.get("manifest")
+    try:
+        return dependency_map(manifest) if isinstance(manifest, dict) else None
+    except AgentpackError:
+        return None
 
 
 def proven_lock(ws, lock: Lockfile) -> Lockfile:
@@ -99,16 +112,24 @@ def check_published(source, pin: LockedPackage) -> None:
             path="agentops.lock", hint=_RESTORE_HINT)
 
 
-def check_locked_files(locked: LockedPackage | None, pin: LockedPackage, archive_paths, installed: Mapping[str, str]) -> None:
-    """Refuse a lock entry for this very archive (same version, sha256 and source as ``pin``) whose
-    `files` disagree with what the archive installs: a path it does not install, or another digest.
+def check_locked_files(locked: LockedPackage | None, pin: LockedPackage, snapshot: Mapping,
+                       installed: Mapping[str, str]) -> None:
+    """Refuse a lock entry for this very archive (same version, sha256 and source as ``pin``) that
+    disagrees with it: `files` naming a path it does not install or another digest, or
+    `dependencies` other than its package.yaml declares.
 
-    ``archive_paths`` are every workspace path the archive maps (disabled components included);
-    ``installed`` the digests of the files installed now.
+    ``snapshot`` is the archive's install record (its "files" map every workspace path the
+    archive installs, disabled components included); ``installed`` the digests installed now.
     """
     if locked is None or (locked.version, locked.sha256, locked.source) != (pin.version, pin.sha256, pin.source):
         return
+    archive_paths = snapshot.get("files") or {}
     problems = []
+    declared = declared_dependencies(snapshot)
+    if declared != locked.dependencies:
+        problems.append(Problem("error", "lock-dependencies", f"agentops.lock says {pin.name}@{pin.version} "
+                                f"depends on {_listed(locked.dependencies)}, but its package.yaml declares "
+                                f"{_listed(declared or {})}"))
     for path, digest in sorted(locked.files.items()):
         if path not in archive_paths:
             problems.append(Problem("error", "lock-file", f"agentops.lock lists {path} for {pin.name}@{pin.version}, "
@@ -119,4 +140,8 @@ def check_locked_files(locked: LockedPackage | None, pin: LockedPackage, archive
     if problems:
         raise IntegrityError(
             f"agentops.lock does not agree with the archive of {pin.name}@{pin.version} in {len(problems)} "
-            "file(s); nothing was changed", path="agentops.lock", problems=problems, hint=_RESTORE_HINT)
+            "place(s); nothing was changed", path="agentops.lock", problems=problems, hint=_RESTORE_HINT)
+
+
+def _listed(dependencies: Mapping[str, str]) -> str:
+    return ", ".join(f"{name}@{spec}" for name, spec in sorted(dependencies.items())) or "nothing"

@@ -329,7 +329,7 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
         for path, data in files.items():
             digests[path] = hashlib.sha256(data).hexdigest()
             contents[path] = data
-        check_locked_files(lock.packages.get(pin.name), pin, snapshot["files"], digests)
+        check_locked_files(lock.packages.get(pin.name), pin, snapshot, digests)
         snapshots[pin.name] = dict(snapshot, **evidence_fields(pin, digests))
         packages[pin.name] = LockedPackage(name=pin.name, version=pin.version, sha256=pin.sha256,
                                            source=pin.source, dependencies=pin.dependencies, files=digests,
