@@ -93,9 +93,10 @@ def verify_pins(pins: dict[str, LockedPackage], lock: Lockfile, source, *, requi
     A lock's ``signed_by`` is a claim, not evidence (a lock arrives in pull requests). Without
     ``require``, a pin the lock already holds unchanged (same version, sha256 and source) keeps
     it as a note: nothing is decided on it. With ``require``, and for any other pin, the registry
-    record is read and its ``signature``, if any, verified (SignatureError on a bad one). So is the record of an archive read from disk for this
-    run (``source.local_spec``), whose ``signature`` is the ``ARCHIVE.sig`` beside it now, even
-    when the lock holds it unchanged: signing an archive after installing it counts. With
+    record is read and its ``signature``, if any, verified (SignatureError on a bad one). So is
+    the record of an archive read from disk for this run (``source.local_spec``), whose
+    ``signature`` is the ``ARCHIVE.sig`` beside it now, even when the lock holds it unchanged:
+    signing an archive after installing it counts. With
     ``require``, every package must be signed by a key in ``trusted()``: otherwise
     UntrustedPackage lists each offender. Reads no archive.
     """
