@@ -622,3 +622,22 @@ def test_publish_still_refuses_an_identical_existing_version(tmp_path):
     publish(registry, "triage", "1.0.0")
     with pytest.raises(VersionExists, match=r"triage@1\.0\.0 already exists in registry"):
         publish(registry, "triage", "1.0.0")
+
+
+@pytest.mark.parametrize("name", ["Alpha", "a--b", "-alpha", "../alpha", "x" * 65, "alpha\x1b[2J"])
+def test_names_read_from_the_registry_follow_the_rule_for_typed_names(tmp_path, name):
+    """A name in catalog.json or an index file name that a user could not type is never listed,
+    and never used to find a file."""
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry, name="alpha")
+    catalog_path = tmp_path / "catalog.json"
+    catalog = json.loads(catalog_path.read_text())
+    catalog["packages"][name] = catalog["packages"]["alpha"]
+    catalog_path.write_text(json.dumps(catalog))
+    assert registry.list_packages() == ["alpha"]
+    with pytest.raises(InvalidName):
+        registry.package_index(name)
+    if "/" not in name and "\x1b" not in name:
+        (tmp_path / "index" / f"{name}.json").write_text((tmp_path / "index" / "alpha.json").read_text())
+        publish(registry, name="beta")  # rebuilds the catalog from the index files
+        assert registry.list_packages() == ["alpha", "beta"]

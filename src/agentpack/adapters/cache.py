@@ -15,9 +15,8 @@ from __future__ import annotations
 import os
 
 from agentpack.adapters.paths import write_atomic
+from agentpack.core.digests import is_sha256  # noqa: F401  (re-exported)
 from agentpack.errors import IntegrityError
-
-_HEX = frozenset("0123456789abcdef")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -25,11 +24,6 @@ def sha256_hex(data: bytes) -> str:
     import hashlib  # only commands that move archives pay for it
 
     return hashlib.sha256(data).hexdigest()
-
-
-def is_sha256(text: object) -> bool:
-    """Whether ``text`` is a lowercase hex SHA-256 digest (64 characters), safe to use as a file name."""
-    return isinstance(text, str) and len(text) == 64 and _HEX.issuperset(text)
 
 
 def blob_path(root: str, sha256: str) -> str:

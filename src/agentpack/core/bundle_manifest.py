@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from agentpack.core.names import check_name
 from agentpack.errors import IntegrityError
 
 BUNDLE_FORMAT = 1
@@ -115,6 +116,9 @@ def check_manifest(data: object, where: str) -> dict:
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str)
                                                   for k in ("name", "version", "sha256")):
             raise bad(f"malformed package entry {entry!r}")
+        name_problem = check_name(entry["name"])
+        if name_problem:  # the same rule as a name typed by a user, before it names any path
+            raise bad(f"package entry: {name_problem}")
         key = (entry["name"], entry["version"])
         if key in seen:
             raise bad(f"{entry['name']}@{entry['version']} is listed twice")

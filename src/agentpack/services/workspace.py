@@ -109,9 +109,15 @@ class Workspace:
         return parse_workspace_manifest(data, lines, source=self.path(WORKSPACE_MANIFEST))
 
     def load_lock(self) -> Lockfile:
-        """Parse agentops.lock (an empty lock when absent)."""
+        """Parse agentops.lock (an empty lock when absent), refusing claims no lock may make
+        (see core.lock_checks): a lock is untrusted input."""
         text = self.read_text(LOCKFILE_NAME)
-        return Lockfile() if text is None else Lockfile.from_text(text, source=self.path(LOCKFILE_NAME))
+        if text is None:
+            return Lockfile()
+        from agentpack.core.lock_checks import check_lock
+
+        source = self.path(LOCKFILE_NAME)
+        return check_lock(Lockfile.from_text(text, source=source), source=source)
 
     @contextmanager
     def lock(self) -> Iterator[None]:

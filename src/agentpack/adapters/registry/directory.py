@@ -36,6 +36,7 @@ from agentpack.adapters.locking import FileLock
 from agentpack.adapters.paths import write_atomic
 from agentpack.adapters.registry.base import COMPONENT_KINDS
 from agentpack.core.index_serial import index_serial, next_serial
+from agentpack.core.names import check_name
 from agentpack.errors import (
     IntegrityError,
     InvalidName,
@@ -46,7 +47,6 @@ from agentpack.errors import (
 )
 
 FORMAT = 1
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 # What may already be in a directory we turn into a registry; anything else means "not ours".
 _REGISTRY_ENTRIES = frozenset({"registry.json", "catalog.json", "blobs", "index", ".lock"})
 _MISSING_HINT = "publish a package to it first, or check --registry / AGENTOPS_REGISTRY"
@@ -97,6 +97,7 @@ class DirectoryRegistry:
             return {"packages": {}}
         if not isinstance(catalog, dict) or not isinstance(catalog.get("packages"), dict):
             raise _malformed(path, "expected an object with a 'packages' object")
+        catalog["packages"] = {name: entry for name, entry in catalog["packages"].items() if _is_valid_name(name)}
         return catalog
 
     def package_index(self, name: str) -> dict:
@@ -481,12 +482,9 @@ def _is_temporary(file_name: str) -> bool:
 
 
 def _is_valid_name(name: object) -> bool:
-    """A local path-safety check (the full naming rules live with the manifest): one or two
-    '/'-separated segments of [a-z0-9-], so no name can climb out of ``index/``."""
-    if not isinstance(name, str):
-        return False
-    segments = name.split("/")
-    return len(segments) <= 2 and all(s and _NAME_CHARS.issuperset(s) for s in segments)
+    """The naming rule of names typed by a user (core.names), applied to every name read from or
+    written to the registry; it also keeps a name from climbing out of ``index/``."""
+    return check_name(name) is None
 
 
 def _check_index(index: object, path: str) -> None:
