@@ -103,15 +103,20 @@ class BlobCache:
             pass
 
     def load_index(self, name: str) -> dict | None:
-        """The last index copy kept for ``name`` (None when there is none or it is unreadable)."""
-        import json
+        """The last index copy kept for ``name`` (None when there is none, it is unreadable, or it
+        is not an index of well-formed records)."""
+        from agentpack.core.bounded_json import parse_json
+        from agentpack.core.limits import MAX_JSON_BYTES
+        from agentpack.core.registry_documents import index_problem
+        from agentpack.errors import AgentpackError
 
+        path = self._index_path(name)
         try:
-            with open(self._index_path(name), encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
+            with open(path, "rb") as handle:
+                data = parse_json(handle.read(MAX_JSON_BYTES + 1), source=path)
+        except (OSError, AgentpackError):
             return None
-        return data if isinstance(data, dict) else None
+        return data if index_problem(data) is None else None
 
     def _index_path(self, name: str) -> str:
         segments = name.split("/")

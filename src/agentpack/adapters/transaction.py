@@ -351,12 +351,13 @@ def _refuse_links(root: str, rel_dir: str, memo: dict) -> None:
 def _read_journal(path: str, state_dir: str) -> list:
     """The journal's ops, checked: a journal is read from the workspace, which may come from
     anywhere (a clone, an archive), so its paths get the same checks as the ones staged."""
-    import json
+    from agentpack.core.bounded_json import parse_json
+    from agentpack.core.limits import MAX_JSON_BYTES
 
     reserved = tuple((state_dir + "/" + name).lower() for name in (TXN_DIR, DONE_DIR))
     try:
         with open(path, "rb") as handle:
-            data = json.loads(handle.read())
+            data = parse_json(handle.read(MAX_JSON_BYTES + 1), source=path, error=WorkspaceError)
         ops = data["ops"]
         if data.get("format") != JOURNAL_FORMAT or not isinstance(ops, list):
             raise ValueError("unknown journal format")

@@ -87,7 +87,10 @@ def _render_error(exc, as_json: bool) -> None:
     if as_json:
         print_json(exc.to_dict())
         return
-    err(f"{paint('error:', '1;31')} {exc.message}")
+    where = f"{exc.path}:{exc.line}" if exc.path and exc.line else exc.path
+    # Name the file (and line) unless the message or the problems listed below already do.
+    located = f"{where}: " if where and exc.path not in exc.message and not exc.problems else ""
+    err(f"{paint('error:', '1;31')} {located}{exc.message}")
     print_problems(exc.problems)
     for cause in exc.causes:
         err(f"  {cause}")

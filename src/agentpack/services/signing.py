@@ -65,11 +65,12 @@ def read_sidecar(archive_path: str) -> dict | None:
     path = archive_path + SIGNATURE_SUFFIX
     if not os.path.isfile(path):
         return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except ValueError:
-        raise SignatureError(f"{path} is not a JSON signature document", path=path) from None
+    from agentpack.core.bounded_json import parse_json
+    from agentpack.core.limits import MAX_JSON_BYTES
+
+    with open(path, "rb") as handle:
+        return parse_json(handle.read(MAX_JSON_BYTES + 1), source=path, error=SignatureError,
+                          hint="sign the archive again, or delete the .sig file")
 
 
 def verify_document(document: object, *, name: str, version: str, sha256: str, where: str) -> str:

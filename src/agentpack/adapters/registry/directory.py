@@ -35,8 +35,11 @@ from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
 from agentpack.adapters.locking import FileLock
 from agentpack.adapters.paths import write_atomic
 from agentpack.adapters.registry.base import COMPONENT_KINDS
+from agentpack.core.bounded_json import parse_json
 from agentpack.core.index_serial import index_serial, next_serial
+from agentpack.core.limits import MAX_JSON_BYTES
 from agentpack.core.names import check_name
+from agentpack.core.registry_documents import catalog_problem, index_problem, settings_problem
 from agentpack.errors import (
     IntegrityError,
     InvalidName,
@@ -95,8 +98,9 @@ class DirectoryRegistry:
             catalog = _load_json(path)
         except FileNotFoundError:
             return {"packages": {}}
-        if not isinstance(catalog, dict) or not isinstance(catalog.get("packages"), dict):
-            raise _malformed(path, "expected an object with a 'packages' object")
+        reason = catalog_problem(catalog)
+        if reason:
+            raise _malformed(path, reason)
         catalog["packages"] = {name: entry for name, entry in catalog["packages"].items() if _is_valid_name(name)}
         return catalog
 
@@ -355,8 +359,9 @@ class DirectoryRegistry:
             settings = _load_json(marker)
         except FileNotFoundError:
             return
-        if not isinstance(settings, dict) or not isinstance(settings.get("format"), int):
-            raise _malformed(marker, "expected an object with an integer 'format'")
+        reason = settings_problem(settings)
+        if reason:
+            raise _malformed(marker, reason)
         if settings["format"] > FORMAT:
             raise RegistryError(
                 f"registry {self.url} uses format {settings['format']}, newer than this agentpack "
@@ -488,10 +493,9 @@ def _is_valid_name(name: object) -> bool:
 
 
 def _check_index(index: object, path: str) -> None:
-    if not isinstance(index, dict) or not isinstance(index.get("versions"), dict):
-        raise _malformed(path, "expected an object with a 'versions' object")
-    if not all(isinstance(record, dict) for record in index["versions"].values()):
-        raise _malformed(path, "every version must map to a record object")
+    reason = index_problem(index)
+    if reason:
+        raise _malformed(path, reason)
 
 
 def _checked_serial(index: dict, path: str) -> int:
@@ -505,15 +509,12 @@ def _load_json(path: str) -> object:
     """Parse a JSON file; FileNotFoundError propagates, anything else unreadable is RegistryError."""
     try:
         with open(path, "rb") as stream:
-            data = stream.read()
+            data = stream.read(MAX_JSON_BYTES + 1)  # enough for parse_json to refuse an oversize file
     except FileNotFoundError:
         raise
     except OSError as error:
         raise RegistryError(f"cannot read {path}: {error.strerror}", path=path) from error
-    try:
-        return json.loads(data)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
-        raise _malformed(path, str(error)) from error
+    return parse_json(data, source=path, error=RegistryError, hint=_malformed(path, "").hint)
 
 
 def _malformed(path: str, detail: str) -> RegistryError:
