@@ -5,7 +5,7 @@ from __future__ import annotations
 from agentpack.core.classification import Levels
 from agentpack.core.spec import parse_spec
 from agentpack.core.versions import max_satisfying, parse_version
-from agentpack.errors import InvalidVersion, PackageNotFound, SignatureError
+from agentpack.errors import AgentpackError, InvalidVersion, PackageNotFound, RegistryError, SignatureError
 from agentpack.services.keys import trusted_fingerprints
 from agentpack.services.sources import PackageSource, dependency_map
 from agentpack.services.workspace import Settings, open_workspace
@@ -50,6 +50,12 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
                               hint=f"published: {', '.join(str(v) for v in sorted(versions))}")
     record = index[str(chosen)] if str(chosen) in index else next(r for t, r in index.items() if parse_version(t) == chosen)
     manifest = record.get("manifest") or {}
+    try:
+        dependencies = dependency_map(manifest)
+    except AgentpackError as exc:
+        raise RegistryError(f"the record of {spec.name}@{record['version']} in {source.describe()} has a bad "
+                            f"dependency: {exc.message}", path=source.describe(),
+                            hint="the registry entry is damaged; republish the package") from None
     return {
         "name": spec.name,
         "version": record["version"],
@@ -59,7 +65,7 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
         "author": manifest.get("author"),
         "homepage": manifest.get("homepage"),
         "keywords": manifest.get("keywords", []),
-        "dependencies": dependency_map(manifest),
+        "dependencies": dependencies,
         "sha256": record["sha256"],
         "size": record.get("size"),
         "published_at": record.get("published_at"),
