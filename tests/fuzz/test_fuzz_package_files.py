@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mutations import FUZZ, TAGS, reads_or_refuses, yaml_bytes
 
-from conftest import EXAMPLES
 from agentpack.core.bounded_json import parse_json
 from agentpack.services.validate import collect_package_files, validate_files
+from conftest import EXAMPLES
 
 pytestmark = pytest.mark.fuzz
 

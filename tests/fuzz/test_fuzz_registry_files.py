@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given
 from mutations import FUZZ, json_bytes, reads_or_refuses
 
-from conftest import Agentops
 from agentpack.adapters.cache import BlobCache
 from agentpack.services.info import package_info
 from agentpack.services.search import search_packages
 from agentpack.services.sources import PackageSource
 from agentpack.services.workspace import Settings
+from conftest import Agentops
 
 pytestmark = pytest.mark.fuzz
 
