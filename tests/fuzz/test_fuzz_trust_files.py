@@ -16,11 +16,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mutations import FUZZ, json_bytes, reads_or_refuses, to_bytes
 
-from conftest import EXAMPLES, KEY_ENV, Agentops
 from agentpack.adapters.keys import TrustStore, load_private_key, parse_public_key
 from agentpack.core.bundle_manifest import MANIFEST_NAME, parse_manifest
 from agentpack.services.bundle import verify_bundle
 from agentpack.services.signing import read_sidecar, verify_document
+from conftest import EXAMPLES, KEY_ENV, Agentops
 
 pytestmark = pytest.mark.fuzz
 

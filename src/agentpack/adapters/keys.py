@@ -121,6 +121,7 @@ def private_key_is_encrypted(path: str) -> bool:
 def load_private_key(path: str, passphrase: str | None):
     """The Ed25519 private key at ``path``; KeyLocked when it needs a (different) passphrase,
     UsageError when the file is not an Ed25519 private key."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -131,13 +132,14 @@ def load_private_key(path: str, passphrase: str | None):
         raise UsageError(f"cannot read key {path}: {error.strerror}", path=path) from None
     secret = passphrase.encode("utf-8") if passphrase else None
     try:
-        key = serialization.load_pem_private_key(data, password=secret)
-    except TypeError:  # encrypted but no passphrase, or a passphrase for a plain key
-        if secret is None:
-            raise KeyLocked(f"{path} is encrypted and no passphrase was given", path=path,
-                            hint="set AGENTOPS_KEY_PASSPHRASE, or run on a terminal to be asked") from None
-        key = serialization.load_pem_private_key(data, password=None)
-    except ValueError:
+        try:
+            key = serialization.load_pem_private_key(data, password=secret)
+        except TypeError:  # encrypted but no passphrase, or a passphrase for a plain key
+            if secret is None:
+                raise KeyLocked(f"{path} is encrypted and no passphrase was given", path=path,
+                                hint="set AGENTOPS_KEY_PASSPHRASE, or run on a terminal to be asked") from None
+            key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # a damaged key can name an unknown algorithm
         if secret is not None and b"ENCRYPTED" in data:
             raise KeyLocked(f"wrong passphrase for {path}", path=path,
                             hint="check AGENTOPS_KEY_PASSPHRASE") from None
@@ -182,12 +184,13 @@ def parse_public_key(text: bytes, *, where: str) -> bytes:
     Raises SignatureError naming ``where`` for anything else."""
     stripped = text.strip()
     if stripped.startswith(b"-----BEGIN"):
+        from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
         try:
             key = serialization.load_pem_public_key(stripped)
-        except ValueError:
+        except (ValueError, UnsupportedAlgorithm):  # a damaged key can name an unknown algorithm
             key = None
         if not isinstance(key, Ed25519PublicKey):
             raise SignatureError(f"{where} is not an Ed25519 public key", path=where)
