@@ -20,9 +20,6 @@ import re
 from agentpack.core.limits import MAX_INT_DIGITS, MAX_JSON_BYTES, MAX_JSON_DEPTH
 from agentpack.errors import AgentpackError
 
-# A JSON string, escapes included (the unrolled form, so a failed match never backtracks).
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_BRACKET = re.compile(r"[\[\]{}]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 _BOM = "\ufeff"
 
@@ -53,18 +50,19 @@ def parse_json(
     def refuse(reason: str, line: int | None = None) -> AgentpackError:
         return error(f"{source} is not valid JSON: {reason}", path=source, line=line, hint=hint)
 
-    deepest = _depth(text, max_depth)
-    if deepest > max_depth:
-        raise refuse(f"it nests more than {max_depth} levels deep")
     try:
-        data = json.loads(text, object_pairs_hook=_object, parse_int=_integer, parse_float=_float,
-                          parse_constant=_constant)
+        data = json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         raise refuse(f"{exc.msg} (line {exc.lineno}, column {exc.colno})", exc.lineno) from None
     except _Refused as exc:
         raise refuse(str(exc)) from None
-    except (ValueError, RecursionError) as exc:  # the depth check makes these unreachable in practice
-        raise refuse(str(exc) or type(exc).__name__) from None
+    except RecursionError:  # the C scanner counts its nesting against the recursion limit
+        raise refuse(f"it nests more than {max_depth} levels deep") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise refuse(str(exc)) from None
+    reason = _out_of_bounds(data, max_depth)
+    if reason:
+        raise refuse(reason)
     if _SURROGATE_ESCAPE.search(text):
         try:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -94,20 +92,28 @@ def _text(raw: bytes | str, source: str, error: type[AgentpackError], hint: str 
     return raw[1:] if raw.startswith(_BOM) else raw
 
 
-def _depth(text: str, limit: int) -> int:
-    """How deeply the text's brackets nest outside strings (exact for valid JSON), or ``limit + 1``
-    as soon as it is known to pass ``limit``."""
-    brackets = _BRACKET.findall(_STRING.sub("", text)) if text.count("[") + text.count("{") > limit else ()
-    depth = deepest = 0
-    for bracket in brackets:
-        if bracket in "[{":
-            depth += 1
-            if depth > limit:
-                return depth
-        else:
-            depth -= 1
-        deepest = max(deepest, depth)
-    return deepest
+def _out_of_bounds(data: object, max_depth: int) -> str | None:
+    """Why parsed data breaks the bounds (nesting, integer digits, a non-finite number), or None.
+
+    One iterative walk after parsing: cheaper than number hooks called by the parser for every
+    number, or a scan of the text for brackets outside strings.
+    """
+    limit = 10**MAX_INT_DIGITS
+    stack: list[tuple[object, int]] = [([data], 0)]  # the document itself is at depth 1
+    while stack:
+        value, depth = stack.pop()
+        items = value.values() if isinstance(value, dict) else value
+        if depth > max_depth:
+            return f"it nests more than {max_depth} levels deep"
+        for item in items:
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append((item, depth + 1))
+            elif kind is int and not -limit < item < limit:
+                return f"an integer has more than {MAX_INT_DIGITS} digits"
+            elif kind is float and not math.isfinite(item):
+                return "a number is too large"
+    return None
 
 
 def _object(pairs: list[tuple[str, object]]) -> dict:
@@ -119,19 +125,6 @@ def _object(pairs: list[tuple[str, object]]) -> dict:
                 raise _Refused(f"the key {key!r} appears twice in one object")
             seen.add(key)
     return result
-
-
-def _integer(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-        raise _Refused(f"an integer has more than {MAX_INT_DIGITS} digits")
-    return int(digits)
-
-
-def _float(digits: str) -> float:
-    value = float(digits)
-    if not math.isfinite(value):
-        raise _Refused(f"the number {digits[:40]} is too large")
-    return value
 
 
 def _constant(name: str) -> float:
