@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from agentpack.adapters.paths import make_dirs, open_no_follow, refuse_links, write_atomic
+from agentpack.core.limits import MAX_KEY_BYTES
 from agentpack.core.signing import fingerprint
 from agentpack.errors import SignatureError, UsageError
 
@@ -127,9 +128,11 @@ def load_private_key(path: str, passphrase: str | None):
 
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = handle.read(MAX_KEY_BYTES + 1)
     except OSError as error:
         raise UsageError(f"cannot read key {path}: {error.strerror}", path=path) from None
+    if len(data) > MAX_KEY_BYTES:
+        raise UsageError(f"{path} is not a PEM private key (it is larger than {MAX_KEY_BYTES:,} bytes)", path=path)
     secret = passphrase.encode("utf-8") if passphrase else None
     try:
         try:
@@ -181,8 +184,10 @@ def public_key_pem(raw_public_key: bytes) -> bytes:
 
 def parse_public_key(text: bytes, *, where: str) -> bytes:
     """The raw 32-byte Ed25519 key in ``text``: SubjectPublicKeyInfo PEM or one line of base64.
-    Raises SignatureError naming ``where`` for anything else."""
-    stripped = text.strip()
+    Raises SignatureError naming ``where`` for anything else (a leading byte order mark is ignored)."""
+    if len(text) > MAX_KEY_BYTES:
+        raise SignatureError(f"{where} is not a public key (it is larger than {MAX_KEY_BYTES:,} bytes)", path=where)
+    stripped = text.strip().removeprefix(b"\xef\xbb\xbf").strip()
     if stripped.startswith(b"-----BEGIN"):
         from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives import serialization
@@ -229,7 +234,8 @@ class TrustStore:
                 continue
             path = os.path.join(self.directory, file)
             with open(path, "rb") as handle:
-                found.append(TrustedKey(file[: -len(PUBLIC_SUFFIX)], path, parse_public_key(handle.read(), where=path)))
+                found.append(TrustedKey(file[: -len(PUBLIC_SUFFIX)], path, parse_public_key(handle.read(MAX_KEY_BYTES + 1),
+                                                                                   where=path)))
         return found
 
     def add(self, name: str, raw_public_key: bytes) -> tuple[TrustedKey, bool]:

@@ -15,6 +15,7 @@ exhausting memory or the stack:
   may nest a little deeper than YAML ones, because a registry record embeds a package.yaml.
 - ``MAX_YAML_NODES``: nodes a YAML document may expand to, counting an alias each time it is used
   (a "billion laughs" document is a few lines).
+- ``MAX_KEY_BYTES``: a key file (PEM or one line of base64) is a few hundred bytes.
 - ``MAX_INT_DIGITS``: no field needs an integer beyond 64 bits; longer digit strings are refused
   (Python refuses to convert more than 4,300 digits anyway, with an error that names nothing).
 
@@ -32,3 +33,4 @@ MAX_YAML_DEPTH = 64
 MAX_JSON_DEPTH = MAX_YAML_DEPTH + 16
 MAX_YAML_NODES = 100_000
 MAX_INT_DIGITS = 20
+MAX_KEY_BYTES = 65_536

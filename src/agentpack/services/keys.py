@@ -23,6 +23,7 @@ from agentpack.adapters.keys import (
     parse_public_key,
 )
 from agentpack.adapters.paths import user_data_dir
+from agentpack.core.limits import MAX_KEY_BYTES
 from agentpack.errors import AgentpackError, UsageError
 
 WORKSPACE_TRUST_DIR = ".agentops-trust"
@@ -108,7 +109,7 @@ def _read_public_key(pubkey: str) -> tuple[bytes, str | None]:
     """The raw key ``pubkey`` names, and the default entry name (the file's stem) if it is a file."""
     try:
         with open(pubkey, "rb") as handle:
-            data = handle.read()
+            data = handle.read(MAX_KEY_BYTES + 1)
     except FileNotFoundError:
         data = None
     except IsADirectoryError:

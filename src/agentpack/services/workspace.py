@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from agentpack.adapters.discovery import find_workspace
 from agentpack.core.filenames import LOCK_FILE, LOCKFILE_NAME, STATE_DIR, WORKSPACE_MANIFEST
+from agentpack.core.limits import MAX_JSON_BYTES
 from agentpack.core.lockfile import Lockfile
 from agentpack.core.workspace_manifest import WorkspaceManifest, parse_workspace_manifest
 from agentpack.errors import WorkspaceError
@@ -82,7 +83,7 @@ class Workspace:
     def read_text(self, relpath: str) -> str | None:
         try:
             with open(self.path(relpath), encoding="utf-8") as handle:
-                return handle.read()
+                return handle.read(MAX_JSON_BYTES + 1)  # past every parser's limit: refused, not read whole
         except FileNotFoundError:
             return None
         except UnicodeDecodeError:
