@@ -259,3 +259,11 @@ def test_nesting_is_limited_with_the_line(loader):
     with pytest.raises(YamlError) as caught:
         load_yaml(deep, source="x.yaml")
     assert "levels deep" in caught.value.message and caught.value.line == 4
+
+
+@pytest.mark.parametrize("text", ['a: "\\ud800"\n', '"\\udfff": 1\n', 'a: ["x", "\\ud83d"]\n'])
+def test_unpaired_surrogate_escapes_are_refused(loader, text):
+    with pytest.raises(YamlError) as caught:
+        load_yaml(text, source="x.yaml")
+    assert caught.value.line == 1 and "(column" in caught.value.message
+    assert load_yaml('a: "\\U0001F600"\n', source="x.yaml")[0] == {"a": "\U0001F600"}

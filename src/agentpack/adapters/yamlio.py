@@ -167,6 +167,12 @@ def _walk(root: Any, loader: Any, *, source: str, max_nodes: int, max_depth: int
         if len(lines) < max_nodes:
             lines.setdefault(path, line)
         if isinstance(node, yaml.ScalarNode):
+            if not node.value.isascii():
+                try:
+                    node.value.encode("utf-8")
+                except UnicodeEncodeError:  # an escape like "\ud800" (libyaml refuses these itself)
+                    raise _node_error("an unpaired surrogate escape (\\ud800-\\udfff) cannot be read", node,
+                                      source) from None
             continue
         if depth >= max_depth:
             raise _node_error(f"the YAML document nests more than {max_depth} levels deep", node, source)
