@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import tarfile
 from pathlib import Path
@@ -16,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mutations import FUZZ, json_bytes, reads_or_refuses, to_bytes
 
+from agentpack.adapters.archive import write_tar
 from agentpack.adapters.keys import TrustStore, load_private_key, parse_public_key
 from agentpack.core.bundle_manifest import MANIFEST_NAME, parse_manifest
 from agentpack.services.bundle import verify_bundle
@@ -41,13 +41,7 @@ def made(tmp_path_factory):
 
 
 def _write_bundle(path: Path, members: dict[str, bytes]) -> None:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    path.write_bytes(buffer.getvalue())
+    write_tar(str(path), members.items(), durable=False)  # the bundle writer's own tar layout
 
 
 def test_bundle_manifest(made):
