@@ -9,7 +9,7 @@ speed) and adds what PyYAML does not do by itself:
   ``!!binary``, ``!!set``, ``!!omap``, ``!!python/...``) are refused, timestamps are read as the
   plain strings they are written as, and a scalar that does not fit its tag (``!!float x``,
   ``!!int 1.5``, ``!!bool maybe``), an integer of more than ``MAX_INT_DIGITS`` digits, and a
-  number that is not finite (``.nan``, ``.inf``, ``1e999``) are errors at their line and column;
+  number that is not finite (``.nan``, ``.inf``, ``1.0e+999``) are errors at their line and column;
 - duplicate keys in one mapping are refused (PyYAML silently keeps the last one, other tools the
   first, so a reviewer and agentops could read different values);
 - a node limit that counts an alias every time it is reached, so a "billion laughs" document (a
@@ -167,12 +167,7 @@ def _walk(root: Any, loader: Any, *, source: str, max_nodes: int, max_depth: int
         if len(lines) < max_nodes:
             lines.setdefault(path, line)
         if isinstance(node, yaml.ScalarNode):
-            if not node.value.isascii():
-                try:
-                    node.value.encode("utf-8")
-                except UnicodeEncodeError:  # an escape like "\ud800" (libyaml refuses these itself)
-                    raise _node_error("an unpaired surrogate escape (\\ud800-\\udfff) cannot be read", node,
-                                      source) from None
+            _check_scalar(node, source)
             continue
         if depth >= max_depth:
             raise _node_error(f"the YAML document nests more than {max_depth} levels deep", node, source)
@@ -183,15 +178,7 @@ def _walk(root: Any, loader: Any, *, source: str, max_nodes: int, max_depth: int
                 child = node.value[index]
                 stack.append((child, (*path, index), child.start_mark.line + 1, depth + 1))
         elif isinstance(node, yaml.MappingNode):
-            entries = [(key_node, value_node, _key_of(key_node, loader)) for key_node, value_node in node.value]
-            keys: set = set()
-            for key_node, _value_node, key in entries:
-                if key is not _NO_KEY:
-                    if key in keys:
-                        raise _node_error(f"the key {key!r} appears twice in one mapping", key_node, source,
-                                          hint="keep one of the two entries")
-                    keys.add(key)
-            for key_node, value_node, key in reversed(entries):
+            for key_node, value_node, key in reversed(_mapping_entries(node, loader, source)):
                 key_line = key_node.start_mark.line + 1
                 # A merge key ('<<') or a key that cannot be a dict key has no path of its own;
                 # its value is still walked (and counted) under the mapping's path.
@@ -223,6 +210,32 @@ def _key_of(key_node: Any, loader: Any) -> Any:
     except TypeError:
         return _NO_KEY
     return key
+
+
+def _check_scalar(node: Any, source: str) -> None:
+    """Refuse a scalar holding an unpaired surrogate: the pure-Python loader reads an escape such
+    as "\\ud800" into one (libyaml refuses it itself), and no file can be written with it."""
+    if not node.value.isascii():
+        try:
+            node.value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _node_error("an unpaired surrogate escape (\\ud800-\\udfff) cannot be read", node,
+                              source) from None
+
+
+def _mapping_entries(node: Any, loader: Any, source: str) -> list[tuple[Any, Any, Any]]:
+    """``(key node, value node, key)`` of a mapping node; a key that appears twice is refused (merged
+    keys, ``<<``, may still be overridden: they are not in the node's own entries)."""
+    entries = [(key_node, value_node, _key_of(key_node, loader)) for key_node, value_node in node.value]
+    keys: set = set()
+    for key_node, _value_node, key in entries:
+        if key is _NO_KEY:
+            continue
+        if key in keys:
+            raise _node_error(f"the key {key!r} appears twice in one mapping", key_node, source,
+                              hint="keep one of the two entries")
+        keys.add(key)
+    return entries
 
 
 def _node_error(message: str, node: Any, source: str, hint: str | None = None) -> YamlError:
