@@ -267,3 +267,10 @@ def test_unpaired_surrogate_escapes_are_refused(loader, text):
         load_yaml(text, source="x.yaml")
     assert caught.value.line == 1 and "(column" in caught.value.message
     assert load_yaml('a: "\\U0001F600"\n', source="x.yaml")[0] == {"a": "\U0001F600"}
+
+
+def test_numbers_out_of_bounds_hint_at_quoting():
+    with pytest.raises(YamlError) as caught:
+        load_yaml("id: 123456789012345678901234\n", source="x.yaml")
+    assert "quote" in caught.value.hint
+    assert load_yaml('id: "123456789012345678901234"\n', source="x.yaml")[0] == {"id": "123456789012345678901234"}

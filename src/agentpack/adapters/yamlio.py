@@ -284,7 +284,7 @@ def _plain_data_loader(base: type) -> type:
     def number(loader, node):
         value = SafeConstructor.construct_yaml_float(loader, node)
         if not math.isfinite(value):
-            raise refuse(node, f"{node.value[:40]!r} is not a finite number; quote it to keep it as text")
+            raise refuse(node, f"{node.value[:40]!r} is not a finite number")
         return value
 
     def unsupported(loader, node):
@@ -313,6 +313,8 @@ def _yaml_error(exc: Any, source: str) -> YamlError:
         hint = "keep exactly one YAML document in the file (remove the extra '---')"
     elif "alias" in said:
         hint = "quote values that start with '*' or '&', e.g. globs: \"**/*\""
+    elif " digits" in said or "not a finite number" in said or "is not a valid " in said:
+        hint = "quote the value to keep it as text, e.g. id: \"12345678901234567890123\""
     elif "mapping values are not allowed" in said:
         hint = "quote values that contain ': ', e.g. description: \"Triggers on: 'x'\""
     return YamlError(message, path=source, line=mark.line + 1 if mark is not None else None, hint=hint)
