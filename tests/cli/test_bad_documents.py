@@ -70,7 +70,8 @@ def test_a_damaged_lock_names_the_file(agentops, installed, lock):
             assert "agentops.lock" in run.err and "internal error" not in run.err, run.err
 
 
-@pytest.mark.parametrize("damage", ["no-sha256", "record-is-a-string", "manifest-is-a-list", "deep", "huge-int"])
+@pytest.mark.parametrize("damage", ["no-sha256", "record-is-a-string", "manifest-is-a-list", "components-null",
+                                    "deep", "huge-int"])
 def test_a_damaged_registry_index_names_the_file(agentops, damage):
     agentops.publish_examples("core-workflow")
     path = agentops.default_registry / "index" / "core-workflow.json"
@@ -82,6 +83,8 @@ def test_a_damaged_registry_index_names_the_file(agentops, damage):
         index["versions"]["2.1.0"] = "2.1.0"
     elif damage == "manifest-is-a-list":
         record["manifest"] = ["core-workflow"]
+    elif damage == "components-null":
+        record["components"] = None
     text = json.dumps(index)
     if damage == "deep":
         text = text[:-1] + ', "x": ' + "[" * 10_000 + "]" * 10_000 + "}"

@@ -30,6 +30,8 @@ def _with(document: dict, path: tuple, value=None, delete: bool = False) -> dict
 
 def test_valid_documents_pass():
     assert record_problem(RECORD) is None
+    assert record_problem(_with(RECORD, ("manifest", "description"), None)) is None
+    assert catalog_problem(_with(CATALOG, ("packages", "a", "latest"), None)) is None
     assert index_problem({"versions": {"1.0.0": RECORD}}) is None
     assert catalog_problem(CATALOG) is None
     assert settings_problem({"format": 1}) is None
@@ -47,6 +49,8 @@ def test_valid_documents_pass():
     (("manifest", "config"), "c.yaml", False, "'manifest.config' must be an object"),
     (("components", "agents"), "1", False, "'components' must map each kind to a count"),
     (("signature",), "sig", False, "'signature' must be an object"),
+    (("components",), None, False, "'components' must be an object, not null"),
+    (("sha256",), None, False, "'sha256' must be a string, not null"),
 ])
 def test_a_record_with_a_wrong_type_is_named(path, value, delete, words):
     reason = record_problem(_with(RECORD, path, value, delete))
@@ -62,7 +66,8 @@ def test_indexes_of_the_wrong_shape(document):
 @pytest.mark.parametrize(("path", "value"), [
     (("packages",), []), (("packages", "a"), "1.0.0"), (("packages", "a", "latest"), 1),
     (("packages", "a", "keywords"), [1]), (("packages", "a", "versions"), "1.0.0"),
-    (("packages", "a", "components"), ["agents"]),
+    (("packages", "a", "components"), ["agents"]), (("packages", "a", "components"), None),
+    (("packages", "a", "keywords"), None),
 ])
 def test_a_catalog_with_a_wrong_type_is_named(path, value):
     assert catalog_problem(_with(CATALOG, path, value))

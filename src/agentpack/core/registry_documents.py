@@ -9,8 +9,8 @@ naming the file, never an ``AttributeError`` deep inside a command.
 - an index, ``index/<name>.json``: ``{"versions": {version: record}, ...}``;
 - a record: ``{"version": str, "sha256": str, "name"?: str, "size"?: int, "manifest"?: object,
   "components"?: {kind: int}, "published_at"?: str, "allow_breaking"?: bool, "signature"?: object}``
-  where the manifest's ``dependencies`` and ``keywords`` are lists, ``description``,
-  ``classification`` strings, ``config`` and ``tiers`` objects;
+  (none of them null) where the manifest's ``dependencies`` and ``keywords`` are lists,
+  ``description``, ``classification`` strings, ``config`` and ``tiers`` objects, or null;
 - ``catalog.json``: ``{"packages": {name: {"latest": str | null, "description"?: str,
   "keywords"?: [str], "components"?: object, "versions"?: [str]}}}``.
 
@@ -56,13 +56,13 @@ def record_problem(record: object) -> str | None:
     for key in _REQUIRED:
         if key not in record:
             return f"the record has no {key!r}"
-    reason = _typed_fields(record, _RECORD_TYPES, "")
+    reason = _typed_fields(record, _RECORD_TYPES, "", nullable=())
     if reason:
         return reason
     components = record.get("components") or {}
     if not all(_is_int(count) for count in components.values()):
         return "'components' must map each kind to a count"
-    return _typed_fields(record.get("manifest") or {}, _MANIFEST_TYPES, "manifest.")
+    return _typed_fields(record.get("manifest") or {}, _MANIFEST_TYPES, "manifest.", nullable=_MANIFEST_TYPES)
 
 
 def catalog_problem(catalog: object) -> str | None:
@@ -72,7 +72,7 @@ def catalog_problem(catalog: object) -> str | None:
     for name, entry in catalog["packages"].items():
         if not isinstance(entry, dict):
             return f"the entry of {name!r} must be an object"
-        reason = _typed_fields(entry, _CATALOG_ENTRY_TYPES, f"{name}: ")
+        reason = _typed_fields(entry, _CATALOG_ENTRY_TYPES, f"{name}: ", nullable=("latest",))
         if reason:
             return reason
         for key in ("keywords", "versions"):
@@ -81,11 +81,14 @@ def catalog_problem(catalog: object) -> str | None:
     return None
 
 
-def _typed_fields(document: dict, types: dict[str, type], prefix: str) -> str | None:
+def _typed_fields(document: dict, types: dict[str, type], prefix: str, *, nullable) -> str | None:
+    """Why a field of ``document`` named in ``types`` has another type; absent fields are fine, and
+    so is null for a field in ``nullable`` (readers write ``record.get("components", {})``, which a
+    null would break)."""
     for key, expected in types.items():
-        value = document.get(key)
-        if value is None:
+        if key not in document or (document[key] is None and key in nullable):
             continue
+        value = document[key]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             return f"'{prefix}{key}' must be {_TYPE_NAMES[expected]}, not {_type_name(value)}"
     return None
@@ -100,4 +103,4 @@ _TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object", list: "a l
 
 def _type_name(value: object) -> str:
     return {str: "a string", int: "a number", float: "a number", bool: "a boolean", list: "a list",
-            dict: "an object"}.get(type(value), type(value).__name__)
+            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
