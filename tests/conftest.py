@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `pytest --hypothesis-profile=long`: the fuzz tests (tests/fuzz) run long (see tests/fuzz/mutations.py).
+settings.register_profile("long", deadline=None)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "packages"

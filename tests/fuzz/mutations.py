@@ -17,9 +17,12 @@ from hypothesis import strategies as st
 
 from agentpack.errors import AgentpackError
 
-# The bounded run (part of every ./scripts/test.sh) and the long one: AGENTPACK_FUZZ=long
-# (or a number of examples per test).
+# The bounded run, part of every ./scripts/test.sh: 25 examples a test, the same ones every run.
+# The long one: AGENTPACK_FUZZ=long (or --hypothesis-profile=long), 3,000 fresh examples a test;
+# AGENTPACK_FUZZ=<number> sets the number of examples.
 _LEVEL = os.environ.get("AGENTPACK_FUZZ", "")
+if not _LEVEL and settings.get_current_profile_name() == "long":
+    _LEVEL = "long"
 EXAMPLES = 3000 if _LEVEL == "long" else int(_LEVEL) if _LEVEL.isdigit() else 25
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not _LEVEL,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
