@@ -40,6 +40,7 @@ def test_valid_documents_pass():
 @pytest.mark.parametrize(("path", "value", "delete", "words"), [
     (("sha256",), None, True, "no 'sha256'"),
     (("version",), None, True, "no 'version'"),
+    (("name",), None, True, "no 'name'"),
     (("sha256",), 1, False, "'sha256' must be a string"),
     (("size",), "10", False, "'size' must be an integer"),
     (("size",), True, False, "'size' must be an integer"),

@@ -7,7 +7,7 @@ naming the file, never an ``AttributeError`` deep inside a command.
 
 - ``registry.json``: ``{"format": int, ...}``;
 - an index, ``index/<name>.json``: ``{"versions": {version: record}, ...}``;
-- a record: ``{"version": str, "sha256": str, "name"?: str, "size"?: int, "manifest"?: object,
+- a record: ``{"name": str, "version": str, "sha256": str, "size"?: int, "manifest"?: object,
   "components"?: {kind: int}, "published_at"?: str, "allow_breaking"?: bool, "signature"?: object}``
   (none of them null) where the manifest's ``dependencies`` and ``keywords`` are lists,
   ``description``, ``classification`` strings, ``config`` and ``tiers`` objects, or null;
@@ -28,7 +28,7 @@ _MANIFEST_TYPES = {
     "tiers": dict, "name": str, "version": str,
 }
 _CATALOG_ENTRY_TYPES = {"latest": str, "description": str, "keywords": list, "components": dict, "versions": list}
-_REQUIRED = ("version", "sha256")
+_REQUIRED = ("name", "version", "sha256")
 
 
 def settings_problem(settings: object) -> str | None:
@@ -50,7 +50,7 @@ def index_problem(index: object) -> str | None:
 
 
 def record_problem(record: object) -> str | None:
-    """Why a version record lacks ``version``/``sha256`` strings or has a field of the wrong type."""
+    """Why a version record lacks ``name``/``version``/``sha256`` strings or has a field of the wrong type."""
     if not isinstance(record, dict):
         return "a version record must be an object"
     for key in _REQUIRED:

@@ -26,11 +26,11 @@ archive that says otherwise.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from agentpack.core.bounded_json import parse_json
 from agentpack.core.bundle_manifest import (
     ARCHIVE_FILE,
     MANIFEST_NAME,
@@ -380,9 +380,9 @@ def _judge_manifest(path: str, manifest_raw: bytes, signature: bytes | None,
     key = None
     if signature is not None:
         try:
-            document = json.loads(signature)
-        except (ValueError, RecursionError):
-            raise fail(path, f"{SIGNATURE_NAME} is not a JSON signature document") from None
+            document = parse_json(signature, source=SIGNATURE_NAME)
+        except AgentpackError as exc:
+            raise fail(path, f"{SIGNATURE_NAME} is not a JSON signature document: {exc.message}") from None
         key = verify_document(document, name=SIGNED_NAME, version=SIGNED_VERSION, sha256=_sha(manifest_raw),
                               where=f"{path}:{SIGNATURE_NAME}")
     return key, policy.admit(key, "it is" if key is None else "its manifest is", path)
@@ -424,9 +424,9 @@ def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_ra
     if found != (name, version):
         raise fail(path, f"the archive in the slot of {slot} holds {found[0]}@{found[1]}")
     try:
-        record = json.loads(record_raw)
-    except (ValueError, RecursionError):
-        raise fail(path, f"{record_path} is not JSON") from None
+        record = parse_json(record_raw, source=record_path)
+    except AgentpackError as exc:
+        raise fail(path, exc.message) from None
     if not isinstance(record, dict) or (record.get("name"), record.get("version")) != (name, version):
         raise fail(path, f"{record_path} is not the record of {slot}")
     if record.get("sha256") != actual:
