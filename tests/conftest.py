@@ -141,6 +141,21 @@ def example(tmp_path: Path):
     return copy
 
 
+def changed(document: dict, path: tuple, value=None, *, delete: bool = False) -> dict:
+    """A deep copy of ``document`` with the value at ``path`` (keys and indices) replaced or deleted."""
+    import copy
+
+    document = copy.deepcopy(document)
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    if delete:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return document
+
+
 def write_package(root: Path, name: str, version: str, *, deps: tuple[str, ...] = (), agents: int = 1,
                   body: str = "Handle the request.") -> Path:
     """A small valid package folder: README, getting-started doc, ``agents`` agent files."""

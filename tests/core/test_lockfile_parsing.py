@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
 from agentpack.core.lockfile import Lockfile
 from agentpack.errors import WorkspaceError
+from conftest import changed
 
 VALID = {
     "lockfile_version": 1, "root": {"a": "^1.0.0"}, "overrides": {},
@@ -20,15 +20,7 @@ VALID = {
 
 
 def _with(path: tuple, value=None, *, delete: bool = False) -> str:
-    data = copy.deepcopy(VALID)
-    target = data
-    for key in path[:-1]:
-        target = target[key]
-    if delete:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return json.dumps(data)
+    return json.dumps(changed(VALID, path, value, delete=delete))
 
 
 def test_a_valid_lock_reads_and_writes_back_byte_for_byte():

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from agentpack.core.registry_documents import catalog_problem, index_problem, record_problem, settings_problem
+from conftest import changed
 
 RECORD = {"name": "a", "version": "1.0.0", "sha256": "ab" * 32, "size": 10, "published_at": "2024-01-01T00:00:00Z",
           "manifest": {"name": "a", "version": "1.0.0", "description": "d", "dependencies": ["b@^1.0.0"],
@@ -17,15 +16,7 @@ CATALOG = {"packages": {"a": {"latest": "1.0.0", "description": "d", "keywords":
 
 
 def _with(document: dict, path: tuple, value=None, delete: bool = False) -> dict:
-    document = copy.deepcopy(document)
-    target = document
-    for key in path[:-1]:
-        target = target[key]
-    if delete:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return document
+    return changed(document, path, value, delete=delete)
 
 
 def test_valid_documents_pass():
