@@ -425,8 +425,8 @@ def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_ra
         raise fail(path, f"the archive in the slot of {slot} holds {found[0]}@{found[1]}")
     try:
         record = parse_json(record_raw, source=record_path)
-    except AgentpackError as exc:
-        raise fail(path, exc.message) from None
+    except AgentpackError as exc:  # "<record_path> is not valid JSON: <reason>"
+        raise fail(path, f"{record_path} is not JSON: {exc.message.split(': ', 1)[-1]}") from None
     if not isinstance(record, dict) or (record.get("name"), record.get("version")) != (name, version):
         raise fail(path, f"{record_path} is not the record of {slot}")
     if record.get("sha256") != actual:
