@@ -87,6 +87,7 @@ def test_seen_record_round_trip():
     b'{"registry": "R", "serials": {"a": -1}}', b'{"registry": "R", "serials": {"a": "1"}}',
     b'{"registry": "R", "serials": {"a": 1e3}}', b'{"registry": "R", "serials": {"a": 9007199254740993}}',
     b" " * (MAX_SEEN_BYTES + 1),
+    b"[" * 10_000 + b"]" * 10_000, b'{"registry": "R", "registry": "R", "serials": {}}',
 ])
 def test_a_damaged_record_is_refused_naming_the_file(data):
     with pytest.raises(RegistryError) as caught:

@@ -124,10 +124,13 @@ def parse_seen(data: bytes, path: str, identity: str) -> dict[str, int]:
     another registry, or holds anything but package names mapped to serials in range."""
     if len(data) > MAX_SEEN_BYTES:
         raise _bad_record(path, f"larger than {MAX_SEEN_BYTES} bytes")
-    try:
-        document = json.loads(data)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
-        raise _bad_record(path, str(error)) from None
+    from agentpack.core.bounded_json import parse_json
+    from agentpack.errors import AgentpackError
+
+    try:  # bounded: deep nesting, NaN, duplicate keys and unpaired surrogates are refused too
+        document = parse_json(data, source=path)
+    except AgentpackError as error:
+        raise _bad_record(path, error.message) from None
     serials = document.get("serials") if isinstance(document, dict) else None
     if not isinstance(serials, dict):
         raise _bad_record(path, "expected an object with a 'serials' object")
