@@ -13,24 +13,25 @@ Only files agentops's records show it installed are ever replaced as "ours" or d
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from agentpack.core.lockfile import REGISTRY_SOURCE, LockedPackage, Lockfile
 from agentpack.errors import AgentpackError, IntegrityError, Problem
-from agentpack.services.adapt import snapshot_path
 
 _RESTORE_HINT = ("agentops.lock was changed by hand or does not come from this registry: restore it from a "
                  "trusted commit, or delete it and run `agentops package install` to write a new one")
 
 
 def install_record(ws, name: str) -> dict:
-    """What agentops recorded when it installed ``name`` ({} when nothing, or nothing readable)."""
+    """What agentops recorded when it installed ``name`` ({} when nothing, or nothing readable:
+    read within the JSON bounds and checked for a snapshot's shape by ``read_snapshot``)."""
+    from agentpack.errors import WorkspaceError
+    from agentpack.services.adapt import read_snapshot
+
     try:
-        record = json.loads(ws.read_text(snapshot_path(name)) or "{}")
-    except ValueError:
+        return read_snapshot(ws, name)
+    except WorkspaceError:
         return {}
-    return record if isinstance(record, dict) else {}
 
 
 def evidence_fields(pin: LockedPackage, installed: Mapping[str, str]) -> dict:
