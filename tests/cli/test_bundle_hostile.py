@@ -382,3 +382,30 @@ def test_text_from_a_bundle_reaches_neither_the_terminal_nor_the_registry_raw(ge
     far("bundle", "load", bundle, "--registry", registry)
     stored = json.loads((registry / "index" / "demo.json").read_text())["versions"]["1.0.0"]
     assert "\x1b" not in stored["published_at"] and len(stored["published_at"]) == 20
+
+
+@pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs prlimit")
+@pytest.mark.parametrize("where", ["registry", "cache"])
+def test_a_huge_blob_in_a_registry_or_the_cache_is_refused_unread(agentops, tmp_path, where):
+    """A registry blob or a cache file grown past any valid archive (a sparse 3 GiB file here) is
+    refused by its size under a 2 GiB address-space limit, not read into memory."""
+    from conftest import write_package
+
+    agentops.publish_folder(write_package(tmp_path / "src", "demo", "1.0.0"))
+    index = json.loads((agentops.default_registry / "index" / "demo.json").read_text())
+    sha = index["versions"]["1.0.0"]["sha256"]
+    if where == "registry":
+        target = agentops.default_registry / "blobs" / "sha256" / sha
+    else:
+        warm = tmp_path / "warm"
+        warm.mkdir()
+        agentops("package", "install", "demo", cwd=warm)
+        [target] = [p for p in (agentops.home / "cache").rglob(sha) if p.is_file()]
+    target.chmod(0o644)
+    _sparse(target, b"\x1f\x8b", 3 * 1024**3)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    code, err = _run_limited(agentops, "package", "install", "demo", cwd=ws)
+    assert code == 1, err
+    assert "larger than any valid archive" in err and "Traceback" not in err and "internal error" not in err, err
+    assert not (ws / "agents").exists()

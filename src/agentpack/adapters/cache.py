@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from agentpack.adapters.paths import write_atomic
+from agentpack.adapters.paths import read_within, write_atomic
 from agentpack.core.digests import is_sha256  # noqa: F401  (re-exported)
 from agentpack.errors import IntegrityError
 
@@ -59,11 +59,17 @@ class BlobCache:
         cache). Nothing is re-fetched or deleted behind the user's back.
         """
         path = self.path(sha256)
+        from agentpack.adapters.archive_rules import ArchiveLimits
+
         try:
             with open(path, "rb") as stream:
-                data = stream.read()
+                data = read_within(stream, ArchiveLimits().max_archive_size)
         except FileNotFoundError:
             return None
+        if data is None:
+            raise IntegrityError(
+                f"cache file {path} is larger than any valid archive; it was not read", path=path,
+                hint=f"delete {path} (or the whole cache at {self.root}), then try again")
         actual = sha256_hex(data)
         if actual != sha256:
             raise IntegrityError(

@@ -189,3 +189,18 @@ def write_atomic(path: str, data: bytes, *, durable: bool = True, root: str | No
         except OSError:
             pass
         raise
+
+
+def read_within(stream, limit: int) -> bytes | None:
+    """All of an open binary file's bytes, or None when it holds more than ``limit`` bytes.
+
+    The size is checked before anything is read, and the read stops one byte past the limit, so a
+    huge (or sparse, or still growing) file never makes the process allocate more than ``limit``.
+    """
+    try:
+        if os.fstat(stream.fileno()).st_size > limit:
+            return None
+    except (AttributeError, OSError):
+        pass  # not a plain file: the bounded read below still holds
+    data = stream.read(limit + 1)
+    return None if len(data) > limit else data

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 
 from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
 from agentpack.adapters.locking import FileLock
-from agentpack.adapters.paths import write_atomic
+from agentpack.adapters.paths import read_within, write_atomic
 from agentpack.adapters.registry.base import COMPONENT_KINDS
 from agentpack.core.bounded_json import parse_json
 from agentpack.core.index_serial import index_serial, next_serial
@@ -372,9 +372,19 @@ class DirectoryRegistry:
 
     def _read_blob(self, sha256: str, what: str) -> bytes:
         path = blob_path(self.root, sha256)
+        from agentpack.adapters.archive_rules import ArchiveLimits
+
+        limit = ArchiveLimits().max_archive_size
         try:
             with open(path, "rb") as stream:
-                return stream.read()
+                data = read_within(stream, limit)
+            if data is None:
+                raise RegistryError(
+                    f"registry {self.url} holds a blob for {what} larger than any valid archive "
+                    f"({limit} bytes); it was not read", path=path,
+                    hint="the registry is damaged: run `agentops registry verify --registry "
+                    f"{self.url}` and restore the blob from a backup or by loading its bundle again")
+            return data
         except FileNotFoundError:
             raise RegistryError(
                 f"registry {self.url} has no blob for {what} (sha256 {sha256})",
