@@ -326,3 +326,18 @@ def test_dependencies_claimed_by_the_lock_must_be_what_the_package_declares(agen
         assert shown in run.err and "package.yaml declares" in run.err
         assert _snapshot(ws) == before
         (ws / "agentops.lock").write_text(saved)
+
+
+# -- the no-op fast path proves what it claims ------------------------------------------------
+
+def test_a_workspace_requiring_signatures_verifies_them_even_with_nothing_to_do(agentops, tmp_path, alice):
+    agentops.publish_folder(write_package(tmp_path / "src", "signed-n", "1.0.0"), "--sign", "alice")
+    ws = tmp_path / "signed-noop"
+    ws.mkdir()
+    agentops("package", "install", "signed-n", "--require-signed", cwd=ws)
+    with open(ws / "agentops.yaml", "a") as handle:
+        handle.write("require_signatures: true\n")
+    agentops("package", "install", cwd=ws)
+    agentops("trust", "remove", "alice")
+    failed = agentops("package", "install", cwd=ws, expect=1)
+    assert "signed-n" in failed.err and "trust" in failed.err, failed.err

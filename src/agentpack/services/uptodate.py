@@ -3,7 +3,8 @@
 agentops.yaml, agentops.lock and the installed packages' local override files are fingerprinted
 when a sync finishes. When they are byte for byte the same later, and every installed and
 generated file is still there, nothing can need doing: resolution, YAML parsing and the
-configuration layers are all skipped. Kept import-light (os and hashlib only) because
+configuration layers are all skipped. A workspace that requires signatures never takes this path:
+its trust stores can change without any of these files changing, and every install verifies. Kept import-light (os and hashlib only) because
 `agentops package install` and `agentops config apply` with nothing to do are benchmarked against
 Python's own start-up.
 """
@@ -69,6 +70,8 @@ def unchanged_since_last_sync(root: str) -> list[InstalledPackage] | None:
     entries = rest.splitlines()
     names = [entry[2:] for entry in entries if entry.startswith("P ")]
     if digest_line != _digests(root, manifest_text, lock_text, names):
+        return None
+    if "require_signatures" in manifest_text:  # verified on every install: trust stores change on their own
         return None
     paths = (entry[2:] for entry in entries if entry.startswith("F "))
     if not all(os.path.lexists(os.path.join(root, *path.split("/"))) for path in paths):
