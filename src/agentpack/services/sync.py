@@ -196,6 +196,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         installed = _installed_state(ws, lock, new_lock, settings)
         state_text = format_state(installed)
         lock_text = new_lock.to_text()
+        if options.frozen and lock_text != ws.read_text(LOCKFILE_NAME):
+            _refuse_frozen_rewrite(lock, new_lock)
         result.installed = installed
         result.changes = _changes(lock, new_lock)
         meta_writes = {
@@ -443,6 +445,19 @@ def _plan_files(ws: Workspace, old: Lockfile, new: Lockfile, contents: dict[str,
                 edited.append(Problem("error", "edited-file",
                                       f"{path} was edited after install and would be removed", path=path))
     return writes, sorted(deletes), kept, edited
+
+
+def _refuse_frozen_rewrite(old: Lockfile, new: Lockfile) -> None:
+    """--frozen promises agentops.lock is used as it is: name what the install would change in it."""
+    changed = sorted(name for name in set(old.packages) | set(new.packages)
+                     if old.packages.get(name) != new.packages.get(name))
+    what = ", ".join(changed) if changed else "its layout (root requests or overrides)"
+    raise LockfileOutdated(
+        f"{LOCKFILE_NAME} would change under --frozen: the entries for {what} differ from what "
+        "the archives and agentops.yaml give; nothing was changed",
+        path=LOCKFILE_NAME,
+        hint="run `agentops package install` without --frozen to rewrite the lock, review the change, and commit it",
+    )
 
 
 def _stop_at_edits(ws: Workspace, edited: list[Problem], edited_generated: list[str], old: Lockfile,
