@@ -17,8 +17,8 @@ FILES = {"package.yaml": b"", "agents/triage.md": b"", "prompts/helper.md": b"",
 TOKEN = re.compile(r"(?<![\w./-])[\w.-]+(?:/[\w.-]+)+")
 
 
-def problems_for(text: str) -> list[tuple[int, str]]:
-    files = {**FILES, "agents/triage.md": text.encode("utf-8")}
+def problems_for(text: str | bytes) -> list[tuple[int, str]]:
+    files = {**FILES, "agents/triage.md": text if isinstance(text, bytes) else text.encode("utf-8")}
     return [(p.line, p.message) for p in path_reference_problems(MANIFEST, files)]
 
 
@@ -64,3 +64,9 @@ _PIECES = st.sampled_from(["config/", "escalation.yaml", "validations/", "gates.
 @given(st.lists(_PIECES, max_size=24).map("".join))
 def test_the_same_warnings_as_tokenising_the_whole_text(text):
     assert problems_for(text) == every_token(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_PIECES.map(str.encode), st.binary(max_size=3)), max_size=24).map(b"".join))
+def test_bytes_that_are_not_utf8_are_read_with_replacement_characters(raw):
+    assert problems_for(raw) == every_token(raw.decode("utf-8", errors="replace"))

@@ -50,11 +50,14 @@ def path_reference_problems(manifest: Manifest, files: Mapping[str, bytes]) -> l
     # one of those few prefixes occurs is a token read: the same tokens as a scan of the whole
     # text (a token starts where no path character precedes it), at a fraction of the cost.
     prefixes = sorted({source.partition("/")[0] + "/" for source in moved})
+    # An ASCII prefix is in the text exactly when its bytes are in the file (decoding with
+    # replacement never changes an ASCII byte), so most files are passed over undecoded.
+    raw_prefixes = [p.encode("ascii") for p in prefixes] if all(p.isascii() for p in prefixes) else None
     problems = []
     for kind in SCANNED_KINDS:
         for component in getattr(manifest, kind):
             raw = files.get(component)
-            if raw is None:
+            if raw is None or (raw_prefixes is not None and not any(p in raw for p in raw_prefixes)):
                 continue
             text = raw.decode("utf-8", errors="replace")
             for start in _occurrences(text, prefixes):
