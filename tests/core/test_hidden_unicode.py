@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentpack.core.hidden_unicode import decode_text, scan_files, scan_text, strip_hidden
 
@@ -101,3 +103,16 @@ def test_only_utf8_files_are_scanned():
     assert decode_text(b"\xff\xfe\x00") is None
     files = {"b.md": "x\u200b".encode(), "a.png": b"\x89PNG\xff\xfe\x0b\x20", "c.md": b"clean"}
     assert [(p.path, p.line) for p in scan_files(files)] == [("b.md", 1)]
+
+
+_PIECES = st.sampled_from(["a", " ", "\n", "é", "\u2014", "\u200b", "\u200d", "\u202e", "\ufeff", "\U0001f469",
+                           "\U0001f4bb", "\u0628", "\U000e0041", "\U0001f3f4", "\U000e007f", "\u0915", "\u094d"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=12).map("".join), max_size=4), st.binary(max_size=8))
+def test_scan_files_reports_what_scan_text_reports_in_each_text_file(texts, binary):
+    files = {f"f{i}.md": text.encode("utf-8") for i, text in enumerate(texts)}
+    files["z.bin"] = b"\xff" + binary
+    expected = [p for i, text in enumerate(texts) for p in scan_text(f"f{i}.md", text)]
+    assert scan_files(files) == expected

@@ -223,11 +223,15 @@ def _tidy(path: str) -> str:
 
 def _schema_problems(data: dict, lines: dict[tuple, int], schema: dict, source: str) -> list[Problem]:
     """Map each JSON-schema error to a problem at the line of the field it concerns."""
-    from jsonschema import Draft202012Validator  # imported here: it is slow to import
-
+    quick_check, validator = _validators(schema)
+    try:
+        if quick_check is not None and quick_check(data):
+            return []  # what jsonschema would say; it is asked only to name the errors
+    except RecursionError:
+        pass
     problems = []
     reported: set[tuple] = set()
-    for error in Draft202012Validator(schema).iter_errors(data):
+    for error in validator().iter_errors(data):
         path = tuple(error.absolute_path)
         if error.validator in _RECHECKED_VALIDATORS and (
             path in _RECHECKED or (len(path) == 2 and path[0] == "dependencies")
@@ -245,6 +249,37 @@ def _schema_problems(data: dict, lines: dict[tuple, int], schema: dict, source: 
         message = f"{describe_key_path(path)}: {_schema_message(error)}"
         problems.append(key_problem("error", "invalid-field", message, source, _line(lines, path), path))
     return problems
+
+
+_VALIDATORS: dict[str, tuple] = {}  # by the schema's JSON text: validation runs once per package
+
+
+def _validators(schema: dict) -> tuple[Any, Any]:
+    """(``core.schema_check``'s quick check of ``schema`` or None, a function returning its
+    jsonschema validator), made once per schema: the validator on first use only, as jsonschema
+    is slow to import and a valid document never needs it."""
+    import json
+
+    key = json.dumps(schema)
+    found = _VALIDATORS.get(key)
+    if found is None:
+        import copy
+        import functools
+
+        from agentpack.core.schema_check import compile_schema
+
+        own = copy.deepcopy(schema)  # the caller may change its dict afterwards
+
+        @functools.cache
+        def validator() -> Any:
+            from jsonschema import Draft202012Validator  # imported here: it is slow to import
+
+            return Draft202012Validator(own)
+
+        if len(_VALIDATORS) >= 8:
+            _VALIDATORS.clear()
+        found = _VALIDATORS[key] = (compile_schema(own), validator)
+    return found
 
 
 def _schema_message(error: Any) -> str:

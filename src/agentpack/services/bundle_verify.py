@@ -278,7 +278,7 @@ def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, repor
         if actual != files[name]:
             raise fail(path, f"{name} has sha256 {actual}, {MANIFEST_NAME} says {files[name]}")
         if archive_files is not None:
-            checked[name] = _validate(path, name, data, archive_files)
+            checked[name] = _validate(path, name, data, archive_files, actual)
             if progress:
                 package, _, version = name[len(_PACKAGES_DIR) : -len(ARCHIVE_FILE) - 1].rpartition("/")
                 progress(len(archives), len(manifest["packages"]), f"{package}@{version}")
@@ -290,12 +290,13 @@ def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, repor
     return records, archives, checked
 
 
-def _validate(path: str, name: str, data: bytes, files: dict[str, bytes]) -> dict:
-    """The registry record of the archive ``name`` once it passed publish's validation."""
+def _validate(path: str, name: str, data: bytes, files: dict[str, bytes], sha256: str) -> dict:
+    """The registry record of the archive ``name`` (``sha256`` its digest) once it passed publish's
+    validation."""
     from agentpack.services.local_archive import inspect_archive_data
 
     try:
-        return inspect_archive_data(data, name, files=files).record
+        return inspect_archive_data(data, name, files=files, sha256=sha256).record
     except ValidationError as exc:
         raise ValidationError(f"bundle {path} refused: {exc.message}", path=path, problems=exc.problems,
                               hint="nothing was imported; publish would refuse this package too: have it "

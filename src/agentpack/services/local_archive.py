@@ -54,7 +54,7 @@ def inspect_archive(path: str, *, strict: bool = False, allow_hidden_unicode: bo
 
 def inspect_archive_data(data: bytes, source: str, *, files: Mapping[str, bytes] | None = None,
                          strict: bool = False, allow_hidden_unicode: bool = False,
-                         accepted_sha256: str | None = None) -> InspectedArchive:
+                         accepted_sha256: str | None = None, sha256: str | None = None) -> InspectedArchive:
     """The one check an archive passes before it is published, installed from a file or loaded
     from a bundle: the safe reader (``read_archive``: paths, types, duplicates, collisions, limits,
     gzip integrity; UnsafeArchive naming ``source``), then the package validation of
@@ -62,11 +62,13 @@ def inspect_archive_data(data: bytes, source: str, *, files: Mapping[str, bytes]
 
     ``files`` are the archive's files when the caller has already read ``data`` through
     ``read_archive`` (a bundle streams each archive through it as it is read), else they are read
-    here. Hidden Unicode characters are errors like any other (publish refuses them), except when
+    here; likewise ``sha256``, the hex SHA-256 of ``data`` when the caller has already taken it.
+    Hidden Unicode characters are errors like any other (publish refuses them), except when
     ``allow_hidden_unicode`` or when the archive's sha256 is ``accepted_sha256`` (an archive a
     workspace already installed): then they stay in the report but do not block.
     """
-    sha256 = hashlib.sha256(data).hexdigest()
+    if sha256 is None:
+        sha256 = hashlib.sha256(data).hexdigest()
     if files is None:
         try:
             files = read_archive(data)
