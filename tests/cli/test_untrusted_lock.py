@@ -341,3 +341,19 @@ def test_a_workspace_requiring_signatures_verifies_them_even_with_nothing_to_do(
     agentops("trust", "remove", "alice")
     failed = agentops("package", "install", cwd=ws, expect=1)
     assert "signed-n" in failed.err and "trust" in failed.err, failed.err
+
+
+def test_frozen_refuses_to_rewrite_a_lock_missing_a_file_entry(agentops, tmp_path):
+    agentops.publish_folder(write_package(tmp_path / "src", "pkg-f", "1.0.0", agents=2))
+    ws = tmp_path / "frozen-ws"
+    ws.mkdir()
+    agentops("package", "install", "pkg-f", cwd=ws)
+    lock = json.loads((ws / "agentops.lock").read_text())
+    lock["packages"]["pkg-f"]["files"].pop("agents/pkg-f/agent-1.md")
+    (ws / "agentops.lock").write_text(json.dumps(lock, indent=2) + "\n")
+    before = (ws / "agentops.lock").read_bytes()
+    failed = agentops("package", "install", "--frozen", cwd=ws, expect=1)
+    assert "--frozen" in failed.err and "pkg-f" in failed.err, failed.err
+    assert (ws / "agentops.lock").read_bytes() == before
+    agentops("package", "install", cwd=ws)  # without --frozen the lock is rewritten from the archive
+    assert "agents/pkg-f/agent-1.md" in json.loads((ws / "agentops.lock").read_text())["packages"]["pkg-f"]["files"]
