@@ -220,7 +220,7 @@ def cmd_info(args) -> int:
     out(f"{info['name']}@{info['version']} - {info['description']}")
     counts = info["components"]
     out(f"  components: {counts.get('agents', 0)} agents, {counts.get('workflows', 0)} workflows, "
-        f"{counts.get('patterns', 0)} patterns")
+        f"{counts.get('patterns', 0)} patterns{_tool_counts(counts)}")
     for key in ("license", "author", "homepage"):
         if info.get(key):
             out(f"  {key}: {info[key]}")
@@ -229,6 +229,11 @@ def cmd_info(args) -> int:
     out(f"  versions: {', '.join(info['versions'])}")
     out(f"  sha256: {info['sha256']}")
     return 0
+
+
+def _tool_counts(counts: dict) -> str:
+    """", 2 skills, 1 commands" for the skills, commands and rules a package has (none: "")."""
+    return "".join(f", {counts[kind]} {kind}" for kind in ("skills", "commands", "rules") if counts.get(kind))
 
 
 def cmd_search(args) -> int:
@@ -241,7 +246,7 @@ def cmd_search(args) -> int:
     for row in rows:
         counts = row["components"]
         out(f"{row['name']} ({row['latest']}) - {counts.get('agents', 0)} agents, "
-            f"{counts.get('workflows', 0)} workflows")
+            f"{counts.get('workflows', 0)} workflows{_tool_counts(counts)}")
     if not rows:
         err(f"no packages match {args.query!r}")
     return 0

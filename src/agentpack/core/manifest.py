@@ -12,23 +12,28 @@ the YAML loader as a function, so the same code checks a source folder and an ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentpack.core.components import SKILLS, expand_glob, is_glob, skill_name
+from agentpack.core.globs import glob_problem
 from agentpack.core.names import check_name
 from agentpack.core.spec import parse_dependency
 from agentpack.core.versions import parse_range, parse_version
 from agentpack.errors import InvalidName, InvalidRange, InvalidSpec, InvalidVersion, Problem
 
 MANIFEST_FILE = "package.yaml"
-COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations")
+# The seed's kinds, then the tool-facing ones. ``skills`` lists folders; every other kind lists files.
+COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations", "commands", "rules", SKILLS)
+FILE_KINDS = tuple(kind for kind in COMPONENT_KINDS if kind != SKILLS)
 MAP_KINDS = ("config", "documentation")
+MCP_SERVERS = "mcp_servers"  # server name -> {command, args, env} or {url, headers}
 _TEXT_FIELDS = ("description", "author", "license")
 # Order of to_dict(): the seed's "Package Structure Specification", with later fields slotted in.
 _FIELD_ORDER = (
     "name", "version", "description", "author", "license", "homepage", "keywords",
-    "dependencies", *COMPONENT_KINDS, *MAP_KINDS, "overrides", "tiers", "classification",
+    "dependencies", *COMPONENT_KINDS, *MAP_KINDS, MCP_SERVERS, "overrides", "tiers", "classification",
 )  # fmt: skip
 # Schema checks that the code repeats with better messages (a suggested name, the range error).
 _RECHECKED = {("name",): "name", ("version",): "version", ("license",): "license"}
@@ -49,10 +54,14 @@ class Manifest:
     workflows: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     validations: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()  # prompt / slash-command Markdown files
+    rules: tuple[str, ...] = ()  # instruction files (frontmatter may carry globs / applyTo / alwaysApply)
+    skills: tuple[str, ...] = ()  # folders, each holding a SKILL.md; the whole folder is the component
     config: dict[str, str] = field(default_factory=dict)
     documentation: dict[str, str] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     homepage: str | None = None
+    mcp_servers: dict = field(default_factory=dict)  # name -> {command, args, env} or {url, headers}
     # dependency name -> config tree this package sets for it (layer 2 of configuration)
     overrides: dict = field(default_factory=dict)
     # tier name -> overlay config file, or {"config": path, "disabled": [component paths]}
@@ -62,7 +71,7 @@ class Manifest:
 
     def listed_files(self) -> list[str]:
         """Every path the manifest lists (components, then config, then documentation), each once,
-        in manifest order."""
+        in manifest order. A skill is listed by its folder."""
         seen: dict[str, None] = {}
         for kind in COMPONENT_KINDS:
             seen.update(dict.fromkeys(getattr(self, kind)))
@@ -83,7 +92,7 @@ class Manifest:
         return result
 
     def component_counts(self) -> dict[str, int]:
-        """How many files each component kind lists: ``{"agents": n, "workflows": n, ...}``."""
+        """How many components each kind lists: ``{"agents": n, "workflows": n, ..., "skills": n}``."""
         return {kind: len(getattr(self, kind)) for kind in COMPONENT_KINDS}
 
     def to_dict(self) -> dict:
@@ -134,6 +143,7 @@ class Manifest:
             **{kind: {k: _tidy(v) for k, v in (data.get(kind) or {}).items()} for kind in MAP_KINDS},
             keywords=tuple(data.get("keywords") or ()),
             homepage=str(homepage) if homepage else None,
+            mcp_servers=dict(data.get(MCP_SERVERS) or {}),
             overrides=dict(data.get("overrides") or {}),
             tiers=dict(data.get("tiers") or {}),
             classification=str(data["classification"]) if data.get("classification") else None,
@@ -145,7 +155,8 @@ UNKNOWN_FIELD = "unknown-field"  # a warning for validate and build; publish ref
 
 
 def check_manifest(
-    data: Any, lines: dict[tuple, int], schema: dict, *, source: str = MANIFEST_FILE, strict: bool = False
+    data: Any, lines: dict[tuple, int], schema: dict, *, source: str = MANIFEST_FILE, strict: bool = False,
+    files: Collection[str] | None = None,
 ) -> tuple[Manifest | None, list[Problem]]:
     """Validate parsed package.yaml ``data`` and return ``(manifest, problems)``.
 
@@ -154,7 +165,10 @@ def check_manifest(
     ``unknown-field``), the name, the version, the license (``no-license``, an error: publishing
     requires one), each dependency (``invalid-dependency``, ``duplicate-dependency``,
     ``self-dependency``) and each listed path (``unsafe-path`` for absolute paths, ``..`` or
-    backslashes). Files themselves are not looked at. The manifest is built whenever ``data`` is a
+    backslashes). Globs in component lists are expanded against ``files`` (the package's paths) and
+    sorted (``invalid-glob``, ``empty-glob`` when one matches nothing); without ``files`` they are
+    kept as written. Two skills may not share a folder name (``duplicate-skill``): they install
+    side by side. Files themselves are not looked at. The manifest is built whenever ``data`` is a
     mapping whose name and version are strings, even if problems were found: callers must check the
     problems for errors. ``strict`` turns warnings into errors. Problems are sorted by line.
     """
@@ -172,7 +186,8 @@ def check_manifest(
     problems += found
     paths: dict[str, Any] = {kind: [] for kind in COMPONENT_KINDS} | {kind: {} for kind in MAP_KINDS}
     seen: dict[str, int | None] = {}
-    for entry_path, raw, line in path_entries(data, lines):
+    problems += glob_entry_problems(data, lines, files, source)
+    for entry_path, raw, line in path_entries(data, lines, files):
         normalized, reason = normalize_path(raw)
         where = describe_key_path(entry_path)
         if reason is not None:
@@ -180,6 +195,8 @@ def check_manifest(
                 key_problem("error", "unsafe-path", f"{where}: {raw!r} {reason}", source, line, entry_path)
             )
             continue
+        if normalized in seen and _from_glob(data, entry_path):
+            continue  # a glob may overlap with another entry; its matches are listed once, silently
         if normalized in seen:
             message = f"{where}: {raw!r} is listed more than once (first on line {seen[normalized]})"
             problems.append(key_problem("warning", "duplicate-path", message, source, line, entry_path))
@@ -189,6 +206,7 @@ def check_manifest(
             paths[kind][key] = normalized
         else:
             paths[kind].append(normalized)
+    problems += _skill_name_problems(paths[SKILLS], data, lines, source)
     manifest = None
     if isinstance(data.get("name"), str) and isinstance(data.get("version"), str):
         manifest = _build(data, dependencies, paths, schema)
@@ -363,20 +381,82 @@ def _dependencies(data: dict, lines: dict[tuple, int], source: str) -> tuple[dic
     return dependencies, problems
 
 
-def path_entries(data: dict, lines: dict[tuple, int]) -> Iterator[tuple[tuple, str, int | None]]:
-    """Every string path the manifest lists, as (key path, text as written, line)."""
+def path_entries(
+    data: dict, lines: dict[tuple, int], files: Collection[str] | None = None
+) -> Iterator[tuple[tuple, str, int | None]]:
+    """Every string path the manifest lists, as (key path, text as written, line).
+
+    With ``files`` (the package's paths), a glob entry is replaced by each of its sorted matches,
+    all with the glob's key path and line; a glob that matches nothing (or is malformed) yields
+    nothing (``glob_entry_problems`` reports it). Without ``files``, globs are yielded as written.
+    """
     for kind in COMPONENT_KINDS:
         entries = data.get(kind)
         if isinstance(entries, list):
             for index, entry in enumerate(entries):
-                if isinstance(entry, str) and entry:
-                    yield (kind, index), entry, _line(lines, (kind, index))
+                if not isinstance(entry, str) or not entry:
+                    continue
+                line = _line(lines, (kind, index))
+                if files is not None and is_glob(entry):
+                    if glob_problem(entry) is None:
+                        for match in expand_glob(kind, entry, files):
+                            yield (kind, index), match, line
+                    continue
+                yield (kind, index), entry, line
     for kind in MAP_KINDS:
         entries = data.get(kind)
         if isinstance(entries, dict):
             for key, entry in entries.items():
                 if isinstance(entry, str) and entry:
                     yield (kind, key), entry, _line(lines, (kind, key))
+
+
+def glob_entry_problems(
+    data: dict, lines: dict[tuple, int], files: Collection[str] | None, source: str
+) -> list[Problem]:
+    """Globs in component lists that are malformed (``invalid-glob``) or match nothing
+    (``empty-glob``), each naming its field. Nothing is checked without ``files``."""
+    if files is None:
+        return []
+    problems = []
+    for kind in COMPONENT_KINDS:
+        entries = data.get(kind)
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, str) or not is_glob(entry):
+                continue
+            path, line = (kind, index), _line(lines, (kind, index))
+            where = describe_key_path(path)
+            reason = glob_problem(entry)
+            if reason is not None:
+                problems.append(key_problem("error", "invalid-glob", f"{where}: the glob {entry!r} {reason}",
+                                            source, line, path))
+            elif not expand_glob(kind, entry, files):
+                what = "folder holding a SKILL.md" if kind == SKILLS else "file"
+                message = f"{where}: the glob {entry!r} matches no {what} in the package"
+                problems.append(key_problem("error", "empty-glob", message, source, line, path))
+    return problems
+
+
+def _from_glob(data: dict, entry_path: tuple) -> bool:
+    kind, index = entry_path
+    entries = data.get(kind)
+    return isinstance(entries, list) and isinstance(index, int) and is_glob(str(entries[index]))
+
+
+def _skill_name_problems(folders: list[str], data: dict, lines: dict[tuple, int], source: str) -> list[Problem]:
+    """Skills install as skills/<package>/<folder name>/, so two skills may not share a name."""
+    problems, first = [], {}
+    for folder in folders:
+        name = skill_name(folder)
+        if name in first and first[name] != folder:
+            index = next((i for i, e in enumerate(data.get(SKILLS) or []) if isinstance(e, str)
+                          and normalize_path(e)[0] == folder), 0)
+            message = (f"skills: {folder!r} and {first[name]!r} are both named {name!r}; skills install "
+                       f"side by side under skills/<package>/<name>/, so rename one folder")
+            problems.append(key_problem("error", "duplicate-skill", message, source,
+                                        _line(lines, (SKILLS, index)), (SKILLS, index)))
+        first.setdefault(name, folder)
+    return problems
 
 
 def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], schema: dict) -> Manifest:
@@ -393,6 +473,7 @@ def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], sche
         **{kind: dict(paths[kind]) for kind in MAP_KINDS},
         keywords=tuple(k for k in keywords if isinstance(k, str)) if isinstance(keywords, list) else (),
         homepage=homepage if isinstance(homepage, str) and homepage else None,
+        mcp_servers=_jsonable(data[MCP_SERVERS]) if isinstance(data.get(MCP_SERVERS), dict) else {},
         overrides=_jsonable(data["overrides"]) if isinstance(data.get("overrides"), dict) else {},
         tiers=_jsonable(data["tiers"]) if isinstance(data.get("tiers"), dict) else {},
         classification=data["classification"] if isinstance(data.get("classification"), str) else None,
