@@ -207,6 +207,10 @@ def check_manifest(
         else:
             paths[kind].append(normalized)
     problems += _skill_name_problems(paths[SKILLS], data, lines, source)
+    if MCP_SERVERS in paths["config"]:  # the effective mcp_servers is written under that config name
+        message = f"config.{MCP_SERVERS}: the name is reserved for the package's mcp_servers; rename it"
+        problems.append(key_problem("error", "reserved-config-name", message, source,
+                                    _line(lines, ("config", MCP_SERVERS)), ("config", MCP_SERVERS)))
     manifest = None
     if isinstance(data.get("name"), str) and isinstance(data.get("version"), str):
         manifest = _build(data, dependencies, paths, schema)
