@@ -135,6 +135,42 @@ def test_mcp_servers_are_configuration_that_a_local_file_and_set_change(agentops
     assert "https://t.internal" in shown
 
 
+GATES = """\
+version: 1
+rules:
+  - id: skill-frontmatter
+    description: Every skill names itself and says when to use it.
+    files: skills/*/SKILL.md
+    severity: error
+    require_frontmatter: [name, description]
+  - id: command-frontmatter
+    description: Every command says what it does.
+    files: commands/**/*.md
+    severity: error
+    require_frontmatter: [description]
+"""
+
+
+def test_quality_gates_select_skills_and_commands_in_validate_and_in_check(agentops, tmp_path):
+    folder = kit(tmp_path / "src", MANIFEST.replace("rules: [rules/*.md]",
+                                                    "rules: [rules/*.md]\nvalidations: [validations/gates.yaml]"))
+    write(folder / "validations/gates.yaml", GATES)
+    skill = folder / "skills/refunds/SKILL.md"
+    skill.write_text("---\nname: refunds\n---\nRefund.\n")
+    problems = json.loads(agentops("package", "validate", folder, "--json", expect=1).out)["problems"]
+    assert [(p["code"], p["path"]) for p in problems if p["severity"] == "error"] == [
+        ("gate:skill-frontmatter", "skills/refunds/SKILL.md")]
+    skill.write_text("---\nname: refunds\ndescription: Refunds\n---\nRefund.\n")
+    agentops.publish_folder(folder)
+    ws = install(agentops, tmp_path, "support-kit")
+    agentops("check", cwd=ws)
+    (ws / "skills/support-kit/summarize/SKILL.md").write_text("---\nname: summarize\n---\nEdited.\n")
+    (ws / "commands/support-kit/ops/deploy.md").write_text("Deploy, no frontmatter.\n")
+    run = agentops("check", "--json", cwd=ws, expect=1)
+    files = sorted(v["file"] for v in json.loads(run.out)["violations"])
+    assert files == ["commands/support-kit/ops/deploy.md", "skills/support-kit/summarize/SKILL.md"]
+
+
 def test_a_glob_that_matches_nothing_is_an_error_naming_its_field(agentops, tmp_path):
     folder = kit(tmp_path / "src", MANIFEST.replace("rules: [rules/*.md]", "rules: [rule/*.md]"))
     run = agentops("package", "validate", folder, "--json", expect=1)
