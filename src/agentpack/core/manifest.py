@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentpack.core.components import SKILLS, expand_glob, is_glob, skill_name
+from agentpack.core.components import SKILLS, expand_glob, is_glob
 from agentpack.core.globs import glob_problem
 from agentpack.core.names import check_name
 from agentpack.core.spec import parse_dependency
@@ -165,10 +165,9 @@ def check_manifest(
     ``unknown-field``), the name, the version, the license (``no-license``, an error: publishing
     requires one), each dependency (``invalid-dependency``, ``duplicate-dependency``,
     ``self-dependency``) and each listed path (``unsafe-path`` for absolute paths, ``..`` or
-    backslashes). Globs in component lists are expanded against ``files`` (the package's paths) and
-    sorted (``invalid-glob``, ``empty-glob`` when one matches nothing); without ``files`` they are
-    kept as written. Two skills may not share a folder name (``duplicate-skill``): they install
-    side by side. Files themselves are not looked at. The manifest is built whenever ``data`` is a
+    backslashes). Globs in component lists are expanded against ``files`` (the package's paths),
+    in sorted order; without ``files`` they are kept as written (``core.package_check`` reports
+    globs that match nothing). Files themselves are not looked at. The manifest is built whenever ``data`` is a
     mapping whose name and version are strings, even if problems were found: callers must check the
     problems for errors. ``strict`` turns warnings into errors. Problems are sorted by line.
     """
@@ -186,7 +185,6 @@ def check_manifest(
     problems += found
     paths: dict[str, Any] = {kind: [] for kind in COMPONENT_KINDS} | {kind: {} for kind in MAP_KINDS}
     seen: dict[str, int | None] = {}
-    problems += glob_entry_problems(data, lines, files, source)
     for entry_path, raw, line in path_entries(data, lines, files):
         normalized, reason = normalize_path(raw)
         where = describe_key_path(entry_path)
@@ -195,7 +193,7 @@ def check_manifest(
                 key_problem("error", "unsafe-path", f"{where}: {raw!r} {reason}", source, line, entry_path)
             )
             continue
-        if normalized in seen and _from_glob(data, entry_path):
+        if normalized in seen and entry_path[0] in COMPONENT_KINDS and is_glob(data[entry_path[0]][entry_path[1]]):
             continue  # a glob may overlap with another entry; its matches are listed once, silently
         if normalized in seen:
             message = f"{where}: {raw!r} is listed more than once (first on line {seen[normalized]})"
@@ -206,11 +204,6 @@ def check_manifest(
             paths[kind][key] = normalized
         else:
             paths[kind].append(normalized)
-    problems += _skill_name_problems(paths[SKILLS], data, lines, source)
-    if MCP_SERVERS in paths["config"]:  # the effective mcp_servers is written under that config name
-        message = f"config.{MCP_SERVERS}: the name is reserved for the package's mcp_servers; rename it"
-        problems.append(key_problem("error", "reserved-config-name", message, source,
-                                    _line(lines, ("config", MCP_SERVERS)), ("config", MCP_SERVERS)))
     manifest = None
     if isinstance(data.get("name"), str) and isinstance(data.get("version"), str):
         manifest = _build(data, dependencies, paths, schema)
@@ -265,7 +258,7 @@ def _schema_problems(data: dict, lines: dict[tuple, int], schema: dict, source: 
             problems.append(key_problem("error", "missing-field", message, source, lines.get(()), (missing[0],)))
             continue
         message = f"{describe_key_path(path)}: {_schema_message(error)}"
-        problems.append(key_problem("error", "invalid-field", message, source, _line(lines, path), path))
+        problems.append(key_problem("error", "invalid-field", message, source, line_of(lines, path), path))
     return problems
 
 
@@ -357,7 +350,7 @@ def _dependencies(data: dict, lines: dict[tuple, int], source: str) -> tuple[dic
         if not isinstance(entry, str):
             continue  # the schema reports the type
         path = ("dependencies", index)
-        line = _line(lines, path)
+        line = line_of(lines, path)
         try:
             name, range_text = parse_dependency(entry)
         except (InvalidSpec, InvalidName, InvalidRange) as exc:
@@ -400,7 +393,7 @@ def path_entries(
             for index, entry in enumerate(entries):
                 if not isinstance(entry, str) or not entry:
                     continue
-                line = _line(lines, (kind, index))
+                line = line_of(lines, (kind, index))
                 if files is not None and is_glob(entry):
                     if glob_problem(entry) is None:
                         for match in expand_glob(kind, entry, files):
@@ -412,55 +405,7 @@ def path_entries(
         if isinstance(entries, dict):
             for key, entry in entries.items():
                 if isinstance(entry, str) and entry:
-                    yield (kind, key), entry, _line(lines, (kind, key))
-
-
-def glob_entry_problems(
-    data: dict, lines: dict[tuple, int], files: Collection[str] | None, source: str
-) -> list[Problem]:
-    """Globs in component lists that are malformed (``invalid-glob``) or match nothing
-    (``empty-glob``), each naming its field. Nothing is checked without ``files``."""
-    if files is None:
-        return []
-    problems = []
-    for kind in COMPONENT_KINDS:
-        entries = data.get(kind)
-        for index, entry in enumerate(entries if isinstance(entries, list) else []):
-            if not isinstance(entry, str) or not is_glob(entry):
-                continue
-            path, line = (kind, index), _line(lines, (kind, index))
-            where = describe_key_path(path)
-            reason = glob_problem(entry)
-            if reason is not None:
-                problems.append(key_problem("error", "invalid-glob", f"{where}: the glob {entry!r} {reason}",
-                                            source, line, path))
-            elif not expand_glob(kind, entry, files):
-                what = "folder holding a SKILL.md" if kind == SKILLS else "file"
-                message = f"{where}: the glob {entry!r} matches no {what} in the package"
-                problems.append(key_problem("error", "empty-glob", message, source, line, path))
-    return problems
-
-
-def _from_glob(data: dict, entry_path: tuple) -> bool:
-    kind, index = entry_path
-    entries = data.get(kind)
-    return isinstance(entries, list) and isinstance(index, int) and is_glob(str(entries[index]))
-
-
-def _skill_name_problems(folders: list[str], data: dict, lines: dict[tuple, int], source: str) -> list[Problem]:
-    """Skills install as skills/<package>/<folder name>/, so two skills may not share a name."""
-    problems, first = [], {}
-    for folder in folders:
-        name = skill_name(folder)
-        if name in first and first[name] != folder:
-            index = next((i for i, e in enumerate(data.get(SKILLS) or []) if isinstance(e, str)
-                          and normalize_path(e)[0] == folder), 0)
-            message = (f"skills: {folder!r} and {first[name]!r} are both named {name!r}; skills install "
-                       f"side by side under skills/<package>/<name>/, so rename one folder")
-            problems.append(key_problem("error", "duplicate-skill", message, source,
-                                        _line(lines, (SKILLS, index)), (SKILLS, index)))
-        first.setdefault(name, folder)
-    return problems
+                    yield (kind, key), entry, line_of(lines, (kind, key))
 
 
 def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], schema: dict) -> Manifest:
@@ -492,7 +437,7 @@ def key_problem(severity: str, code: str, message: str, source: str, line: int |
     )
 
 
-def _line(lines: dict[tuple, int], path: tuple) -> int | None:
+def line_of(lines: dict[tuple, int], path: tuple) -> int | None:
     """The line of ``path``, or of its nearest ancestor that has one (e.g. a wrongly typed list)."""
     while True:
         if path in lines:

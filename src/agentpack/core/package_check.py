@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from agentpack.core.component_checks import component_problems
 from agentpack.core.components import SKILL_FILE, SKILLS, skill_files
 from agentpack.core.frontmatter import MARKDOWN_SUFFIXES, check_markdown
 from agentpack.core.manifest import (
@@ -67,6 +68,7 @@ def check_package(
             manifest, found = check_manifest(data, lines, schema, source=MANIFEST_FILE, files=list(files))
             problems += found
             if isinstance(data, dict):
+                problems += component_problems(data, lines, list(files), manifest, MANIFEST_FILE)
                 problems += _file_problems(data, lines, files)
                 problems += _docs_problems(data, files)
     problems += _markdown_problems(data if isinstance(data, dict) else {}, files, load_yaml)
