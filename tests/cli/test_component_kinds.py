@@ -251,3 +251,45 @@ def test_a_real_plugin_packaged_with_globs_round_trips_byte_for_byte(agentops, t
         assert skill_files(ws / "skills/backend-development" / name) == skill_files(plugin / "skills" / name)
     for kind in ("agents", "commands"):
         assert skill_files(ws / kind / "backend-development") == skill_files(plugin / kind)
+
+
+def test_a_local_file_disables_a_skill_and_a_rule_and_adds_a_custom_skill(agentops, tmp_path):
+    agentops.publish_folder(kit(tmp_path / "src"))
+    ws = install(agentops, tmp_path, "support-kit")
+    write(ws / "local/skills/vip/SKILL.md", "---\nname: vip\ndescription: VIP customers\n---\nBe kind.\n")
+    write(ws / "packages/support-kit.local.yaml",
+          "skills:\n  disabled: [skills/summarize]\n  custom_skills: [local/skills/vip]\n"
+          "rules:\n  disabled: [rules/style.md]\n")
+    agentops("config", "apply", cwd=ws)
+    assert not (ws / "skills/support-kit/summarize").exists()
+    assert not (ws / "rules/support-kit/style.md").exists()
+    assert (ws / "skills/support-kit/refunds/SKILL.md").is_file()
+    index = (ws / "docs/packages/README.md").read_text()
+    assert "[vip (custom)](../../local/skills/vip) — VIP customers" in index
+    assert "summarize" not in index.split("### Disabled here")[0]
+    write(ws / "packages/support-kit.local.yaml", "skills:\n  disabled: [skills/nope]\n")
+    run = agentops("config", "apply", cwd=ws, expect=1)
+    assert "skills/nope" in run.err
+
+
+def test_a_tier_can_disable_a_skill_folder(agentops, tmp_path):
+    manifest = MANIFEST + "tiers:\n  edge: {disabled: [skills/summarize]}\n"
+    agentops.publish_folder(kit(tmp_path / "src", manifest))
+    ws = install(agentops, tmp_path, "support-kit", "--tier", "edge")
+    assert not (ws / "skills/support-kit/summarize").exists()
+    assert (ws / "skills/support-kit/refunds/SKILL.md").is_file()
+
+
+def test_hidden_characters_in_a_skill_reference_are_refused(agentops, tmp_path):
+    folder = kit(tmp_path / "src")
+    write(folder / "skills/summarize/references/template.md", "# Template\u200b\u202e\n")
+    problems = json.loads(agentops("package", "validate", folder, "--json", expect=1).out)["problems"]
+    assert {p["path"] for p in problems if p["severity"] == "error"} == {"skills/summarize/references/template.md"}
+
+
+def test_a_skill_listed_as_documentation_is_a_warning_that_points_to_skills(agentops, tmp_path):
+    folder = kit(tmp_path / "src", MANIFEST.replace("skills: [skills/*]", "skills: [skills/refunds]") +
+                 "  summarize: skills/summarize/SKILL.md\n")
+    problems = json.loads(agentops("package", "validate", folder, "--json").out)["problems"]
+    warning = next(p for p in problems if p["code"] == "skill-as-documentation")
+    assert "3 other file(s)" in warning["message"] and "'skills/summarize'" in warning["message"]

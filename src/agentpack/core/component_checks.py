@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from agentpack.core.components import SKILLS, expand_glob, is_glob, skill_name
+from agentpack.core.components import SKILL_FILE, SKILLS, expand_glob, is_glob, skill_files, skill_name
 from agentpack.core.globs import glob_problem
 from agentpack.core.manifest import (
     COMPONENT_KINDS,
@@ -30,6 +30,7 @@ def component_problems(
     """Every problem of this module's checks, for package.yaml ``data`` (see the functions below)."""
     problems = glob_entry_problems(data, lines, files, source)
     if manifest is not None:
+        problems += skill_as_documentation(manifest, lines, files, source)
         problems += skill_name_problems(manifest.skills, data, lines, source)
         if MCP_SERVERS in manifest.config:  # the effective mcp_servers is written under that config name
             message = f"config.{MCP_SERVERS}: the name is reserved for the package's mcp_servers; rename it"
@@ -77,4 +78,22 @@ def skill_name_problems(folders: Collection[str], data: dict, lines: dict[tuple,
             problems.append(key_problem("error", "duplicate-skill", message, source,
                                         line_of(lines, (SKILLS, index)), (SKILLS, index)))
         first.setdefault(name, folder)
+    return problems
+
+
+def skill_as_documentation(manifest: Manifest, lines: dict[tuple, int], files: Collection[str],
+                           source: str) -> list[Problem]:
+    """A warning (``skill-as-documentation``) for a SKILL.md listed under ``documentation``: it is
+    installed as a page under docs/, while the rest of its folder (references, scripts) is not."""
+    problems = []
+    for key, path in manifest.documentation.items():
+        folder, _, name = path.rpartition("/")
+        if name != SKILL_FILE or folder in manifest.skills:
+            continue
+        others = len(skill_files(folder, files)) - 1 if folder else 0
+        message = (f"documentation.{key}: {path!r} is a skill; it installs as a page under docs/"
+                   + (f" without the {others} other file(s) of its folder" if others > 0 else "")
+                   + f"; list the folder under skills: ('{folder or '.'}') to install the whole skill")
+        problems.append(key_problem("warning", "skill-as-documentation", message, source,
+                                    line_of(lines, ("documentation", key)), ("documentation", key)))
     return problems

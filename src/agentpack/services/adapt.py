@@ -181,7 +181,7 @@ class Adaptation:
         docs = []
         for name, snap in snapshots.items():
             disabled = self.disabled(name, snap.get("manifest", {}))
-            components = {kind: [c for c in items if snap.get("files", {}).get(c["path"]) not in disabled]
+            components = {kind: [c for c in items if not _is_disabled(snap.get("files", {}).get(c["path"]), disabled)]
                           for kind, items in snap.get("components", {}).items()}
             docs.append(dict(snap, components=components, custom=self.custom_components(name, snap),
                              disabled=sorted(disabled)))
@@ -217,3 +217,8 @@ def _sha(text: str) -> str:
 def _digest_of(ws, path: str) -> str | None:
     content = ws.read_bytes(path)
     return None if content is None else hashlib.sha256(content).hexdigest()
+
+
+def _is_disabled(source: str | None, disabled: set[str]) -> bool:
+    """True when the package file ``source`` is disabled, itself or as part of a disabled skill folder."""
+    return source in disabled or any(str(source).startswith(path.rstrip("/") + "/") for path in disabled)
