@@ -109,3 +109,8 @@ def test_new_kinds_install_under_their_folders_and_a_skill_by_its_folder_name():
     assert mapping["skills/kit/one/references/r.md"] == "skills/one/references/r.md"
     assert mapping["skills/kit/two/SKILL.md"] == "plugins/p/skills/two/SKILL.md"
     assert list(mapping) == sorted(mapping)
+
+
+def test_a_server_of_neither_form_gets_a_message_naming_both():
+    _, problems = check("mcp_servers: {x: {command: npx, url: http://x}}\n")
+    assert "mcp_servers.x: must be either {command, args, env}" in problems[0].message

@@ -279,6 +279,9 @@ def _schema_message(error: Any) -> str:
         return message
     if error.validator == "minLength":
         return "must not be empty"
+    if error.validator == "oneOf" and len(error.absolute_path) == 2 and error.absolute_path[0] == MCP_SERVERS:
+        return ("must be either {command, args, env} (a local process) or {url, headers} (a remote "
+                "server); env and headers values are strings")
     if error.validator == "pattern" and error.absolute_path and error.absolute_path[0] == "homepage":
         return f"{instance!r} is not an http:// or https:// URL"
     text = str(error.message)
