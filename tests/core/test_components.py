@@ -113,4 +113,5 @@ def test_new_kinds_install_under_their_folders_and_a_skill_by_its_folder_name():
 
 def test_a_server_of_neither_form_gets_a_message_naming_both():
     _, problems = check("mcp_servers: {x: {command: npx, url: http://x}}\n")
-    assert "mcp_servers.x: must be either {command, args, env}" in problems[0].message
+    message = next(p.message for p in problems if p.field == "mcp_servers")
+    assert message.startswith("mcp_servers.x: must be either {command, args, env}")
