@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `pytest --hypothesis-profile=long`: the fuzz tests (tests/fuzz) run long (see tests/fuzz/mutations.py).
+settings.register_profile("long", deadline=None)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "packages"
@@ -80,7 +84,8 @@ class Agentops:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTOPS_", "XDG_"))}
-        self.env.update(XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"), NO_COLOR="1")
+        self.env.update(XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"),
+                        XDG_STATE_HOME=str(home / "state"), NO_COLOR="1")
 
     @property
     def default_registry(self) -> Path:
@@ -134,6 +139,21 @@ def example(tmp_path: Path):
         return dest
 
     return copy
+
+
+def changed(document: dict, path: tuple, value=None, *, delete: bool = False) -> dict:
+    """A deep copy of ``document`` with the value at ``path`` (keys and indices) replaced or deleted."""
+    import copy
+
+    document = copy.deepcopy(document)
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    if delete:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return document
 
 
 def write_package(root: Path, name: str, version: str, *, deps: tuple[str, ...] = (), agents: int = 1,

@@ -218,12 +218,26 @@ class Busy(AgentpackError):
     code = "busy"
 
 
+class LinkRefused(AgentpackError):
+    """A folder or file agentops would write (in a workspace, a registry, the cache or a key
+    store) is a symbolic link; agentops never writes through one and stops before writing."""
+
+    code = "symlink"
+
+
 class BreakingRelease(AgentpackError):
     """A version's bump is smaller than its changes since the previous version require; ``causes``
     lists those changes and ``hint`` the version to use instead."""
 
     code = "semver-violation"
 
+
+
+class RollbackError(IntegrityError):
+    """A registry served an index older than one this machine has already seen (a lower serial),
+    or an index without a version the lockfile pins: never a silent downgrade."""
+
+    code = "rollback"
 
 
 class SignatureError(IntegrityError):

@@ -66,17 +66,19 @@ def change(tx: transaction.Transaction, n: int) -> None:
     tx.write(".agentops/state", b"new-state")
 
 
-def install_hooks(crash_at: int, delay: float) -> list[int]:
-    """Wrap the HOOKED functions of ``os``; returns a one-item list holding the call count."""
+def install_hooks(crash_at: int, delay: float, armed=lambda: True) -> list[int]:
+    """Wrap the HOOKED functions of ``os``; returns a one-item list holding the call count.
+    Only calls made while ``armed()`` is true are counted (and delayed, and crashed at)."""
     count = [0]
 
     def hook(real):
         def hooked(*args, **kwargs):
-            count[0] += 1
-            if delay:
-                time.sleep(delay)
-            if count[0] == crash_at:
-                os.kill(os.getpid(), signal.SIGKILL)
+            if armed():
+                count[0] += 1
+                if delay:
+                    time.sleep(delay)
+                if count[0] == crash_at:
+                    os.kill(os.getpid(), signal.SIGKILL)
             return real(*args, **kwargs)
 
         return hooked

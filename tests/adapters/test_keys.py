@@ -80,3 +80,48 @@ def test_trust_store_add_list_remove(tmp_path):
     assert store.remove("alice").name == "alice"
     assert store.remove("alice") is None
     assert store.keys() == []
+
+
+def _with_other_algorithm(pem: bytes, at: int) -> bytes:
+    """``pem`` with byte ``at`` of its DER changed: the key's algorithm OID then names no known one."""
+    lines = pem.split(b"\n")
+    der = bytearray(base64.b64decode(b"".join(lines[1:-2])))
+    der[at] ^= 0x03
+    return b"\n".join([lines[0], base64.b64encode(bytes(der)), *lines[-2:]])
+
+
+def test_a_key_naming_an_unknown_algorithm_is_an_error_naming_the_file(tmp_path):
+    from agentpack.errors import AgentpackError
+
+    pair = generate_key_pair(str(tmp_path), "alice", None)
+    public = _with_other_algorithm(open(pair.public_path, "rb").read(), 7)
+    with pytest.raises(AgentpackError) as caught:
+        parse_public_key(public, where="alice.pub")
+    assert caught.value.path == "alice.pub"
+    damaged = tmp_path / "damaged.key"
+    damaged.write_bytes(_with_other_algorithm(open(pair.private_path, "rb").read(), 11))
+    for passphrase in (None, "pass"):
+        with pytest.raises(AgentpackError) as caught:
+            load_private_key(str(damaged), passphrase)
+        assert caught.value.path == str(damaged)
+
+
+def test_oversize_key_files_are_refused_without_reading_them_whole(tmp_path):
+    from agentpack.core.limits import MAX_KEY_BYTES
+    from agentpack.errors import AgentpackError
+
+    big = tmp_path / "big.key"
+    big.write_bytes(b"-----BEGIN PRIVATE KEY-----\n" + b"A" * (MAX_KEY_BYTES * 2))
+    with pytest.raises(AgentpackError) as caught:
+        load_private_key(str(big), None)
+    assert caught.value.path == str(big) and "larger than" in caught.value.message
+    with pytest.raises(SignatureError):
+        parse_public_key(b" " * (MAX_KEY_BYTES + 1), where="big.pub")
+
+
+def test_a_byte_order_mark_before_a_public_key_is_ignored(tmp_path):
+    pair = generate_key_pair(str(tmp_path), "alice", None)
+    pem = open(pair.public_path, "rb").read()
+    assert parse_public_key(b"\xef\xbb\xbf" + pem, where="alice.pub") == pair.raw_public_key
+    line = base64.b64encode(pair.raw_public_key)
+    assert parse_public_key(b"\xef\xbb\xbf" + line + b"\n", where="alice.pub") == pair.raw_public_key

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from agentpack.adapters.locking import FileLock
-from agentpack.errors import Busy
+from agentpack.errors import Busy, LinkRefused
 
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -160,3 +160,76 @@ def test_import_stays_light():
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert output.stdout.strip() == "[]"
+
+
+# --- never through a link; a lone lock folder can be taken away --------------------------------
+
+
+def test_a_linked_lock_file_is_refused_and_its_target_kept(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    os.symlink(victim, tmp_path / "lock")
+    with pytest.raises(LinkRefused) as info:
+        FileLock(str(tmp_path / "lock"), timeout=0).acquire()
+    assert info.value.path == str(tmp_path / "lock")
+    assert victim.read_bytes() == b"precious"
+
+
+def test_a_lock_file_that_is_not_a_regular_file_is_refused(tmp_path):
+    os.mkfifo(tmp_path / "lock")
+    with pytest.raises(LinkRefused, match="not a regular file"):
+        FileLock(str(tmp_path / "lock"), timeout=0).acquire()
+
+
+def test_a_hard_linked_lock_file_is_refused_and_its_other_name_kept(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    os.link(victim, tmp_path / "lock")
+    with pytest.raises(LinkRefused, match="other hard links"):
+        FileLock(str(tmp_path / "lock"), timeout=0).acquire()
+    assert victim.read_bytes() == b"precious"
+
+
+def test_root_creates_the_folder_but_not_through_a_link(tmp_path):
+    with FileLock(str(tmp_path / "ws" / ".state" / "lock"), timeout=0, root=str(tmp_path / "ws")):
+        assert (tmp_path / "ws" / ".state" / "lock").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "root").mkdir()
+    os.symlink(elsewhere, tmp_path / "root" / ".state")
+    with pytest.raises(LinkRefused):
+        FileLock(str(tmp_path / "root" / ".state" / "lock"), timeout=0, root=str(tmp_path / "root")).acquire()
+    assert os.listdir(elsewhere) == []
+
+
+def test_release_can_take_a_lone_folder_away(tmp_path):
+    folder = tmp_path / ".state"
+    lock = FileLock(str(folder / "lock"), timeout=0, root=str(tmp_path))
+    lock.acquire()
+    lock.release(remove_lone_folder=True)
+    assert not folder.exists()
+    lock.acquire()
+    (folder / "other").write_text("kept")
+    lock.release(remove_lone_folder=True)
+    assert sorted(os.listdir(folder)) == ["lock", "other"]
+
+
+def test_a_waiter_on_a_removed_lock_file_locks_the_new_one(tmp_path):
+    # The holder removes the file while another process waits on it: the waiter must notice and
+    # lock the file at the path, or two processes could hold "the" lock at once.
+    path = str(tmp_path / ".state" / "lock")
+    holder = FileLock(path, timeout=0, root=str(tmp_path))
+    holder.acquire()
+    waiter = FileLock(path, timeout=10, root=str(tmp_path))
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (waiter.acquire(), done.set()))
+    thread.start()
+    time.sleep(0.2)  # let the waiter open the old file (ordering only, not a timed assertion)
+    holder.release(remove_lone_folder=True)
+    thread.join(10)
+    assert done.is_set() and waiter.is_held
+    held = os.fstat(waiter._fd)
+    assert (held.st_dev, held.st_ino) == (os.stat(path).st_dev, os.stat(path).st_ino)
+    with pytest.raises(Busy):
+        FileLock(path, timeout=0).acquire()
+    waiter.release()

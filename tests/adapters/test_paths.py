@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 from agentpack.adapters import paths
+from agentpack.errors import LinkRefused
 
 
 def test_xdg_data_home_is_honoured(tmp_path, monkeypatch):
@@ -61,3 +63,85 @@ def test_write_atomic_leaves_old_file_and_no_temp_on_failure(tmp_path):
     with open(target, "rb") as stream:
         assert stream.read() == b"old"
     assert os.listdir(tmp_path) == ["file"]
+
+
+# --- nothing is written through a symbolic link below the root -----------------------------------
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """A folder and a file outside the root that a planted link points to; must stay untouched."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    victim = folder / "victim"
+    victim.write_bytes(b"precious")
+    return folder
+
+
+def _untouched(outside):
+    assert sorted(os.listdir(outside)) == ["victim"] and (outside / "victim").read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("link", ["sub", "sub/deeper", "sub/deeper/file.txt"])
+def test_write_atomic_refuses_a_link_at_any_depth_below_the_root(tmp_path, outside, link):
+    root = tmp_path / "root"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    target = root / link
+    if target.is_dir():
+        shutil.rmtree(target)
+    os.symlink(outside / "victim" if link.endswith(".txt") else outside, target)
+    with pytest.raises(LinkRefused) as info:
+        paths.write_atomic(str(root / "sub" / "deeper" / "file.txt"), b"new", root=str(root))
+    assert info.value.path == str(target) and "symbolic link" in info.value.message
+    assert f"remove the link {target}" in info.value.hint
+    _untouched(outside)
+
+
+def test_write_atomic_refuses_a_dangling_link_as_the_file(tmp_path, outside):
+    os.symlink(outside / "not-yet", tmp_path / "file")
+    with pytest.raises(LinkRefused):
+        paths.write_atomic(str(tmp_path / "file"), b"new")
+    _untouched(outside)
+
+
+def test_links_at_or_above_the_root_are_followed(tmp_path):
+    # The root is the user's choice (a home folder reached through a link is common).
+    real = tmp_path / "real"
+    real.mkdir()
+    os.symlink(real, tmp_path / "alias")
+    paths.write_atomic(str(tmp_path / "alias" / "a" / "f"), b"x", root=str(tmp_path / "alias"))
+    assert (real / "a" / "f").read_bytes() == b"x"
+
+
+def test_make_dirs_refuses_links_and_files(tmp_path, outside):
+    os.symlink(outside, tmp_path / "link")
+    with pytest.raises(LinkRefused):
+        paths.make_dirs(str(tmp_path), str(tmp_path / "link" / "new"))
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError):
+        paths.make_dirs(str(tmp_path), str(tmp_path / "file" / "new"))
+    paths.make_dirs(str(tmp_path), str(tmp_path / "a" / "b"))
+    assert (tmp_path / "a" / "b").is_dir()
+    _untouched(outside)
+
+
+def test_open_no_follow_never_truncates_a_link_target(tmp_path, outside):
+    os.symlink(outside / "victim", tmp_path / "lock")
+    with pytest.raises(LinkRefused):
+        paths.open_no_follow(str(tmp_path / "lock"), os.O_RDWR | os.O_CREAT | os.O_TRUNC)
+    _untouched(outside)
+
+
+def test_a_path_outside_the_root_is_a_programming_error(tmp_path):
+    with pytest.raises(ValueError):
+        paths.refuse_links(str(tmp_path / "root"), str(tmp_path / "elsewhere"))
+
+
+def test_make_dirs_gives_its_mode_to_the_folders_it_makes_not_to_the_root_above_them(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    paths.make_dirs(str(tmp_path / "data"), str(tmp_path / "data" / "keys"), mode=0o700)
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (tmp_path / "data" / "keys").stat().st_mode & 0o777 == 0o700
+    paths.make_dirs(str(tmp_path / "out"), str(tmp_path / "out"), mode=0o700)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700

@@ -76,6 +76,7 @@ def test_publish_then_read_round_trip(tmp_path):
     assert registry.list_packages() == ["customer-service"]
     assert registry.package_index("customer-service") == {
         "name": "customer-service",
+        "serial": registry.package_index("customer-service")["serial"],
         "versions": {"1.0.0": stored},
     }
     assert registry.fetch_archive("customer-service", "1.0.0") == data
@@ -88,7 +89,8 @@ def test_on_disk_layout(tmp_path):
     assert json.loads((root / "registry.json").read_text()) == {"format": 1}
     assert (root / "blobs" / "sha256" / stored["sha256"]).is_file()
     index = json.loads((root / "index" / "team" / "triage.json").read_text())
-    assert index == {"name": "team/triage", "versions": {"0.1.0": stored}}
+    assert index == {"name": "team/triage", "serial": index["serial"], "versions": {"0.1.0": stored}}
+    assert isinstance(index["serial"], int) and index["serial"] > 1_700_000_000_000  # the clock, in ms
     catalog = json.loads((root / "catalog.json").read_text())
     assert catalog == {
         "packages": {
@@ -369,7 +371,10 @@ def test_newer_registry_format_is_refused(tmp_path):
         registry.list_packages()
 
 
-@pytest.mark.parametrize("content", ["{not json", '["a list"]', '{"versions": {"1.0.0": 3}}', "\xff"])
+@pytest.mark.parametrize("content", ["{not json", '["a list"]', '{"versions": {"1.0.0": 3}}', "\xff",
+                                     '{"serial": -1, "versions": {}}', '{"serial": true, "versions": {}}',
+                                     '{"serial": "7", "versions": {}}', '{"serial": 1.5, "versions": {}}',
+                                     '{"serial": 18014398509481984, "versions": {}}'])
 def test_malformed_index_names_the_file(tmp_path, content):
     registry = DirectoryRegistry(str(tmp_path))
     publish(registry)
@@ -384,6 +389,40 @@ def test_malformed_index_names_the_file(tmp_path, content):
     with pytest.raises(RegistryError, match="customer-service.json"):
         publish(registry, name="other")  # the catalog rebuild reads it too; nothing is half-written
     assert not (tmp_path / "index" / "other.json").exists()
+
+
+def test_a_stale_catalog_is_rebuilt_by_a_write_that_adds_nothing(tmp_path):
+    """A writer killed between the index and the catalog: re-importing what is already there
+    (a second `bundle load`) repairs the catalog instead of leaving it behind the indexes."""
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry)
+    stale = (tmp_path / "catalog.json").read_bytes()
+    data = archive_for("customer-service", "1.1.0")
+    registry.publish(data, make_record(version="1.1.0"))
+    (tmp_path / "catalog.json").write_bytes(stale)
+    assert registry.catalog()["packages"]["customer-service"]["versions"] == ["1.0.0"]
+    outcome = registry.import_versions([(data, make_record(version="1.1.0"))])
+    assert [imported for _record, imported in outcome] == [False]
+    assert registry.catalog()["packages"]["customer-service"]["versions"] == ["1.0.0", "1.1.0"]
+    assert registry.stale_catalog() is None
+
+
+def test_indexes_count_their_writes_in_a_serial(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    serials = []
+    for version in ("1.0.0", "1.0.1", "2.0.0-rc.1"):
+        publish(registry, version=version)
+        serials.append(registry.package_index("customer-service")["serial"])
+    assert serials == sorted(set(serials))  # strictly increasing
+    publish(registry, name="other")  # another package's write leaves this index alone
+    assert registry.package_index("customer-service")["serial"] == serials[-1]
+    legacy = tmp_path / "index" / "other.json"
+    index = json.loads(legacy.read_text())
+    del index["serial"]
+    legacy.write_text(json.dumps(index))
+    assert registry.package_index("other")["serial"] == 0  # written before serials: still readable
+    publish(registry, name="other", version="1.1.0")
+    assert registry.package_index("other")["serial"] > 0
 
 
 def test_malformed_catalog_names_the_file_and_publish_rebuilds_it(tmp_path):
@@ -585,3 +624,22 @@ def test_publish_still_refuses_an_identical_existing_version(tmp_path):
     publish(registry, "triage", "1.0.0")
     with pytest.raises(VersionExists, match=r"triage@1\.0\.0 already exists in registry"):
         publish(registry, "triage", "1.0.0")
+
+
+@pytest.mark.parametrize("name", ["Alpha", "a--b", "-alpha", "../alpha", "x" * 65, "alpha\x1b[2J"])
+def test_names_read_from_the_registry_follow_the_rule_for_typed_names(tmp_path, name):
+    """A name in catalog.json or an index file name that a user could not type is never listed,
+    and never used to find a file."""
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry, name="alpha")
+    catalog_path = tmp_path / "catalog.json"
+    catalog = json.loads(catalog_path.read_text())
+    catalog["packages"][name] = catalog["packages"]["alpha"]
+    catalog_path.write_text(json.dumps(catalog))
+    assert registry.list_packages() == ["alpha"]
+    with pytest.raises(InvalidName):
+        registry.package_index(name)
+    if "/" not in name and "\x1b" not in name:
+        (tmp_path / "index" / f"{name}.json").write_text((tmp_path / "index" / "alpha.json").read_text())
+        publish(registry, name="beta")  # rebuilds the catalog from the index files
+        assert registry.list_packages() == ["alpha", "beta"]

@@ -21,7 +21,7 @@ import pytest
 
 from agentpack.adapters import transaction
 from agentpack.adapters.transaction import Transaction, has_pending, recover
-from agentpack.errors import WorkspaceError
+from agentpack.errors import LinkRefused, WorkspaceError
 
 real_apply_and_finish = transaction._apply_and_finish
 
@@ -288,29 +288,48 @@ def test_conflicts_with_the_workspace_are_collected_and_abort(ws, tmp_path):
     tx.write("both/child", b"and directory")
     tx.delete("keep")
     tx.delete("link/thing")
-    with pytest.raises(WorkspaceError) as info:
+    with pytest.raises(LinkRefused) as info:  # a link among the conflicts is what the error names
         tx.commit()
+    assert info.value.path == os.path.join(ws, "link")
     assert sorted(p.path for p in info.value.problems) == ["a.txt", "both", "keep", "link", "sub"]
     assert all(p.code == "path-conflict" for p in info.value.problems)
     assert snapshot(ws) == (before[0], before[1] | {".agentops"})
     assert list(outside.iterdir()) == [] and txn_dirs(ws) == []
 
 
-def test_staging_on_another_file_system_is_refused(ws, tmp_path):
-    other = "/dev/shm"
-    if not os.path.isdir(other) or os.stat(other).st_dev == os.stat(ws).st_dev:
-        pytest.skip("needs a second file system")
+def test_staging_through_a_linked_state_folder_is_refused(ws, tmp_path):
+    # A linked .agentops (here to another file system, where staged files could not even be
+    # renamed into place) is refused before anything is staged in the folder it points to.
+    other = "/dev/shm" if os.path.isdir("/dev/shm") else str(tmp_path)
     state = tempfile.mkdtemp(dir=other)
     try:
         os.symlink(state, os.path.join(ws, ".agentops"))
         tx = Transaction(ws)
-        tx.write("a.txt", b"new")
-        with pytest.raises(WorkspaceError) as info:
-            tx.commit()
-        assert [p.path for p in info.value.problems] == ["."]
+        with pytest.raises(LinkRefused) as info:
+            tx.write("a.txt", b"new")
+        assert info.value.path == os.path.join(ws, ".agentops")
         assert snapshot(ws)[0]["a.txt"] == b"old-a" and os.listdir(state) == []
+        with pytest.raises(LinkRefused):
+            recover(ws)
     finally:
         shutil.rmtree(state)
+
+
+def test_a_journal_whose_staging_folder_is_a_link_is_not_replayed(ws, tmp_path):
+    # A workspace from elsewhere (a clone, an archive) may hold a journal whose staged files are a
+    # link away: replaying it would move files out of the folder the link points to.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "0").write_bytes(b"theirs")
+    txn = os.path.join(ws, ".agentops", "txn")
+    os.makedirs(txn)
+    with open(os.path.join(txn, "journal.json"), "w") as handle:
+        handle.write('{"format": 1, "ops": [["write", "a.txt", 0]]}')
+    os.symlink(outside, os.path.join(txn, "new"))
+    with pytest.raises(LinkRefused) as info:
+        recover(ws)
+    assert info.value.path == os.path.join(txn, "new")
+    assert (outside / "0").read_bytes() == b"theirs" and snapshot(ws)[0]["a.txt"] == b"old-a"
 
 
 # --- recovery after a simulated crash at each step ----------------------------------------------

@@ -180,3 +180,97 @@ def test_arbitrary_text_only_ever_raises_yaml_error(loader, text):
         assert error.path == "junk.yaml"
     else:
         assert all(isinstance(line, int) and line >= 1 for line in lines.values())
+
+
+# -- plain data only: tags, mistyped scalars, numbers, duplicate keys, depth ----------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("!!float x", "not a valid float"),
+        ("!!int x", "not a valid int"),
+        ("!!int 1.5", "not a valid int"),
+        ("!!int ''", "not a valid int"),
+        ("!!bool maybe", "not a valid bool"),
+        ("!!binary aGVsbG8=", "!!binary is not supported"),
+        ("!!set {a}", "!!set is not supported"),
+        ("!!omap [a: 1]", "!!omap is not supported"),
+        ("!!pairs [a: 1]", "!!pairs is not supported"),
+        ("!!map x", "expected a mapping node"),
+        ("!!str {a: 1}", "expected a scalar node"),
+        ("!custom x", "could not determine a constructor"),
+        ("!!python/name:os.system ''", "could not determine a constructor"),
+        ("123456789012345678901", "more than 20 digits"),
+        ("-0x" + "f" * 30, "more than 20 digits"),
+        ("9" * 5000, "more than 20 digits"),
+        ("1:2:3:4:5:6:7:8:9:10:11:12:13:14", "more than 20 digits"),
+        (".nan", "not a finite number"),
+        ("-.inf", "not a finite number"),
+        ("1.0e+999", "not a finite number"),
+    ],
+)
+def test_tags_and_mistyped_scalars_are_errors_with_line_and_column(loader, value, words):
+    with pytest.raises(YamlError) as caught:
+        load_yaml(f"name: x\nvalue: {value}\n", source="agentops.yaml")
+    error = caught.value
+    assert (error.path, error.line) == ("agentops.yaml", 2)
+    assert words in error.message and "(column 8)" in error.message
+
+
+@pytest.mark.parametrize("value", ["!!timestamp 2020-13-45", "!!timestamp x", "2024-05-01", "2024-05-01 10:00:00",
+                                   "2001-12-14t21:59:43.10-05:00"])
+def test_timestamps_are_read_as_the_text_written(loader, value):
+    data, _ = load_yaml(f"when: {value}\n", source="x.yaml")
+    assert data == {"when": value.removeprefix("!!timestamp ")}
+
+
+def test_standard_tags_on_fitting_values_still_work(loader):
+    data, _ = load_yaml("a: !!int '12'\nb: !!float 1\nc: !!str 3\nd: !!bool yes\ne: !!null ~\nf: 0x1f\n",
+                        source="x.yaml")
+    assert data == {"a": 12, "b": 1.0, "c": "3", "d": True, "e": None, "f": 31}
+
+
+@pytest.mark.parametrize(("text", "line", "column"), [
+    ("a: 1\nb: 2\na: 3\n", 3, 1),
+    ("top:\n  x: 1\n  x: 1\n", 3, 3),
+    ("{a: 1, a: 2}\n", 1, 8),
+    ("1: a\n1.0: b\n", 2, 1),
+])
+def test_duplicate_keys_are_refused(loader, text, line, column):
+    with pytest.raises(YamlError) as caught:
+        load_yaml(text, source="x.yaml")
+    assert "appears twice" in caught.value.message and caught.value.line == line
+    assert f"(column {column})" in caught.value.message
+
+
+def test_merge_keys_may_be_overridden(loader):
+    data, _ = load_yaml("base: &b {a: 1, c: 2}\nuse:\n  <<: *b\n  a: 3\n", source="x.yaml")
+    assert data["use"] == {"a": 3, "c": 2}
+
+
+def test_nesting_is_limited_with_the_line(loader):
+    from agentpack.core.limits import MAX_YAML_DEPTH
+
+    fits = "[" * MAX_YAML_DEPTH + "]" * MAX_YAML_DEPTH
+    assert load_yaml(fits, source="x.yaml")[0] is not None
+    deep = "a:\n" + "".join("  " * i + "- \n" for i in range(1, 3)) + "b: " + "[" * (MAX_YAML_DEPTH + 1) + "]" * (
+        MAX_YAML_DEPTH + 1) + "\n"
+    with pytest.raises(YamlError) as caught:
+        load_yaml(deep, source="x.yaml")
+    assert "levels deep" in caught.value.message and caught.value.line == 4
+
+
+@pytest.mark.parametrize("text", ['a: "\\ud800"\n', '"\\udfff": 1\n', 'a: ["x", "\\ud83d"]\n'])
+def test_unpaired_surrogate_escapes_are_refused(loader, text):
+    with pytest.raises(YamlError) as caught:
+        load_yaml(text, source="x.yaml")
+    assert caught.value.line == 1 and "(column" in caught.value.message
+    assert load_yaml('a: "\\U0001F600"\n', source="x.yaml")[0] == {"a": "\U0001F600"}
+
+
+def test_numbers_out_of_bounds_hint_at_quoting():
+    with pytest.raises(YamlError) as caught:
+        load_yaml("id: 123456789012345678901234\n", source="x.yaml")
+    assert "quote" in caught.value.hint
+    assert load_yaml('id: "123456789012345678901234"\n', source="x.yaml")[0] == {"id": "123456789012345678901234"}

@@ -105,8 +105,8 @@ def test_install_refuses_hidden_characters_unless_allowed(agentops, tmp_path):
     run = agentops("package", "install", "sneaky", "--registry", registry, cwd=ws, expect=1)
     assert "agents/sneaky/helper.md:6" in run.err and "U+200B" in run.err
     assert "--allow-hidden-unicode" in run.err
-    # Nothing written: no manifest, lock, state or files; only the workspace lock file remains.
-    assert sorted(p.relative_to(ws).as_posix() for p in ws.rglob("*")) == [".agentops", ".agentops/lock"]
+    # Nothing written: no manifest, lock, state or files, not even the workspace lock file.
+    assert list(ws.rglob("*")) == []
 
     agentops("package", "install", "sneaky", "--registry", registry, "--allow-hidden-unicode", cwd=ws)
     assert "\u200b" in (ws / "agents" / "sneaky" / "helper.md").read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from agentpack.core.bundle_manifest import (
@@ -11,6 +12,7 @@ from agentpack.core.bundle_manifest import (
     parse_manifest,
     render_manifest,
 )
+from agentpack.errors import IntegrityError
 
 
 def _document(packages):
@@ -42,3 +44,10 @@ def test_an_empty_manifest_renders_empty_collections():
 def test_rendering_is_deterministic():
     packages = [{"name": "a", "version": "1.0.0", "sha256": "c" * 64, "classification": "cui"}]
     assert render_manifest(_document(packages)) == render_manifest(_document(list(packages)))
+
+
+@pytest.mark.parametrize("name", ["Triage", "triage--x", "a/b/c", "..", "triage_x", "x" * 65])
+def test_a_package_name_in_a_bundle_follows_the_rule_for_typed_names(name):
+    document = _document([{"name": name, "version": "1.0.0", "sha256": "a" * 64, "classification": "cui"}])
+    with pytest.raises(IntegrityError, match="package name"):
+        check_manifest(document, "manifest.yaml")

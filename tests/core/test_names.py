@@ -12,8 +12,12 @@ _SEGMENT = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _RULE = re.compile(rf"(?:{_SEGMENT}/)?{_SEGMENT}")
 
 
+_DEVICES = {"con", "prn", "aux", "nul", *(f"{port}{d}" for port in ("com", "lpt") for d in "0123456789")}
+
+
 def rule_accepts(name: str) -> bool:
-    return 1 <= len(name) <= MAX_NAME_LENGTH and _RULE.fullmatch(name) is not None
+    return (1 <= len(name) <= MAX_NAME_LENGTH and _RULE.fullmatch(name) is not None
+            and not _DEVICES & set(name.split("/")))
 
 
 VALID = [
@@ -56,7 +60,24 @@ INVALID = [
     ("a" * 65, "65 characters", "a" * 64),
     ("@scope/pkg", "characters other than", "scope/pkg"),
     ("___", "characters other than", "my-package"),
+    # Windows device names, bare or as either segment: no folder can be called that there.
+    ("con", "device name on Windows", "con-pkg"),
+    ("nul", "device name on Windows", "nul-pkg"),
+    ("aux", "device name on Windows", "aux-pkg"),
+    ("prn", "device name on Windows", "prn-pkg"),
+    ("com1", "device name on Windows", "com1-pkg"),
+    ("lpt9", "device name on Windows", "lpt9-pkg"),
+    ("team/con", "device name on Windows", "team/con-pkg"),
+    ("nul/tools", "device name on Windows", "nul-pkg/tools"),
+    ("CON", "uppercase", "con-pkg"),
+    ("con.txt", "'.'", "con-txt"),
+    ("Nul.md", "uppercase", "nul-md"),
 ]
+
+
+@pytest.mark.parametrize("name", ["console", "con-tools", "com10", "lpt", "auxiliary", "team/null", "clock"])
+def test_names_that_only_contain_a_device_name_pass(name):
+    assert check_name(name) is None
 
 
 @pytest.mark.parametrize(("name", "words", "suggestion"), INVALID)
@@ -100,7 +121,8 @@ def test_archive_basename(name, version, expected):
     assert archive_basename(name, version) == expected
 
 
-names_like = st.text(alphabet="abcXYZ019-_/ .é@", max_size=80)
+names_like = st.one_of(st.text(alphabet="abcXYZ019-_/ .é@", max_size=80),
+                       st.text(alphabet="conulpt1-/", max_size=12))
 
 
 @given(names_like)

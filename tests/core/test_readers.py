@@ -366,6 +366,8 @@ def test_a_plain_mapping_is_accepted_as_a_listing():
     ("./missing.json", {}, {}, "missing-path"),
     ("../up.json", {}, {}, "unsafe-path"),
     (None, {".mcp.json": "{broken"}, {}, "bad-manifest"),
+    (None, {".mcp.json": "[" * 10_000 + "]" * 10_000}, {}, "bad-manifest"),
+    (None, {".mcp.json": '{"mcpServers": {"s": {"url": "https://s"}}, "mcpServers": {}}'}, {}, "bad-manifest"),
 ])
 def test_plugin_mcp_servers_inline_by_path_or_by_default(declared, files, expected, code):
     manifest = {"name": "p"} | ({"mcpServers": declared} if declared is not None else {})

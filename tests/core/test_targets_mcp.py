@@ -68,7 +68,8 @@ def test_json_new_file_and_removing_everything():
     assert json.loads(emptied.text) == {"mcp": {}}
 
 
-@pytest.mark.parametrize("text", ['{"mcpServers": {} // c\n}', "[1]", '{"mcpServers": []}', '{"a": 1, "a": 2}'])
+@pytest.mark.parametrize("text", ['{"mcpServers": {} // c\n}', "[1]", '{"mcpServers": []}', '{"a": 1, "a": 2}',
+                                  '{"a": ' + "[" * 10_000 + "]" * 10_000 + "}", '{"a": NaN}', '{"a": "\\ud800"}'])
 def test_json_documents_agentops_cannot_rewrite(text):
     with pytest.raises(WorkspaceError):
         merge_mcp_json(text, ("mcpServers",), {"x": {"command": "x"}}, owned=())

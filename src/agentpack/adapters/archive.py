@@ -7,7 +7,7 @@ over ``zlib`` instead of using ``tarfile`` and ``gzip``: emitting the headers ou
 byte of the format, independently of how a given Python's tarfile lays out pax records or padding.
 
 Reading lives in ``archive_reader`` and the rules both sides share in ``archive_rules``;
-``read_archive``, ``read_member``, ``ArchiveLimits`` and ``ARCHIVE_PREFIX`` are re-exported here so
+``read_archive``, ``read_member``, ``iter_tar``, ``ArchiveLimits`` and ``ARCHIVE_PREFIX`` are re-exported here so
 that callers need only this module.
 """
 
@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from agentpack.adapters.archive_reader import read_archive, read_member
+from agentpack.adapters.archive_reader import TarMember, iter_tar, read_archive, read_member
 from agentpack.adapters.archive_rules import (
     ARCHIVE_PREFIX,
     POSIX_MAGIC,
@@ -29,13 +29,15 @@ from agentpack.adapters.archive_rules import (
     NameTable,
     path_rule,
 )
-from agentpack.adapters.paths import write_atomic
+from agentpack.adapters.paths import refuse_links, write_atomic
 from agentpack.errors import AgentpackError, UnsafeArchive
 
 __all__ = [
     "ARCHIVE_PREFIX",
     "ArchiveLimits",
     "BuiltArchive",
+    "TarMember",
+    "iter_tar",
     "read_archive",
     "read_member",
     "sha256_file",
@@ -119,6 +121,7 @@ def write_tar(out_path: str, members: Iterable[tuple[str, bytes]], *, durable: b
     """
     directory = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(directory, exist_ok=True)
+    refuse_links(directory, out_path)
     temp = os.path.join(directory, f".{os.path.basename(out_path)}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     digest = hashlib.sha256()
     try:

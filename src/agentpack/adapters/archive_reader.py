@@ -17,14 +17,13 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from agentpack.adapters.archive_rules import (
     ARCHIVE_PREFIX,
     POSIX_MAGIC,
     TAR_BLOCK,
-    TAR_RECORD,
     ArchiveLimits,
     NameTable,
     corrupt,
@@ -58,12 +57,14 @@ _TYPE_RULES = {
 
 
 def read_archive(
-    source: bytes | str, *, limits: ArchiveLimits = _DEFAULT_LIMITS, expected_sha256: str | None = None
+    source: bytes | str | Iterable[bytes], *, limits: ArchiveLimits = _DEFAULT_LIMITS, expected_sha256: str | None = None
 ) -> dict[str, bytes]:
     """Every file of a package archive, as ``{path without 'package/': content}`` in archive order.
 
-    ``source`` is the archive's bytes or a file path. Each member is checked before its content is
-    kept, and ``UnsafeArchive`` (message naming the member and the rule; ``path`` = the archive file
+    ``source`` is the archive's bytes, a file path, or an iterable of its bytes in pieces (read as
+    it is consumed, e.g. a member of a bundle being streamed). An archive larger than any within
+    ``limits`` can be (``max_archive_size``) is refused by its size, before it is read. Each
+    member is checked before its content is kept, and ``UnsafeArchive`` (message naming the member and the rule; ``path`` = the archive file
     when ``source`` is a path) is raised for: absolute paths, ``..``, ``.`` or empty components,
     backslashes, NUL or other control characters in names, members outside ``package/``, any type
     but regular file and directory (links, devices, FIFOs, sparse files...), duplicate entries,
@@ -74,7 +75,7 @@ def read_archive(
     archive bytes raises ``IntegrityError`` (a tampered archive may trip a safety rule first).
     Directory entries are accepted but not returned. Nothing is written to disk.
     """
-    with _open(source, expected_sha256) as (stream, where):
+    with _open(source, expected_sha256, limits) as (stream, where):
         files = dict(_iter_files(stream, limits, want=None))
         stream.drain()
     if expected_sha256 is not None and stream.sha256 != expected_sha256.lower():
@@ -95,7 +96,7 @@ def read_member(source: bytes | str, name: str, *, limits: ArchiveLimits = _DEFA
     ``read_archive`` remains the gate before installing. When ``name`` is absent the whole archive
     has been checked.
     """
-    with _open(source, None) as (stream, _where):
+    with _open(source, None, limits) as (stream, _where):
         stream.out_step = _SEEK_STEP  # the wanted member is often first (package.yaml): inflate little
         for _path, content in _iter_files(stream, limits, want=name):
             return content
@@ -103,17 +104,94 @@ def read_member(source: bytes | str, name: str, *, limits: ArchiveLimits = _DEFA
     return None
 
 
+class TarMember:
+    """One regular file of a tar streamed by ``iter_tar``: its name and declared size, already
+    checked. Its content is read once, in pieces, with ``chunks()`` (or ``read()``), before the
+    next member is asked for; whatever is left unread is skipped."""
+
+    def __init__(self, name: str, size: int, stream: _Inflater) -> None:
+        self.name = name
+        self.size = size
+        self._stream = stream
+        self._left = size
+
+    def chunks(self) -> Iterator[bytes]:
+        """The content in pieces of at most 256 KiB, read from the tar as they are consumed."""
+        while self._left:
+            piece = self._stream.take(min(self._left, _IN_STEP))
+            self._left -= len(piece)
+            yield piece
+
+    def read(self) -> bytes:
+        """The whole content (the caller has bounded ``size`` through ``iter_tar``'s rule)."""
+        return b"".join(self.chunks())
+
+    def _finish(self) -> None:
+        self._stream.take(self._left + (-self.size % TAR_BLOCK), keep=False)
+        self._left = 0
+
+
+def iter_tar(path: str, rule: Callable[[str, int], str | None], *, max_members: int,
+             digest=None) -> Iterator[TarMember]:
+    """Stream the members of the uncompressed tar file at ``path`` (a bundle), one at a time.
+
+    Every header is checked before any of its content is read, by the same header parser as
+    package archives (ustar/GNU headers, pax records, GNU long names; a global pax header may not
+    rename or resize members): only regular files are accepted (links, devices, FIFOs, folders and
+    sparse files are refused), so are at most ``max_members`` of them, no name twice or colliding
+    with another after case folding or NFC normalisation, and ``rule(name, declared size)`` must
+    return None (else its text is the reason). A truncated stream, or anything but zero bytes after
+    the end-of-archive blocks, is refused too. Every refusal is ``UnsafeArchive`` naming the member.
+    The file is read in 256 KiB pieces: nothing is held but what the caller keeps. ``digest`` (a
+    hashlib object), when given, is updated with every byte read, so that once the iteration has
+    ended it holds the whole file's digest.
+    """
+    with _open(path, None, _DEFAULT_LIMITS, gzip=False, digest=digest) as (stream, where):
+        names = NameTable()
+        count = 0
+        while (found := _next_member(stream)) is not None:
+            typeflag, size, name = found
+            count += 1
+            stream.member = name
+            if count > max_members:
+                problem = f"more than {max_members} members"
+            elif typeflag not in _REGULAR_TYPES:
+                problem = _TYPE_RULES.get(typeflag, f"member type {typeflag!r} is not allowed (only regular files)")
+                problem = "folders are not allowed in a bundle" if typeflag == b"5" else problem
+            else:
+                problem = rule(name, size) or names.add(name, is_dir=False)
+            if problem:
+                raise unsafe(where, name, problem)
+            member = TarMember(name, size, stream)
+            yield member
+            member._finish()
+        if not stream.drain_zeros():
+            raise unsafe(where, None, "data after the end of the archive")
+
+
 @contextmanager
-def _open(source: bytes | str, expected_sha256: str | None) -> Iterator[tuple[_Inflater, str | None]]:
+def _open(
+    source: bytes | str | Iterable[bytes], expected_sha256: str | None, limits: ArchiveLimits, gzip: bool = True,
+    digest=None,
+) -> Iterator[tuple[_Inflater, str | None]]:
+    hashing = digest or (hashlib.sha256() if expected_sha256 is not None else None)
     if isinstance(source, (bytes, bytearray, memoryview)):
         view = memoryview(source)
+        if gzip and len(view) > limits.max_archive_size:
+            raise unsafe(None, None, f"{len(view)} bytes is over the archive limit of {limits.max_archive_size}")
         chunks = (view[i : i + _IN_STEP] for i in range(0, len(view), _IN_STEP))
-        yield _Inflater(chunks, None, expected_sha256 is not None), None
+        yield _Inflater(chunks, None, hashing, gzip), None
+        return
+    if not isinstance(source, (str, os.PathLike)):
+        yield _Inflater(iter(source), None, hashing, gzip), None
         return
     where = os.fspath(source)
     try:
         with open(where, "rb") as file:
-            yield _Inflater(iter(lambda: file.read(_IN_STEP), b""), where, expected_sha256 is not None), where
+            size = os.fstat(file.fileno()).st_size
+            if gzip and size > limits.max_archive_size:
+                raise unsafe(where, None, f"{size} bytes is over the archive limit of {limits.max_archive_size}")
+            yield _Inflater(iter(lambda: file.read(_IN_STEP), b""), where, hashing, gzip), where
     except OSError as exc:
         raise AgentpackError(f"cannot read archive {where}: {exc.strerror or exc}", path=where) from exc
 
@@ -121,12 +199,13 @@ def _open(source: bytes | str, expected_sha256: str | None) -> Iterator[tuple[_I
 class _Inflater:
     """The decompressed tar stream, produced on demand and metered against the limits as it comes."""
 
-    def __init__(self, chunks: Iterator[bytes], where: str | None, hashing: bool) -> None:
+    def __init__(self, chunks: Iterator[bytes], where: str | None, hashing, gzip: bool = True) -> None:
         self._chunks = chunks
+        self._gzip = gzip  # False: a plain tar, passed through as read
         self.where = where
         self.limits = ArchiveLimits()
         self.member: str | None = None  # being read, to name it when a limit trips
-        self._hash = hashlib.sha256() if hashing else None
+        self._hash = hashing  # a hashlib object fed every input byte, or None
         self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._buf = b""
         self._pos = 0
@@ -167,6 +246,14 @@ class _Inflater:
         while self._inflate():
             pass
 
+    def drain_zeros(self) -> bool:
+        """Read to the end of the input, as ``drain``; whether all that was left is zero bytes."""
+        clean = not bytes(self._buf[self._pos :]).strip(b"\x00")
+        self.member, self._buf, self._pos = None, b"", 0
+        while block := self._inflate():
+            clean = clean and not bytes(block).strip(b"\x00")
+        return clean
+
     def _next_chunk(self) -> bytes:
         chunk = next(self._chunks, b"")
         if self._hash:
@@ -176,6 +263,8 @@ class _Inflater:
     def _inflate(self) -> bytes:
         # Returns b"" only at the clean end: every gzip member complete (concatenated members are
         # valid gzip) and no input left. Anything after a member that is not gzip is corruption.
+        if not self._gzip:
+            return self._next_chunk()
         while True:
             if self._zlib.eof:
                 data = self._zlib.unused_data or self._next_chunk()
@@ -191,6 +280,8 @@ class _Inflater:
             except zlib.error as exc:
                 raise corrupt(self.where, f"gzip: {exc}") from None
             self._consumed += len(data) - len(self._zlib.unconsumed_tail) - len(self._zlib.unused_data)
+            if self._consumed > self.limits.max_archive_size:  # e.g. endless empty gzip members
+                raise unsafe(self.where, self.member, f"more than {self.limits.max_archive_size} bytes compressed")
             if out:
                 self._meter(len(out))
                 return out
@@ -202,7 +293,7 @@ class _Inflater:
         # declares (oversized extended headers, data after the end of the archive), allowing tar's
         # own overhead: a header and padding per member, up to four blocks with a pax name, and the
         # final record.
-        cap = limits.max_total_size + limits.max_members * 4 * TAR_BLOCK + TAR_RECORD
+        cap = limits.max_tar_size
         if self._produced > cap:
             raise unsafe(self.where, self.member, f"more than {cap} bytes once decompressed")
         if self._produced > _RATIO_GRACE and self._produced > limits.max_ratio * self._consumed:

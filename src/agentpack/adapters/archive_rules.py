@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from agentpack.core.names import RESERVED_SEGMENTS
 from agentpack.errors import UnsafeArchive
 
 ARCHIVE_PREFIX = "package/"
@@ -37,6 +38,19 @@ class ArchiveLimits:
     max_file_size: int = 64 * 1024 * 1024
     max_total_size: int = 1024 * 1024 * 1024
     max_ratio: int = 200
+
+    @property
+    def max_tar_size(self) -> int:
+        """The most bytes a tar within these limits can take: its files, then a header and padding
+        per member (up to four blocks with a pax name), and the final record."""
+        return self.max_total_size + self.max_members * 4 * TAR_BLOCK + TAR_RECORD
+
+    @property
+    def max_archive_size(self) -> int:
+        """The most bytes a gzip-compressed archive within these limits can take: deflate adds at
+        most 5 bytes per 64 KiB block it cannot shrink, gzip 18 bytes of framing. A file above this
+        is refused by its size alone, before any of it is read."""
+        return self.max_tar_size + self.max_tar_size // 8192 + 1024 * 1024
 
 
 def unsafe(where: str | None, member: str | None, rule: str) -> UnsafeArchive:
@@ -67,7 +81,19 @@ def path_rule(name: str, is_dir: bool) -> str | None:
         return "outside the 'package/' folder"
     if "" in parts or "." in parts:
         return "empty or '.' path component"
+    for part in parts:
+        if _device_name(part):
+            return f"{part!r} is a device name on Windows (whatever its extension), so no file there can be called that"
     return None
+
+
+_SUPERSCRIPT_PORTS = frozenset(f"{port}{digit}" for port in ("com", "lpt") for digit in "\u00b9\u00b2\u00b3")
+
+
+def _device_name(part: str) -> bool:
+    """Whether Windows opens a device for a file called ``part`` ("nul", "Con.md", "aux .txt", "com\u00b9")."""
+    stem = part.split(".", 1)[0].rstrip(" ").lower()
+    return stem in RESERVED_SEGMENTS or stem in _SUPERSCRIPT_PORTS
 
 
 class NameTable:

@@ -15,9 +15,8 @@ from __future__ import annotations
 import os
 
 from agentpack.adapters.paths import write_atomic
+from agentpack.core.digests import is_sha256  # noqa: F401  (re-exported)
 from agentpack.errors import IntegrityError
-
-_HEX = frozenset("0123456789abcdef")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -25,11 +24,6 @@ def sha256_hex(data: bytes) -> str:
     import hashlib  # only commands that move archives pay for it
 
     return hashlib.sha256(data).hexdigest()
-
-
-def is_sha256(text: object) -> bool:
-    """Whether ``text`` is a lowercase hex SHA-256 digest (64 characters), safe to use as a file name."""
-    return isinstance(text, str) and len(text) == 64 and _HEX.issuperset(text)
 
 
 def blob_path(root: str, sha256: str) -> str:
@@ -84,7 +78,7 @@ class BlobCache:
     def put(self, data: bytes) -> str:
         """Store ``data`` atomically and return its sha256 digest (storing it again is harmless)."""
         digest = sha256_hex(data)
-        write_atomic(self.path(digest), data, durable=False)  # verified on every read
+        write_atomic(self.path(digest), data, durable=False, root=self.root)  # verified on every read
         return digest
 
     def save_index(self, name: str, index: dict) -> None:
@@ -104,20 +98,25 @@ class BlobCache:
         except OSError:
             pass
         try:
-            write_atomic(path, data, durable=False)
+            write_atomic(path, data, durable=False, root=self.root)
         except OSError:
             pass
 
     def load_index(self, name: str) -> dict | None:
-        """The last index copy kept for ``name`` (None when there is none or it is unreadable)."""
-        import json
+        """The last index copy kept for ``name`` (None when there is none, it is unreadable, or it
+        is not an index of well-formed records)."""
+        from agentpack.core.bounded_json import parse_json
+        from agentpack.core.limits import MAX_JSON_BYTES
+        from agentpack.core.registry_documents import index_problem
+        from agentpack.errors import AgentpackError
 
+        path = self._index_path(name)
         try:
-            with open(self._index_path(name), encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
+            with open(path, "rb") as handle:
+                data = parse_json(handle.read(MAX_JSON_BYTES + 1), source=path)
+        except (OSError, AgentpackError):
             return None
-        return data if isinstance(data, dict) else None
+        return data if index_problem(data) is None else None
 
     def _index_path(self, name: str) -> str:
         segments = name.split("/")

@@ -21,7 +21,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from agentpack.adapters.paths import write_atomic
+from agentpack.adapters.paths import make_dirs, open_no_follow, refuse_links, write_atomic
+from agentpack.core.limits import MAX_KEY_BYTES
 from agentpack.core.signing import fingerprint
 from agentpack.errors import SignatureError, UsageError
 
@@ -75,11 +76,14 @@ def check_key_name(name: str) -> str:
     return name
 
 
-def generate_key_pair(directory: str, name: str, passphrase: str | None) -> KeyPairFiles:
+def generate_key_pair(directory: str, name: str, passphrase: str | None, *,
+                      root: str | None = None) -> KeyPairFiles:
     """Create ``directory/NAME.key`` (mode 0600) and ``directory/NAME.pub``; refuse to overwrite.
 
     The private key is encrypted with ``passphrase`` when it is a non-empty string. Raises
-    UsageError when either file exists already (a key is never replaced by accident).
+    UsageError when either file exists already (a key is never replaced by accident), and
+    LinkRefused when a folder between ``root`` (default: ``directory`` itself) and the key files
+    is a symbolic link.
     """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -95,8 +99,9 @@ def generate_key_pair(directory: str, name: str, passphrase: str | None) -> KeyP
     encryption = (serialization.BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase
                   else serialization.NoEncryption())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    root = directory if root is None else root
+    make_dirs(root, directory, mode=0o700)
+    fd = open_no_follow(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.fchmod(fd, 0o600)  # whatever the umask
         os.write(fd, pem)
@@ -104,7 +109,7 @@ def generate_key_pair(directory: str, name: str, passphrase: str | None) -> KeyP
     finally:
         os.close(fd)
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    write_atomic(public_path, public_key_pem(raw))
+    write_atomic(public_path, public_key_pem(raw), root=root)
     return KeyPairFiles(private_path, public_path, raw)
 
 
@@ -117,23 +122,27 @@ def private_key_is_encrypted(path: str) -> bool:
 def load_private_key(path: str, passphrase: str | None):
     """The Ed25519 private key at ``path``; KeyLocked when it needs a (different) passphrase,
     UsageError when the file is not an Ed25519 private key."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = handle.read(MAX_KEY_BYTES + 1)
     except OSError as error:
         raise UsageError(f"cannot read key {path}: {error.strerror}", path=path) from None
+    if len(data) > MAX_KEY_BYTES:
+        raise UsageError(f"{path} is not a PEM private key (it is larger than {MAX_KEY_BYTES:,} bytes)", path=path)
     secret = passphrase.encode("utf-8") if passphrase else None
     try:
-        key = serialization.load_pem_private_key(data, password=secret)
-    except TypeError:  # encrypted but no passphrase, or a passphrase for a plain key
-        if secret is None:
-            raise KeyLocked(f"{path} is encrypted and no passphrase was given", path=path,
-                            hint="set AGENTOPS_KEY_PASSPHRASE, or run on a terminal to be asked") from None
-        key = serialization.load_pem_private_key(data, password=None)
-    except ValueError:
+        try:
+            key = serialization.load_pem_private_key(data, password=secret)
+        except TypeError:  # encrypted but no passphrase, or a passphrase for a plain key
+            if secret is None:
+                raise KeyLocked(f"{path} is encrypted and no passphrase was given", path=path,
+                                hint="set AGENTOPS_KEY_PASSPHRASE, or run on a terminal to be asked") from None
+            key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # a damaged key can name an unknown algorithm
         if secret is not None and b"ENCRYPTED" in data:
             raise KeyLocked(f"wrong passphrase for {path}", path=path,
                             hint="check AGENTOPS_KEY_PASSPHRASE") from None
@@ -175,15 +184,18 @@ def public_key_pem(raw_public_key: bytes) -> bytes:
 
 def parse_public_key(text: bytes, *, where: str) -> bytes:
     """The raw 32-byte Ed25519 key in ``text``: SubjectPublicKeyInfo PEM or one line of base64.
-    Raises SignatureError naming ``where`` for anything else."""
-    stripped = text.strip()
+    Raises SignatureError naming ``where`` for anything else (a leading byte order mark is ignored)."""
+    if len(text) > MAX_KEY_BYTES:
+        raise SignatureError(f"{where} is not a public key (it is larger than {MAX_KEY_BYTES:,} bytes)", path=where)
+    stripped = text.strip().removeprefix(b"\xef\xbb\xbf").strip()
     if stripped.startswith(b"-----BEGIN"):
+        from cryptography.exceptions import UnsupportedAlgorithm
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
         try:
             key = serialization.load_pem_public_key(stripped)
-        except ValueError:
+        except (ValueError, UnsupportedAlgorithm):  # a damaged key can name an unknown algorithm
             key = None
         if not isinstance(key, Ed25519PublicKey):
             raise SignatureError(f"{where} is not an Ed25519 public key", path=where)
@@ -199,11 +211,16 @@ def parse_public_key(text: bytes, *, where: str) -> bytes:
 
 
 class TrustStore:
-    """A directory of trusted public keys, ``<name>.pub`` each (created on first add)."""
+    """A directory of trusted public keys, ``<name>.pub`` each (created on first add).
 
-    def __init__(self, directory: str, scope: str) -> None:
+    Adding and removing keys never goes through a symbolic link below ``root`` (the workspace or
+    the user data folder holding the store; default: the store's own folder): ``LinkRefused``.
+    """
+
+    def __init__(self, directory: str, scope: str, root: str | None = None) -> None:
         self.directory = directory
         self.scope = scope  # "user" or "workspace", for display
+        self.root = directory if root is None else root
 
     def keys(self) -> list[TrustedKey]:
         """Every key in the store, by name; a file that is not a key raises SignatureError."""
@@ -217,7 +234,8 @@ class TrustStore:
                 continue
             path = os.path.join(self.directory, file)
             with open(path, "rb") as handle:
-                found.append(TrustedKey(file[: -len(PUBLIC_SUFFIX)], path, parse_public_key(handle.read(), where=path)))
+                found.append(TrustedKey(file[: -len(PUBLIC_SUFFIX)], path, parse_public_key(handle.read(MAX_KEY_BYTES + 1),
+                                                                                   where=path)))
         return found
 
     def add(self, name: str, raw_public_key: bytes) -> tuple[TrustedKey, bool]:
@@ -231,13 +249,14 @@ class TrustStore:
                 raise UsageError(f"the {self.scope} trust store already has a different key named {name}",
                                  path=entry.path, hint="choose another --name, or remove the old key first")
         path = os.path.join(self.directory, name + PUBLIC_SUFFIX)
-        write_atomic(path, public_key_pem(raw_public_key))
+        write_atomic(path, public_key_pem(raw_public_key), root=self.root)
         return TrustedKey(name, path, raw_public_key), True
 
     def remove(self, name: str) -> TrustedKey | None:
         """Stop trusting the key named ``name`` (or whose fingerprint is ``name``); None if absent."""
         for entry in self.keys():
             if name in (entry.name, entry.fingerprint):
+                refuse_links(self.root, entry.path)
                 os.unlink(entry.path)
                 return entry
         return None

@@ -1,18 +1,30 @@
-"""Where agentpack keeps its files on this machine, and how it replaces a file safely.
+"""Where agentpack keeps its files on this machine, and how it writes a file safely.
 
 The data directory holds the embedded default registry; the cache directory holds downloaded
-archives. Both follow the platform's conventions through ``platformdirs``, which is imported only
-when a location is actually needed (it is not free at start-up). ``XDG_DATA_HOME`` and
-``XDG_CACHE_HOME`` are honoured on every platform, as uv and pip do, so one setting moves agentpack's
-files on macOS too (and tests can point them at a temporary directory). The result is always an
+archives; the state directory holds what the client remembers (the registry index serials seen).
+All follow the platform's conventions through ``platformdirs``, which is imported only when a
+location is actually needed (it is not free at start-up). ``XDG_DATA_HOME``, ``XDG_CACHE_HOME``
+and ``XDG_STATE_HOME`` are honoured on every platform, as uv and pip do, so one setting moves
+agentpack's files on macOS too (and tests can point them at a temporary directory). The result is always an
 absolute path, whatever odd value the environment holds.
+
+Every folder and file agentops writes (in a workspace, a registry, the download cache, a key or
+trust store, build output) is written atomically and never through a symbolic link: the helpers
+below check each component under the root the caller names with ``lstat`` and open final files
+with ``O_NOFOLLOW``, and raise ``LinkRefused`` naming the link. The root itself, and whatever lies
+above it, is the user's choice and may be a link (a home folder on another disk, ``-o`` naming a
+linked folder); what lies inside may come from anywhere (a clone, an archive, a shared drive).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
 APP_NAME = "agentpack"
+# O_NOFOLLOW is POSIX; where it is missing the lstat checks below are the only guard.
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def user_data_dir() -> str:
@@ -35,6 +47,17 @@ def user_cache_dir() -> str:
     return os.path.abspath(platform_cache_dir(APP_NAME, appauthor=False))
 
 
+def user_state_dir() -> str:
+    """Agentpack's per-user state directory (``$XDG_STATE_HOME/agentpack`` when that is set): what
+    the client remembers between runs that is neither data nor a disposable cache."""
+    xdg = _xdg("XDG_STATE_HOME")
+    if xdg:
+        return os.path.join(xdg, APP_NAME)
+    from platformdirs import user_state_dir as platform_state_dir
+
+    return os.path.abspath(platform_state_dir(APP_NAME, appauthor=False))
+
+
 def default_registry_dir() -> str:
     """The embedded default registry used when no ``--registry`` is configured."""
     return os.path.join(user_data_dir(), "registry")
@@ -51,7 +74,86 @@ def _xdg(variable: str) -> str | None:
     return value if os.path.isabs(value) else None
 
 
-def write_atomic(path: str, data: bytes, *, durable: bool = True) -> None:
+def link_refused(path: str, problems=()):
+    """The ``LinkRefused`` error for ``path``, a symbolic link where agentops was about to write
+    (``problems``: every such link, and other conflicts found with it, when there are several)."""
+    from agentpack.errors import LinkRefused
+
+    return LinkRefused(f"{path} is a symbolic link; agentops does not write through links", path=path,
+                       problems=problems,
+                       hint=f"remove the link {path} (or replace it with a real folder or file), then try again")
+
+
+def refuse_links(root: str, path: str) -> None:
+    """Raise ``LinkRefused`` if ``path``, or any folder between ``root`` and it, is a symbolic link.
+
+    Only components below ``root`` are checked: ``root`` itself and the folders above it are the
+    user's choice (a workspace reached through a linked home folder is fine), whereas what lies
+    inside it may come from anywhere (a cloned repository, an unpacked archive, a shared drive).
+    Components that do not exist yet are fine. ``path`` must be ``root`` or lie under it.
+    """
+    for current in _components(root, path):
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(mode):
+            raise link_refused(current)
+
+
+def make_dirs(root: str, directory: str, mode: int = 0o777) -> None:
+    """``os.makedirs(directory, exist_ok=True)`` that never creates or enters a folder through a
+    symbolic link below ``root`` (``LinkRefused``); ``root`` itself is created as it is named.
+    ``mode`` (e.g. 0o700 for a key folder) is for ``directory`` and the folders made on the way
+    below ``root``, not for ``root`` when ``directory`` lies below it.
+
+    A component that is a file raises ``NotADirectoryError``; other failures propagate as ``OSError``.
+    """
+    below = _components(root, directory)
+    os.makedirs(root, 0o777 if below else mode, exist_ok=True)
+    for current in below:
+        try:
+            found = os.lstat(current).st_mode
+        except FileNotFoundError:
+            try:
+                os.mkdir(current, mode)
+                continue
+            except FileExistsError:  # made by another process meanwhile
+                found = os.lstat(current).st_mode
+        if stat.S_ISLNK(found):
+            raise link_refused(current)
+        if not stat.S_ISDIR(found):
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), current)
+
+
+def open_no_follow(path: str, flags: int, mode: int = 0o666) -> int:
+    """``os.open(path, flags)`` that refuses (``LinkRefused``) when ``path`` itself is a symbolic
+    link, instead of opening, creating or truncating the file it points to."""
+    try:
+        return os.open(path, flags | _NO_FOLLOW | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
+            raise link_refused(path) from None
+        raise
+
+
+def _components(root: str, path: str) -> list[str]:
+    """The paths from the first component below ``root`` down to ``path`` itself."""
+    root = os.path.abspath(root)
+    relative = os.path.relpath(os.path.abspath(path), root)
+    if relative == os.curdir:
+        return []
+    parts = relative.split(os.sep)
+    if parts[0] == os.pardir:
+        raise ValueError(f"{path} is not inside {root}")
+    found = []
+    for part in parts:
+        root = os.path.join(root, part)
+        found.append(root)
+    return found
+
+
+def write_atomic(path: str, data: bytes, *, durable: bool = True, root: str | None = None) -> None:
     """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never a part.
 
     The bytes go to a uniquely named temporary file in the same directory (created if missing),
@@ -60,11 +162,15 @@ def write_atomic(path: str, data: bytes, *, durable: bool = True) -> None:
     The new file gets the usual ``0o644`` (minus umask) so that a static web server can serve it.
     ``durable=False`` skips the fsync, for data that is verified on every read and can be fetched
     again (the download cache): it survives a killed process, only not a power loss.
+
+    Nothing is written through a symbolic link: ``LinkRefused`` is raised when ``path`` is one, or
+    any folder between ``root`` (default: the folder of ``path``) and it (see ``refuse_links``).
     """
     directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
+    make_dirs(directory if root is None else root, directory)
+    refuse_links(directory, path)
     temp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
         try:
             view = memoryview(data)
@@ -76,7 +182,7 @@ def write_atomic(path: str, data: bytes, *, durable: bool = True) -> None:
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temp, path)
+        os.replace(temp, path)  # replaces a link planted meanwhile, never writes through it
     except BaseException:
         try:
             os.unlink(temp)

@@ -24,9 +24,10 @@ from __future__ import annotations
 import os
 import stat
 
+from agentpack.adapters.paths import link_refused, make_dirs, refuse_links
 from agentpack.adapters.transaction_checks import ABSENT, CONFLICT_REASONS, DIR, dir_state, preflight
 from agentpack.core.filenames import TXN_DIR
-from agentpack.errors import WorkspaceError
+from agentpack.errors import Problem, WorkspaceError
 
 # Power-loss durability is out of scope and an fsync costs milliseconds, which thousands of files
 # multiply; True fsyncs the staged files, the journal and every directory whose entries change.
@@ -105,10 +106,11 @@ class Transaction:
     def commit(self) -> None:
         """Apply every staged change, atomically with respect to crashes, then clean up.
 
-        First every change is checked against the workspace (a write whose target is a directory,
-        or whose parent is a file or a symbolic link; a deletion of a directory or through a
-        symbolic link); if any fails, the transaction is aborted and one ``WorkspaceError`` lists
-        them all in ``problems``. Then the journal is written (the commit point) and applied; any
+        First every change is checked against the workspace (a write whose target is a directory
+        or a symbolic link, or whose parent is a file or a symbolic link; a deletion of a directory
+        or through a symbolic link); if any fails, the transaction is aborted and one error lists
+        them all in ``problems``: ``LinkRefused`` naming the first link when links are among them,
+        else ``WorkspaceError``. Then the journal is written (the commit point) and applied; any
         error before the commit point aborts the transaction too. If applying fails after the
         commit point (permissions, a full disk), ``WorkspaceError`` is raised and the journal stays,
         so the next ``recover()`` finishes the change. Committing an empty transaction does nothing.
@@ -124,6 +126,10 @@ class Transaction:
         try:
             device = os.stat(self._new).st_dev
             problems, deletes = preflight(self.root, deletes, writes, device)
+            problems += _linked_targets(self.root, writes)
+            links = [p.path for p in problems if p.message == CONFLICT_REASONS["symlink"].format(p.path)]
+            if links:
+                raise link_refused(self.root + "/" + links[0], problems if len(problems) > 1 else ())
             if problems:
                 raise WorkspaceError(
                     f"cannot apply the change: {len(problems)} path(s) conflict with the workspace",
@@ -166,7 +172,7 @@ class Transaction:
     def _begin(self) -> None:
         if not os.path.isdir(self.root):
             raise WorkspaceError("the workspace directory does not exist", path=self.root)
-        os.makedirs(os.path.dirname(self._txn), exist_ok=True)
+        make_dirs(self.root, os.path.dirname(self._txn))  # never a staging area through a link
         done = os.path.dirname(self._txn) + "/" + DONE_DIR
         if os.path.lexists(done):
             _rmtree(done)  # garbage of a finished transaction; it would block the final rename
@@ -207,6 +213,7 @@ def recover(root: str, state_dir: str = ".agentops") -> str | None:
     base = root + "/" + state_dir
     txn = base + "/" + TXN_DIR
     done = base + "/" + DONE_DIR
+    refuse_links(root, txn + "/new")  # a linked folder would have us replay, move and delete elsewhere
     outcome = None
     if os.path.lexists(txn):
         journal = txn + "/" + JOURNAL
@@ -322,6 +329,15 @@ def _apply(root: str, new_dir: str, ops: list, verify: bool) -> None:
                 _sync_dir(root + "/" + rel)
 
 
+def _linked_targets(root: str, writes: list[tuple[str, int]]) -> list[Problem]:
+    """A problem for each file to write that is a symbolic link now. Replacing the link would
+    not write through it, but it is refused all the same: the user put it there, and the file the
+    package installs there would silently stop being what the link pointed to."""
+    islink = os.path.islink
+    return [Problem("error", "path-conflict", CONFLICT_REASONS["symlink"].format(rel), path=rel)
+            for rel, _ in writes if islink(root + "/" + rel)]
+
+
 def _refuse_links(root: str, rel_dir: str, memo: dict) -> None:
     state = dir_state(root, rel_dir, memo, frozenset(), frozenset())
     if state is not DIR and state is not ABSENT and state[0] == "symlink":
@@ -335,12 +351,13 @@ def _refuse_links(root: str, rel_dir: str, memo: dict) -> None:
 def _read_journal(path: str, state_dir: str) -> list:
     """The journal's ops, checked: a journal is read from the workspace, which may come from
     anywhere (a clone, an archive), so its paths get the same checks as the ones staged."""
-    import json
+    from agentpack.core.bounded_json import parse_json
+    from agentpack.core.limits import MAX_JSON_BYTES
 
     reserved = tuple((state_dir + "/" + name).lower() for name in (TXN_DIR, DONE_DIR))
     try:
         with open(path, "rb") as handle:
-            data = json.loads(handle.read())
+            data = parse_json(handle.read(MAX_JSON_BYTES + 1), source=path, error=WorkspaceError)
         ops = data["ops"]
         if data.get("format") != JOURNAL_FORMAT or not isinstance(ops, list):
             raise ValueError("unknown journal format")

@@ -4,7 +4,14 @@ Every YAML document agentpack reads (package.yaml, frontmatter, workspace files,
 goes through ``load_yaml``. It uses PyYAML's safe loader (the libyaml C loader when installed, for
 speed) and adds what PyYAML does not do by itself:
 
-- a byte limit, checked before parsing;
+- a byte limit, checked before parsing, and a nesting depth limit (``core.limits``);
+- only plain data: explicit tags other than the standard scalar and collection tags (``!foo``,
+  ``!!binary``, ``!!set``, ``!!omap``, ``!!python/...``) are refused, timestamps are read as the
+  plain strings they are written as, and a scalar that does not fit its tag (``!!float x``,
+  ``!!int 1.5``, ``!!bool maybe``), an integer of more than ``MAX_INT_DIGITS`` digits, and a
+  number that is not finite (``.nan``, ``.inf``, ``1.0e+999``) are errors at their line and column;
+- duplicate keys in one mapping are refused (PyYAML silently keeps the last one, other tools the
+  first, so a reviewer and agentops could read different values);
 - a node limit that counts an alias every time it is reached, so a "billion laughs" document (a
   few lines that expand to billions of nodes) is refused after ``max_nodes`` steps instead of
   exhausting memory in whoever walks the result;
@@ -19,10 +26,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentpack.core.limits import MAX_INT_DIGITS, MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 from agentpack.errors import YamlError
 
-DEFAULT_MAX_BYTES = 1_048_576
-DEFAULT_MAX_NODES = 100_000
+DEFAULT_MAX_BYTES = MAX_YAML_BYTES
+DEFAULT_MAX_NODES = MAX_YAML_NODES
 _BOM = "\ufeff"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -34,6 +42,7 @@ def load_yaml(
     source: str,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_nodes: int = DEFAULT_MAX_NODES,
+    max_depth: int = MAX_YAML_DEPTH,
 ) -> tuple[Any, dict[tuple, int]]:
     """Parse one YAML document safely and return ``(data, lines)``.
 
@@ -43,19 +52,21 @@ def load_yaml(
     built (no Python objects). Raises ``YamlError`` with ``path=source`` when the input is larger
     than ``max_bytes``, is bytes that are not UTF-8, is not valid YAML or holds more than one
     document (with the ``line`` of the problem), or when walking it reaches more than ``max_nodes``
-    nodes, counting each alias every time it is used, or a recursive alias.
+    nodes, counting each alias every time it is used, or a recursive alias, or nests collections
+    more than ``max_depth`` deep, or holds a duplicate key, an unsupported tag or a scalar that
+    does not fit its tag (see the module docstring); never anything else, for any input.
     """
     text = _decode(text, source=source, max_bytes=max_bytes)
     import yaml
 
-    loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    loader_class = _plain_data_loader(getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)
     loader = None
     try:
         loader = loader_class(text)  # the pure loader already checks the characters here
         node = loader.get_single_node()
         if node is None:
             return None, {}
-        key_paths = _walk(node, loader, source=source, max_nodes=max_nodes)
+        key_paths = _walk(node, loader, source=source, max_nodes=max_nodes, max_depth=max_depth)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, source) from None
@@ -123,22 +134,22 @@ def _check_size(size: int, source: str, max_bytes: int) -> None:
         )
 
 
-def _walk(root: Any, loader: Any, *, source: str, max_nodes: int) -> dict[tuple, int]:
+def _walk(root: Any, loader: Any, *, source: str, max_nodes: int, max_depth: int) -> dict[tuple, int]:
     """Count the nodes of the composed tree (aliases each time reached) and record key lines.
 
     The walk is iterative so deep nesting cannot overflow the stack, and it keeps the set of nodes
     on the current path so a recursive alias (``&a [*a]``) is reported instead of looping until the
-    node limit.
+    node limit. It also refuses collections nested deeper than ``max_depth`` and duplicate keys.
     """
     import yaml
 
     lines: dict[tuple, int] = {}
     count = 0
     on_path: set[int] = set()
-    # Entries are (node, path, line) to enter, or (node, None, 0) to leave.
-    stack: list[tuple[Any, tuple | None, int]] = [(root, (), root.start_mark.line + 1)]
+    # Entries are (node, path, line, depth) to enter, or (node, None, 0, 0) to leave.
+    stack: list[tuple[Any, tuple | None, int, int]] = [(root, (), root.start_mark.line + 1, 0)]
     while stack:
-        node, path, line = stack.pop()
+        node, path, line, depth = stack.pop()
         if path is None:
             on_path.discard(id(node))
             continue
@@ -156,22 +167,24 @@ def _walk(root: Any, loader: Any, *, source: str, max_nodes: int) -> dict[tuple,
         if len(lines) < max_nodes:
             lines.setdefault(path, line)
         if isinstance(node, yaml.ScalarNode):
+            _check_scalar(node, source)
             continue
+        if depth >= max_depth:
+            raise _node_error(f"the YAML document nests more than {max_depth} levels deep", node, source)
         on_path.add(id(node))
-        stack.append((node, None, 0))
+        stack.append((node, None, 0, 0))
         if isinstance(node, yaml.SequenceNode):
             for index in range(len(node.value) - 1, -1, -1):
                 child = node.value[index]
-                stack.append((child, (*path, index), child.start_mark.line + 1))
+                stack.append((child, (*path, index), child.start_mark.line + 1, depth + 1))
         elif isinstance(node, yaml.MappingNode):
-            for key_node, value_node in reversed(node.value):
-                key = _key_of(key_node, loader)
+            for key_node, value_node, key in reversed(_mapping_entries(node, loader, source)):
                 key_line = key_node.start_mark.line + 1
                 # A merge key ('<<') or a key that cannot be a dict key has no path of its own;
                 # its value is still walked (and counted) under the mapping's path.
                 child_path = path if key is _NO_KEY else (*path, key)
-                stack.append((value_node, child_path, key_line))
-                stack.append((key_node, _KEY_PATH, key_line))
+                stack.append((value_node, child_path, key_line, depth + 1))
+                stack.append((key_node, _KEY_PATH, key_line, depth + 1))
     lines.pop(_KEY_PATH, None)
     return lines
 
@@ -199,6 +212,94 @@ def _key_of(key_node: Any, loader: Any) -> Any:
     return key
 
 
+def _check_scalar(node: Any, source: str) -> None:
+    """Refuse a scalar holding an unpaired surrogate: the pure-Python loader reads an escape such
+    as "\\ud800" into one (libyaml refuses it itself), and no file can be written with it."""
+    if not node.value.isascii():
+        try:
+            node.value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _node_error("an unpaired surrogate escape (\\ud800-\\udfff) cannot be read", node,
+                              source) from None
+
+
+def _mapping_entries(node: Any, loader: Any, source: str) -> list[tuple[Any, Any, Any]]:
+    """``(key node, value node, key)`` of a mapping node; a key that appears twice is refused (merged
+    keys, ``<<``, may still be overridden: they are not in the node's own entries)."""
+    entries = [(key_node, value_node, _key_of(key_node, loader)) for key_node, value_node in node.value]
+    keys: set = set()
+    for key_node, _value_node, key in entries:
+        if key is _NO_KEY:
+            continue
+        if key in keys:
+            raise _node_error(f"the key {key!r} appears twice in one mapping", key_node, source,
+                              hint="keep one of the two entries")
+        keys.add(key)
+    return entries
+
+
+def _node_error(message: str, node: Any, source: str, hint: str | None = None) -> YamlError:
+    mark = node.start_mark
+    return YamlError(f"invalid YAML: {message} (column {mark.column + 1})", path=source, line=mark.line + 1,
+                     hint=hint)
+
+
+_PLAIN_TAGS = {"tag:yaml.org,2002:" + name: name for name in ("int", "float", "bool", "timestamp")}
+_REFUSED_TAGS = ("binary", "set", "omap", "pairs")
+_LOADERS: dict[type, type] = {}
+
+
+def _plain_data_loader(base: type) -> type:
+    """``base`` (PyYAML's safe loader, C or pure) building plain data only (see the module docstring)."""
+    if base in _LOADERS:
+        return _LOADERS[base]
+    import math
+
+    import yaml
+    from yaml.constructor import ConstructorError, SafeConstructor
+
+    def refuse(node: Any, reason: str) -> ConstructorError:
+        return ConstructorError(None, None, reason, node.start_mark)
+
+    class PlainDataLoader(base):
+        def construct_object(self, node, deep=False):
+            try:
+                return super().construct_object(node, deep=deep)
+            except yaml.YAMLError:
+                raise
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError):
+                tag = _PLAIN_TAGS.get(node.tag, node.tag)
+                shown = repr(node.value[:40]) if isinstance(node.value, str) else "this value"
+                raise refuse(node, f"{shown} is not a valid {tag}") from None
+
+    def integer(loader, node):
+        text = loader.construct_scalar(node)
+        if len(text.replace("_", "")) > MAX_INT_DIGITS + 3:
+            raise refuse(node, f"the integer {text[:40]!r}... has more than {MAX_INT_DIGITS} digits")
+        value = SafeConstructor.construct_yaml_int(loader, node)
+        if abs(value) >= 10**MAX_INT_DIGITS:
+            raise refuse(node, f"the integer {text!r} has more than {MAX_INT_DIGITS} digits")
+        return value
+
+    def number(loader, node):
+        value = SafeConstructor.construct_yaml_float(loader, node)
+        if not math.isfinite(value):
+            raise refuse(node, f"{node.value[:40]!r} is not a finite number")
+        return value
+
+    def unsupported(loader, node):
+        raise refuse(node, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not supported "
+                     "(agentpack reads plain data only)")
+
+    PlainDataLoader.add_constructor("tag:yaml.org,2002:int", integer)
+    PlainDataLoader.add_constructor("tag:yaml.org,2002:float", number)
+    PlainDataLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    for name in _REFUSED_TAGS:
+        PlainDataLoader.add_constructor("tag:yaml.org,2002:" + name, unsupported)
+    _LOADERS[base] = PlainDataLoader
+    return PlainDataLoader
+
+
 def _yaml_error(exc: Any, source: str) -> YamlError:
     """Turn a PyYAML error with a position into a ``YamlError`` at the same (1-based) line."""
     mark = exc.problem_mark or exc.context_mark
@@ -212,6 +313,8 @@ def _yaml_error(exc: Any, source: str) -> YamlError:
         hint = "keep exactly one YAML document in the file (remove the extra '---')"
     elif "alias" in said:
         hint = "quote values that start with '*' or '&', e.g. globs: \"**/*\""
+    elif " digits" in said or "not a finite number" in said or "is not a valid " in said:
+        hint = "quote the value to keep it as text, e.g. id: \"12345678901234567890123\""
     elif "mapping values are not allowed" in said:
         hint = "quote values that contain ': ', e.g. description: \"Triggers on: 'x'\""
     return YamlError(message, path=source, line=mark.line + 1 if mark is not None else None, hint=hint)

@@ -120,7 +120,8 @@ def _render_sync(args, result, verb: str) -> int:
         elif change.new is None:
             out(f"  {paint('-', '31')} {change.name}@{change.old}")
         else:
-            out(f"  {paint('~', '33')} {change.name} {change.old} -> {change.new}")
+            downgrade = paint(" (downgrade)", "1;33") if change.kind == "downgrade" else ""
+            out(f"  {paint('~', '33')} {change.name} {change.old} -> {change.new}{downgrade}")
     for path in result.kept:
         out(f"  kept your edited {path} (the new version does not change it)")
     for path, saved in sorted(result.backups.items()):
@@ -228,7 +229,16 @@ def cmd_info(args) -> int:
     out(f"  dependencies: {deps}")
     out(f"  versions: {', '.join(info['versions'])}")
     out(f"  sha256: {info['sha256']}")
+    out(f"  classification: {info['classification']}")
+    out(f"  signature: {_signature_text(info['signature'])}")
     return 0
+
+
+def _signature_text(signature: dict) -> str:
+    key = (signature.get("signed_by") or "")[:16]
+    return {"unsigned": "unsigned", "trusted": f"signed by {key} (trusted)",
+            "untrusted": f"signed by {key}, which is not trusted here (`agentops trust add KEY.pub`)",
+            }.get(signature["status"], f"INVALID: {signature.get('reason')}")
 
 
 def _tool_counts(counts: dict) -> str:

@@ -28,20 +28,32 @@ def add_bundle_commands(groups, common, epilog: str) -> None:
     p.set_defaults(handler=cmd_bundle_collect)
 
     text = "Check a bundle's checksums, contents and signatures, and show what it holds."
-    p = verbs.add_parser("verify", help=text, description=text + " Exit 1 on any mismatch.", epilog=epilog,
+    p = verbs.add_parser("verify", help=text, description=text + " Signers must be trusted (`agentops trust "
+                         "add`, or --trust). Exit 1 on any mismatch or untrusted signer.", epilog=epilog,
                          parents=[common(json_flag=True)])
     p.add_argument("file", metavar="FILE", help="the bundle file")
-    p.add_argument("--trust", action="append", metavar="PUBKEY",
-                   help="require signatures by this public key (a .pub file or base64 key; repeatable)")
+    _trust_arguments(p)
     p.set_defaults(handler=cmd_bundle_verify)
 
     text = "Verify a bundle, then import its packages into a directory registry (created if missing)."
     p = verbs.add_parser("load", help=text, description=text, epilog=epilog, parents=[common(json_flag=True)])
     p.add_argument("file", metavar="FILE", help="the bundle file")
     p.add_argument("--registry", required=True, metavar="DIR", help="the directory registry to import into")
-    p.add_argument("--trust", action="append", metavar="PUBKEY",
-                   help="require signatures by this public key (a .pub file or base64 key; repeatable)")
+    _trust_arguments(p)
     p.set_defaults(handler=cmd_bundle_load)
+
+
+def _trust_arguments(p) -> None:
+    p.add_argument("--trust", action="append", metavar="PUBKEY",
+                   help="also trust this public key (a .pub file or base64 key; repeatable), and require "
+                   "every part to be signed")
+    p.add_argument("--allow-untrusted", action="store_true",
+                   help="accept signers that no trust store holds (they are still named)")
+
+
+def _trust(args) -> dict:
+    keys = [_path(args, k) if os.path.isfile(_path(args, k)) else k for k in args.trust or ()]
+    return {"trust": keys, "allow_untrusted": args.allow_untrusted, "directory": args.directory}
 
 
 def _path(args, path: str) -> str:
@@ -54,14 +66,41 @@ def _settings(args):
     return Settings.from_environment(os.environ, registry=getattr(args, "registry", None))
 
 
+def _signer(key: str | None, trusted: bool | None) -> str:
+    if key is None:
+        return "unsigned"
+    return f"signed by {key[:16]}" + (" (trusted)" if trusted else " (NOT trusted)" if trusted is False else "")
+
+
+def _shown(value) -> str:
+    """A value read from a bundle, made safe for a terminal: control characters are escaped."""
+    text = str(value)
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _show(report) -> None:
-    signed = f", signed by {report.signed_by[:16]}" if report.signed_by else ", manifest unsigned"
-    level = f", classification {report.classification}" if report.classification else ""
-    tier = f", tier {report.tier}" if report.tier else ""
-    out(f"Bundle {report.path}: {len(report.packages)} package(s), created {report.created}{tier}{level}{signed}")
+    level = f", classification {_shown(report.classification)}" if report.classification else ""
+    tier = f", tier {_shown(report.tier)}" if report.tier else ""
+    manifest = _signer(report.signed_by, report.trusted) if report.signed_by else "manifest unsigned"
+    out(f"Bundle {report.path}: {len(report.packages)} package(s), created {_shown(report.created)}{tier}{level}, "
+        f"{manifest}")
     for package in report.packages:
-        key = f"signed by {package.signed_by[:16]}" if package.signed_by else "unsigned"
-        out(f"  {package.name}@{package.version}  {package.classification}  sha256 {package.sha256[:12]}  {key}")
+        out(f"  {package.name}@{package.version}  {_shown(package.classification)}  sha256 {package.sha256[:12]}  "
+            f"{_signer(package.signed_by, package.trusted)}")
+
+
+def _verdict(report) -> str:
+    """What verification proved, no more: signatures are only vouched for when trusted."""
+    text = "checksums and contents match"
+    if report.untrusted:
+        text += (f"; signed by key(s) this machine does not trust: {', '.join(report.untrusted)} "
+                 "(accepted with --allow-untrusted)")
+    elif not report.unsigned:
+        text += "; signatures match trusted keys"
+    if report.unsigned:
+        shown = ", ".join(report.unsigned[:5]) + (", ..." if len(report.unsigned) > 5 else "")
+        text += f"; not signed, so of unproven origin: {shown}"
+    return text
 
 
 def cmd_bundle_collect(args) -> int:
@@ -93,13 +132,12 @@ def cmd_bundle_collect(args) -> int:
 def cmd_bundle_verify(args) -> int:
     from agentpack.services.bundle import verify_bundle
 
-    report = verify_bundle(_path(args, args.file), trust=[_path(args, k) if os.path.isfile(_path(args, k)) else k
-                                                          for k in args.trust or ()])
+    report = verify_bundle(_path(args, args.file), **_trust(args))
     if args.json:
         print_json(report.to_dict())
         return 0
     _show(report)
-    out("Bundle verified: checksums, contents and signatures match")
+    out(f"Bundle verified: {_verdict(report)}")
     return 0
 
 
@@ -108,9 +146,8 @@ def cmd_bundle_load(args) -> int:
 
     progress = Progress("Loading")
     try:
-        result = load_bundle(_path(args, args.file), _path(args, args.registry), directory=args.directory,
-                             trust=[_path(args, k) if os.path.isfile(_path(args, k)) else k
-                                    for k in args.trust or ()], progress=progress)
+        result = load_bundle(_path(args, args.file), _path(args, args.registry), progress=progress,
+                             **_trust(args))
     finally:
         progress.close()
     if args.json:
@@ -121,5 +158,5 @@ def cmd_bundle_load(args) -> int:
     for key in result.skipped:
         out(f"  = {key} (already present)")
     out(f"Loaded {result.report.path} into {result.registry}: {len(result.imported)} imported, "
-        f"{len(result.skipped)} already present")
+        f"{len(result.skipped)} already present ({_verdict(result.report)})")
     return 0

@@ -81,10 +81,15 @@ def cmd_key_generate(args) -> int:
 
     out_dir = args.out if args.out is None or args.directory is None or os.path.isabs(args.out) \
         else os.path.join(args.directory, args.out)
-    pair = generate_key(args.name, out_dir, passphrase_for_new_key())
+    passphrase = passphrase_for_new_key()
+    pair = generate_key(args.name, out_dir, passphrase)
+    if passphrase is None:
+        err(f"warning: {pair.private_path} is stored unencrypted: anyone who can read it can sign as you "
+            f"(set {PASSPHRASE_VARIABLE}, or answer the prompt on a terminal, to encrypt a key)")
     if args.json:
         print_json({"name": args.name, "private_key": pair.private_path, "public_key": pair.public_path,
-                    "public_key_base64": pair.public_base64, "fingerprint": pair.fingerprint})
+                    "public_key_base64": pair.public_base64, "fingerprint": pair.fingerprint,
+                    "encrypted": passphrase is not None})
         return 0
     err(f"Wrote {pair.private_path} (private, keep it secret) and {pair.public_path}")
     out(f"public key:  {pair.public_base64}")
@@ -100,9 +105,11 @@ def _store(args):
 
 
 def cmd_trust_add(args) -> int:
+    from agentpack.cli.commands import _in_dir
     from agentpack.services.keys import add_trust
 
-    entry, added = add_trust(args.pubkey, _store(args), args.name)
+    pubkey = _in_dir(args, args.pubkey)
+    entry, added = add_trust(pubkey if os.path.lexists(pubkey) else args.pubkey, _store(args), args.name)
     if args.json:
         print_json(dict(entry.to_dict(), added=added))
         return 0

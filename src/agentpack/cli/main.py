@@ -13,8 +13,40 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command and return its exit code: 0 success, 1 failure, 2 misuse, 130 interrupted."""
+    """Run one command and return its exit code: 0 success, 1 failure, 2 misuse, 130 interrupted.
+
+    A reader that goes away (``agentops ... | head -1``) is not an error: once stdout or stderr
+    is a closed pipe the command stops writing and exits quietly, with 0, or with the failure code
+    if it had already failed, whatever it was printing (text or --json, help, an error).
+    """
     args = sys.argv[1:] if argv is None else list(argv)
+    code = 0
+    try:
+        try:
+            code = _dispatch(args)
+        except SystemExit as stop:  # argparse after --help or a usage error
+            code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+        except KeyboardInterrupt:
+            code = 130
+            sys.stderr.write("interrupted\n")
+        except BrokenPipeError:
+            raise
+        except Exception as exc:  # the last line of defence: never a traceback for a user
+            from agentpack.cli.output import report_error
+
+            code = report_error(exc, as_json="--json" in args)
+        # Flushed here, not at exit, where a closed pipe could only be reported with a traceback.
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError as closed:
+        code = getattr(closed, "exit_code", code)  # set when it cut short the report of a failure
+        _silence_closed_pipes()
+    return code
+
+
+def _dispatch(args: list[str]) -> int:
+    """Answer the fastest commands before argparse, the services or any library is imported;
+    everything else goes through the full parser in cli.parser."""
     if args in (["--version"], ["-V"]):
         from agentpack import __version__
 
@@ -25,25 +57,25 @@ def main(argv: list[str] | None = None) -> int:
         if quick is not None:
             return quick
     fast = _fast_list_directory(args)
-    try:
-        if fast is not None:
-            from agentpack.cli.listing import render_list
+    if fast is not None:
+        from agentpack.cli.listing import render_list
 
-            return render_list(fast or None, as_json=False)
-        from agentpack.cli.parser import run
+        return render_list(fast or None, as_json=False)
+    from agentpack.cli.parser import run
 
-        return run(args)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
-    except BrokenPipeError:
-        # The reader went away (e.g. `agentops package list | head`): not an error worth a message.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except Exception as exc:  # the last line of defence: never a traceback for a user
-        from agentpack.cli.output import report_error
+    return run(args)
 
-        return report_error(exc, as_json="--json" in args)
+
+def _silence_closed_pipes() -> None:
+    """Point stdout and stderr at /dev/null, so that the interpreter's own flush at exit does not
+    hit the closed pipe again (and print a traceback about it)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+    os.close(devnull)
 
 
 def _is_plain_sync(args: list[str]) -> bool:

@@ -54,9 +54,15 @@ def print_problems(problems, *, indent: str = "  ", to_stdout: bool = False) -> 
 
 
 def report_error(exc: BaseException, *, as_json: bool = False) -> int:
-    """Render any exception for a user (never a traceback unless AGENTOPS_DEBUG is set); return the exit code."""
+    """Render any exception for a user (never a traceback unless AGENTOPS_DEBUG is set); return the exit code.
+
+    A ``BrokenPipeError`` is not rendered but raised again (cli.main exits quietly); so is one met
+    while writing the report, carrying the failure's code as ``exit_code``.
+    """
     from agentpack.errors import AgentpackError
 
+    if isinstance(exc, BrokenPipeError):
+        raise exc  # the reader went away: not an error to report
     if os.environ.get("AGENTOPS_DEBUG"):
         import traceback
 
@@ -69,16 +75,27 @@ def report_error(exc: BaseException, *, as_json: bool = False) -> int:
         else:
             exc = AgentpackError(f"internal error: {type(exc).__name__}: {exc}",
                                  hint="this is a bug in agentops; re-run with AGENTOPS_DEBUG=1 and report the output")
+    try:
+        _render_error(exc, as_json)
+    except BrokenPipeError as closed:
+        closed.exit_code = exc.exit_code
+        raise
+    return exc.exit_code
+
+
+def _render_error(exc, as_json: bool) -> None:
     if as_json:
         print_json(exc.to_dict())
-        return exc.exit_code
-    err(f"{paint('error:', '1;31')} {exc.message}")
+        return
+    where = f"{exc.path}:{exc.line}" if exc.path and exc.line else exc.path
+    # Name the file (and line) unless the message or the problems listed below already do.
+    located = f"{where}: " if where and exc.path not in exc.message and not exc.problems else ""
+    err(f"{paint('error:', '1;31')} {located}{exc.message}")
     print_problems(exc.problems)
     for cause in exc.causes:
         err(f"  {cause}")
     if exc.hint:
         err(f"{paint('hint:', '36')} {exc.hint}")
-    return exc.exit_code
 
 
 class Progress:

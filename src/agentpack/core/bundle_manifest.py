@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from agentpack.core.names import check_name
 from agentpack.errors import IntegrityError
 
 BUNDLE_FORMAT = 1
@@ -76,8 +77,15 @@ def _block(opening: str, lines: list[str], closing: str) -> str:
 
 def parse_manifest(raw: bytes) -> object:
     """The manifest document from ``manifest.yaml``'s bytes (as ``render_manifest`` writes them);
-    raises ``ValueError`` when they are not that JSON form."""
-    return json.loads(raw)
+    raises ``ValueError`` when they are not that JSON form or break the bounds of
+    ``core.bounded_json`` (the caller then reads them as YAML, within YAML's bounds)."""
+    from agentpack.core.bounded_json import parse_json
+    from agentpack.errors import AgentpackError
+
+    try:
+        return parse_json(raw, source=MANIFEST_NAME)
+    except AgentpackError as exc:
+        raise ValueError(exc.message) from None
 
 
 def member_rule(name: str) -> str | None:
@@ -104,17 +112,24 @@ def check_manifest(data: object, where: str) -> dict:
 
     if not isinstance(data, dict):
         raise bad("manifest.yaml is not a mapping")
-    if data.get("bundle_format") != BUNDLE_FORMAT:
+    if type(data.get("bundle_format")) is not int or data["bundle_format"] != BUNDLE_FORMAT:
         raise bad(f"unsupported bundle format {data.get('bundle_format')!r} (expected {BUNDLE_FORMAT})")
     packages, files = data.get("packages"), data.get("files")
     if not isinstance(packages, list) or not isinstance(files, dict):
         raise bad("manifest.yaml needs a 'packages' list and a 'files' mapping")
+    for key in ("created", "tier", "classification"):
+        if not isinstance(data.get(key), (str, type(None))):
+            raise bad(f"'{key}' must be a string")
     expected: set[str] = set()
     seen = set()
     for entry in packages:
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str)
-                                                  for k in ("name", "version", "sha256")):
+                                                  for k in ("name", "version", "sha256")) \
+                or not isinstance(entry.get("classification"), (str, type(None))):
             raise bad(f"malformed package entry {entry!r}")
+        name_problem = check_name(entry["name"])
+        if name_problem:  # the same rule as a name typed by a user, before it names any path
+            raise bad(f"package entry: {name_problem}")
         key = (entry["name"], entry["version"])
         if key in seen:
             raise bad(f"{entry['name']}@{entry['version']} is listed twice")

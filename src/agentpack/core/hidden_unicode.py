@@ -104,6 +104,8 @@ def scan_files(files: Mapping[str, bytes]) -> list[Problem]:
     """``scan_text`` over every text file of ``{path: content}``, in path order; binary files skipped."""
     problems = []
     for path in sorted(files):
+        if files[path].isascii():  # every reported character is outside ASCII
+            continue
         text = decode_text(files[path])
         if text is not None and _CANDIDATES.search(text):
             problems += scan_text(path, text)

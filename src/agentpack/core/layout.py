@@ -41,6 +41,16 @@ _KIND_FOLDERS = {
 }
 
 
+# The kinds whose files are copied from a package into the workspace (and so appear in the
+# lockfile's `files`). config/<pkg>/ is not among them: it holds generated effective configuration.
+COPIED_KINDS = ("agents", "workflows", "patterns", "validations", "docs")
+
+
+def installed_roots(package: str) -> tuple[str, ...]:
+    """The workspace folders (each ending in '/') that files copied from ``package`` may land in."""
+    return tuple(f"{_KIND_FOLDERS[kind][1]}/{package}/" for kind in COPIED_KINDS)
+
+
 def install_path(package: str, kind: str, relpath: str) -> str:
     """The workspace-relative POSIX path where file ``relpath`` of ``package`` is installed as ``kind``."""
     if kind == "skills":

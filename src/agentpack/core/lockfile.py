@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 from agentpack.core.filenames import LOCKFILE_NAME  # noqa: F401  (re-exported)
 from agentpack.core.versions import parse_range, parse_version
-from agentpack.errors import InvalidRange, InvalidVersion, WorkspaceError
+from agentpack.errors import InvalidRange, InvalidVersion, Problem, WorkspaceError
 
 LOCKFILE_VERSION = 1
 REGISTRY_SOURCE = "registry"
 FILE_SOURCE_PREFIX = "file:"
+_REWRITE_HINT = "restore it from version control, or delete it and run `agentops package install`"
 
 
 @dataclass(frozen=True)
@@ -66,44 +67,54 @@ class Lockfile:
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_text(cls, text: str, *, source: str = LOCKFILE_NAME) -> Lockfile:
-        """Parse a lockfile; a malformed one raises WorkspaceError naming the file and what is wrong."""
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise WorkspaceError(
-                f"{source} is not valid JSON: {exc}",
-                path=source,
-                hint="restore it from version control, or delete it and run `agentops package install`",
-            ) from None
+    def from_text(cls, text: str | bytes, *, source: str = LOCKFILE_NAME) -> Lockfile:
+        """Parse a lockfile; a malformed one raises WorkspaceError naming the file and listing
+        every field of the wrong shape or type (see ``core.bounded_json`` for the parsing bounds)."""
+        from agentpack.core.bounded_json import parse_json
+
+        data = parse_json(text, source=source, error=WorkspaceError, hint=_REWRITE_HINT)
         if not isinstance(data, dict) or data.get("lockfile_version") != LOCKFILE_VERSION:
             raise WorkspaceError(
                 f"{source} has an unsupported format (expected lockfile_version {LOCKFILE_VERSION})",
                 path=source,
                 hint="delete it and run `agentops package install` to write a new one",
             )
-        try:
-            packages = {
-                name: LockedPackage(
-                    name=name,
-                    version=str(entry["version"]),
-                    sha256=str(entry["sha256"]),
-                    source=str(entry.get("source", REGISTRY_SOURCE)),
-                    dependencies=dict(entry.get("dependencies") or {}),
-                    files=dict(entry.get("files") or {}),
-                    signed_by=str(entry["signed_by"]) if entry.get("signed_by") else None,
+        problems: list[Problem] = []
+
+        def wrong(field_path: str, expected: str) -> None:
+            problems.append(Problem("error", "invalid-lockfile", f"{field_path} must be {expected}",
+                                    path=source, field=field_path))
+
+        root = _string_map(data.get("root"), "root", wrong)
+        overrides = _string_map(data.get("overrides"), "overrides", wrong)
+        packages = {}
+        entries = data.get("packages") or {}
+        if not isinstance(entries, dict):
+            wrong("packages", "an object of package name to entry")
+            entries = {}
+        for name, entry in entries.items():
+            where = f"packages.{name}"
+            if not isinstance(entry, dict):
+                wrong(where, "an object with version, sha256, source, dependencies and files")
+                continue
+            for key in ("version", "sha256"):
+                if not isinstance(entry.get(key), str):
+                    wrong(f"{where}.{key}", "a string")
+            for key in ("source", "signed_by"):
+                if entry.get(key) is not None and not isinstance(entry[key], str):
+                    wrong(f"{where}.{key}", "a string")
+            dependencies = _string_map(entry.get("dependencies"), f"{where}.dependencies", wrong)
+            files = _string_map(entry.get("files"), f"{where}.files", wrong)
+            if not problems:
+                packages[name] = LockedPackage(
+                    name=name, version=entry["version"], sha256=entry["sha256"],
+                    source=entry.get("source") or REGISTRY_SOURCE, dependencies=dependencies, files=files,
+                    signed_by=entry.get("signed_by") or None,
                 )
-                for name, entry in dict(data.get("packages") or {}).items()
-            }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise WorkspaceError(
-                f"{source} has a malformed package entry ({exc})",
-                path=source,
-                hint="delete it and run `agentops package install` to write a new one",
-            ) from None
-        return cls(
-            root=dict(data.get("root") or {}), overrides=dict(data.get("overrides") or {}), packages=packages
-        )
+        if problems:
+            raise WorkspaceError(f"{source} is malformed: {problems[0].message}", path=source,
+                                 problems=problems, hint=_REWRITE_HINT)
+        return cls(root=root, overrides=overrides, packages=packages)
 
     def all_files(self) -> dict[str, str]:
         """Every installed workspace path with its sha256, across packages."""
@@ -161,3 +172,13 @@ class Lockfile:
         except (InvalidRange, InvalidVersion):
             return f"{requirer} requires {name}@{spec}, which cannot be checked"
         return None if allowed else f"{requirer} requires {name}@{spec} but the lock pins {pinned.version}"
+
+
+def _string_map(value: object, field_path: str, wrong) -> dict[str, str]:
+    """``value`` as a dict of strings to strings (None is empty); else report it with ``wrong``."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        wrong(field_path, "an object whose values are strings")
+        return {}
+    return dict(value)

@@ -3,7 +3,9 @@
 A package name is lowercase kebab-case (``[a-z0-9]+(-[a-z0-9]+)*``), 1-64 characters in all, and may
 carry exactly one namespace: ``team/name``, where ``team`` follows the same rule. Names end up as
 folder names (``agents/<name>/``), archive names and registry keys on every operating system, so the
-rule is deliberately narrow: no case folding surprises, no characters that need quoting in a shell.
+rule is deliberately narrow: no case folding surprises, no characters that need quoting in a shell,
+and no segment that Windows reserves for a device (``con``, ``nul``, ``com1``...), which no folder
+there may be called, whatever its extension.
 
 The checks are written by hand instead of with a regular expression: this module is imported on the
 command's start-up path and ``re`` costs more to import than the whole check costs to run.
@@ -16,6 +18,12 @@ from agentpack.errors import InvalidName
 MAX_NAME_LENGTH = 64
 _ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _FALLBACK_SUGGESTION = "my-package"
+# Windows device names: a file or folder called one of these (with any extension: "nul.txt")
+# opens the device instead. Names hold no dots, so only the bare word can occur.
+RESERVED_SEGMENTS = frozenset(
+    ["con", "prn", "aux", "nul"]
+    + [f"{port}{digit}" for port in ("com", "lpt") for digit in "0123456789"]
+)
 
 
 def check_name(name: object) -> str | None:
@@ -58,10 +66,12 @@ def suggest_name(name: str) -> str:
     """Return a valid package name as close to ``name`` as can be made mechanically.
 
     Letters are lowercased, every run of other characters becomes a single hyphen, empty parts are
-    dropped, and only the last namespace level is kept. If nothing usable remains the fixed name
-    ``my-package`` is returned, so the result always passes ``check_name``.
+    dropped, and only the last namespace level is kept; a Windows device name gets ``-pkg``
+    appended. If nothing usable remains the fixed name ``my-package`` is returned, so the result
+    always passes ``check_name``.
     """
     parts = [_kebab(part) for part in name.split("/")]
+    parts = [f"{part}-pkg" if part in RESERVED_SEGMENTS else part for part in parts]
     parts = [part for part in parts if part][-2:]
     suggestion = "/".join(parts)
     if len(suggestion) > MAX_NAME_LENGTH:
@@ -126,6 +136,8 @@ def _segment_problem(segment: str, *, is_namespace: bool) -> str | None:
         return f"{what} part starts or ends with '-'"
     if "--" in segment:
         return "it contains '--' (use a single hyphen between words)"
+    if segment in RESERVED_SEGMENTS:
+        return f"{segment!r} is a device name on Windows, so no folder there can be called that"
     return None
 
 

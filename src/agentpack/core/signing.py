@@ -60,9 +60,10 @@ def parse_signature_document(document: object, *, name: str, version: str, sha25
     over ``signed_statement(name, version, sha256)``. Raises SignatureError naming ``where`` (the
     file or registry the document came from) and what does not match.
     """
-    if not isinstance(document, dict) or not all(isinstance(document.get(k), (str, int)) for k in _FIELDS):
+    if not isinstance(document, dict) or not _well_typed(document):
         raise SignatureError(f"the signature of {name}@{version} in {where} is malformed "
-                             f"(expected the fields {', '.join(_FIELDS)})", path=where)
+                             f"(expected the fields {', '.join(_FIELDS)}: an integer format, the others "
+                             "strings)", path=where)
     if document["format"] != SIGNATURE_FORMAT:
         raise SignatureError(f"the signature of {name}@{version} in {where} has unsupported format "
                              f"{document['format']!r}", path=where, hint="upgrade agentpack")
@@ -81,3 +82,10 @@ def parse_signature_document(document: object, *, name: str, version: str, sha25
         raise SignatureError(f"the signature of {name}@{version} in {where} names key {document['key']} "
                              "but carries a different public key", path=where)
     return raw_key, signature
+
+
+def _well_typed(document: dict) -> bool:
+    """Whether ``format`` is an integer and every other field a string."""
+    version = document.get("format")
+    return (isinstance(version, int) and not isinstance(version, bool)
+            and all(isinstance(document.get(k), str) for k in _FIELDS[1:]))

@@ -62,3 +62,38 @@ def format_state(packages) -> str:
         f"{p.name}\t{p.version}\t{p.installed_at}\t{'direct' if p.direct else 'dependency'}" for p in ordered
     ]
     return "\n".join(lines) + "\n"
+
+
+def snapshot_problem(snapshot: object) -> str | None:
+    """Why a package snapshot (``.agentops/packages/<name>.json``, written at install) does not have
+    the shape its readers use, or None: an object whose ``manifest``, ``config``, ``files``,
+    ``components`` and ``tiers`` are objects, with ``manifest.config``/``overrides``/``tiers``
+    objects (``tiers`` to file names or objects), ``agents``/``workflows``/``patterns`` lists of
+    paths, ``config`` and ``files`` mapping to strings, ``components`` to lists of objects with
+    a ``path`` and ``tiers`` to objects with an optional ``config`` text and a ``disabled`` list."""
+    if not isinstance(snapshot, dict):
+        return "expected an object"
+    for key in ("manifest", "config", "files", "components", "tiers"):
+        if not isinstance(snapshot.get(key, {}), dict):
+            return f"'{key}' must be an object"
+    manifest = snapshot.get("manifest", {})
+    for key in ("config", "overrides", "tiers"):
+        if not isinstance(manifest.get(key, {}), dict):
+            return f"'manifest.{key}' must be an object"
+    if not all(isinstance(entry, (str, dict)) for entry in manifest.get("tiers", {}).values()):
+        return "'manifest.tiers' must map to file names or objects"
+    for key in ("agents", "workflows", "patterns"):
+        if not isinstance(manifest.get(key, []), list) or not all(isinstance(p, str) for p in manifest.get(key, [])):
+            return f"'manifest.{key}' must be a list of paths"
+    for key in ("config", "files"):
+        if not all(isinstance(value, str) for value in snapshot.get(key, {}).values()):
+            return f"'{key}' must map to strings"
+    for items in snapshot.get("components", {}).values():
+        if not isinstance(items, list) or not all(isinstance(c, dict) and isinstance(c.get("path"), str)
+                                                  for c in items):
+            return "'components' must map to lists of objects with a 'path'"
+    for entry in snapshot.get("tiers", {}).values():
+        if not isinstance(entry, dict) or not isinstance(entry.get("config"), (str, type(None))) \
+                or not isinstance(entry.get("disabled", []), list):
+            return "'tiers' must map to objects with a 'config' text and a 'disabled' list"
+    return None

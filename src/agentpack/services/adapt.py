@@ -17,11 +17,29 @@ from agentpack.core.conffiles import CONFLICT, KEEP, SKIP, decide_delete, decide
 from agentpack.core.docs_index import INDEX_PATH, render_index, summarize
 from agentpack.core.filenames import GENERATED_STATE, SNAPSHOT_DIR
 from agentpack.core.local_overrides import KINDS as LOCAL_KINDS
+from agentpack.errors import WorkspaceError
 
 
 def snapshot_path(name: str) -> str:
     """Where the snapshot of installed package ``name`` is kept (workspace-relative)."""
     return f"{SNAPSHOT_DIR}/{name}.json"
+
+
+def read_snapshot(ws, name: str) -> dict:
+    """The snapshot of installed package ``name`` ({} when absent); WorkspaceError naming the file
+    when it is not JSON within bounds or does not have a snapshot's shape."""
+    from agentpack.core.bounded_json import parse_json
+    from agentpack.core.state import snapshot_problem
+
+    text = ws.read_text(snapshot_path(name))
+    if text is None:
+        return {}
+    path, hint = ws.path(snapshot_path(name)), "run `agentops package install --force` to write it again"
+    snapshot = parse_json(text, source=path, error=WorkspaceError, hint=hint)
+    reason = snapshot_problem(snapshot)
+    if reason:
+        raise WorkspaceError(f"{path} is malformed: {reason}", path=path, hint=hint)
+    return snapshot
 
 
 class Requested:
@@ -172,7 +190,7 @@ class Adaptation:
         deletes = [snapshot_path(n) for n in old.packages if n not in new.packages]
         snapshots = {}
         for name, pkg in new.packages.items():
-            snap = fresh.get(name) or json.loads(self.ws.read_text(snapshot_path(name)) or "{}")
+            snap = fresh.get(name) or read_snapshot(self.ws, name)
             snapshots[name] = dict(snap, name=name, version=pkg.version, source=pkg.source, direct=name in new.root)
         self.check_requested(snapshots)
         generated: dict[str, str] = {}

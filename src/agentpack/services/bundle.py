@@ -3,8 +3,9 @@
 - ``collect_bundle`` resolves the closure of some specs (or takes exactly what agentops.lock pins),
   fetches each archive (verified against its registry record) and writes the bundle atomically,
   with ``FILE.sha256`` beside it;
-- ``verify_bundle`` checks the outer checksum, the member set, every inner digest, each archive
-  against its record, manifest entry and own package.yaml, and every signature;
+- ``verify_bundle`` checks everything in it, deeply, before anything is imported: the tar itself,
+  the manifest, every digest, every archive through the same reader and validation as publish and
+  install, every signature against the trust stores (see services.bundle_verify);
 - ``load_bundle`` verifies, then checks every package against the target directory registry (same
   version with other content, classification above the registry) before importing anything.
 
@@ -16,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tarfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agentpack.core.bundle_manifest import (
@@ -26,10 +25,7 @@ from agentpack.core.bundle_manifest import (
     SIGNED_NAME,
     SIGNED_VERSION,
     build_manifest,
-    check_manifest,
-    member_rule,
     package_paths,
-    parse_manifest,
     render_manifest,
 )
 from agentpack.core.classification import Levels
@@ -37,45 +33,11 @@ from agentpack.errors import (
     AgentpackError,
     ClassificationError,
     IntegrityError,
-    SignatureError,
     UsageError,
     VersionExists,
     WorkspaceError,
 )
-
-Progress = Callable[[int, int, str], None]
-_MAX_MEMBER = 1 << 31  # a single member above 2 GiB is refused rather than read into memory
-
-
-@dataclass(frozen=True)
-class BundledPackage:
-    name: str
-    version: str
-    sha256: str
-    classification: str
-    signed_by: str | None = None
-
-    def to_dict(self) -> dict:
-        return {"name": self.name, "version": self.version, "sha256": self.sha256,
-                "classification": self.classification, "signed_by": self.signed_by}
-
-
-@dataclass
-class BundleReport:
-    """What a bundle holds, as verified (or as just written)."""
-
-    path: str
-    sha256: str
-    created: str
-    tier: str | None
-    classification: str | None
-    packages: list[BundledPackage] = field(default_factory=list)
-    signed_by: str | None = None
-
-    def to_dict(self) -> dict:
-        return {"bundle": self.path, "sha256": self.sha256, "created": self.created, "tier": self.tier,
-                "classification": self.classification, "signed_by": self.signed_by,
-                "packages": [p.to_dict() for p in self.packages]}
+from agentpack.services.bundle_verify import BundledPackage, BundleReport, Progress, trust_policy, verify
 
 
 @dataclass
@@ -219,205 +181,32 @@ def _write_tar(out_path: str, members) -> str:
 
 # -- verify ---------------------------------------------------------------------------------------
 
-@dataclass
-class _Verified:
-    report: BundleReport
-    records: dict[str, dict]  # "name@version" -> record
-    archives: dict[str, bytes]
-
-
-def verify_bundle(path: str, *, trust: list[str] = ()) -> BundleReport:
-    """Verify the bundle at ``path``; with ``trust`` (public key files or base64 keys), its manifest
-    must be signed by one of them and every package signature must be by one of them."""
-    return _verify(path, _trusted(trust)).report
-
-
-def _trusted(trust) -> set[str] | None:
-    if not trust:
-        return None
-    from agentpack.adapters.keys import parse_public_key
-    from agentpack.core.signing import fingerprint
-
-    found = set()
-    for key in trust:
-        if os.path.isfile(key):
-            with open(key, "rb") as handle:
-                found.add(fingerprint(parse_public_key(handle.read(), where=key)))
-        else:
-            found.add(fingerprint(parse_public_key(key.encode("utf-8"), where="--trust")))
-    return found
-
-
-def _fail(path: str, reason: str, hint: str = "the bundle is damaged or was altered; nothing was imported"):
-    return IntegrityError(f"bundle {path} refused: {reason}", path=path, hint=hint)
-
-
-def _verify(path: str, trusted: set[str] | None, progress: Progress | None = None) -> _Verified:
-    if not os.path.isfile(path):
-        raise UsageError(f"no bundle at {path}", path=path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise AgentpackError(f"cannot read {path}: {exc.strerror or exc}", path=path) from exc
-    digest = _sha(raw)
-    sidecar = path + ".sha256"
-    if os.path.isfile(sidecar):
-        with open(sidecar, encoding="utf-8", errors="replace") as handle:
-            expected = (handle.read().split() or [""])[0].lower()
-        if expected != digest:
-            raise _fail(path, f"outer checksum mismatch: sha256 is {digest}, {os.path.basename(sidecar)} says "
-                              f"{expected or 'nothing'}")
-    members = _read_members(path, raw)
-    del raw
-    if MANIFEST_NAME not in members:
-        raise _fail(path, f"no {MANIFEST_NAME} in the bundle (truncated, or not a bundle)")
-    data = _load_manifest(path, members[MANIFEST_NAME])
-    manifest = check_manifest(data, f"{path}:{MANIFEST_NAME}")
-    listed = set(manifest["files"]) | {MANIFEST_NAME, SIGNATURE_NAME}
-    extra = sorted(set(members) - listed)
-    missing = sorted(set(manifest["files"]) - set(members))
-    if extra:
-        raise _fail(path, f"file(s) not listed in {MANIFEST_NAME}: {', '.join(extra)}")
-    if missing:
-        raise _fail(path, f"file(s) listed in {MANIFEST_NAME} are missing: {', '.join(missing)}")
-    for name, expected in manifest["files"].items():
-        actual = _sha(members[name])
-        if actual != expected:
-            raise _fail(path, f"{name} has sha256 {actual}, {MANIFEST_NAME} says {expected}")
-    signed_by = _check_manifest_signature(path, members, trusted)
-    report = BundleReport(path, digest, str(manifest.get("created")), manifest.get("tier"),
-                          manifest.get("classification"), signed_by=signed_by)
-    records, archives = {}, {}
-    for done, entry in enumerate(manifest["packages"], 1):
-        key, package = _check_package(path, entry, members, manifest["files"], trusted)
-        archive_path, record_path = package_paths(entry["name"], entry["version"])
-        records[key], archives[key] = json.loads(members[record_path]), members[archive_path]
-        report.packages.append(package)
-        if progress:
-            progress(done, len(manifest["packages"]), key)
-    return _Verified(report, records, archives)
-
-
-def _load_manifest(path: str, raw: bytes) -> object:
-    """The manifest as written (JSON form), or else as any YAML: a manifest someone rewrote with a
-    YAML tool is still read, so that what is wrong with it can be named."""
-    try:
-        return parse_manifest(raw)
-    except ValueError:
-        pass
-    from agentpack.adapters.yamlio import load_yaml
-
-    try:
-        return load_yaml(raw, source=MANIFEST_NAME)[0]
-    except AgentpackError as exc:
-        raise _fail(path, f"{MANIFEST_NAME} is unreadable: {exc.message}") from None
-
-
-def _read_members(path: str, raw: bytes) -> dict[str, bytes]:
-    import io
-
-    members: dict[str, bytes] = {}
-    try:
-        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
-            for info in tar:
-                rule = member_rule(info.name)
-                if rule:
-                    raise _fail(path, f"member {info.name!r}: {rule}")
-                if not info.isreg():
-                    raise _fail(path, f"member {info.name!r} is not a regular file (links and folders are refused)")
-                if info.name in members:
-                    raise _fail(path, f"member {info.name!r} appears twice")
-                if info.size > _MAX_MEMBER:
-                    raise _fail(path, f"member {info.name!r} is too large ({info.size} bytes)")
-                stream = tar.extractfile(info)
-                data = stream.read() if stream is not None else b""
-                if len(data) != info.size:
-                    raise _fail(path, f"member {info.name!r} is truncated")
-                members[info.name] = data
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise _fail(path, f"the bundle is truncated or corrupt ({exc})") from None
-    return members
-
-
-def _check_manifest_signature(path: str, members: dict[str, bytes], trusted: set[str] | None) -> str | None:
-    from agentpack.services.signing import verify_document
-
-    raw = members.get(SIGNATURE_NAME)
-    if raw is None:
-        if trusted is not None:
-            raise SignatureError(f"bundle {path} refused: it is not signed, and --trust requires a signature",
-                                 path=path, hint="collect it with `--sign KEY`")
-        return None
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        raise _fail(path, f"{SIGNATURE_NAME} is not a JSON signature document") from None
-    key = verify_document(document, name=SIGNED_NAME, version=SIGNED_VERSION, sha256=_sha(members[MANIFEST_NAME]),
-                          where=f"{path}:{SIGNATURE_NAME}")
-    if trusted is not None and key not in trusted:
-        raise SignatureError(f"bundle {path} refused: its manifest is signed by key {key}, which is not trusted",
-                             path=path, hint="pass the public key of whoever collected it with --trust")
-    return key
-
-
-def _check_package(path: str, entry: dict, members: dict[str, bytes], digests: dict[str, str],
-                   trusted: set[str] | None):
-    """Check one package's slot; ``digests`` are the member digests, already checked against the bytes."""
-    from agentpack.adapters.archive import read_member
-    from agentpack.adapters.yamlio import load_yaml
-    from agentpack.services.signing import verify_document
-
-    name, version, sha256 = entry["name"], entry["version"], entry["sha256"]
-    slot = f"{name}@{version}"
-    archive_path, record_path = package_paths(name, version)
-    archive = members[archive_path]
-    actual = digests[archive_path]
-    if actual != sha256:
-        raise _fail(path, f"the archive in the slot of {slot} has sha256 {actual}, {MANIFEST_NAME} lists {sha256}")
-    try:
-        record = json.loads(members[record_path])
-    except ValueError:
-        raise _fail(path, f"{record_path} is not JSON") from None
-    if not isinstance(record, dict) or (record.get("name"), record.get("version")) != (name, version):
-        raise _fail(path, f"{record_path} is not the record of {slot}")
-    if record.get("sha256") != actual:
-        raise _fail(path, f"the archive of {slot} has sha256 {actual}, its record says {record.get('sha256')}")
-    try:
-        declared, _lines = load_yaml(read_member(archive, "package.yaml") or b"", source=f"{slot}:package.yaml")
-    except AgentpackError as exc:
-        raise _fail(path, f"the archive of {slot} is unreadable: {exc.message}") from None
-    if not isinstance(declared, dict) or (declared.get("name"), str(declared.get("version"))) != (name, version):
-        found = f"{declared.get('name')}@{declared.get('version')}" if isinstance(declared, dict) else "nothing"
-        raise _fail(path, f"the archive in the slot of {slot} holds {found}")
-    signed_by = None
-    if record.get("signature") is not None:
-        signed_by = verify_document(record["signature"], name=name, version=version, sha256=actual,
-                                    where=f"{path}:{record_path}")
-        if trusted is not None and signed_by not in trusted:
-            raise SignatureError(f"bundle {path} refused: {slot} is signed by key {signed_by}, which is not trusted",
-                                 path=path, hint="pass the publisher's public key with --trust as well")
-    level = str(entry.get("classification") or (record.get("manifest") or {}).get("classification") or "")
-    return slot, BundledPackage(name, version, actual, level, signed_by)
+def verify_bundle(path: str, *, trust: list[str] = (), allow_untrusted: bool = False,
+                  directory: str | None = None) -> BundleReport:
+    """Verify the bundle at ``path`` (see services.bundle_verify for every check) under the trust
+    policy of ``bundle_verify.trust_policy``: signers must be in the user's or the workspace's
+    trust store or in ``trust`` (public key files or base64 keys, which also make signatures
+    required), unless ``allow_untrusted``."""
+    policy = trust_policy(trust, allow_untrusted=allow_untrusted, directory=directory)
+    return verify(path, policy).report
 
 
 # -- load -----------------------------------------------------------------------------------------
 
-def load_bundle(path: str, registry_dir: str, *, trust: list[str] = (), directory: str | None = None,
-                progress: Progress | None = None) -> LoadResult:
-    """Verify the bundle, then import it into the directory registry ``registry_dir`` (created if
-    missing). Every package is checked first: a version the registry holds with other content, or
-    a package classified above the registry's level, stops the load before anything is written."""
+def load_bundle(path: str, registry_dir: str, *, trust: list[str] = (), allow_untrusted: bool = False,
+                directory: str | None = None, progress: Progress | None = None) -> LoadResult:
+    """Verify the bundle as ``verify_bundle`` does, then import it into the directory registry
+    ``registry_dir`` (created if missing). Every package is checked first: a version the registry
+    holds with other content, or a package classified above the registry's level, stops the load
+    before anything is written."""
     from agentpack.adapters.registry.directory import DirectoryRegistry
     from agentpack.services.classification import check_publish_all
     from agentpack.services.workspace import open_workspace
 
-    verified = _verify(path, _trusted(trust), progress)
+    policy = trust_policy(trust, allow_untrusted=allow_untrusted, directory=directory)
+    verified = verify(path, policy, progress)
     registry = DirectoryRegistry(registry_dir)
-    try:
-        ws_manifest = open_workspace(directory).load_manifest()
-    except AgentpackError:
-        ws_manifest = None
+    ws_manifest = open_workspace(directory).load_manifest()
     keys = sorted(verified.records)
     records = [verified.records[key] for key in keys]
     check_publish_all(ws_manifest, [dict(r.get("manifest") or {}, name=r["name"], version=r["version"])

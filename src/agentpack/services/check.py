@@ -203,15 +203,12 @@ def _gather(
 
 def _snapshot(ws: Workspace, package: str) -> dict:
     """What install recorded of ``package`` (its manifest, ...); empty when absent or unreadable."""
-    import json
-
-    from agentpack.services.adapt import snapshot_path
+    from agentpack.services.adapt import read_snapshot
 
     try:
-        snapshot = json.loads(ws.read_text(snapshot_path(package)) or "{}")
-    except (ValueError, WorkspaceError):
+        return read_snapshot(ws, package)
+    except WorkspaceError:
         return {}
-    return snapshot if isinstance(snapshot, dict) else {}
 
 
 def _effective_config(package: str, snapshot: Mapping) -> dict[str, str]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from agentpack.errors import UsageError
-from agentpack.services.adapt import Adaptation, snapshot_path
+from agentpack.services.adapt import Adaptation, read_snapshot
 from agentpack.services.sync import Progress, RootEdit, SyncOptions, SyncResult, sync_workspace
 from agentpack.services.workspace import Settings, open_workspace
 
@@ -23,7 +21,7 @@ def show_config(directory: str | None, package: str, *, explain: bool = False):
         raise UsageError(f"{package} is not installed in {ws.root}",
                          hint="see what is installed with `agentops package list`")
     manifest = ws.load_manifest()
-    snapshots = {name: json.loads(ws.read_text(snapshot_path(name)) or "{}") for name in lock.packages}
+    snapshots = {name: read_snapshot(ws, name) for name in lock.packages}
     adaptation = Adaptation(ws, tier=manifest.tier if manifest else None,
                             set_config=manifest.config if manifest else {})
     layers = adaptation.layers(package, snapshots)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from agentpack.core.classification import Levels
 from agentpack.core.spec import parse_spec
 from agentpack.core.versions import max_satisfying, parse_version
-from agentpack.errors import InvalidVersion, PackageNotFound
+from agentpack.errors import AgentpackError, InvalidVersion, PackageNotFound, RegistryError, SignatureError
+from agentpack.services.keys import trusted_fingerprints
 from agentpack.services.sources import PackageSource, dependency_map
 from agentpack.services.workspace import Settings, open_workspace
 
@@ -21,10 +23,14 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
     """The highest published version satisfying ``spec_text``'s range, with every published version.
 
     Keys: name, version, versions, description, license, author, homepage, keywords, dependencies,
-    sha256, size, published_at, components. Raises PackageNotFound when nothing matches.
+    sha256, size, published_at, components, classification (the declared level, else the lowest of
+    the workspace's levels) and signature (see ``signature_status``). Raises PackageNotFound when
+    nothing matches.
     """
     spec = parse_spec(spec_text)
-    source = package_source(directory, settings)
+    ws = open_workspace(directory)
+    ws_manifest = ws.load_manifest()
+    source = PackageSource(lambda: settings.registry_locations(ws_manifest, ws.root), settings.resolved_cache_dir)
     index = source.index(spec.name)
     if not index:
         from agentpack.core.names import did_you_mean
@@ -44,6 +50,12 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
                               hint=f"published: {', '.join(str(v) for v in sorted(versions))}")
     record = index[str(chosen)] if str(chosen) in index else next(r for t, r in index.items() if parse_version(t) == chosen)
     manifest = record.get("manifest") or {}
+    try:
+        dependencies = dependency_map(manifest)
+    except AgentpackError as exc:
+        raise RegistryError(f"the record of {spec.name}@{record['version']} in {source.describe()} has a bad "
+                            f"dependency: {exc.message}", path=source.describe(),
+                            hint="the registry entry is damaged; republish the package") from None
     return {
         "name": spec.name,
         "version": record["version"],
@@ -53,9 +65,30 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
         "author": manifest.get("author"),
         "homepage": manifest.get("homepage"),
         "keywords": manifest.get("keywords", []),
-        "dependencies": dependency_map(manifest),
+        "dependencies": dependencies,
         "sha256": record["sha256"],
         "size": record.get("size"),
         "published_at": record.get("published_at"),
         "components": record.get("components", {}),
+        "classification": manifest.get("classification") or (ws_manifest.levels if ws_manifest else Levels()).lowest,
+        "signature": signature_status(record, lambda: trusted_fingerprints(ws.root)),
     }
+
+
+def signature_status(record: dict, trusted) -> dict:
+    """``{"status", "signed_by"}`` of a registry record's signature: "unsigned"; "invalid" (with a
+    "reason") when it does not verify against the record's name, version and sha256; else
+    "trusted" or "untrusted" by whether ``trusted()`` (fingerprints) holds its key. Never raises
+    for a bad signature: info describes, install refuses."""
+    from agentpack.services.signing import verify_document
+
+    document = record.get("signature")
+    if document is None:
+        return {"status": "unsigned", "signed_by": None}
+    try:
+        key = verify_document(document, name=record["name"], version=record["version"], sha256=record["sha256"],
+                              where="the registry record")
+    except SignatureError as exc:
+        signer = document.get("key") if isinstance(document, dict) else None
+        return {"status": "invalid", "signed_by": signer if isinstance(signer, str) else None, "reason": exc.message}
+    return {"status": "trusted" if key in trusted() else "untrusted", "signed_by": key}

@@ -90,17 +90,19 @@ def _find_clashes(root: Path, templates: dict[str, str]) -> list[str]:
         for depth in range(1, len(parts)):
             folder = "/".join(parts[:depth])
             candidate = root / folder
-            if (candidate.exists() or candidate.is_symlink()) and not candidate.is_dir():
+            if candidate.is_symlink() or (candidate.exists() and not candidate.is_dir()):
                 clashes.add(folder)
     return sorted(clashes)
 
 
 def _write_all(root: Path, templates: dict[str, str], name: str) -> list[str]:
+    from agentpack.adapters.paths import make_dirs
+
     written: list[Path] = []
     try:
         for relative, text in sorted(templates.items()):
             target = root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(str(root), str(target.parent))  # never into a folder through a link
             with open(target, "xb") as handle:  # "x": never replace a file created meanwhile
                 written.append(target)
                 handle.write(text.replace(_PLACEHOLDER, name).encode("utf-8"))

@@ -10,6 +10,7 @@ two stores whose union is what install trusts:
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from agentpack.adapters.keys import (
@@ -22,9 +23,13 @@ from agentpack.adapters.keys import (
     parse_public_key,
 )
 from agentpack.adapters.paths import user_data_dir
-from agentpack.errors import UsageError
+from agentpack.core.limits import MAX_KEY_BYTES
+from agentpack.errors import AgentpackError, UsageError
 
 WORKSPACE_TRUST_DIR = ".agentops-trust"
+# What is taken for a key typed on the command line rather than a file name: PEM text, or a long
+# run of base64 characters (a raw Ed25519 key is 44 of them); anything else is a path.
+_KEY_TEXT = re.compile(r"-----BEGIN[\s\S]*|[A-Za-z0-9+/]{40,}={0,2}")
 
 
 def default_keys_dir() -> str:
@@ -35,7 +40,9 @@ def default_keys_dir() -> str:
 def generate_key(name: str, out_dir: str | None, passphrase: str | None) -> KeyPairFiles:
     """Write the Ed25519 key pair ``NAME.key`` (0600, encrypted when ``passphrase``) and ``NAME.pub``
     into ``out_dir`` (default: the user keys directory). Never overwrites an existing key."""
-    return generate_key_pair(out_dir or default_keys_dir(), name, passphrase)
+    if out_dir:
+        return generate_key_pair(out_dir, name, passphrase)
+    return generate_key_pair(default_keys_dir(), name, passphrase, root=user_data_dir())
 
 
 def find_private_key(key: str) -> str:
@@ -68,11 +75,12 @@ class TrustEntry:
 
 
 def user_trust_store() -> TrustStore:
-    return TrustStore(os.path.join(user_data_dir(), "trust"), "user")
+    data = user_data_dir()
+    return TrustStore(os.path.join(data, "trust"), "user", root=data)
 
 
 def workspace_trust_store(workspace_root: str) -> TrustStore:
-    return TrustStore(os.path.join(workspace_root, WORKSPACE_TRUST_DIR), "workspace")
+    return TrustStore(os.path.join(workspace_root, WORKSPACE_TRUST_DIR), "workspace", root=workspace_root)
 
 
 def trust_stores(workspace_root: str | None) -> list[TrustStore]:
@@ -87,19 +95,35 @@ def add_trust(pubkey: str, store: TrustStore, name: str | None = None) -> tuple[
     """Trust the public key ``pubkey`` (a .pub file, PEM or base64, or the base64 key itself).
 
     The entry is named ``name``, else the file's stem, else the fingerprint's first 16 digits.
-    Returns the entry and whether it was new (the same key twice is a no-op).
+    Returns the entry and whether it was new (the same key twice is a no-op). A ``pubkey`` that
+    is neither an existing file nor key text is reported as a missing file (``AgentpackError``).
     """
-    if os.path.isfile(pubkey):
-        with open(pubkey, "rb") as handle:
-            raw = parse_public_key(handle.read(), where=pubkey)
-        default = os.path.splitext(os.path.basename(pubkey))[0]
-    else:
-        raw = parse_public_key(pubkey.encode("utf-8"), where="the key given")
-        default = None
+    raw, default = _read_public_key(pubkey)
     from agentpack.core.signing import fingerprint
 
     key, added = store.add(name or default or fingerprint(raw)[:16], raw)
     return TrustEntry.of(store, key), added
+
+
+def _read_public_key(pubkey: str) -> tuple[bytes, str | None]:
+    """The raw key ``pubkey`` names, and the default entry name (the file's stem) if it is a file."""
+    try:
+        with open(pubkey, "rb") as handle:
+            data = handle.read(MAX_KEY_BYTES + 1)
+    except FileNotFoundError:
+        data = None
+    except IsADirectoryError:
+        raise UsageError(f"{pubkey} is a folder, not a public key file", path=pubkey,
+                         hint="pass the .pub file written by `agentops key generate`") from None
+    except OSError as error:
+        raise AgentpackError(f"cannot read {pubkey}: {error.strerror or error}", path=pubkey) from None
+    if data is not None:
+        return parse_public_key(data, where=pubkey), os.path.splitext(os.path.basename(pubkey))[0]
+    if not _KEY_TEXT.fullmatch(pubkey.strip()):
+        raise AgentpackError(f"{pubkey}: no such file", path=pubkey,
+                             hint="check the path of the .pub file (relative to the current folder, or to -C DIR), "
+                                  "or pass the base64 key that `agentops key generate` printed")
+    return parse_public_key(pubkey.encode("utf-8"), where="the key given"), None
 
 
 def list_trust(workspace_root: str | None) -> list[TrustEntry]:

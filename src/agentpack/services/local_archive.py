@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from agentpack.adapters.archive import read_archive
 from agentpack.core.hidden_unicode import CODE as _HIDDEN_UNICODE
-from agentpack.errors import AgentpackError, ValidationError
+from agentpack.errors import AgentpackError, UnsafeArchive, ValidationError
 from agentpack.services.validate import ValidationReport, validate_files
 
 
@@ -26,12 +27,18 @@ def inspect_archive(path: str, *, strict: bool = False, allow_hidden_unicode: bo
                     accepted_sha256: str | None = None) -> InspectedArchive:
     """Read, safety-check and validate the archive at ``path``; raise ValidationError on any error.
 
-    Hidden Unicode characters are errors like any other (publish refuses them), except when
-    ``allow_hidden_unicode`` or when the archive's sha256 is ``accepted_sha256`` (an archive a
-    workspace already installed): then they stay in the report but do not block.
+    The file's size is checked first: one larger than any archive within the limits is refused
+    (UnsafeArchive) before it is read. The rest is ``inspect_archive_data``'s.
     """
+    from agentpack.adapters.archive import ArchiveLimits
+
     try:
         with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            limit = ArchiveLimits().max_archive_size
+            if size > limit:
+                raise UnsafeArchive(f"{path} is {size} bytes, over the archive limit of {limit}", path=path,
+                                    hint="no package within the limits is that large; do not install it")
             data = handle.read()
     except FileNotFoundError:
         raise AgentpackError(f"{path}: no such archive", path=path,
@@ -39,16 +46,41 @@ def inspect_archive(path: str, *, strict: bool = False, allow_hidden_unicode: bo
     except IsADirectoryError:
         raise AgentpackError(f"{path} is a directory, not an archive", path=path,
                              hint="build it first: agentops package build DIR") from None
+    except OSError as exc:
+        raise AgentpackError(f"cannot read {path}: {exc.strerror or exc}", path=path) from None
+    return inspect_archive_data(data, path, strict=strict, allow_hidden_unicode=allow_hidden_unicode,
+                                accepted_sha256=accepted_sha256)
+
+
+def inspect_archive_data(data: bytes, source: str, *, files: Mapping[str, bytes] | None = None,
+                         strict: bool = False, allow_hidden_unicode: bool = False,
+                         accepted_sha256: str | None = None) -> InspectedArchive:
+    """The one check an archive passes before it is published, installed from a file or loaded
+    from a bundle: the safe reader (``read_archive``: paths, types, duplicates, collisions, limits,
+    gzip integrity; UnsafeArchive naming ``source``), then the package validation of
+    ``validate_files``; ValidationError listing every problem when any is an error.
+
+    ``files`` are the archive's files when the caller has already read ``data`` through
+    ``read_archive`` (a bundle streams each archive through it as it is read), else they are read
+    here. Hidden Unicode characters are errors like any other (publish refuses them), except when
+    ``allow_hidden_unicode`` or when the archive's sha256 is ``accepted_sha256`` (an archive a
+    workspace already installed): then they stay in the report but do not block.
+    """
     sha256 = hashlib.sha256(data).hexdigest()
-    files = read_archive(data)
-    report = validate_files(files, source=path, strict=strict)
+    if files is None:
+        try:
+            files = read_archive(data)
+        except UnsafeArchive as exc:
+            exc.path = exc.path or source
+            raise
+    report = validate_files(files, source=source, strict=strict)
     tolerated = allow_hidden_unicode or sha256 == accepted_sha256
     blocking = [p for p in report.errors if not (tolerated and p.code == _HIDDEN_UNICODE)]
     if blocking or report.manifest is None:
         hint = "fix the package source and build it again"
         if any(p.code == _HIDDEN_UNICODE for p in blocking):
             hint += " (`agentops package validate --fix-unicode DIR` strips hidden characters)"
-        raise ValidationError(f"{path} is not a valid package", path=path, problems=report.problems,
+        raise ValidationError(f"{source} is not a valid package", path=source, problems=report.problems,
                               hint=hint)
     manifest = report.manifest
     record = {
@@ -59,7 +91,7 @@ def inspect_archive(path: str, *, strict: bool = False, allow_hidden_unicode: bo
         "manifest": manifest.to_dict(),
         "components": manifest.component_counts(),
     }
-    return InspectedArchive(path=os.path.abspath(path), data=data, record=record, report=report)
+    return InspectedArchive(path=os.path.abspath(source), data=data, record=record, report=report)
 
 
 def read_local_archive(path: str, *, allow_hidden_unicode: bool = False,

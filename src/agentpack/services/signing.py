@@ -65,11 +65,12 @@ def read_sidecar(archive_path: str) -> dict | None:
     path = archive_path + SIGNATURE_SUFFIX
     if not os.path.isfile(path):
         return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except ValueError:
-        raise SignatureError(f"{path} is not a JSON signature document", path=path) from None
+    from agentpack.core.bounded_json import parse_json
+    from agentpack.core.limits import MAX_JSON_BYTES
+
+    with open(path, "rb") as handle:
+        return parse_json(handle.read(MAX_JSON_BYTES + 1), source=path, error=SignatureError,
+                          hint="sign the archive again, or delete the .sig file")
 
 
 def verify_document(document: object, *, name: str, version: str, sha256: str, where: str) -> str:
@@ -90,20 +91,21 @@ def verify_pins(pins: dict[str, LockedPackage], lock: Lockfile, source, *, requi
                trusted: Callable[[], set[str]]) -> dict[str, LockedPackage]:
     """The pins with ``signed_by`` set, after verifying every signature the registry records.
 
-    A pin the lock already holds unchanged (same version, sha256 and source) keeps the lock's
-    ``signed_by``: the lock pins the archive's digest, and its signature was verified when the
-    lock was written. Any other pin's registry record is read and its ``signature``, if any,
-    verified (SignatureError on a bad one). So is the record of an archive read from disk for this
-    run (``source.local_spec``), whose ``signature`` is the ``ARCHIVE.sig`` beside it now, even
-    when the lock holds it unchanged: signing an archive after installing it counts. With
+    A lock's ``signed_by`` is a claim, not evidence (a lock arrives in pull requests). Without
+    ``require``, a pin the lock already holds unchanged (same version, sha256 and source) keeps
+    it as a note: nothing is decided on it. With ``require``, and for any other pin, the registry
+    record is read and its ``signature``, if any, verified (SignatureError on a bad one). So is
+    the record of an archive read from disk for this run (``source.local_spec``), whose
+    ``signature`` is the ``ARCHIVE.sig`` beside it now, even when the lock holds it unchanged:
+    signing an archive after installing it counts. With
     ``require``, every package must be signed by a key in ``trusted()``: otherwise
     UntrustedPackage lists each offender. Reads no archive.
     """
     checked: dict[str, LockedPackage] = {}
     for name, pin in sorted(pins.items()):
         old = lock.packages.get(name)
-        if (old is not None and (old.version, old.sha256, old.source) == (pin.version, pin.sha256, pin.source)
-                and not source.local_spec(name)):
+        if (not require and old is not None and not source.local_spec(name)
+                and (old.version, old.sha256, old.source) == (pin.version, pin.sha256, pin.source)):
             checked[name] = replace(pin, signed_by=old.signed_by)
             continue
         record = source.record(name, pin.version)

@@ -6,6 +6,10 @@ then the registry that published them, each read verified against the expected s
 
 With ``offline=True`` no registry is opened: package indexes come from the copies the cache kept
 the last time they were read online, and archives only from the cache.
+
+Every index read from a registry is checked against the highest serial this machine has accepted
+for that registry and package (``adapters.seen_serials``, in the user's state directory): an older
+one raises ``RollbackError`` before anything uses it, a newer one is remembered.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ class PackageSource:
     """Candidates and archives for install, from registries (or the cache when offline)."""
 
     def __init__(self, locations: Callable[[], list[tuple[str, str]]], cache_dir: Callable[[], str], *,
-                 offline: bool = False) -> None:
+                 offline: bool = False, state_dir: Callable[[], str] | None = None) -> None:
         # Both are callables, evaluated on first use: finding the default registry and cache
         # directories costs start-up time that an install with nothing to fetch never needs.
         self._locations_fn = locations
@@ -45,6 +49,8 @@ class PackageSource:
         self._indexes: dict[str, tuple[dict, object | None]] = {}
         self._local: dict[str, tuple[dict, bytes, str]] = {}  # name -> (record, archive, spec)
         self._cache = None
+        self._state_dir_fn = state_dir
+        self._seen: dict[str, dict[str, int]] = {}  # registry identity -> {name: serial}
 
     # -- the resolver's CandidateSource ------------------------------------------------------
     def candidates(self, name: str) -> list[Candidate]:
@@ -164,17 +170,64 @@ class PackageSource:
             try:
                 index = registry.package_index(name)
             except PackageNotFound:
+                self._check_still_served(registry, name)
                 continue
             except RegistryError:
                 if self._offline:
                     continue  # a local registry that is not there: offline falls back to the cache
                 raise
+            self._check_serial(registry, name, index)  # before the cache keeps a copy of it
             self._blob_cache().save_index(name, index)
             return index.get("versions", {}), registry
         if self._offline:
             copy = self._blob_cache().load_index(name)
             return (copy or {}).get("versions", {}), None
         return {}, None
+
+    def check_pins_listed(self, pins: dict[str, str]) -> None:
+        """Raise ``RollbackError`` naming every ``name@version`` of ``pins`` (from agentops.lock)
+        that the registry index read now does not list: re-resolving would move it silently."""
+        from agentpack.core.index_serial import check_pinned_versions
+
+        def registry_url(name: str) -> str:
+            registry = self._registry_for(name)
+            return registry.url if registry is not None else self.describe()
+
+        check_pinned_versions(pins, lambda name: self.index(name) or None, registry_url)
+
+    def _check_serial(self, registry, name: str, index: dict) -> None:
+        """Refuse an index older than the newest this machine accepted; remember a newer one."""
+        from agentpack.core.index_serial import check_not_older, index_serial
+
+        serial = index_serial(index)
+        if serial is None:
+            raise RegistryError(f"registry {registry.url} served an index of {name} with a malformed serial",
+                                hint="check the registry with `agentops registry verify`")
+        store, identity, seen = self._seen_by(registry)
+        check_not_older(name, serial, seen.get(name), registry.url)
+        if serial > seen.get(name, 0):
+            store.remember(identity, {name: serial})
+            seen[name] = serial
+
+    def _check_still_served(self, registry, name: str) -> None:
+        """Refuse a registry's "no such package" for a package whose index this machine has seen."""
+        from agentpack.core.index_serial import check_still_served
+
+        check_still_served(name, self._seen_by(registry)[2].get(name), registry.url)
+
+    def _seen_by(self, registry):
+        """(the store, the registry's identity, {name: serial} remembered for it), loaded once."""
+        from agentpack.adapters.seen_serials import SeenSerials
+
+        if self._state_dir_fn is None:
+            from agentpack.adapters.paths import user_state_dir
+
+            self._state_dir_fn = user_state_dir
+        store = SeenSerials(self._state_dir_fn())
+        identity = getattr(registry, "identity", registry.url)
+        if identity not in self._seen:
+            self._seen[identity] = store.load(identity)
+        return store, identity, self._seen[identity]
 
     def describe(self) -> str:
         if self._offline:

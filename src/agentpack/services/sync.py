@@ -29,8 +29,16 @@ from agentpack.core.filenames import (
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, LockedPackage, Lockfile
 from agentpack.core.state import InstalledPackage, format_state, parse_state
 from agentpack.errors import EditedFiles, LockfileOutdated, Problem, WorkspaceError
-from agentpack.services.adapt import Adaptation, Requested, snapshot_path
+from agentpack.services.adapt import Adaptation, Requested
 from agentpack.services.classification import check_pins
+from agentpack.services.lock_evidence import (
+    agrees_with_record,
+    check_locked_files,
+    check_published,
+    evidence_fields,
+    install_record,
+    proven_lock,
+)
 from agentpack.services.sources import PackageSource
 from agentpack.services.uptodate import fingerprint, unchanged_since_last_sync
 from agentpack.services.workspace import Settings, Workspace
@@ -57,6 +65,16 @@ class PackageChange:
     old: str | None  # version before (None: newly added)
     new: str | None  # version after (None: removed)
 
+    @property
+    def kind(self) -> str:
+        """add, remove, upgrade, downgrade, or replace (same version, other archive)."""
+        if self.old is None or self.new is None:
+            return "add" if self.old is None else "remove"
+        from agentpack.core.versions import parse_version
+
+        old, new = parse_version(self.old), parse_version(self.new)
+        return "downgrade" if new < old else "upgrade" if new > old else "replace"
+
 
 @dataclass
 class SyncResult:
@@ -77,7 +95,7 @@ class SyncResult:
     def to_dict(self) -> dict:
         return {
             "workspace": self.root,
-            "changes": [{"name": c.name, "from": c.old, "to": c.new} for c in self.changes],
+            "changes": [{"name": c.name, "from": c.old, "to": c.new, "kind": c.kind} for c in self.changes],
             "installed": [p.to_dict() for p in self.installed],
             "files_written": self.files_written,
             "files_removed": self.files_removed,
@@ -118,6 +136,9 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                 return result
         manifest = ws.load_manifest()
         if manifest is None and not edit.set_specs:
+            if result.recovered:  # the interrupted first install was undone: nothing is installed
+                result.up_to_date = True
+                return result
             raise WorkspaceError(f"nothing to install: there is no {WORKSPACE_MANIFEST} in {ws.root}",
                                  path=ws.root, hint="name a package: agentops package install NAME[@RANGE]")
         lock = ws.load_lock()
@@ -152,7 +173,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         new_lock, contents, fresh = _materialise(ws, pins, lock, source, adaptation, progress,
                                                  allow_hidden_unicode=options.allow_hidden_unicode)
         new_lock = Lockfile(root=root, overrides=overrides, packages=new_lock)
-        writes, deletes, result.kept, edited = _plan_files(ws, lock, new_lock, contents)
+        writes, deletes, result.kept, edited = _plan_files(ws, proven_lock(ws, lock), new_lock, contents)
         generated, generated_deletes, edited_generated, kept_generated = adaptation.generated_files(
             lock, new_lock, fresh)
         result.kept += kept_generated
@@ -221,6 +242,9 @@ def _check_signatures(ws: Workspace, pins, lock: Lockfile, source: PackageSource
     from agentpack.services.signing import verify_pins
 
     require = options.require_signed or bool(manifest and manifest.require_signatures)
+    for name, pin in pins.items():  # a kept archive's signature is the ARCHIVE.sig beside it now
+        if require and pin.source.startswith(FILE_SOURCE_PREFIX) and source.local_spec(name) is None:
+            _reload_local_archive(ws, pin.source, source, lock.packages.get(name), options.allow_hidden_unicode)
     return verify_pins(pins, lock, source, require=require, trusted=lambda: trusted_fingerprints(ws.root))
 
 
@@ -245,9 +269,11 @@ def _merged_set_config(manifest, assignments) -> dict[str, dict]:
 def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: PackageSource, options: SyncOptions,
                  edit: RootEdit) -> tuple[dict[str, LockedPackage], bool]:
     """Pins for the requested graph: the lock's own when it still answers, else a fresh resolution."""
+    from agentpack.core.lock_checks import unrequested_sources
+
     pruned = Lockfile(root=lock.root, overrides=lock.overrides,
                       packages={n: p for n, p in lock.packages.items() if n in lock.reachable(root)})
-    reasons = pruned.unsatisfied(root, overrides)
+    reasons = pruned.unsatisfied(root, overrides) + unrequested_sources(pruned, root)
     for name, (record, _data, spec) in edit.local_archives.items():
         pinned = pruned.packages.get(name)
         if pinned is None or pinned.sha256 != record["sha256"] or pinned.source != spec:
@@ -262,9 +288,13 @@ def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: Package
     if not reasons and options.update is None and not any(s is None for s in edit.set_specs.values()):
         return dict(pruned.packages), False
 
+    from agentpack.core.index_serial import pins_still_wanted
     from agentpack.core.resolver import resolve
     from agentpack.core.versions import parse_version
 
+    # A pin whose version the registry no longer lists is never re-resolved silently (rollback).
+    source.check_pins_listed(pins_still_wanted({n: p.version for n, p in pruned.packages.items()
+                                                if p.source == REGISTRY_SOURCE}, root, overrides))
     keep = set() if options.update == () else set(pruned.packages) - set(options.update or ())
     preferred = {n: parse_version(p.version) for n, p in pruned.packages.items() if n in keep}
     requests = {}
@@ -333,16 +363,18 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
             # Kept from the lock without being read (e.g. its files were deleted): read it again;
             # source.archive then checks it is still the archive the lock pins.
             _reload_local_archive(ws, pin.source, source, pin, allow_hidden_unicode)
+        check_published(source, pin)
         archive = source.archive(pin.name, pin.version, pin.sha256)
         _manifest, files, snapshot = unpack_package(archive, pin.name, pin.version,
                                                     lambda manifest, n=pin.name: adaptation.disabled(n, manifest))
         if not allow_hidden_unicode:
             hidden += scan_files(files)
-        snapshots[pin.name] = dict(snapshot, source=pin.source)
         digests = {}
         for path, data in files.items():
             digests[path] = hashlib.sha256(data).hexdigest()
             contents[path] = data
+        check_locked_files(lock.packages.get(pin.name), pin, snapshot, digests)
+        snapshots[pin.name] = dict(snapshot, **evidence_fields(pin, digests))
         packages[pin.name] = LockedPackage(name=pin.name, version=pin.version, sha256=pin.sha256,
                                            source=pin.source, dependencies=pin.dependencies, files=digests,
                                            signed_by=pin.signed_by)
@@ -361,14 +393,12 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
 
 
 def _still_in_place(ws: Workspace, old: LockedPackage, adaptation: Adaptation) -> bool:
-    """Whether an unchanged package's files are all there, and are the ones the current local
-    overrides and tier want (a component disabled or re-enabled since means a re-install)."""
-    import json
-
-    text = ws.read_text(snapshot_path(old.name))
-    if text is None:
+    """Whether an unchanged package's lock entry is what agentops recorded installing, its files
+    are all there, and are the ones the current local overrides and tier want (a component
+    disabled or re-enabled since means a re-install)."""
+    snapshot = install_record(ws, old.name)
+    if not agrees_with_record(old, snapshot):
         return False
-    snapshot = json.loads(text)
     disabled = adaptation.disabled(old.name, snapshot.get("manifest", {}))
     wanted = {dest for dest, src in snapshot.get("files", {}).items() if src not in disabled}
     return wanted == set(old.files) and all(os.path.lexists(ws.path(p)) for p in old.files)

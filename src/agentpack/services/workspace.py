@@ -9,11 +9,14 @@ visible to the next command.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from agentpack.adapters.discovery import find_workspace
 from agentpack.core.filenames import LOCK_FILE, LOCKFILE_NAME, STATE_DIR, WORKSPACE_MANIFEST
+from agentpack.core.limits import MAX_JSON_BYTES
 from agentpack.core.lockfile import Lockfile
 from agentpack.core.workspace_manifest import WorkspaceManifest, parse_workspace_manifest
 from agentpack.errors import WorkspaceError
@@ -72,6 +75,7 @@ class Workspace:
     """A workspace root and the files agentpack keeps in it."""
 
     root: str
+    _leftover: bool = field(default=False, init=False, repr=False, compare=False)
 
     def path(self, relpath: str) -> str:
         return os.path.join(self.root, *relpath.split("/"))
@@ -79,7 +83,7 @@ class Workspace:
     def read_text(self, relpath: str) -> str | None:
         try:
             with open(self.path(relpath), encoding="utf-8") as handle:
-                return handle.read()
+                return handle.read(MAX_JSON_BYTES + 1)  # past every parser's limit: refused, not read whole
         except FileNotFoundError:
             return None
         except UnicodeDecodeError:
@@ -106,22 +110,56 @@ class Workspace:
         return parse_workspace_manifest(data, lines, source=self.path(WORKSPACE_MANIFEST))
 
     def load_lock(self) -> Lockfile:
-        """Parse agentops.lock (an empty lock when absent)."""
+        """Parse agentops.lock (an empty lock when absent), refusing claims no lock may make
+        (see core.lock_checks): a lock is untrusted input."""
         text = self.read_text(LOCKFILE_NAME)
-        return Lockfile() if text is None else Lockfile.from_text(text, source=self.path(LOCKFILE_NAME))
+        if text is None:
+            return Lockfile()
+        from agentpack.core.lock_checks import check_lock
 
-    def lock(self):
-        """The exclusive workspace lock (a context manager) serialising mutating commands."""
+        source = self.path(LOCKFILE_NAME)
+        return check_lock(Lockfile.from_text(text, source=source), source=source)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the exclusive workspace lock (``.agentops/lock``) that serialises mutating commands.
+
+        ``.agentops`` and its lock file are never reached through a symbolic link (``LinkRefused``).
+        In a folder that is not a workspace (no agentops.yaml), a command that wrote nothing there
+        (it failed, or had nothing to do) takes ``.agentops`` away again when it lets go.
+        """
         from agentpack.adapters.locking import FileLock
 
-        os.makedirs(self.path(STATE_DIR), exist_ok=True)
-        return FileLock(self.path(LOCK_FILE), what="workspace")
+        before = self._lone_lock_folder()  # what a first command killed before its transaction leaves
+        lock = FileLock(self.path(LOCK_FILE), what="workspace", root=self.root)
+        lock.acquire()
+        self._leftover = before and self._lone_lock_folder()
+        try:
+            yield
+        finally:
+            self._leftover = False
+            lock.release(remove_lone_folder=not os.path.lexists(self.path(WORKSPACE_MANIFEST)))
 
     def recover(self) -> str | None:
-        """Complete or roll back an interrupted transaction; return what was done (or None)."""
-        from agentpack.adapters.transaction import recover
+        """Complete or roll back an interrupted transaction; return what was done (or None).
 
-        return recover(self.root, STATE_DIR)
+        Called under the lock. A folder that is not a workspace but held ``.agentops`` with nothing
+        but a lock file before it was locked (a first command killed before it wrote anything)
+        counts as "rolled back" too: the lock is all there was to undo, and it goes when released.
+        """
+        from agentpack.adapters.transaction import ROLLED_BACK, recover
+
+        outcome = recover(self.root, STATE_DIR)
+        return ROLLED_BACK if outcome is None and self._leftover else outcome
+
+    def _lone_lock_folder(self) -> bool:
+        """Whether there is no agentops.yaml and ``.agentops`` holds nothing but its lock file."""
+        if os.path.lexists(self.path(WORKSPACE_MANIFEST)):
+            return False
+        try:
+            return os.listdir(self.path(STATE_DIR)) == [LOCK_FILE.rpartition("/")[2]]
+        except OSError:
+            return False
 
 
 def open_workspace(directory: str | None) -> Workspace:

@@ -33,6 +33,10 @@ class Registry(Protocol):
     url: str
     """The location exactly as the user gave it, for messages."""
 
+    identity: str
+    """A stable name for the registry (its resolved location), under which a client remembers the
+    index serials it has seen: two spellings of one registry share it, two registries never do."""
+
     local: bool
     """True when reading needs no network (a directory on this machine): such a registry may be
     read under ``--offline``, which is how an air-gapped side installs from a loaded bundle."""
@@ -54,9 +58,10 @@ class Registry(Protocol):
         ...
 
     def package_index(self, name: str) -> dict:
-        """The index of one package: ``{"name": name, "versions": {version: record}}``.
+        """The index of one package: ``{"name": name, "serial": serial, "versions": {version: record}}``.
 
-        ``versions`` maps each version's text to its version record and is ordered by SemVer
+        ``serial`` grows with every change of the index (0: written before serials existed), so
+        that a client can refuse an index older than one it has seen. ``versions`` maps each version's text to its version record and is ordered by SemVer
         precedence, lowest first. Raises ``PackageNotFound`` (with a hint to check the name and the
         registry) when the registry has no such package, ``InvalidName`` for a name that could never
         exist, and ``RegistryError`` when the registry is missing or its index is unreadable.

@@ -4,8 +4,9 @@ Layout below ROOT::
 
     registry.json               {"format": 1}; marks the directory as a registry (settings go here)
     blobs/sha256/<hex>          archive bytes, named by their SHA-256
-    index/<name>.json           one package: {"name", "versions": {version: record}}, by precedence
-                                (a namespaced "team/x" lives in index/team/x.json)
+    index/<name>.json           one package: {"name", "serial", "versions": {version: record}}, versions
+                                by precedence (a namespaced "team/x" lives in index/team/x.json);
+                                "serial" grows on every write (see core.index_serial)
     catalog.json                {"packages": {name: {"latest", "description", "components",
                                 "versions"}}}, derived from the indexes for list and search
     .lock                       held by a publisher while it writes
@@ -17,8 +18,9 @@ Writers serialise on ``.lock`` and check for an existing version while holding i
 makes "exactly one of two racing publishers of 1.0.0 wins" true. Blobs are content-addressed, so
 writing one twice is harmless.
 
-The catalog is rebuilt from every index on each publish (not patched), so a publisher that died
-between writing an index and the catalog is repaired by the next publish.
+The catalog is derived state: every write (publish, bundle load) rebuilds it from the indexes
+and replaces it whenever it disagrees, even when nothing new was added, so a writer killed between
+an index and the catalog is repaired by the next write (or by ``agentops registry verify --repair``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
 from agentpack.adapters.locking import FileLock
 from agentpack.adapters.paths import write_atomic
 from agentpack.adapters.registry.base import COMPONENT_KINDS
+from agentpack.core.bounded_json import parse_json
+from agentpack.core.index_serial import index_serial, next_serial
+from agentpack.core.limits import MAX_JSON_BYTES
+from agentpack.core.names import check_name
+from agentpack.core.registry_documents import catalog_problem, index_problem, settings_problem
 from agentpack.errors import (
     IntegrityError,
     InvalidName,
@@ -43,7 +50,6 @@ from agentpack.errors import (
 )
 
 FORMAT = 1
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 # What may already be in a directory we turn into a registry; anything else means "not ours".
 _REGISTRY_ENTRIES = frozenset({"registry.json", "catalog.json", "blobs", "index", ".lock"})
 _MISSING_HINT = "publish a package to it first, or check --registry / AGENTOPS_REGISTRY"
@@ -69,6 +75,11 @@ class DirectoryRegistry:
             with self._writing():
                 pass
 
+    @property
+    def identity(self) -> str:
+        """The registry's stable identity for what a client remembers: its resolved directory."""
+        return "file://" + os.path.realpath(self.root)
+
     # -- reading (no lock, no writes) --------------------------------------------------------
 
     def list_packages(self) -> list[str]:
@@ -87,12 +98,15 @@ class DirectoryRegistry:
             catalog = _load_json(path)
         except FileNotFoundError:
             return {"packages": {}}
-        if not isinstance(catalog, dict) or not isinstance(catalog.get("packages"), dict):
-            raise _malformed(path, "expected an object with a 'packages' object")
+        reason = catalog_problem(catalog)
+        if reason:
+            raise _malformed(path, reason)
+        catalog["packages"] = {name: entry for name, entry in catalog["packages"].items() if _is_valid_name(name)}
         return catalog
 
     def package_index(self, name: str) -> dict:
-        """``{"name": name, "versions": {version: record}}``, versions by precedence (lowest first)."""
+        """``{"name": name, "serial": serial, "versions": {version: record}}``, versions by precedence
+        (lowest first); ``serial`` is 0 for an index written before serials existed."""
         path = self._index_path(name)
         self._check_registry()
         try:
@@ -104,7 +118,7 @@ class DirectoryRegistry:
                 "points at the registry you meant",
             ) from None
         _check_index(index, path)
-        return {"name": name, "versions": index["versions"]}
+        return {"name": name, "serial": _checked_serial(index, path), "versions": index["versions"]}
 
     def fetch_archive(self, name: str, version: str) -> bytes:
         """The archive of ``name@version``, verified against its recorded sha256."""
@@ -158,7 +172,7 @@ class DirectoryRegistry:
         marker = os.path.join(self.root, "registry.json")
         with self._writing():
             settings = {**_load_json(marker), **values, "format": FORMAT}
-            write_atomic(marker, _dump(settings))
+            write_atomic(marker, _dump(settings), root=self.root)
         return settings
 
     def publish(self, archive: bytes, record: dict) -> dict:
@@ -207,12 +221,12 @@ class DirectoryRegistry:
             if conflicts:
                 raise _version_exists(conflicts, self.url)
             changed = {record["name"] for record, imported in outcome if imported}
-            new_indexes = {name: {"name": name, "versions": _by_precedence(indexes[name]["versions"],
-                                                                         self._index_path(name))}
+            now_ms = int(time.time() * 1000)
+            new_indexes = {name: {"name": name, "serial": next_serial(indexes[name], now_ms),
+                                  "versions": _by_precedence(indexes[name]["versions"], self._index_path(name))}
                            for name in sorted(changed)}
             index_bytes = {name: _dump(index) for name, index in new_indexes.items()}
-            catalog_bytes = _dump(self._build_catalog(replace=new_indexes)) if changed else None
-            self._write_all(blobs, index_bytes, catalog_bytes)
+            self._write_all(blobs, index_bytes, self.stale_catalog(replace=new_indexes))
         return outcome
 
     def _current_index(self, name: str) -> dict:
@@ -222,7 +236,7 @@ class DirectoryRegistry:
         except FileNotFoundError:
             return {"name": name, "versions": {}}
         _check_index(current, path)
-        return {"name": name, "versions": dict(current["versions"])}
+        return {"name": name, "serial": _checked_serial(current, path), "versions": dict(current["versions"])}
 
     def _write_all(self, blobs: list[tuple[str, bytes]], index_bytes: dict[str, bytes],
                    catalog_bytes: bytes | None) -> None:
@@ -232,13 +246,14 @@ class DirectoryRegistry:
         fsyncs cost more than the rest of a 200-package import together."""
         each = len(blobs) + len(index_bytes) <= 2 or not hasattr(os, "sync")  # os.sync is Unix only
         for sha256, archive in blobs:
-            write_atomic(blob_path(self.root, sha256), archive, durable=each)
+            write_atomic(blob_path(self.root, sha256), archive, durable=each, root=self.root)
         if not each:
             os.sync()
         for name, data in index_bytes.items():
-            write_atomic(self._index_path(name), data, durable=each)
+            write_atomic(self._index_path(name), data, durable=each, root=self.root)
         if catalog_bytes is not None:
-            write_atomic(os.path.join(self.root, "catalog.json"), catalog_bytes, durable=each)
+            write_atomic(os.path.join(self.root, "catalog.json"), catalog_bytes, durable=each,
+                         root=self.root)
         if not each:
             os.sync()
 
@@ -265,8 +280,8 @@ class DirectoryRegistry:
             self._check_format(marker)
             return
         self._refuse_foreign_directory()
-        write_atomic(marker, _dump({"format": FORMAT}))
-        write_atomic(os.path.join(self.root, "catalog.json"), _dump({"packages": {}}))
+        write_atomic(marker, _dump({"format": FORMAT}), root=self.root)
+        write_atomic(os.path.join(self.root, "catalog.json"), _dump({"packages": {}}), root=self.root)
 
     def _refuse_foreign_directory(self) -> None:
         """Never litter a directory that holds something else (``--registry .`` by mistake)."""
@@ -283,6 +298,18 @@ class DirectoryRegistry:
                 path=self.root,
                 hint="choose a new or empty directory for the registry",
             )
+
+    def stale_catalog(self, replace: dict[str, dict] | None = None) -> bytes | None:
+        """The catalog rebuilt from every index (with ``replace`` used instead of the indexes it
+        names), or None when catalog.json already holds exactly that. Raises ``RegistryError`` for a
+        malformed index: a catalog is never rebuilt without a package that is merely unreadable."""
+        wanted = _dump(self._build_catalog(replace=replace or {}))
+        try:
+            with open(os.path.join(self.root, "catalog.json"), "rb") as stream:
+                current = stream.read()
+        except FileNotFoundError:
+            current = None
+        return None if current == wanted else wanted
 
     def _build_catalog(self, replace: dict[str, dict]) -> dict:
         """The catalog of every index on disk, with the indexes in ``replace`` used instead."""
@@ -302,6 +329,7 @@ class DirectoryRegistry:
                 if _is_valid_name(name):
                     index = _load_json(path)
                     _check_index(index, path)
+                    _checked_serial(index, path)
                     yield name, {"name": name, "versions": index["versions"]}
 
     # -- helpers ------------------------------------------------------------------------------
@@ -331,8 +359,9 @@ class DirectoryRegistry:
             settings = _load_json(marker)
         except FileNotFoundError:
             return
-        if not isinstance(settings, dict) or not isinstance(settings.get("format"), int):
-            raise _malformed(marker, "expected an object with an integer 'format'")
+        reason = settings_problem(settings)
+        if reason:
+            raise _malformed(marker, reason)
         if settings["format"] > FORMAT:
             raise RegistryError(
                 f"registry {self.url} uses format {settings['format']}, newer than this agentpack "
@@ -458,40 +487,40 @@ def _is_temporary(file_name: str) -> bool:
 
 
 def _is_valid_name(name: object) -> bool:
-    """A local path-safety check (the full naming rules live with the manifest): one or two
-    '/'-separated segments of [a-z0-9-], so no name can climb out of ``index/``."""
-    if not isinstance(name, str):
-        return False
-    segments = name.split("/")
-    return len(segments) <= 2 and all(s and _NAME_CHARS.issuperset(s) for s in segments)
+    """The naming rule of names typed by a user (core.names), applied to every name read from or
+    written to the registry; it also keeps a name from climbing out of ``index/``."""
+    return check_name(name) is None
 
 
 def _check_index(index: object, path: str) -> None:
-    if not isinstance(index, dict) or not isinstance(index.get("versions"), dict):
-        raise _malformed(path, "expected an object with a 'versions' object")
-    if not all(isinstance(record, dict) for record in index["versions"].values()):
-        raise _malformed(path, "every version must map to a record object")
+    reason = index_problem(index)
+    if reason:
+        raise _malformed(path, reason)
+
+
+def _checked_serial(index: dict, path: str) -> int:
+    serial = index_serial(index)
+    if serial is None:
+        raise _malformed(path, "'serial' must be a whole number from 0 to 2**53")
+    return serial
 
 
 def _load_json(path: str) -> object:
     """Parse a JSON file; FileNotFoundError propagates, anything else unreadable is RegistryError."""
     try:
         with open(path, "rb") as stream:
-            data = stream.read()
+            data = stream.read(MAX_JSON_BYTES + 1)  # enough for parse_json to refuse an oversize file
     except FileNotFoundError:
         raise
     except OSError as error:
         raise RegistryError(f"cannot read {path}: {error.strerror}", path=path) from error
-    try:
-        return json.loads(data)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
-        raise _malformed(path, str(error)) from error
+    return parse_json(data, source=path, error=RegistryError, hint=_malformed(path, "").hint)
 
 
 def _malformed(path: str, detail: str) -> RegistryError:
     hint = "restore it from a backup or repair it by hand"
     if os.path.basename(path) == "catalog.json":
-        hint = "delete it; the next publish rebuilds it from the indexes"
+        hint = "run `agentops registry verify --repair`, which rebuilds it from the indexes"
     return RegistryError(f"malformed registry file {path}: {detail}", path=path, hint=hint)
 
 

@@ -6,7 +6,6 @@ folder, a name that is not kebab-case all become findings on the ``ReadResult`` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -145,11 +144,15 @@ def resolve_ref(base: str, ref: object, result: ReadResult, manifest: str) -> st
 
 
 def parse_json(listing: Listing, path: str, result: ReadResult) -> Any:
-    """The JSON value of ``path``, or ``None`` with a ``bad-manifest`` finding naming the file."""
+    """The JSON value of ``path``, or ``None`` with a ``bad-manifest`` finding naming the file (read
+    within the bounds of ``core.bounded_json``: a document nested 10,000 deep is a finding too)."""
+    from agentpack.core import bounded_json
+    from agentpack.errors import AgentpackError
+
     try:
-        return json.loads(listing.read(path).decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        result.warn("bad-manifest", f"{path} is not valid JSON ({exc}); read as if it were absent", path)
+        return bounded_json.parse_json(listing.read(path), source=path)
+    except AgentpackError as exc:
+        result.warn("bad-manifest", f"{exc.message}; read as if it were absent", path)
         return None
 
 

@@ -96,21 +96,12 @@ def merge_mcp_json(existing: str | None, container: tuple[str, ...], wanted: Map
 
 
 def _load_json(text: str, path: str) -> dict:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
-        keys = [key for key, _ in pairs]
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            raise WorkspaceError(f"{path} has duplicate keys {', '.join(map(repr, repeated))}", path=path)
-        return dict(pairs)
+    from agentpack.core.bounded_json import parse_json
 
-    try:
-        document = json.loads(text.lstrip("\ufeff"), object_pairs_hook=no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise WorkspaceError(
-            f"{path} is not plain JSON (line {exc.lineno}: {exc.msg}); agentops will not rewrite it",
-            path=path, line=exc.lineno,
-            hint="remove comments and trailing commas, or add the servers by hand",
-        ) from exc
+    # Bounded (size, depth, numbers), duplicate keys refused: see core.bounded_json.
+    document = parse_json(text, source=path, error=WorkspaceError,
+                          hint="agentops will not rewrite it: remove comments and trailing commas, or add "
+                               "the servers by hand")
     if not isinstance(document, dict):
         raise WorkspaceError(f"{path} is not a JSON object", path=path)
     return document

@@ -1,0 +1,8 @@
+"""SHA-256 digests as agentpack writes them everywhere: 64 lowercase hexadecimal characters."""
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_sha256(text: object) -> bool:
+    """Whether ``text`` is a lowercase hex SHA-256 digest (64 characters), safe to use as a file name."""
+    return isinstance(text, str) and len(text) == 64 and _HEX.issuperset(text)

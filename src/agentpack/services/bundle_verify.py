@@ -1,0 +1,465 @@
+"""Verifying a bundle (``bundle verify``, and ``bundle load`` before it imports anything).
+
+Nothing in a bundle is trusted until checked, and everything is checked before anything is
+imported, in one streaming pass over the file:
+
+1. the outer sha256 against ``FILE.sha256`` when it is there;
+2. the tar itself, header by header before any content is read (``adapters.archive_reader.iter_tar``):
+   regular files only, no name twice or colliding by case or Unicode form, only the members a
+   bundle holds (``manifest.yaml`` first, then ``manifest.sig`` if signed, then
+   ``packages/NAME/VERSION/archive.tar.gz`` and ``record.json`` with valid names and versions),
+   each within its size limit, nothing after the end of the archive;
+3. the manifest's shape, its entries' names, versions and digests, and its signature against the
+   trust policy (``TrustPolicy``), before any package is read;
+4. every member against its digest in the manifest, and nothing missing or unlisted;
+5. every archive through the same safe reader and package validation as publish and install
+   (``services.local_archive.inspect_archive_data``), streamed as it is read, so an archive
+   that is not gzip, or a bomb, is refused within its first piece;
+6. each package's slot: the archive holds the package the manifest and record name, the record's
+   digest is the archive's, and its signature verifies and passes the trust policy.
+
+The registry record a load imports is rebuilt from the archive itself (manifest, components,
+size, digest); only the publish date, the allow-breaking mark and the verified signature are taken
+from the bundle's record.json, so no dependency or classification can be smuggled in beside an
+archive that says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from agentpack.core.bounded_json import parse_json
+from agentpack.core.bundle_manifest import (
+    ARCHIVE_FILE,
+    MANIFEST_NAME,
+    RECORD_FILE,
+    SIGNATURE_NAME,
+    SIGNED_NAME,
+    SIGNED_VERSION,
+    check_manifest,
+    member_rule,
+    package_paths,
+    parse_manifest,
+)
+from agentpack.core.names import check_name
+from agentpack.errors import (
+    AgentpackError,
+    IntegrityError,
+    InvalidVersion,
+    SignatureError,
+    UnsafeArchive,
+    UsageError,
+    ValidationError,
+)
+
+Progress = Callable[[int, int, str], None]
+MAX_PACKAGES = 100_000  # per bundle, as an archive holds at most 100,000 members
+_MAX_SMALL = 1024 * 1024  # record.json and manifest.sig
+_MAX_MANIFEST = 64 * 1024 * 1024  # the single-file limit; ~300,000 packages' lines
+# A load holds every archive in memory until the registry takes them all at once, so a bundle is
+# bounded like an archive: 1 GiB of members in all (records and archives, as declared).
+MAX_BUNDLE_CONTENT = 1024 * 1024 * 1024
+_PACKAGES_DIR = "packages/"
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class BundledPackage:
+    name: str
+    version: str
+    sha256: str
+    classification: str
+    signed_by: str | None = None
+    trusted: bool | None = None  # None: unsigned
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256,
+                "classification": self.classification, "signed_by": self.signed_by, "trusted": self.trusted}
+
+
+@dataclass
+class BundleReport:
+    """What a bundle holds, as verified (or as just written)."""
+
+    path: str
+    sha256: str
+    created: str
+    tier: str | None
+    classification: str | None
+    packages: list[BundledPackage] = field(default_factory=list)
+    signed_by: str | None = None
+    trusted: bool | None = None  # whether the manifest's signer is trusted here; None: unsigned
+
+    def to_dict(self) -> dict:
+        return {"bundle": self.path, "sha256": self.sha256, "created": self.created, "tier": self.tier,
+                "classification": self.classification, "signed_by": self.signed_by, "trusted": self.trusted,
+                "packages": [p.to_dict() for p in self.packages]}
+
+    @property
+    def untrusted(self) -> list[str]:
+        """The signers accepted only because untrusted ones were allowed (fingerprints, sorted)."""
+        keys = {p.signed_by for p in self.packages if p.trusted is False}
+        if self.trusted is False:
+            keys.add(self.signed_by)
+        return sorted(k for k in keys if k)
+
+    @property
+    def unsigned(self) -> list[str]:
+        """What no signature vouches for: nothing when the manifest is signed (it lists every
+        member's digest), else "manifest" and name@version of each unsigned package."""
+        if self.signed_by is not None:
+            return []
+        return ["manifest"] + [f"{p.name}@{p.version}" for p in self.packages if p.signed_by is None]
+
+
+@dataclass(frozen=True)
+class TrustPolicy:
+    """Which signers a bundle may carry: keys in ``trusted`` (fingerprints) pass; others only with
+    ``allow_untrusted``; an unsigned manifest or package only when not ``required`` (why says why)."""
+
+    trusted: frozenset[str]
+    required: str | None = None  # e.g. "--trust requires a signature"; None: unsigned is accepted
+    allow_untrusted: bool = False
+
+    def admit(self, key: str | None, what: str, path: str) -> bool | None:
+        """Whether ``what`` (signed by ``key``, None if unsigned) is signed by a trusted key; raises
+        SignatureError when the policy refuses it."""
+        if key is None:
+            if self.required:
+                raise SignatureError(f"bundle {path} refused: {what} not signed, and {self.required}", path=path,
+                                     hint="collect it with `--sign KEY`")
+            return None
+        if key in self.trusted:
+            return True
+        if self.allow_untrusted:
+            return False
+        raise SignatureError(
+            f"bundle {path} refused: {what} signed by key {key}, which is not trusted on this machine",
+            path=path, hint="trust the signer's public key with `agentops trust add KEY.pub` (or pass it with "
+            "--trust), or accept it knowingly with --allow-untrusted")
+
+
+def trust_policy(trust: list[str] | tuple[str, ...] = (), *, allow_untrusted: bool = False,
+                 directory: str | None = None) -> TrustPolicy:
+    """The policy for a bundle: keys from the user's and the workspace's trust stores plus ``trust``
+    (public key files or base64 keys). ``trust`` also requires every part to be signed, as does
+    ``require_signatures: true`` in the workspace's agentops.yaml. ``trust`` with
+    ``allow_untrusted`` is a UsageError: one asks for given signers, the other for any."""
+    from agentpack.services.keys import trusted_fingerprints
+    from agentpack.services.workspace import open_workspace
+
+    if trust and allow_untrusted:
+        raise UsageError("--trust and --allow-untrusted contradict each other",
+                         hint="--trust KEY requires signatures by KEY; --allow-untrusted accepts any signer")
+    ws = open_workspace(directory)
+    manifest = ws.load_manifest()
+    keys = set(trusted_fingerprints(ws.root)) | _given_keys(trust)
+    required = ("--trust requires a signature" if trust else
+                "agentops.yaml sets require_signatures" if manifest is not None and manifest.require_signatures
+                else None)
+    return TrustPolicy(frozenset(keys), required, allow_untrusted)
+
+
+def _given_keys(trust) -> set[str]:
+    from agentpack.adapters.keys import parse_public_key
+    from agentpack.core.signing import fingerprint
+
+    found = set()
+    for key in trust:
+        if os.path.isfile(key):
+            with open(key, "rb") as handle:
+                found.add(fingerprint(parse_public_key(handle.read(), where=key)))
+        else:
+            found.add(fingerprint(parse_public_key(key.encode("utf-8"), where="--trust")))
+    return found
+
+
+@dataclass
+class VerifiedBundle:
+    """A bundle that passed every check: its report, and per "name@version" the archive bytes and
+    the registry record to import (rebuilt from the archive)."""
+
+    report: BundleReport
+    records: dict[str, dict]
+    archives: dict[str, bytes]
+
+
+def fail(path: str, reason: str, hint: str = "the bundle is damaged or was altered; nothing was imported"):
+    """The error refusing the bundle at ``path`` for ``reason``."""
+    return IntegrityError(f"bundle {path} refused: {reason}", path=path, hint=hint)
+
+
+def verify(path: str, policy: TrustPolicy, progress: Progress | None = None) -> VerifiedBundle:
+    """Run every check of this module's docstring over the bundle at ``path``; raise on the first
+    failure (IntegrityError, SignatureError, ValidationError for an invalid package), else return
+    what a load needs."""
+    import hashlib
+
+    from agentpack.adapters.archive import sha256_file
+
+    if not os.path.isfile(path):
+        raise UsageError(f"no bundle at {path}", path=path)
+    # With FILE.sha256 beside it the whole file is checked first, so a damaged copy is named as
+    # such; without, the digest is taken in the same pass as everything else.
+    sidecar = path + ".sha256"
+    digest = hashlib.sha256()
+    if os.path.isfile(sidecar):
+        digest = sha256_file(path)
+        with open(sidecar, encoding="utf-8", errors="replace") as handle:
+            expected = (handle.read(256).split() or [""])[0].lower()
+        if expected != digest:
+            raise fail(path, f"outer checksum mismatch: sha256 is {digest}, {os.path.basename(sidecar)} says "
+                             f"{expected or 'nothing'}")
+    try:
+        verified = _read(path, digest, policy, progress)
+    except UnsafeArchive as exc:
+        raise fail(path, exc.message) from None
+    if not isinstance(digest, str):
+        verified.report.sha256 = digest.hexdigest()
+    return verified
+
+
+def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> VerifiedBundle:
+    """Everything but the outer checksum; ``digest`` is the file's sha256, or a hashlib object to feed."""
+    from agentpack.adapters.archive import iter_tar
+
+    members = iter_tar(path, member_limit, max_members=2 * MAX_PACKAGES + 2,
+                       digest=None if isinstance(digest, str) else digest)
+    first = next(members, None)
+    if first is None or first.name != MANIFEST_NAME:
+        raise fail(path, f"its first member must be {MANIFEST_NAME} (truncated, or not a bundle)")
+    manifest_raw = first.read()
+    manifest = _check_entries(path, check_manifest(_load_manifest(path, manifest_raw), f"{path}:{MANIFEST_NAME}"))
+    report = BundleReport(path, digest if isinstance(digest, str) else "", str(manifest.get("created")),
+                          manifest.get("tier"), manifest.get("classification"))
+    records, archives, checked = _read_members(path, members, manifest, manifest_raw, report, policy, progress)
+    verified = VerifiedBundle(report, {}, {})
+    for entry in manifest["packages"]:
+        archive_path, record_path = package_paths(entry["name"], entry["version"])
+        _check_slot(path, entry, archives[archive_path], checked[archive_path], records[record_path], policy,
+                    verified)
+    return verified
+
+
+def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, report: BundleReport,
+                  policy: TrustPolicy, progress: Progress | None) -> tuple[dict, dict, dict]:
+    """Read the members after the manifest: (records, archives, the registry records their
+    validation gave) by member name, every digest matching the manifest and nothing missing."""
+    files: dict[str, str] = manifest["files"]
+    records: dict[str, bytes] = {}
+    archives: dict[str, bytes] = {}
+    checked: dict[str, dict] = {}
+    signature: bytes | None = None
+    judged = False
+    held = 0
+    for member in members:
+        name = member.name
+        held += member.size
+        if held > MAX_BUNDLE_CONTENT:
+            raise fail(path, f"its members add up to more than {MAX_BUNDLE_CONTENT} bytes (the bundle limit); "
+                             "split it into several bundles")
+        if name == SIGNATURE_NAME and not judged:
+            signature = member.read()
+            continue
+        if not judged:  # the signature is judged before any package is read
+            report.signed_by, report.trusted = _judge_manifest(path, manifest_raw, signature, policy)
+            judged = True
+        if name not in files:
+            raise fail(path, f"file(s) not listed in {MANIFEST_NAME}: {name}")
+        archive_files = None
+        if name.endswith("/" + RECORD_FILE):
+            data = records[name] = member.read()
+        else:
+            data, archive_files = _read_archive(path, member)
+            archives[name] = data
+        actual = _sha(data)
+        if actual != files[name]:
+            raise fail(path, f"{name} has sha256 {actual}, {MANIFEST_NAME} says {files[name]}")
+        if archive_files is not None:
+            checked[name] = _validate(path, name, data, archive_files)
+            if progress:
+                package, _, version = name[len(_PACKAGES_DIR) : -len(ARCHIVE_FILE) - 1].rpartition("/")
+                progress(len(archives), len(manifest["packages"]), f"{package}@{version}")
+    if not judged:
+        report.signed_by, report.trusted = _judge_manifest(path, manifest_raw, signature, policy)
+    missing = sorted(set(files) - set(records) - set(archives))
+    if missing:
+        raise fail(path, f"file(s) listed in {MANIFEST_NAME} are missing: {', '.join(missing)}")
+    return records, archives, checked
+
+
+def _validate(path: str, name: str, data: bytes, files: dict[str, bytes]) -> dict:
+    """The registry record of the archive ``name`` once it passed publish's validation."""
+    from agentpack.services.local_archive import inspect_archive_data
+
+    try:
+        return inspect_archive_data(data, name, files=files).record
+    except ValidationError as exc:
+        raise ValidationError(f"bundle {path} refused: {exc.message}", path=path, problems=exc.problems,
+                              hint="nothing was imported; publish would refuse this package too: have it "
+                              "fixed and published again, then collect again") from None
+
+
+def member_limit(name: str, size: int) -> str | None:
+    """Why a member called ``name`` declaring ``size`` bytes cannot be part of a bundle, or None."""
+    from agentpack.adapters.archive import ArchiveLimits
+
+    rule = member_rule(name)
+    if rule:
+        return rule
+    if name == MANIFEST_NAME:
+        limit = _MAX_MANIFEST
+    elif name == SIGNATURE_NAME:
+        limit = _MAX_SMALL
+    else:
+        leaf = name.rpartition("/")[2]
+        slot = name[len(_PACKAGES_DIR) : -len(leaf) - 1]
+        if not name.startswith(_PACKAGES_DIR) or leaf not in (ARCHIVE_FILE, RECORD_FILE) or "/" not in slot:
+            return (f"not a file a bundle holds ({MANIFEST_NAME}, {SIGNATURE_NAME}, "
+                    f"packages/NAME/VERSION/{ARCHIVE_FILE} or {RECORD_FILE})")
+        package, _, version = slot.rpartition("/")
+        problem = _slot_problem(package, version)
+        if problem:
+            return problem
+        limit = ArchiveLimits().max_archive_size if leaf == ARCHIVE_FILE else _MAX_SMALL
+    if size > limit:
+        return f"{size} bytes is over the limit of {limit} for this member"
+    return None
+
+
+def _slot_problem(name: object, version: object) -> str | None:
+    from agentpack.core.versions import parse_version
+
+    problem = check_name(name)
+    if problem:
+        return problem
+    if not isinstance(version, str):
+        return f"version {version!r} is not a string"
+    try:
+        parse_version(version)
+    except InvalidVersion as exc:
+        return exc.message
+    return None
+
+
+def _check_entries(path: str, manifest: dict) -> dict:
+    """The manifest, once each package entry has a valid name and version and a sha256 digest."""
+    if len(manifest["packages"]) > MAX_PACKAGES:
+        raise fail(path, f"{MANIFEST_NAME} lists more than {MAX_PACKAGES} packages")
+    for entry in manifest["packages"]:
+        problem = _slot_problem(entry["name"], entry["version"])
+        if problem:
+            raise fail(path, f"{MANIFEST_NAME}: package entry {entry['name']!r}: {problem}")
+    for member, digest in manifest["files"].items():
+        if len(digest) != 64 or not _HEX.issuperset(digest):
+            raise fail(path, f"{MANIFEST_NAME}: the digest of {member} is not a sha256")
+    return manifest
+
+
+def _load_manifest(path: str, raw: bytes) -> object:
+    """The manifest as written (JSON form), or else as any YAML: a manifest someone rewrote with a
+    YAML tool is still read, so that what is wrong with it can be named."""
+    try:
+        return parse_manifest(raw)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can follow
+        pass
+    from agentpack.adapters.yamlio import load_yaml
+
+    try:
+        return load_yaml(raw, source=MANIFEST_NAME)[0]
+    except AgentpackError as exc:
+        raise fail(path, f"{MANIFEST_NAME} is unreadable: {exc.message}") from None
+
+
+def _judge_manifest(path: str, manifest_raw: bytes, signature: bytes | None,
+                    policy: TrustPolicy) -> tuple[str | None, bool | None]:
+    from agentpack.services.signing import verify_document
+
+    key = None
+    if signature is not None:
+        try:
+            document = parse_json(signature, source=SIGNATURE_NAME)
+        except AgentpackError as exc:
+            raise fail(path, f"{SIGNATURE_NAME} is not a JSON signature document: {exc.message}") from None
+        key = verify_document(document, name=SIGNED_NAME, version=SIGNED_VERSION, sha256=_sha(manifest_raw),
+                              where=f"{path}:{SIGNATURE_NAME}")
+    return key, policy.admit(key, "it is" if key is None else "its manifest is", path)
+
+
+def _read_archive(path: str, member) -> tuple[bytes, dict[str, bytes]]:
+    """(bytes, files) of the package archive ``member``, streamed through the safe reader as it is
+    read, so that an archive that is not gzip, or a bomb, is refused within its first piece."""
+    from agentpack.adapters.archive import read_archive
+
+    kept = bytearray()
+
+    def pieces():
+        for piece in member.chunks():
+            kept.extend(piece)
+            yield piece
+
+    try:
+        files = read_archive(pieces())
+    except UnsafeArchive as exc:
+        raise fail(path, f"{member.name}: {exc.message}") from None
+    return bytes(kept), files
+
+
+def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_raw: bytes, policy: TrustPolicy,
+                verified: VerifiedBundle) -> None:
+    """Check one package's slot and add it: ``checked`` is the record the archive's validation
+    gave (its members' digests already match the manifest)."""
+    from agentpack.services.signing import verify_document
+
+    name, version = entry["name"], entry["version"]
+    slot = f"{name}@{version}"
+    _archive_path, record_path = package_paths(name, version)
+    actual = checked["sha256"]
+    if actual != entry["sha256"]:
+        raise fail(path, f"the archive in the slot of {slot} has sha256 {actual}, {MANIFEST_NAME} lists "
+                         f"{entry['sha256']}")
+    found = (checked["name"], str(checked["version"]))
+    if found != (name, version):
+        raise fail(path, f"the archive in the slot of {slot} holds {found[0]}@{found[1]}")
+    try:
+        record = parse_json(record_raw, source=record_path)
+    except AgentpackError as exc:  # "<record_path> is not valid JSON: <reason>"
+        raise fail(path, f"{record_path} is not JSON: {exc.message.split(': ', 1)[-1]}") from None
+    if not isinstance(record, dict) or (record.get("name"), record.get("version")) != (name, version):
+        raise fail(path, f"{record_path} is not the record of {slot}")
+    if record.get("sha256") != actual:
+        raise fail(path, f"the archive of {slot} has sha256 {actual}, its record says {record.get('sha256')}")
+    signed_by = None
+    if record.get("signature") is not None:
+        signed_by = verify_document(record["signature"], name=name, version=version, sha256=actual,
+                                    where=f"{path}:{record_path}")
+    # A trusted manifest signature vouches for every digest it lists, unsigned packages included.
+    vouched = signed_by is None and verified.report.trusted is True
+    trusted = None if vouched else policy.admit(signed_by, f"{slot} is", path)
+    imported = dict(checked)
+    if _is_timestamp(record.get("published_at")):
+        imported["published_at"] = record["published_at"]
+    if record.get("allow_breaking") is True:
+        imported["allow_breaking"] = True
+    if signed_by is not None:
+        imported["signature"] = record["signature"]
+    level = str(imported["manifest"].get("classification") or entry.get("classification") or "")
+    verified.records[slot], verified.archives[slot] = imported, archive
+    verified.report.packages.append(BundledPackage(name, version, actual, level, signed_by, trusted))
+
+
+def _is_timestamp(value: object) -> bool:
+    """Whether ``value`` is a UTC timestamp as publish writes them (2026-01-31T12:00:00Z); any other
+    value is not carried into the registry (it sets the time of the import instead)."""
+    if not isinstance(value, str) or len(value) != 20 or not value.isascii():
+        return False
+    shape = "".join("9" if char.isdigit() else char for char in value)
+    return shape == "9999-99-99T99:99:99Z"
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
