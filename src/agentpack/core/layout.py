@@ -43,7 +43,7 @@ _KIND_FOLDERS = {
 
 # The kinds whose files are copied from a package into the workspace (and so appear in the
 # lockfile's `files`). config/<pkg>/ is not among them: it holds generated effective configuration.
-COPIED_KINDS = ("agents", "workflows", "patterns", "validations", "docs")
+COPIED_KINDS = ("agents", "workflows", "patterns", "validations", "commands", "rules", "skills", "docs")
 
 
 def installed_roots(package: str) -> tuple[str, ...]:
