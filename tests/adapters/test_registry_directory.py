@@ -69,7 +69,8 @@ def test_publish_then_read_round_trip(tmp_path):
         "sha256": digest,
         "size": len(data),
         "manifest": make_record()["manifest"],
-        "components": {"agents": 2, "workflows": 1, "patterns": 0, "validations": 1},
+        "components": {"agents": 2, "workflows": 1, "patterns": 0, "validations": 1,
+                       "commands": 0, "rules": 0, "skills": 0},
         "published_at": PUBLISHED_AT,
     }
     assert registry.list_packages() == ["customer-service"]
@@ -137,7 +138,8 @@ def test_missing_components_count_as_zero(tmp_path):
     record = make_record()
     record["components"] = {"agents": 3}
     stored = DirectoryRegistry(str(tmp_path)).publish(b"x", record)
-    assert stored["components"] == {"agents": 3, "workflows": 0, "patterns": 0, "validations": 0}
+    assert stored["components"] == {"agents": 3, "workflows": 0, "patterns": 0, "validations": 0,
+                                    "commands": 0, "rules": 0, "skills": 0}
 
 
 def test_versions_are_ordered_by_semver_precedence(tmp_path):

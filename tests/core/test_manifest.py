@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from agentpack.adapters.yamlio import dump_yaml, load_yaml
 from agentpack.core.manifest import (
-    COMPONENT_KINDS,
+    FILE_KINDS,
     Manifest,
     check_manifest,
     normalize_path,
@@ -66,7 +66,7 @@ def codes(problems) -> list[tuple[str, str, int | None]]:
 def seed_package(manifest: str = SEED_MANIFEST, **extra: bytes) -> dict[str, bytes]:
     data, _ = load_yaml(manifest, source="package.yaml")
     files = {"package.yaml": manifest.encode(), "README.md": b"# Customer service\n"}
-    for kind in COMPONENT_KINDS:
+    for kind in FILE_KINDS:
         for path in data.get(kind) or ():
             files[path] = f"---\nname: {path.rsplit('/', 1)[-1][:-3]}\ndescription: d\n---\nBody\n".encode()
     for kind in ("config", "documentation"):
@@ -81,7 +81,8 @@ def test_the_seed_example_is_valid():
     assert problems == []
     assert manifest.name == "customer-service" and manifest.version == "1.2.0"
     assert manifest.dependencies == {"core-workflow": "^2.0.0", "communication-patterns": "^1.5.0"}
-    assert manifest.component_counts() == {"agents": 3, "workflows": 2, "patterns": 2, "validations": 0}
+    assert manifest.component_counts() == {"agents": 3, "workflows": 2, "patterns": 2, "validations": 0,
+                                           "commands": 0, "rules": 0, "skills": 0}
     assert manifest.config["defaults"] == "config/default-settings.yaml"
     assert manifest.homepage is None and manifest.extra == {}
 
@@ -218,7 +219,8 @@ def test_manifest_methods():
         "README.md",
         "docs/gs.md",
     ]
-    assert manifest.component_counts() == {"agents": 2, "workflows": 0, "patterns": 1, "validations": 0}
+    assert manifest.component_counts() == {"agents": 2, "workflows": 0, "patterns": 1, "validations": 0,
+                                           "commands": 0, "rules": 0, "skills": 0}
     data = manifest.to_dict()
     assert list(data) == ["name", "version", "license", "dependencies", "agents", "patterns", "config",
                           "documentation", "custom"]  # fmt: skip
@@ -368,7 +370,7 @@ def manifests(draw) -> dict:
     deps = draw(st.lists(package_name.filter(lambda n: n != name), unique=True, max_size=4))
     if deps:
         data["dependencies"] = [f"{dep}@^{draw(version)}" for dep in deps]
-    for kind in COMPONENT_KINDS:
+    for kind in FILE_KINDS:
         stems = draw(st.lists(file_stem, unique=True, max_size=4))
         if stems:
             data[kind] = [f"{kind}/{stem}.md" for stem in stems]
@@ -387,7 +389,7 @@ def manifests(draw) -> dict:
 
 def package_files(data: dict) -> dict[str, bytes]:
     files = {"package.yaml": dump_yaml(data).encode(), "README.md": b"# readme\n"}
-    for kind in COMPONENT_KINDS:
+    for kind in FILE_KINDS:
         for path in data.get(kind, ()):
             files[path] = b"---\nname: n\n---\nbody\n"
     for path in [*data.get("config", {}).values(), *data["documentation"].values()]:

@@ -13,14 +13,18 @@ from agentpack.services.init import InitResult, init_package
 EXPECTED_FILES = [
     "README.md",
     "agents/triage.md",
+    "commands/triage-request.md",
     "config/settings.yaml",
     "docs/getting-started.md",
     "package.yaml",
     "patterns/confirm-before-acting.md",
+    "rules/house-style.md",
+    "skills/summarize-request/SKILL.md",
+    "skills/summarize-request/references/summary-template.md",
     "validations/quality-gates.yaml",
     "workflows/handle-request.md",
 ]
-COMPONENT_DIRS = ["agents", "workflows", "patterns", "config", "docs", "validations"]
+COMPONENT_DIRS = ["agents", "workflows", "patterns", "config", "docs", "validations", "commands", "rules", "skills"]
 
 
 def _frontmatter(path: Path) -> dict:
@@ -34,8 +38,11 @@ def _frontmatter(path: Path) -> dict:
 
 def _listed_paths(manifest: dict) -> list[str]:
     paths: list[str] = []
-    for key in ("agents", "workflows", "patterns", "validations"):
+    for key in ("agents", "workflows", "patterns", "validations", "commands", "rules"):
         paths.extend(manifest.get(key) or [])
+    for folder in manifest.get("skills") or []:  # a skill lists its folder; all its files come with it
+        paths += ["skills/summarize-request/SKILL.md", "skills/summarize-request/references/summary-template.md"]
+        assert folder == "skills/summarize-request"
     for key in ("config", "documentation"):
         paths.extend((manifest.get(key) or {}).values())
     return paths

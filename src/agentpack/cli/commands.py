@@ -221,7 +221,7 @@ def cmd_info(args) -> int:
     out(f"{info['name']}@{info['version']} - {info['description']}")
     counts = info["components"]
     out(f"  components: {counts.get('agents', 0)} agents, {counts.get('workflows', 0)} workflows, "
-        f"{counts.get('patterns', 0)} patterns")
+        f"{counts.get('patterns', 0)} patterns{_tool_counts(counts)}")
     for key in ("license", "author", "homepage"):
         if info.get(key):
             out(f"  {key}: {info[key]}")
@@ -241,6 +241,11 @@ def _signature_text(signature: dict) -> str:
             }.get(signature["status"], f"INVALID: {signature.get('reason')}")
 
 
+def _tool_counts(counts: dict) -> str:
+    """", 2 skills, 1 commands" for the skills, commands and rules a package has (none: "")."""
+    return "".join(f", {counts[kind]} {kind}" for kind in ("skills", "commands", "rules") if counts.get(kind))
+
+
 def cmd_search(args) -> int:
     from agentpack.services.search import search_packages
 
@@ -251,7 +256,7 @@ def cmd_search(args) -> int:
     for row in rows:
         counts = row["components"]
         out(f"{row['name']} ({row['latest']}) - {counts.get('agents', 0)} agents, "
-            f"{counts.get('workflows', 0)} workflows")
+            f"{counts.get('workflows', 0)} workflows{_tool_counts(counts)}")
     if not rows:
         err(f"no packages match {args.query!r}")
     return 0

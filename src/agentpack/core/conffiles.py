@@ -28,7 +28,7 @@ KEEP = "keep"
 CONFLICT = "conflict"
 BACKUP_DIR = f"{STATE_DIR}/backup"
 # Installed kinds whose files are prompt text: an edit to them cannot move to a local file.
-PROMPT_KINDS = ("agents", "workflows", "patterns")
+PROMPT_KINDS = ("agents", "workflows", "patterns", "commands", "rules")
 
 
 def decide_write(current: str | None, installed: str | None, new: str) -> str:

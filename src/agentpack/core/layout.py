@@ -4,11 +4,16 @@ A package's listed components are installed under one folder per kind, namespace
 so that two packages never collide:
 
     agents/<pkg>/...        workflows/<pkg>/...     patterns/<pkg>/...
-    validations/<pkg>/...   config/<pkg>/...        docs/packages/<pkg>/...
+    validations/<pkg>/...   commands/<pkg>/...      rules/<pkg>/...
+    skills/<pkg>/<skill>/...                        config/<pkg>/...
+    docs/packages/<pkg>/...
 
 A component path that already starts with its kind's folder keeps the rest of its path
 (``agents/triage/inbox.md`` -> ``agents/<pkg>/triage/inbox.md``); any other path is kept whole
-below the kind's folder. Documentation (the ``documentation`` entries, everything under
+below the kind's folder. A skill is a folder: all of it is installed, byte for byte, under
+``skills/<pkg>/<folder name>/`` (``skills/triage/references/x.md`` and
+``plugins/a/skills/triage/references/x.md`` both land at ``skills/<pkg>/triage/references/x.md``).
+Documentation (the ``documentation`` entries, everything under
 ``docs/`` and the package's README.md) goes to ``docs/packages/<pkg>/``.
 """
 
@@ -16,7 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agentpack.core.manifest import Manifest
+from agentpack.core.components import skill_files, skill_name
+from agentpack.core.manifest import FILE_KINDS, Manifest
 from agentpack.errors import ValidationError
 
 DOCS_ROOT = "docs/packages"
@@ -27,6 +33,9 @@ _KIND_FOLDERS = {
     "workflows": ("workflows", "workflows"),
     "patterns": ("patterns", "patterns"),
     "validations": ("validations", "validations"),
+    "commands": ("commands", "commands"),
+    "rules": ("rules", "rules"),
+    "skills": ("skills", "skills"),
     "config": ("config", "config"),
     "docs": ("docs", DOCS_ROOT),
 }
@@ -34,7 +43,7 @@ _KIND_FOLDERS = {
 
 # The kinds whose files are copied from a package into the workspace (and so appear in the
 # lockfile's `files`). config/<pkg>/ is not among them: it holds generated effective configuration.
-COPIED_KINDS = ("agents", "workflows", "patterns", "validations", "docs")
+COPIED_KINDS = ("agents", "workflows", "patterns", "validations", "commands", "rules", "skills", "docs")
 
 
 def installed_roots(package: str) -> tuple[str, ...]:
@@ -44,10 +53,17 @@ def installed_roots(package: str) -> tuple[str, ...]:
 
 def install_path(package: str, kind: str, relpath: str) -> str:
     """The workspace-relative POSIX path where file ``relpath`` of ``package`` is installed as ``kind``."""
+    if kind == "skills":
+        raise ValueError("skills are folders: use skill_install_path")
     source_folder, target_folder = _KIND_FOLDERS[kind]
     prefix = source_folder + "/"
     rest = relpath[len(prefix) :] if relpath.startswith(prefix) else relpath
     return f"{target_folder}/{package}/{rest}"
+
+
+def skill_install_path(package: str, folder: str, relpath: str) -> str:
+    """Where file ``relpath`` (inside the skill ``folder``) of ``package`` is installed."""
+    return f"skills/{package}/{skill_name(folder)}/{relpath[len(folder) + 1:]}"
 
 
 def package_path(package: str, installed: str) -> tuple[str, str] | None:
@@ -68,7 +84,7 @@ def package_path(package: str, installed: str) -> tuple[str, str] | None:
 def installed_files(manifest: Manifest, archive_files: Iterable[str]) -> dict[str, str]:
     """Map every file the workspace receives from a package: {workspace path: path in the package}.
 
-    Listed components are installed, plus the documentation (listed docs, all of ``docs/`` and
+    Listed components are installed (every file of each skill folder), plus the documentation (listed docs, all of ``docs/`` and
     README.md). Configuration is not copied: install writes the package's *effective*
     configuration (all layers merged) to config/<package>/ instead. Other files of the archive
     (package.yaml, tier overlays) stay in the archive. The result is sorted by workspace path, so
@@ -76,9 +92,12 @@ def installed_files(manifest: Manifest, archive_files: Iterable[str]) -> dict[st
     """
     present = set(archive_files)
     mapping: dict[str, str] = {}
-    for kind in ("agents", "workflows", "patterns", "validations"):
+    for kind in FILE_KINDS:
         for rel in getattr(manifest, kind):
             mapping[install_path(manifest.name, kind, rel)] = rel
+    for folder in manifest.skills:
+        for rel in skill_files(folder, present) or [f"{folder}/SKILL.md"]:
+            mapping[skill_install_path(manifest.name, folder, rel)] = rel
     docs = list(manifest.documentation.values())
     docs += [rel for rel in present if rel.startswith("docs/")]
     for rel in docs:

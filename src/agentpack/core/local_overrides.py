@@ -11,6 +11,13 @@
       disabled: [workflows/proactive-outreach.md]
     patterns:
       custom_patterns: [...]
+    skills:
+      custom_skills: [local/skills/refunds]   # a folder holding a SKILL.md
+      disabled: [skills/legacy-triage]        # a package's skill, by its folder
+    commands:
+      custom_commands: [local/commands/deploy.md]
+    rules:
+      disabled: [rules/style.md]
 
 Component paths under ``disabled`` are the package's own paths (as its package.yaml lists them);
 custom paths are relative to the workspace. A section left empty (``workflows:`` with nothing under
@@ -29,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from agentpack.core.names import did_you_mean
 from agentpack.errors import Problem
 
-KINDS = ("agents", "workflows", "patterns")
+KINDS = ("agents", "workflows", "patterns", "skills", "commands", "rules")
 
 
 class LocalOverrides:
@@ -67,7 +74,7 @@ def parse_local_overrides(data, lines: dict, *, source: str, package_components:
     if data is None:
         return empty, problems
     if not isinstance(data, dict):
-        error("not-a-mapping", "a local overrides file must be a mapping with config/agents/workflows/patterns", ())
+        error("not-a-mapping", f"a local overrides file must be a mapping with config/{'/'.join(KINDS)}", ())
         return empty, problems
     config = data.get("config") or {}
     if not isinstance(config, dict):

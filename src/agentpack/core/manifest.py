@@ -12,23 +12,28 @@ the YAML loader as a function, so the same code checks a source folder and an ar
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentpack.core.components import SKILLS, expand_glob, is_glob
+from agentpack.core.globs import glob_problem
 from agentpack.core.names import check_name
 from agentpack.core.spec import parse_dependency
 from agentpack.core.versions import parse_range, parse_version
 from agentpack.errors import InvalidName, InvalidRange, InvalidSpec, InvalidVersion, Problem
 
 MANIFEST_FILE = "package.yaml"
-COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations")
+# The seed's kinds, then the tool-facing ones. ``skills`` lists folders; every other kind lists files.
+COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations", "commands", "rules", SKILLS)
+FILE_KINDS = tuple(kind for kind in COMPONENT_KINDS if kind != SKILLS)
 MAP_KINDS = ("config", "documentation")
+MCP_SERVERS = "mcp_servers"  # server name -> {command, args, env} or {url, headers}
 _TEXT_FIELDS = ("description", "author", "license")
 # Order of to_dict(): the seed's "Package Structure Specification", with later fields slotted in.
 _FIELD_ORDER = (
     "name", "version", "description", "author", "license", "homepage", "keywords",
-    "dependencies", *COMPONENT_KINDS, *MAP_KINDS, "overrides", "tiers", "classification",
+    "dependencies", *COMPONENT_KINDS, *MAP_KINDS, MCP_SERVERS, "overrides", "tiers", "classification",
 )  # fmt: skip
 # Schema checks that the code repeats with better messages (a suggested name, the range error).
 _RECHECKED = {("name",): "name", ("version",): "version", ("license",): "license"}
@@ -49,10 +54,14 @@ class Manifest:
     workflows: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     validations: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()  # prompt / slash-command Markdown files
+    rules: tuple[str, ...] = ()  # instruction files (frontmatter may carry globs / applyTo / alwaysApply)
+    skills: tuple[str, ...] = ()  # folders, each holding a SKILL.md; the whole folder is the component
     config: dict[str, str] = field(default_factory=dict)
     documentation: dict[str, str] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     homepage: str | None = None
+    mcp_servers: dict = field(default_factory=dict)  # name -> {command, args, env} or {url, headers}
     # dependency name -> config tree this package sets for it (layer 2 of configuration)
     overrides: dict = field(default_factory=dict)
     # tier name -> overlay config file, or {"config": path, "disabled": [component paths]}
@@ -62,7 +71,7 @@ class Manifest:
 
     def listed_files(self) -> list[str]:
         """Every path the manifest lists (components, then config, then documentation), each once,
-        in manifest order."""
+        in manifest order. A skill is listed by its folder."""
         seen: dict[str, None] = {}
         for kind in COMPONENT_KINDS:
             seen.update(dict.fromkeys(getattr(self, kind)))
@@ -83,7 +92,7 @@ class Manifest:
         return result
 
     def component_counts(self) -> dict[str, int]:
-        """How many files each component kind lists: ``{"agents": n, "workflows": n, ...}``."""
+        """How many components each kind lists: ``{"agents": n, "workflows": n, ..., "skills": n}``."""
         return {kind: len(getattr(self, kind)) for kind in COMPONENT_KINDS}
 
     def to_dict(self) -> dict:
@@ -134,6 +143,7 @@ class Manifest:
             **{kind: {k: _tidy(v) for k, v in (data.get(kind) or {}).items()} for kind in MAP_KINDS},
             keywords=tuple(data.get("keywords") or ()),
             homepage=str(homepage) if homepage else None,
+            mcp_servers=dict(data.get(MCP_SERVERS) or {}),
             overrides=dict(data.get("overrides") or {}),
             tiers=dict(data.get("tiers") or {}),
             classification=str(data["classification"]) if data.get("classification") else None,
@@ -145,7 +155,8 @@ UNKNOWN_FIELD = "unknown-field"  # a warning for validate and build; publish ref
 
 
 def check_manifest(
-    data: Any, lines: dict[tuple, int], schema: dict, *, source: str = MANIFEST_FILE, strict: bool = False
+    data: Any, lines: dict[tuple, int], schema: dict, *, source: str = MANIFEST_FILE, strict: bool = False,
+    files: Collection[str] | None = None,
 ) -> tuple[Manifest | None, list[Problem]]:
     """Validate parsed package.yaml ``data`` and return ``(manifest, problems)``.
 
@@ -154,7 +165,9 @@ def check_manifest(
     ``unknown-field``), the name, the version, the license (``no-license``, an error: publishing
     requires one), each dependency (``invalid-dependency``, ``duplicate-dependency``,
     ``self-dependency``) and each listed path (``unsafe-path`` for absolute paths, ``..`` or
-    backslashes). Files themselves are not looked at. The manifest is built whenever ``data`` is a
+    backslashes). Globs in component lists are expanded against ``files`` (the package's paths),
+    in sorted order; without ``files`` they are kept as written (``core.package_check`` reports
+    globs that match nothing). Files themselves are not looked at. The manifest is built whenever ``data`` is a
     mapping whose name and version are strings, even if problems were found: callers must check the
     problems for errors. ``strict`` turns warnings into errors. Problems are sorted by line.
     """
@@ -172,7 +185,7 @@ def check_manifest(
     problems += found
     paths: dict[str, Any] = {kind: [] for kind in COMPONENT_KINDS} | {kind: {} for kind in MAP_KINDS}
     seen: dict[str, int | None] = {}
-    for entry_path, raw, line in path_entries(data, lines):
+    for entry_path, raw, line in path_entries(data, lines, files):
         normalized, reason = normalize_path(raw)
         where = describe_key_path(entry_path)
         if reason is not None:
@@ -180,6 +193,8 @@ def check_manifest(
                 key_problem("error", "unsafe-path", f"{where}: {raw!r} {reason}", source, line, entry_path)
             )
             continue
+        if normalized in seen and entry_path[0] in COMPONENT_KINDS and is_glob(data[entry_path[0]][entry_path[1]]):
+            continue  # a glob may overlap with another entry; its matches are listed once, silently
         if normalized in seen:
             message = f"{where}: {raw!r} is listed more than once (first on line {seen[normalized]})"
             problems.append(key_problem("warning", "duplicate-path", message, source, line, entry_path))
@@ -247,7 +262,7 @@ def _schema_problems(data: dict, lines: dict[tuple, int], schema: dict, source: 
             problems.append(key_problem("error", "missing-field", message, source, lines.get(()), (missing[0],)))
             continue
         message = f"{describe_key_path(path)}: {_schema_message(error)}"
-        problems.append(key_problem("error", "invalid-field", message, source, _line(lines, path), path))
+        problems.append(key_problem("error", "invalid-field", message, source, line_of(lines, path), path))
     return problems
 
 
@@ -299,6 +314,9 @@ def _schema_message(error: Any) -> str:
         return message
     if error.validator == "minLength":
         return "must not be empty"
+    if error.validator == "oneOf" and len(error.absolute_path) == 2 and error.absolute_path[0] == MCP_SERVERS:
+        return ("must be either {command, args, env} (a local process) or {url, headers} (a remote "
+                "server); env and headers values are strings")
     if error.validator == "pattern" and error.absolute_path and error.absolute_path[0] == "homepage":
         return f"{instance!r} is not an http:// or https:// URL"
     text = str(error.message)
@@ -370,7 +388,7 @@ def _dependencies(data: dict, lines: dict[tuple, int], source: str) -> tuple[dic
         if not isinstance(entry, str):
             continue  # the schema reports the type
         path = ("dependencies", index)
-        line = _line(lines, path)
+        line = line_of(lines, path)
         try:
             name, range_text = parse_dependency(entry)
         except (InvalidSpec, InvalidName, InvalidRange) as exc:
@@ -398,20 +416,34 @@ def _dependencies(data: dict, lines: dict[tuple, int], source: str) -> tuple[dic
     return dependencies, problems
 
 
-def path_entries(data: dict, lines: dict[tuple, int]) -> Iterator[tuple[tuple, str, int | None]]:
-    """Every string path the manifest lists, as (key path, text as written, line)."""
+def path_entries(
+    data: dict, lines: dict[tuple, int], files: Collection[str] | None = None
+) -> Iterator[tuple[tuple, str, int | None]]:
+    """Every string path the manifest lists, as (key path, text as written, line).
+
+    With ``files`` (the package's paths), a glob entry is replaced by each of its sorted matches,
+    all with the glob's key path and line; a glob that matches nothing (or is malformed) yields
+    nothing (``glob_entry_problems`` reports it). Without ``files``, globs are yielded as written.
+    """
     for kind in COMPONENT_KINDS:
         entries = data.get(kind)
         if isinstance(entries, list):
             for index, entry in enumerate(entries):
-                if isinstance(entry, str) and entry:
-                    yield (kind, index), entry, _line(lines, (kind, index))
+                if not isinstance(entry, str) or not entry:
+                    continue
+                line = line_of(lines, (kind, index))
+                if files is not None and is_glob(entry):
+                    if glob_problem(entry) is None:
+                        for match in expand_glob(kind, entry, files):
+                            yield (kind, index), match, line
+                    continue
+                yield (kind, index), entry, line
     for kind in MAP_KINDS:
         entries = data.get(kind)
         if isinstance(entries, dict):
             for key, entry in entries.items():
                 if isinstance(entry, str) and entry:
-                    yield (kind, key), entry, _line(lines, (kind, key))
+                    yield (kind, key), entry, line_of(lines, (kind, key))
 
 
 def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], schema: dict) -> Manifest:
@@ -428,6 +460,7 @@ def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], sche
         **{kind: dict(paths[kind]) for kind in MAP_KINDS},
         keywords=tuple(k for k in keywords if isinstance(k, str)) if isinstance(keywords, list) else (),
         homepage=homepage if isinstance(homepage, str) and homepage else None,
+        mcp_servers=_jsonable(data[MCP_SERVERS]) if isinstance(data.get(MCP_SERVERS), dict) else {},
         overrides=_jsonable(data["overrides"]) if isinstance(data.get("overrides"), dict) else {},
         tiers=_jsonable(data["tiers"]) if isinstance(data.get("tiers"), dict) else {},
         classification=data["classification"] if isinstance(data.get("classification"), str) else None,
@@ -442,7 +475,7 @@ def key_problem(severity: str, code: str, message: str, source: str, line: int |
     )
 
 
-def _line(lines: dict[tuple, int], path: tuple) -> int | None:
+def line_of(lines: dict[tuple, int], path: tuple) -> int | None:
     """The line of ``path``, or of its nearest ancestor that has one (e.g. a wrongly typed list)."""
     while True:
         if path in lines:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from agentpack.core.component_checks import component_problems
+from agentpack.core.components import SKILL_FILE, SKILLS, skill_files
 from agentpack.core.frontmatter import MARKDOWN_SUFFIXES, check_markdown
 from agentpack.core.manifest import (
     COMPONENT_KINDS,
@@ -23,7 +25,7 @@ from agentpack.core.manifest import (
 )
 from agentpack.errors import Problem, YamlError
 
-FRONTMATTER_KINDS = ("agents", "workflows", "patterns")
+FRONTMATTER_KINDS = ("agents", "workflows", "patterns", "commands", "rules")
 CONTENT_DIRS = (*COMPONENT_KINDS, "config")
 GETTING_STARTED_KEY = "getting_started"
 GETTING_STARTED_FILE = "docs/getting-started.md"
@@ -63,9 +65,10 @@ def check_package(
         except YamlError as exc:
             problems.append(Problem("error", "invalid-yaml", exc.message, path=MANIFEST_FILE, line=exc.line))
         else:
-            manifest, found = check_manifest(data, lines, schema, source=MANIFEST_FILE)
+            manifest, found = check_manifest(data, lines, schema, source=MANIFEST_FILE, files=list(files))
             problems += found
             if isinstance(data, dict):
+                problems += component_problems(data, lines, list(files), manifest, MANIFEST_FILE)
                 problems += _file_problems(data, lines, files)
                 problems += _docs_problems(data, files)
     problems += _markdown_problems(data if isinstance(data, dict) else {}, files, load_yaml)
@@ -77,14 +80,20 @@ def _file_problems(data: dict, lines: dict[tuple, int], files: Mapping[str, byte
     problems = []
     by_lowercase = {path.lower(): path for path in files}
     listed = set()
-    for entry_path, raw, line in path_entries(data, lines):
+    for entry_path, raw, line in path_entries(data, lines, files):
         normalized, reason = normalize_path(raw)
         if reason is not None:
             continue  # reported as unsafe-path
         listed.add(normalized)
+        where = describe_key_path(entry_path)
+        if entry_path[0] == SKILLS:
+            listed.update(skill_files(normalized, files))
+            problem = _skill_problem(where, raw, normalized, files)
+            if problem:
+                problems.append(key_problem("error", problem[0], problem[1], MANIFEST_FILE, line, entry_path))
+            continue
         if normalized in files:
             continue
-        where = describe_key_path(entry_path)
         if any(path.startswith(normalized + "/") for path in files):
             message = f"{where}: {raw!r} is a folder; list the files in it one by one"
         elif normalized.lower() in by_lowercase:
@@ -109,6 +118,20 @@ def _file_problems(data: dict, lines: dict[tuple, int], files: Mapping[str, byte
     return problems
 
 
+def _skill_problem(where: str, raw: str, folder: str, files: Mapping[str, bytes]) -> tuple[str, str] | None:
+    """``(code, message)`` when the skill entry ``folder`` is not a folder holding a SKILL.md."""
+    if f"{folder}/{SKILL_FILE}" in files:
+        return None
+    if folder in files:
+        parent = folder.rpartition("/")[0]
+        hint = f"list its folder {parent!r}" if folder.endswith("/" + SKILL_FILE) and parent else \
+            "a skill is a folder holding a SKILL.md"
+        return "not-a-skill", f"{where}: {raw!r} is a file; {hint}"
+    if skill_files(folder, files):
+        return "missing-skill-file", f"{where}: the skill folder {raw!r} has no {SKILL_FILE}"
+    return "missing-file", f"{where}: {raw!r} is listed but not in the package"
+
+
 def _docs_problems(data: dict, files: Mapping[str, bytes]) -> list[Problem]:
     """The seed's "Documentation complete": a README.md and a getting-started guide."""
     missing = []
@@ -131,7 +154,7 @@ def _markdown_problems(
 ) -> list[Problem]:
     """Frontmatter warnings for agent, workflow and pattern Markdown, listed or in their folders."""
     candidates = {path for path in files if path.partition("/")[0] in FRONTMATTER_KINDS}
-    for (kind, _), raw, _ in path_entries(data, {}):
+    for (kind, _), raw, _ in path_entries(data, {}, files):
         normalized, reason = normalize_path(raw)
         if kind in FRONTMATTER_KINDS and reason is None and normalized in files:
             candidates.add(normalized)

@@ -30,13 +30,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentpack.core.components import SKILLS
 from agentpack.core.manifest import COMPONENT_KINDS, MANIFEST_FILE, Manifest
 from agentpack.core.versions import Version, parse_range, parse_version
 from agentpack.errors import InvalidRange, InvalidVersion
 
 BUMP_LEVELS = ("none", "patch", "minor", "major")  # weakest first
 _RANK = {level: rank for rank, level in enumerate(BUMP_LEVELS)}
-_SINGULAR = {"agents": "agent", "workflows": "workflow", "patterns": "pattern", "validations": "validation"}
+_SINGULAR = {"agents": "agent", "workflows": "workflow", "patterns": "pattern", "validations": "validation",
+             "commands": "command", "rules": "rule", "skills": "skill"}
 _METADATA_FIELDS = ("description", "author", "license", "homepage", "keywords")
 
 
@@ -171,8 +173,15 @@ def _component_changes(old: PackageContent, new: PackageContent) -> Iterator[Cha
                 yield Change("component-removed", path, f"{label} removed", "major")
             elif path not in before:
                 yield Change("component-added", path, f"{label} added", "minor")
-            elif old.files.get(path) != new.files.get(path):
+            elif _component_bytes(old, kind, path) != _component_bytes(new, kind, path):
                 yield Change("component-changed", path, f"{label} content changed", "patch")
+
+
+def _component_bytes(content: PackageContent, kind: str, path: str) -> object:
+    """What a component is made of: its file's bytes, or for a skill every file of its folder."""
+    if kind != SKILLS:
+        return content.files.get(path)
+    return {rel[len(path):]: data for rel, data in content.files.items() if rel.startswith(path + "/")}
 
 
 def _other_file_changes(old: PackageContent, new: PackageContent) -> Iterator[Change]:
@@ -180,6 +189,8 @@ def _other_file_changes(old: PackageContent, new: PackageContent) -> Iterator[Ch
     covered = {MANIFEST_FILE}
     for content in (old, new):
         covered.update(*(getattr(content.manifest, kind) for kind in COMPONENT_KINDS))
+        for folder in content.manifest.skills:  # a skill's files belong to the skill
+            covered.update(path for path in content.files if path.startswith(folder + "/"))
         covered.update(content.manifest.config.values())
     paths = sorted((set(old.files) | set(new.files)) - covered)
     for path in paths:

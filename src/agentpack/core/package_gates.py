@@ -1,6 +1,7 @@
 """A package's own quality gates applied to itself, as `validate`, `build` and `publish` do.
 
-The components are the files the manifest lists as agents, workflows, patterns and config, keyed
+The components are the files the manifest lists as agents, workflows, patterns, commands, rules and
+config, plus the Markdown files of its skill folders (``skills/<skill>/SKILL.md``, ...), keyed
 by the path they will have relative to the package once installed (``core.layout.package_path``
 of their install path), so a rule selects the same files here as `agentops check` selects in a
 workspace. Problems are reported under the paths written in package.yaml.
@@ -11,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from agentpack.core.components import skill_files, skill_name
 from agentpack.core.gates import ANY_AGENT, evaluate, load_rules
 from agentpack.core.layout import install_path, package_path
 from agentpack.core.manifest import Manifest
 from agentpack.errors import Problem
 
-GATED_KINDS = ("agents", "workflows", "patterns", "config")
+GATED_KINDS = ("agents", "workflows", "patterns", "commands", "rules", "skills", "config")
+# A skill folder may hold scripts and binary assets; gates read its Markdown (SKILL.md, references).
+GATED_SKILL_SUFFIXES = (".md",)
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -51,11 +55,17 @@ def check_own_gates(
 
 def package_components(manifest: Manifest, files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str, str]]:
     """``({installed-relative path: content}, {installed-relative path: path in the package})`` for
-    the listed agents, workflows, patterns and config files present in ``files``."""
-    listed = [(kind, rel) for kind in GATED_KINDS[:3] for rel in getattr(manifest, kind)]
-    listed += [("config", rel) for rel in manifest.config.values()]
+    the listed agents, workflows, patterns, commands, rules and config files present in ``files``,
+    and the Markdown of each skill (under ``skills/<skill name>/``)."""
     components: dict[str, bytes] = {}
     locations: dict[str, str] = {}
+    listed = [(kind, rel) for kind in GATED_KINDS if kind not in ("skills", "config") for rel in getattr(manifest, kind)]
+    listed += [("config", rel) for rel in manifest.config.values()]
+    for folder in manifest.skills:
+        for rel in skill_files(folder, files):
+            if rel.lower().endswith(GATED_SKILL_SUFFIXES):
+                components[f"skills/{skill_name(folder)}/{rel[len(folder) + 1:]}"] = files[rel]
+                locations[f"skills/{skill_name(folder)}/{rel[len(folder) + 1:]}"] = rel
     for kind, rel in listed:
         if rel not in files:
             continue

@@ -67,9 +67,9 @@ def format_state(packages) -> str:
 def snapshot_problem(snapshot: object) -> str | None:
     """Why a package snapshot (``.agentops/packages/<name>.json``, written at install) does not have
     the shape its readers use, or None: an object whose ``manifest``, ``config``, ``files``,
-    ``components`` and ``tiers`` are objects, with ``manifest.config``/``overrides``/``tiers``
-    objects (``tiers`` to file names or objects), ``agents``/``workflows``/``patterns`` lists of
-    paths, ``config`` and ``files`` mapping to strings, ``components`` to lists of objects with
+    ``components`` and ``tiers`` are objects, with ``manifest.config``/``overrides``/``tiers``/
+    ``mcp_servers`` objects (``tiers`` to file names or objects), ``agents``/``workflows``/
+    ``patterns``/``commands``/``rules``/``skills`` lists of paths, ``config`` and ``files`` mapping to strings, ``components`` to lists of objects with
     a ``path`` and ``tiers`` to objects with an optional ``config`` text and a ``disabled`` list."""
     if not isinstance(snapshot, dict):
         return "expected an object"
@@ -77,12 +77,12 @@ def snapshot_problem(snapshot: object) -> str | None:
         if not isinstance(snapshot.get(key, {}), dict):
             return f"'{key}' must be an object"
     manifest = snapshot.get("manifest", {})
-    for key in ("config", "overrides", "tiers"):
+    for key in ("config", "overrides", "tiers", "mcp_servers"):
         if not isinstance(manifest.get(key, {}), dict):
             return f"'manifest.{key}' must be an object"
     if not all(isinstance(entry, (str, dict)) for entry in manifest.get("tiers", {}).values()):
         return "'manifest.tiers' must map to file names or objects"
-    for key in ("agents", "workflows", "patterns"):
+    for key in ("agents", "workflows", "patterns", "commands", "rules", "skills"):
         if not isinstance(manifest.get(key, []), list) or not all(isinstance(p, str) for p in manifest.get(key, [])):
             return f"'manifest.{key}' must be a list of paths"
     for key in ("config", "files"):

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from agentpack.core.conffiles import CONFLICT, KEEP, SKIP, decide_delete, decide_write
 from agentpack.core.docs_index import INDEX_PATH, render_index, summarize
 from agentpack.core.filenames import GENERATED_STATE, SNAPSHOT_DIR
+from agentpack.core.local_overrides import KINDS as LOCAL_KINDS
 from agentpack.errors import WorkspaceError
 
 
@@ -84,7 +85,7 @@ class Adaptation:
         data, _lines = self._raw_local(name)
         paths: set[str] = set()
         if isinstance(data, dict):
-            for kind in ("agents", "workflows", "patterns"):
+            for kind in LOCAL_KINDS:
                 section = data.get(kind)
                 if isinstance(section, dict) and isinstance(section.get("disabled"), list):
                     paths.update(str(p) for p in section["disabled"])
@@ -110,7 +111,7 @@ class Adaptation:
         if data is None:
             return None, {}
         manifest = snapshot.get("manifest", {})
-        components = [p for kind in ("agents", "workflows", "patterns") for p in manifest.get(kind, [])]
+        components = [p for kind in LOCAL_KINDS for p in manifest.get(kind, [])]
         source = local_overrides_path(name)
         local, problems = parse_local_overrides(data, lines, source=source, package_components=components)
         if local.config:
@@ -141,7 +142,9 @@ class Adaptation:
         contents: dict[str, bytes | None] = {}
         for kind, paths in (local.custom.items() if local else ()):
             for path in paths:
-                content = contents[path] = self.ws.read_bytes(path)
+                # A custom skill is a folder; its SKILL.md describes it (and must exist).
+                described = f"{path.rstrip('/')}/SKILL.md" if kind == "skills" else path
+                content = contents[path] = self.ws.read_bytes(described)
                 if content is not None:
                     found.setdefault(kind, []).append(dict(path=path, **summarize(content)))
         missing = missing_custom_files(local, lines, lambda path: contents[path] is not None) if local else []
@@ -196,7 +199,7 @@ class Adaptation:
         docs = []
         for name, snap in snapshots.items():
             disabled = self.disabled(name, snap.get("manifest", {}))
-            components = {kind: [c for c in items if snap.get("files", {}).get(c["path"]) not in disabled]
+            components = {kind: [c for c in items if not _is_disabled(snap.get("files", {}).get(c["path"]), disabled)]
                           for kind, items in snap.get("components", {}).items()}
             docs.append(dict(snap, components=components, custom=self.custom_components(name, snap),
                              disabled=sorted(disabled)))
@@ -232,3 +235,8 @@ def _sha(text: str) -> str:
 def _digest_of(ws, path: str) -> str | None:
     content = ws.read_bytes(path)
     return None if content is None else hashlib.sha256(content).hexdigest()
+
+
+def _is_disabled(source: str | None, disabled: set[str]) -> bool:
+    """True when the package file ``source`` is disabled, itself or as part of a disabled skill folder."""
+    return source in disabled or any(str(source).startswith(path.rstrip("/") + "/") for path in disabled)

@@ -38,6 +38,8 @@ def build_package(directory: str, out_dir: str = "dist", *, strict: bool = False
 
     Raises ValidationError (with every problem) and writes nothing when the package has errors.
     The archive is byte-for-byte reproducible: it depends only on file paths and contents.
+    When package.yaml lists globs, the archive's package.yaml lists their sorted matches instead
+    (see ``expand_manifest_globs``), so what is published and locked names every file exactly.
     """
     from agentpack.adapters.archive import write_archive
 
@@ -49,7 +51,7 @@ def build_package(directory: str, out_dir: str = "dist", *, strict: bool = False
     manifest = report.manifest
     os.makedirs(out_dir, exist_ok=True)
     out_path = os.path.join(out_dir, archive_basename(manifest.name, manifest.version) + ".tar.gz")
-    built = write_archive(files, out_path)
+    built = write_archive(expand_manifest_globs(files), out_path)
     signature = None
     if signer is not None:
         from agentpack.services.signing import write_signature
@@ -59,3 +61,27 @@ def build_package(directory: str, out_dir: str = "dist", *, strict: bool = False
         os.unlink(built.path + ".sig")
     return BuildResult(path=built.path, sha256=built.sha256, size=built.size, name=manifest.name,
                        version=manifest.version, report=report, signature=signature)
+
+
+GLOB_HEADER = (b"# Written by agentops package build: the globs of the package.yaml in the source\n"
+               b"# folder are expanded here to the files they matched, sorted.\n")
+
+
+def expand_manifest_globs(files: dict[str, bytes]) -> dict[str, bytes]:
+    """``files`` with package.yaml rewritten so its component lists hold no globs.
+
+    The archive records the expansion rather than the globs: any reader of the archive (an older
+    agentops included) sees the exact, sorted list of files, and expanding again can never give a
+    different answer. A package.yaml without globs is packed byte for byte, comments included;
+    one with globs is re-emitted as plain YAML (its comments are not kept) under a short header.
+    Called on validated files only.
+    """
+    from agentpack.adapters.yamlio import dump_yaml, load_yaml
+    from agentpack.core.components import expand_lists
+    from agentpack.core.manifest import COMPONENT_KINDS, MANIFEST_FILE
+
+    data, _lines = load_yaml(files[MANIFEST_FILE], source=MANIFEST_FILE)
+    expanded = expand_lists(data, list(files), COMPONENT_KINDS)
+    if expanded is None:
+        return files
+    return {**files, MANIFEST_FILE: GLOB_HEADER + dump_yaml(expanded).encode("utf-8")}

@@ -2,7 +2,8 @@
 
 For each package in agentops.lock, the rules come from its installed ``validations/<pkg>/`` YAML
 files and apply to what the workspace holds for that package, as it is now (local edits
-included): what it installed under ``agents/<pkg>/``, ``workflows/<pkg>/`` and ``patterns/<pkg>/``,
+included): what it installed under ``agents/<pkg>/``, ``workflows/<pkg>/``, ``patterns/<pkg>/``,
+``commands/<pkg>/``, ``rules/<pkg>/`` and (their Markdown) ``skills/<pkg>/``,
 its effective configuration under ``config/<pkg>/``, and the custom components that
 ``packages/<pkg>.local.yaml`` adds to it. Each workspace path is mapped back to its path inside
 the package (``core.layout.package_path``) so rules written as ``agents/*.md`` select the same
@@ -20,7 +21,7 @@ from agentpack.core.filenames import LOCAL_OVERRIDES_DIR
 from agentpack.core.gate_checks import FileView
 from agentpack.core.gates import agent_names, evaluate, load_rules, rule_id_of
 from agentpack.core.layout import install_path, package_path
-from agentpack.core.package_gates import GATED_KINDS, RULE_FILE_SUFFIXES
+from agentpack.core.package_gates import GATED_KINDS, GATED_SKILL_SUFFIXES, RULE_FILE_SUFFIXES
 from agentpack.errors import Problem, WorkspaceError, YamlError
 from agentpack.services.workspace import Workspace, open_workspace
 
@@ -187,6 +188,8 @@ def _gather(
             content = _read(ws, path)
             if content is not None:
                 rule_files[path] = content
+        elif kind == "skills" and not path.lower().endswith(GATED_SKILL_SUFFIXES):
+            continue  # scripts and assets of a skill are not gated
         elif kind in GATED_KINDS:
             add(relative, path)
     for relative, path in _effective_config(package, snapshot).items():

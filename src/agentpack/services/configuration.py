@@ -10,6 +10,11 @@ in a workspace is the merge, later layers winning (see core.config_merge for the
 5. values set with --set, recorded under `config:` in agentops.yaml.
 
 Install writes each top-level entry of the effective tree to config/<package>/<name>.yaml.
+
+The package's ``mcp_servers:`` (package.yaml) is one more entry of that tree, under the reserved
+name ``mcp_servers``: every layer applies to it like to any config file (a tier overlay's or local
+file's ``mcp_servers:`` key, ``--set <pkg>.mcp_servers.<server>.env.<VAR>=...``), and install writes
+the effective servers to config/<package>/mcp_servers.yaml.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Mapping
 from agentpack.core.config_merge import Layer, render_yaml
 from agentpack.core.filenames import LOCAL_OVERRIDES_DIR, WORKSPACE_MANIFEST
 from agentpack.core.local_overrides import LocalOverrides
+from agentpack.core.manifest import MCP_SERVERS
 
 
 def local_overrides_path(name: str) -> str:
@@ -31,13 +37,24 @@ def _subtree_lines(lines: Mapping[tuple, int], prefix: tuple) -> dict[tuple, int
 
 
 def package_config(name: str, snapshot: Mapping) -> dict:
-    """The package's own configuration, ``{config name: content}``, as its config files hold it."""
+    """The package's own configuration, ``{config name: content}``, as its config files hold it,
+    plus its MCP servers under ``mcp_servers`` when it declares any."""
     from agentpack.adapters.yamlio import load_yaml
-
     version = snapshot.get("version")
-    manifest_config = snapshot.get("manifest", {}).get("config", {})
-    return {key: load_yaml(text, source=f"{name}@{version} {manifest_config.get(key, key)}")[0]
+    manifest = snapshot.get("manifest", {})
+    manifest_config = manifest.get("config", {})
+    tree = {key: load_yaml(text, source=f"{name}@{version} {manifest_config.get(key, key)}")[0]
             for key, text in snapshot.get("config", {}).items()}
+    if manifest.get(MCP_SERVERS):
+        tree[MCP_SERVERS] = json_copy(manifest[MCP_SERVERS])
+    return tree
+
+
+def json_copy(value):
+    """A deep copy of JSON-ready data, so merging never changes the snapshot it came from."""
+    import json
+
+    return json.loads(json.dumps(value))
 
 
 def package_layers(name: str, snapshots: Mapping[str, Mapping], *, tier: str | None,
@@ -54,6 +71,10 @@ def package_layers(name: str, snapshots: Mapping[str, Mapping], *, tier: str | N
         source = f"{name}@{snapshot.get('version')} {manifest_config.get(key, key)}"
         data, lines = load_yaml(text, source=source)
         layers.append(Layer("package", source, {key: data}, {(key, *path): line for path, line in lines.items()}))
+    servers = snapshot.get("manifest", {}).get(MCP_SERVERS)
+    if servers:
+        layers.append(Layer("package", f"{name}@{snapshot.get('version')} package.yaml ({MCP_SERVERS})",
+                            {MCP_SERVERS: json_copy(servers)}, {}))
     for dependent in sorted(snapshots):
         overrides = snapshots[dependent].get("manifest", {}).get("overrides", {})
         if isinstance(overrides, dict) and isinstance(overrides.get(name), dict):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from agentpack.adapters.archive import read_archive
 from agentpack.adapters.yamlio import load_yaml
+from agentpack.core.components import SKILL_FILE, SKILLS
 from agentpack.core.docs_index import SUMMARY_KINDS, summarize
 from agentpack.core.layout import installed_files
 from agentpack.core.manifest import Manifest
@@ -43,10 +44,12 @@ def unpack_package(archive: bytes, name: str, version: str,
         )
     mapping = installed_files(manifest, files)
     excluded = disabled(manifest.to_dict())
-    installed = {dest: files[src] for dest, src in mapping.items() if src not in excluded}
+    # A disabled skill is a folder: everything in it stays out.
+    installed = {dest: files[src] for dest, src in mapping.items()
+                 if src not in excluded and not any(src.startswith(path + "/") for path in excluded)}
     by_source = {src: dest for dest, src in mapping.items()}
     components = {
-        kind: [dict(path=by_source[rel], **summarize(files[rel])) for rel in getattr(manifest, kind)]
+        kind: [dict(path=by_source[rel], **summarize(files[rel])) for rel in _summary_files(manifest, kind)]
         for kind in SUMMARY_KINDS
     }
     snapshot = {
@@ -64,3 +67,9 @@ def unpack_package(archive: bytes, name: str, version: str,
         },
     }
     return manifest, installed, snapshot
+
+
+def _summary_files(manifest: Manifest, kind: str) -> list[str]:
+    """The file that describes each component of ``kind``: the file itself, or a skill's SKILL.md."""
+    paths = getattr(manifest, kind)
+    return [f"{folder}/{SKILL_FILE}" for folder in paths] if kind == SKILLS else list(paths)

@@ -12,7 +12,8 @@ A *version record* is a JSON-ready dict describing one published version::
       "sha256": "<64 hex digits of the archive>",
       "size": 12345,                       # archive size in bytes
       "manifest": {...},                   # package.yaml as a dict
-      "components": {"agents": 3, "workflows": 1, "patterns": 2, "validations": 1},
+      "components": {"agents": 3, "workflows": 1, "patterns": 2, "validations": 1,
+                     "commands": 0, "rules": 0, "skills": 2},  # older records lack the last three
       "published_at": "2024-05-01T12:00:00Z",
       "allow_breaking": true               # only present when published with --allow-breaking
     }
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations")
+COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations", "commands", "rules", "skills")
 RECORD_FIELDS = ("name", "version", "sha256", "size", "manifest", "components", "published_at")
 
 
