@@ -127,7 +127,7 @@ def bench_config_apply(tmp: Path, runs: int) -> bool:
     (ws / "agentops.yaml").write_text("packages:\n  pkg-0: ^1.0.0\n")
     (ws / "packages").mkdir()
     for i in range(0, 100, 10):
-        (ws / "packages" / f"pkg-{i}.local.yaml").write_text("config:\n  tuning: {level: 2}\n")
+        (ws / "packages" / f"pkg-{i}.local.yaml").write_text("agents:\n  disabled: [agents/agent-1.md]\n")
     time_command([*agentops(), "package", "install"], runs=1, cwd=ws, env=env)
     noop, ref = time_side_by_side(Command([*agentops(), "config", "apply"], ws, env), PYTHON_PASS, runs)
     return report("config apply, nothing changed, 100 packages", noop, ref, "python -c pass", limit=2.0)
