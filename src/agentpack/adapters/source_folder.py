@@ -48,7 +48,10 @@ class _LazyFiles(Mapping[str, bytes]):
         return path in self._sizes
 
 
-def read_source_folder(root: str, limits: ArchiveLimits = ArchiveLimits()) -> tuple[Listing, list[Problem]]:
+DEFAULT_LIMITS = ArchiveLimits()
+
+
+def read_source_folder(root: str, limits: ArchiveLimits = DEFAULT_LIMITS) -> tuple[Listing, list[Problem]]:
     """The listing of folder ``root`` and the findings of the walk (links, special or oversized files).
 
     Raises ``UsageError`` when ``root`` is not a directory (or is itself a symbolic link). Never

@@ -25,6 +25,8 @@ def add_extract_command(verb) -> None:
     p.add_argument("--from", dest="format", default="auto", choices=("auto", *FORMATS),
                    help="the source's format (default: auto, detected from its files)")
     p.add_argument("--dry-run", action="store_true", help="only print the inventory; write nothing")
+    p.add_argument("--license", metavar="SPDX", help="license for packages whose source declares none "
+                   "(publishing requires one), e.g. MIT")
     p.add_argument("--force", action="store_true", help="replace package folders that already exist in OUT")
 
 
@@ -32,7 +34,8 @@ def cmd_extract(args) -> int:
     from agentpack.services.extract import extract
 
     source, output = _in_dir(args, args.source), args.output and _in_dir(args, args.output)
-    result = extract(source, output, format=args.format, dry_run=args.dry_run, force=args.force)
+    result = extract(source, output, format=args.format, dry_run=args.dry_run, force=args.force,
+                     license=args.license)
     if args.json:
         print_json(result.to_dict())
     else:

@@ -98,10 +98,13 @@ def _manifest(package: ProposedPackage, lists: dict[str, list[str]], plan: Packa
     count = sum(len(v) for v in lists.values())
     description = " ".join(package.description.split()) or _fallback_description(package, lists, count)
     data: dict[str, Any] = {"name": package.name, "version": package.version, "description": description}
-    for key in ("author", "license", "homepage", "repository"):
-        value = getattr(package, key)
-        if value:
-            data[key] = value
+    for key in ("author", "license"):
+        if getattr(package, key):
+            data[key] = getattr(package, key)
+    # package.yaml has one web address: the homepage, else the repository when it is a web URL.
+    homepage = next((u for u in (package.homepage, package.repository) if u.startswith(("https://", "http://"))), "")
+    if homepage:
+        data["homepage"] = homepage
     keywords = list(dict.fromkeys(k for k in (*package.keywords, package.category) if k))
     if keywords:
         data["keywords"] = keywords

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agentpack.adapters.source_folder import read_source_folder
 from agentpack.core.readers import Inventory, Listing, read
@@ -95,20 +95,23 @@ def inventory_source(source: str, format: str | None = None) -> tuple[Listing, I
 
 
 def extract(source: str, output: str | None, *, format: str | None = None, dry_run: bool = False,
-            force: bool = False) -> ExtractResult:
+            force: bool = False, license: str | None = None) -> ExtractResult:
     """Inventory ``source`` and, unless ``dry_run``, write one validated package per proposal into ``output``.
 
     Raises ``UsageError`` for a missing source or output, an unknown format, or an existing
     non-empty package folder without ``force``. Problems in the content are findings, never raised.
+    ``license`` is the SPDX identifier given to packages whose source declares none (publishing
+    needs one, and guessing it is not ours to do).
     """
     from agentpack.adapters.yamlio import dump_yaml
     from agentpack.core.extract_plan import plan_package
 
     listing, inventory, walk_findings = inventory_source(source, format)
-    plans = [plan_package(p, listing, dump_yaml) for p in inventory.packages]
-    packages = [ExtractedPackage(p.name, p.version, p.source or ".", _counts(plan.manifest), 
+    proposed = [p if p.license or not license else replace(p, license=license) for p in inventory.packages]
+    plans = [plan_package(p, listing, dump_yaml) for p in proposed]
+    packages = [ExtractedPackage(p.name, p.version, p.source or ".", _counts(plan.manifest),
                                  len(plan.copies) + len(plan.generated), findings=plan.findings)
-                for p, plan in zip(inventory.packages, plans, strict=True)]
+                for p, plan in zip(proposed, plans, strict=True)]
     result = ExtractResult(source, output, dry_run, inventory, walk_findings, packages)
     if dry_run or not plans:
         return result
