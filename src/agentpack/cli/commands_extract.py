@@ -82,3 +82,6 @@ def _render(result) -> None:
         print_problems([*package.findings, *package.problems], to_stdout=True, indent="    ")
     good = sum(p.ok for p in result.packages)
     out(f"{good} of {len(result.packages)} package(s) written and valid")
+    hidden = [p.directory for p in result.packages if any(q.code == "hidden-unicode" for q in p.problems)]
+    for directory in hidden:  # files are copied as they are; removing characters is the user's call
+        out(f"  to remove hidden characters: agentops package validate --fix-unicode {directory}")
