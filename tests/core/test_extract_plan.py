@@ -59,3 +59,12 @@ def test_dependencies_and_mcp_servers_keep_only_what_agentpack_expresses():
     codes = sorted(f.code for f in plan.findings)
     assert codes == ["dependency-dropped", "dependency-dropped", "mcp-field-dropped", "mcp-server-dropped",
                      "renamed-component"]
+
+
+def test_a_second_skill_of_one_name_gets_a_numbered_folder():
+    files = {**FILES, "other/pdf/SKILL.md": b"---\nname: pdf\n---\n"}
+    twin = Component("skills", "pdf", "other/pdf", ("other/pdf/SKILL.md",))
+    base = package()
+    plan = plan_package(package(components=(*base.components, twin)), Listing(files), dump_yaml)
+    assert plan.manifest["skills"] == ["skills/pdf", "skills/pdf-2"]
+    assert plan.copies["skills/pdf-2/SKILL.md"] == "other/pdf/SKILL.md"

@@ -8,8 +8,8 @@ component lands (the one rule for every kind):
     skills                                         skills/<name>/<path in the skill folder>
 
 Two files of one kind with the same file name (two plugins' ``agents/reviewer.md`` in one
-Copilot collection) get ``<kind>/<n>/<file name>`` for the second and later ones, with a finding,
-so nothing is overwritten. The source's README becomes ``README.md`` as is (or one is generated),
+Copilot collection) get ``<kind>/<n>/<file name>`` for the second and later ones, and a second
+skill of one name ``skills/<name>-<n>``, with a finding, so nothing is overwritten. The source's README becomes ``README.md`` as is (or one is generated),
 its license file ``LICENSE``. Dependencies the source declares are kept only when they are already
 agentpack references (``name`` or ``name@range``); others are dropped with a finding.
 """
@@ -78,7 +78,7 @@ def _place_components(package: ProposedPackage, plan: PackagePlan) -> dict[str, 
 
 
 def _free(target: str, plan: PackagePlan, source: str) -> str:
-    """``target``, or ``<kind>/<n>/<rest>`` when a copy already uses that path or folder."""
+    """``target``, or a numbered variant (``_numbered``) when a copy already uses that path or folder."""
     def taken(candidate: str) -> bool:
         return any(p == candidate or p.startswith(candidate + "/") for p in plan.copies)
 
@@ -86,12 +86,17 @@ def _free(target: str, plan: PackagePlan, source: str) -> str:
         return target
     kind, rest = target.split("/", 1)
     number = 2
-    while taken(f"{kind}/{number}/{rest}"):
+    while taken(moved := _numbered(kind, rest, number)):
         number += 1
-    moved = f"{kind}/{number}/{rest}"
     plan.findings.append(Problem("warning", "renamed-component", f"{source} would land on {target}, which another "
                                  f"component of {plan.name} already uses; it is written to {moved}", path=source))
     return moved
+
+
+def _numbered(kind: str, rest: str, number: int) -> str:
+    # A skill installs under its folder's own name, so a second "pdf" skill becomes "pdf-2"; a file
+    # keeps its name in a numbered folder (agents/2/reviewer.md), which install keeps apart too.
+    return f"{kind}/{rest}-{number}" if kind == "skills" else f"{kind}/{number}/{rest}"
 
 
 def _manifest(package: ProposedPackage, lists: dict[str, list[str]], plan: PackagePlan) -> dict[str, Any]:

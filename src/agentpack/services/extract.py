@@ -32,6 +32,7 @@ class ExtractedPackage:
     source: str
     components: dict[str, int]
     files: int = 0
+    copied_from: dict[str, str] = field(default_factory=dict)  # package path -> source path, byte for byte
     directory: str | None = None
     findings: list[Problem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # from validate, on the written folder
@@ -44,7 +45,7 @@ class ExtractedPackage:
     def to_dict(self) -> dict:
         """JSON-ready form."""
         return {"name": self.name, "version": self.version, "source": self.source, "components": self.components,
-                "files": self.files, "directory": self.directory, "ok": self.ok,
+                "files": self.files, "copied_from": self.copied_from, "directory": self.directory, "ok": self.ok,
                 "findings": [p.to_dict() for p in self.findings], "problems": [p.to_dict() for p in self.problems]}
 
 
@@ -110,7 +111,7 @@ def extract(source: str, output: str | None, *, format: str | None = None, dry_r
     proposed = [p if p.license or not license else replace(p, license=license) for p in inventory.packages]
     plans = [plan_package(p, listing, dump_yaml) for p in proposed]
     packages = [ExtractedPackage(p.name, p.version, p.source or ".", _counts(plan.manifest),
-                                 len(plan.copies) + len(plan.generated), findings=plan.findings)
+                                 len(plan.copies) + len(plan.generated), dict(plan.copies), findings=plan.findings)
                 for p, plan in zip(proposed, plans, strict=True)]
     result = ExtractResult(source, output, dry_run, inventory, walk_findings, packages)
     if dry_run or not plans:
