@@ -31,6 +31,8 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("package", "diff"): ("agentops package diff customer-service@1.1.0 customer-service@1.2.0",
                           "agentops package diff dist/x-1.0.0.tar.gz packages/x"),
     ("package", "bump"): ("agentops package bump auto", "agentops package bump minor packages/support-desk"),
+    ("package", "extract"): ("agentops package extract ../my-agents --dry-run",
+                             "agentops package extract ../my-agents -o packages --license MIT"),
     ("check",): ("agentops check", "agentops check --json"),
     ("config", "show"): ("agentops config show customer-service",
                          "agentops config show customer-service --explain"),

@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the part to bump; auto: what the changes since the latest published version require")
     p.add_argument("path", nargs="?", default=".", metavar="DIR", help="package folder (default: .)")
 
+    from agentpack.cli.commands_extract import add_extract_command
+
+    add_extract_command(verb)
     from agentpack.cli.commands_check import cmd_check
 
     check_help = "Run the quality gates of every installed package against the workspace."
