@@ -33,6 +33,8 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("package", "bump"): ("agentops package bump auto", "agentops package bump minor packages/support-desk"),
     ("package", "extract"): ("agentops package extract ../my-agents --dry-run",
                              "agentops package extract ../my-agents -o packages --license MIT"),
+    ("package", "export"): ("agentops package export packages/support-desk --format claude-plugin -o out/support-desk",
+                            "agentops package export --format claude-marketplace -o out/marketplace --json"),
     ("check",): ("agentops check", "agentops check --json"),
     ("config", "show"): ("agentops config show customer-service",
                          "agentops config show customer-service --explain"),

@@ -156,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     from agentpack.cli.commands_extract import add_extract_command
 
     add_extract_command(verb)
+
+    from agentpack.cli.commands_export import add_export_command
+
+    add_export_command(verb)
     from agentpack.cli.commands_check import cmd_check
 
     check_help = "Run the quality gates of every installed package against the workspace."
