@@ -98,7 +98,8 @@ def export_marketplace(out: str, *, directory: str | None = None, force: bool = 
         files.update({f"{plugin.name}/{path}": data for path, data in plugin.files.items()})
     root_name = _marketplace_name(os.path.basename(os.path.abspath(ws.root)))
     manifests = [{"name": p.name, "version": p.version, "description": _description(p)} for p in plugins]
-    files[MARKETPLACE_PATH] = marketplace_bytes(marketplace_document(root_name, root_name, manifests))
+    files[MARKETPLACE_PATH] = marketplace_bytes(marketplace_document(
+        root_name, root_name, manifests, f"The agentops packages installed in {root_name}"))
     write_folder(out, dict(sorted(files.items())), force=force)
     return ExportResult(os.path.abspath(out), "claude-marketplace", plugins)
 

@@ -75,11 +75,13 @@ def skipped_kinds(components: Iterable[Component]) -> list[str]:
     return sorted({c.kind for c in components if c.kind not in PLUGIN_KINDS})
 
 
-def marketplace_document(name: str, owner: str, plugins: Iterable[Mapping[str, Any]]) -> dict:
+def marketplace_document(name: str, owner: str, plugins: Iterable[Mapping[str, Any]],
+                         description: str = "") -> dict:
     """``marketplace.json`` listing ``plugins`` (each a plugin.json document) in folders ``./<name>``.
 
-    Claude Code's marketplace fields: ``name``, ``owner`` (``{"name": ...}``) and ``plugins``, each
-    with ``name``, a relative ``source`` and, when known, ``version`` and ``description``.
+    Claude Code's marketplace fields (code.claude.com/docs/en/plugins/marketplace-reference):
+    ``name``, ``owner`` (``{"name": ...}``), ``metadata.description`` when given, and ``plugins``,
+    each with ``name``, a relative ``source`` and, when known, ``version`` and ``description``.
     """
     entries = []
     for plugin in sorted(plugins, key=lambda p: p["name"]):
@@ -88,7 +90,11 @@ def marketplace_document(name: str, owner: str, plugins: Iterable[Mapping[str, A
             if plugin.get(key):
                 entry[key] = plugin[key]
         entries.append(entry)
-    return {"name": name, "owner": {"name": owner}, "plugins": entries}
+    document: dict[str, Any] = {"name": name, "owner": {"name": owner}}
+    if description:
+        document["metadata"] = {"description": description}
+    document["plugins"] = entries
+    return document
 
 
 def marketplace_bytes(document: Mapping[str, Any]) -> bytes:
