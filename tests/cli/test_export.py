@@ -17,7 +17,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import CORPUS, in_ci
 
 WSHOBSON = CORPUS / "wshobson__agents" / "plugins"
@@ -91,6 +90,15 @@ def validate(folder: Path, tmp_path: Path) -> tuple[int, str, set[tuple[str, str
     for what, path in re.findall(r"^Validating ([\w ]+): (.+)$", text, flags=re.M):
         seen.add((what, Path(path).resolve().relative_to(folder.resolve()).as_posix()))
     return run.returncode, verdict, seen
+
+
+def manifest_messages(folder: Path, tmp_path: Path) -> list[str]:
+    """The fields `claude plugin validate` complains about in FOLDER's plugin.json (text output)."""
+    env = {**os.environ, "DISABLE_AUTOUPDATER": "1", "CLAUDE_CONFIG_DIR": str(tmp_path / "claude-config")}
+    text = subprocess.run([CLAUDE, "plugin", "validate", str(folder)], capture_output=True, text=True,
+                          timeout=120, env=env).stdout
+    manifest_part = text.split("Validating plugin manifest:", 1)[-1].split("\nValidating ", 1)[0]
+    return re.findall(r"❯ ([\w.]+):", manifest_part)
 
 
 def export(agentops, source, out: Path, *extra: str, cwd=None) -> dict:
@@ -191,6 +199,14 @@ def test_out_must_be_empty_unless_forced_and_never_a_symlink(agentops, tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".agentops-")]
 
 
+def test_a_folder_with_a_glob_matching_nothing_is_refused(agentops, tmp_path):
+    folder = write_package(tmp_path / "src")
+    manifest = folder / "package.yaml"
+    manifest.write_text(manifest.read_text().replace("commands/*.md", "prompts/*.md"))
+    run = agentops("package", "export", folder, "--format", "claude-plugin", "-o", tmp_path / "out", expect=1)
+    assert "prompts/*.md" in run.err and not (tmp_path / "out").exists()
+
+
 def test_misuse_exits_2(agentops, tmp_path):
     agentops("package", "export", "--format", "claude-plugin", "-o", tmp_path / "o", expect=2)
     agentops("package", "export", "x", "--format", "claude-marketplace", "-o", tmp_path / "o", expect=2)
@@ -252,8 +268,18 @@ def test_corpus_plugin_round_trips_with_the_same_claude_verdict(agentops, tmp_pa
     plugin = WSHOBSON / name
     folder = package_from_plugin(plugin, tmp_path / "pkg" / name)
     export(agentops, folder, tmp_path / "exported")
-    before = validate(plugin, tmp_path)
     after = validate(tmp_path / "exported", tmp_path)
+    before = validate(plugin, tmp_path)
+    if after[:2] != before[:2]:
+        # plugin.json fields a package.yaml has no place for decide some verdicts (a 'category' or a
+        # missing author warns, a malformed 'agents' list fails): with the exported plugin.json in
+        # its place, the original must then get the exported folder's verdict exactly.
+        same_manifest = tmp_path / "original"
+        shutil.copytree(plugin, same_manifest, symlinks=True)
+        shutil.copyfile(tmp_path / "exported" / ".claude-plugin" / "plugin.json",
+                        same_manifest / ".claude-plugin" / "plugin.json")
+        before = validate(same_manifest, tmp_path)
+        assert manifest_messages(plugin, tmp_path), (before, after)
     assert after[:2] == before[:2], (before, after)
     assert after[2] == before[2]
     original = {p for p in tree(plugin) if p.split("/")[0] in ("agents", "commands", "skills")}

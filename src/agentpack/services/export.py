@@ -20,6 +20,7 @@ from agentpack.errors import AgentpackError, PackageNotFound, UsageError
 
 FORMATS = ("claude-plugin", "claude-marketplace")
 _FILE_KINDS = ("agents", "commands", "rules", "workflows", "patterns")
+_REGISTRY_ONLY = frozenset({"no-license"})  # validation errors that only publishing cares about
 _SUFFIXES = (".agent.md", ".prompt.md", ".instructions.md", ".md", ".mdc")
 
 
@@ -181,15 +182,20 @@ def _read_source(source: str, settings, directory: str | None) -> _Package:
 
 
 def _folder_files(path: str) -> dict[str, bytes]:
+    """The files a build of folder ``path`` would pack, globs expanded.
+
+    Raises ``ValidationError`` with every problem `package validate` finds, except those that only
+    matter to a registry (``_REGISTRY_ONLY``: a plugin needs no license), so a glob that matches
+    nothing or a listed file that is missing stops the export instead of leaving a hole.
+    """
+    from agentpack.errors import ValidationError
     from agentpack.services.build import expand_manifest_globs
     from agentpack.services.validate import collect_package_files, validate_files
 
     files = collect_package_files(path)
-    report = validate_files(files, source=path)
-    if report.errors:
-        from agentpack.errors import ValidationError
-
-        raise ValidationError(f"{path} is not a valid package", path=path, problems=report.errors,
+    problems = [p for p in validate_files(files, source=path).errors if p.code not in _REGISTRY_ONLY]
+    if problems:
+        raise ValidationError(f"{path} is not a valid package", path=path, problems=problems,
                               hint="run `agentops package validate` and fix what it reports")
     return expand_manifest_globs(files)
 
