@@ -91,20 +91,30 @@ def _check_name(name: object, field: str, bad) -> bool:
     return message is None
 
 
-def _root_owners(lock: Lockfile) -> list[tuple[str, str]]:
-    """(install folder, package) for every locked package with a valid name, longest folder first,
-    so that the first folder a path starts with is the one that owns it (``team/x`` inside ``team``)."""
-    owners = [(root, name) for name in lock.packages if check_name(name) is None for root in installed_roots(name)]
-    return sorted(owners, key=lambda item: len(item[0]), reverse=True)
+def _root_owners(lock: Lockfile) -> dict[str, str]:
+    """{install folder: package} for every locked package with a valid name."""
+    return {root: name for name in lock.packages if check_name(name) is None for root in installed_roots(name)}
 
 
-def _path_problem(package: str, path: object, owners: list[tuple[str, str]]) -> str | None:
+def _owner(path: str, owners: dict[str, str]) -> str | None:
+    """The package owning the longest install folder ``path`` lies in (``team/x`` inside ``team``).
+    Looked up by the path's own folder prefixes, longest first: a lock lists every file of every
+    package, so comparing each path with every package's folders would be quadratic."""
+    parts = path.split("/")
+    for depth in range(len(parts) - 1, 0, -1):
+        owner = owners.get("/".join(parts[:depth]) + "/")
+        if owner is not None:
+            return owner
+    return None
+
+
+def _path_problem(package: str, path: object, owners: dict[str, str]) -> str | None:
     if not isinstance(path, str):
         return "it is not a string"
     rule = member_rule(path)
     if rule is not None:
         return rule
-    owner = next((name for root, name in owners if path.startswith(root)), None)
+    owner = _owner(path, owners)
     if owner is None:
         return "it is outside the package's install folders (" + ", ".join(installed_roots(package)) + ")"
     if owner != package:
