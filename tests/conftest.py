@@ -130,6 +130,14 @@ def agentops(tmp_path: Path) -> Agentops:
 
 
 @pytest.fixture
+def far(tmp_path: Path) -> Agentops:
+    """A second, empty home: the far side of an air gap (its own registry, cache and trust)."""
+    home = tmp_path / "far-home"
+    home.mkdir()
+    return Agentops(home)
+
+
+@pytest.fixture
 def example(tmp_path: Path):
     """Copy an example package into tmp_path so a test can change it."""
 

@@ -45,13 +45,6 @@ def genuine(tmp_path_factory) -> Path:
     return bundle
 
 
-@pytest.fixture
-def far(tmp_path) -> Agentops:
-    home = tmp_path / "far-home"
-    home.mkdir()
-    return Agentops(home)
-
-
 def members_of(bundle: Path) -> dict[str, bytes]:
     with tarfile.open(bundle, "r:") as tar:
         return {info.name: tar.extractfile(info).read() for info in tar}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KEY_ENV, Agentops, write_package
+from conftest import KEY_ENV, write_package
 
 
 @pytest.fixture
@@ -20,13 +20,6 @@ def signed(agentops, tmp_path) -> dict:
     pub = agentops.home / "data" / "agentpack" / "keys" / "alice.pub"
     fingerprint = json.loads(agentops("bundle", "verify", bundle, "--trust", pub, "--json").out)["signed_by"]
     return {"bundle": bundle, "pub": pub, "fingerprint": fingerprint}
-
-
-@pytest.fixture
-def far(tmp_path) -> Agentops:
-    home = tmp_path / "far-home"
-    home.mkdir()
-    return Agentops(home)
 
 
 def test_verify_refuses_a_signer_no_trust_store_holds_and_names_it(signed, far):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Agentops, write_package
+from conftest import write_package
 
 PASS = {"AGENTOPS_KEY_PASSPHRASE": "bundle passphrase"}
 CORE = "packages/core-workflow/2.1.0/"
@@ -44,13 +44,6 @@ def connected(agentops, tmp_path):
     ws.mkdir()
     agentops("package", "install", "customer-service", cwd=ws)
     return ws
-
-
-@pytest.fixture
-def far(tmp_path) -> Agentops:
-    home = tmp_path / "far-home"
-    home.mkdir()
-    return Agentops(home)
 
 
 def _collect(agentops, ws: Path, out: Path, *extra: str) -> Path:
