@@ -211,3 +211,19 @@ def test_a_symlinked_tool_folder_is_refused(agentops, ws, tmp_path):
     run = agentops("package", "install", "support-kit", "--target", "claude", cwd=ws, expect=1)
     assert "link" in run.err.lower()
     assert list(outside.iterdir()) == []
+
+
+def test_a_tier_that_disables_a_component_takes_it_out_of_the_tools_too(agentops, tmp_path):
+    agentops.publish_examples()
+    ws = tmp_path / "sales"
+    ws.mkdir()
+    agentops("package", "install", "customer-service@^1.2.0", "--target", "agents-md", "--target", "claude",
+             cwd=ws)
+    assert "`proactive-outreach`" in (ws / "AGENTS.md").read_text()
+    agentops("config", "apply", "--tier", "edge", cwd=ws)
+    assert "`proactive-outreach`" not in (ws / "AGENTS.md").read_text()
+    assert "`process-refund`" in (ws / "AGENTS.md").read_text()
+    agentops("config", "apply", "--tier", "connected", cwd=ws)
+    assert "`proactive-outreach`" in (ws / "AGENTS.md").read_text()
+    assert sorted(p.name for p in (ws / ".claude/agents").iterdir()) == sorted(
+        p.name for p in (ws / "agents").rglob("*.md"))

@@ -4,7 +4,7 @@ Two packages may ship components with the same name (the corpus has 30 agent fil
 several plugins). For one target, every component's output paths are computed; a path claimed by
 two components is a clash, reported with both packages. The way out is deterministic: the
 per-target option ``prefix: package`` names every output ``<package>-<name>`` (or the local file
-renames one component). MCP servers clash the same way, by server name.
+disables one component and lists a copy under another name as a custom one). MCP servers clash the same way, by server name.
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ def raise_for_clashes(clashes: list[Clash]) -> None:
     raise ValidationError(
         f"{len(clashes)} name clash(es) between packages for target(s) {', '.join(targets)}",
         problems=problems,
-        hint="set 'prefix: package' for the target in agentops.yaml to name outputs <package>-<name>, "
-             "or rename one component in packages/<name>.local.yaml",
+        hint="set 'prefix: package' for the target (`agentops target add TARGET --prefix package`) to name "
+             "outputs <package>-<name>, or disable one of the two in packages/<name>.local.yaml and list your "
+             "own copy under another name as a custom component",
     )
 
 
