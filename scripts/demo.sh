@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The seed's story end to end on the embedded default registry:
 # build and publish core-workflow 2.1.0, communication-patterns 1.5.3 and customer-service 1.2.0
-# from examples/packages, install customer-service into a fresh workspace, and list it.
+# from examples/packages, install customer-service into a fresh workspace and into the claude and
+# agents-md targets (.claude/agents/, AGENTS.md), and list it.
 #
 # The demo points XDG_DATA_HOME / XDG_CACHE_HOME at .demo/ so that it can run again from scratch
 # without touching your real default registry (under your user data directory).
@@ -26,8 +27,12 @@ for pkg in core-workflow communication-patterns customer-service; do
 done
 step agentops package search
 cd "$DEMO/sales"
-step agentops package install 'customer-service@^1.2.0'
+step agentops package install 'customer-service@^1.2.0' --target claude --target agents-md
 step agentops package list
+# Deployed where the tools read them: Claude Code's agents, and a generated section of AGENTS.md.
+step ls .claude/agents
+step sed -n '1,12p' AGENTS.md
+step agentops target list
 step agentops package tree
 step agentops package install
 # The same package adapted without forking: edge tier, then connected, then a local override.
@@ -41,4 +46,4 @@ printf 'config:\n  escalation_thresholds:\n    refund:\n      auto_approve_max: 
 step agentops config apply
 step agentops config show customer-service --explain | grep -E "model.primary|auto_approve_max|connectivity.mode"
 echo
-echo "Workspace: $DEMO/sales  (agentops.yaml, agentops.lock, agents/, workflows/, patterns/, config/, docs/)"
+echo "Workspace: $DEMO/sales  (agentops.yaml, agentops.lock, agents/, workflows/, patterns/, config/, docs/, .claude/, AGENTS.md)"

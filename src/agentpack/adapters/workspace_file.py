@@ -31,12 +31,14 @@ def new_workspace_manifest(packages: dict[str, str]) -> str:
 
 def edit_workspace_manifest(text: str, *, set_packages: dict[str, str] | None = None,
                             remove_packages: tuple[str, ...] | list[str] = (), tier: str | None = None,
-                            config: dict[str, dict] | None = None) -> str:
+                            config: dict[str, dict] | None = None, targets: list | None = None) -> str:
     """Return ``text`` with package entries set or removed, keeping comments, order and other keys.
 
     Existing entries keep their position (their value changes); new entries are appended at the end
     of ``packages``. Removing an absent entry is a no-op. ``tier`` sets the workspace tier;
-    ``config`` replaces the recorded --set values (package -> config tree).
+    ``config`` replaces the recorded --set values (package -> config tree); ``targets`` replaces
+    the list of agent tools (entries as ``TargetChoice.to_yaml`` gives them), written in flow style
+    when every entry is a bare name (``targets: [claude, agents-md]``).
     """
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
@@ -59,6 +61,13 @@ def edit_workspace_manifest(text: str, *, set_packages: dict[str, str] | None = 
         data["tier"] = tier
     if config is not None:
         data["config"] = config
+    if targets is not None:
+        from ruamel.yaml.comments import CommentedSeq
+
+        entries = CommentedSeq(targets)
+        if all(isinstance(entry, str) for entry in targets):
+            entries.fa.set_flow_style()
+        data["targets"] = entries
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()

@@ -111,6 +111,7 @@ def _render_sync(args, result, verb: str) -> int:
         return 0
     if result.recovered:
         err(f"note: an interrupted operation was found and {result.recovered}")
+    _render_targets(result)
     if result.up_to_date:
         out(f"Up to date: {len(result.installed)} package(s) installed")
         return 0
@@ -128,9 +129,27 @@ def _render_sync(args, result, verb: str) -> int:
         out(f"  saved your version of {path} to {saved}")
     if result.gitignore:
         out("  added .agentops/ (tool state) to .gitignore")
+    if result.targets:
+        counts = ", ".join(f"{name} ({result.deployed.get(name, 0)} file(s))" for name in result.targets)
+        out(f"  deployed into {counts}")
+    for note in result.notes:
+        out(f"  note: {note}")
     out(f"{verb}: {len(result.installed)} package(s) in the workspace, "
         f"{result.files_written} file(s) written, {result.files_removed} removed")
     return 0
+
+
+def _render_targets(result) -> None:
+    """Say which agent tools a first install picked, or that it found none: never silently nothing."""
+    if result.detected:
+        found = ", ".join(f"{name} (found {marker})" for name, marker in result.detected)
+        err(f"Deploying into {found}; recorded in agentops.yaml `targets` "
+            "(change with `agentops target add|remove`)")
+    elif result.no_target_detected:
+        err("No agent tool folder found (.claude/, .github/agents/, .cursor/, .codex/, .gemini/, .opencode/, "
+            "AGENTS.md): packages are installed under agents/<package>/... only. "
+            "Deploy them into a tool with `agentops target add claude` (or copilot, cursor, codex, gemini, "
+            "opencode, agents-md)")
 
 
 def cmd_install(args) -> int:
@@ -140,7 +159,8 @@ def cmd_install(args) -> int:
     try:
         result = install(args.directory, args.specs, _settings(args), _sync_options(args), progress=progress,
                          tier=args.tier, assignments=tuple(args.set or ()),
-                         allow_new_tier=args.allow_new_tier, set_new=args.set_new)
+                         allow_new_tier=args.allow_new_tier, set_new=args.set_new,
+                         targets=tuple(args.target or ()))
     finally:
         progress.close()
     return _render_sync(args, result, "Installed")

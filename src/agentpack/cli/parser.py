@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "none: install what agentops.yaml and agentops.lock ask for")
     _sync_options(p, frozen=True)
     _adapt_options(p)
+    p.add_argument("--target", action="append", metavar="TARGET",
+                   help="also deploy into this agent tool (repeatable): claude, copilot, cursor, codex, gemini, "
+                        "opencode, agents-md; recorded in agentops.yaml `targets`")
 
     verb("list", "List installed packages.", c.cmd_list, json_flag=True)
 
@@ -173,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentpack.cli.commands_registry import add_registry_commands
 
     add_registry_commands(groups, _common, EPILOG)
+    from agentpack.cli.commands_target import add_target_commands
+
+    add_target_commands(groups, _common, EPILOG, _sync_options)
     from agentpack.cli.commands_bundle import add_bundle_commands
 
     add_bundle_commands(groups, _common, EPILOG)

@@ -79,5 +79,6 @@ def edit_hint(edited: Iterable[str], owners: Mapping[str, str]) -> str:
         kind, original = package_path(owners[prompts[0]], prompts[0]) or ("agents", prompts[0])
         parts.append(f"to keep your own version, copy it under another name (e.g. local/{original}), list "
                      f"that as {kind}: custom_{kind}: and {original} under {kind}: disabled: in {local}")
-    parts.append(f"or re-run with --force to replace them (your versions are saved under {BACKUP_DIR}/)")
+    parts.append(f"{'or ' if parts else ''}re-run with --force to replace them "
+                 f"(your versions are saved under {BACKUP_DIR}/)")
     return "; ".join(parts)

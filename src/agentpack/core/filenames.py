@@ -13,3 +13,5 @@ TXN_DIR = "txn"
 SNAPSHOT_DIR = f"{STATE_DIR}/packages"
 # sha256 of each file agentops generates (not installed from a package), to notice a user's edits.
 GENERATED_STATE = f"{STATE_DIR}/generated"
+# sha256 of each file agentops deployed into an agent tool's folder, and the MCP servers it owns.
+DEPLOYED_STATE = f"{STATE_DIR}/deployed"

@@ -55,6 +55,9 @@ class Lockfile:
     root: dict[str, str] = field(default_factory=dict)  # agentops.yaml `packages` it answers
     overrides: dict[str, str] = field(default_factory=dict)
     packages: dict[str, LockedPackage] = field(default_factory=dict)
+    # Files deployed into agent tools' folders: target -> {workspace path: sha256}. A merged
+    # document (AGENTS.md, .mcp.json) is recorded with the digest of agentops's own part of it.
+    deployed: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_text(self) -> str:
         """Serialise deterministically (sorted keys, no timestamps, final newline)."""
@@ -64,6 +67,8 @@ class Lockfile:
             "overrides": dict(sorted(self.overrides.items())),
             "packages": {name: self.packages[name].to_dict() for name in sorted(self.packages)},
         }
+        if self.deployed:  # only when set, so locks of workspaces without targets keep their bytes
+            data["deployed"] = {target: dict(sorted(files.items())) for target, files in sorted(self.deployed.items())}
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -111,10 +116,16 @@ class Lockfile:
                     source=entry.get("source") or REGISTRY_SOURCE, dependencies=dependencies, files=files,
                     signed_by=entry.get("signed_by") or None,
                 )
+        deployed_entries = data.get("deployed") or {}
+        if not isinstance(deployed_entries, dict):
+            wrong("deployed", "an object of target name to {path: sha256}")
+            deployed_entries = {}
+        deployed = {str(target): _string_map(files, f"deployed.{target}", wrong)
+                    for target, files in deployed_entries.items()}
         if problems:
             raise WorkspaceError(f"{source} is malformed: {problems[0].message}", path=source,
                                  problems=problems, hint=_REWRITE_HINT)
-        return cls(root=root, overrides=overrides, packages=packages)
+        return cls(root=root, overrides=overrides, packages=packages, deployed=deployed)
 
     def all_files(self) -> dict[str, str]:
         """Every installed workspace path with its sha256, across packages."""

@@ -12,6 +12,9 @@
     config:              # configuration set with --set, per package (the last layer)
       customer-service:
         escalation_thresholds: {refund_amount: 500}
+    targets:             # agent tools every package is also deployed into (core.targets.TARGETS)
+      - claude
+      - cursor: {prefix: package}   # options: prefix: package names outputs <package>-<name>
 
 Keys this version does not know are kept untouched (later features add them) but reported.
 """
@@ -30,7 +33,19 @@ from agentpack.errors import InvalidRange, Problem, ValidationError
 KNOWN_KEYS = (
     "packages", "registries", "overrides", "tier", "config", "classification", "classification_levels",
 )  # fmt: skip
-KNOWN_KEYS += ("require_signatures",)
+KNOWN_KEYS += ("require_signatures", "targets")
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """One agent tool the workspace deploys into, with its options (``prefix: package``)."""
+
+    name: str
+    prefix: str | None = None
+
+    def to_yaml(self):
+        """The entry as agentops.yaml writes it: the bare name, or ``{name: {prefix: ...}}``."""
+        return self.name if self.prefix is None else {self.name: {"prefix": self.prefix}}
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,7 @@ class WorkspaceManifest:
     require_signatures: bool = False  # refuse unsigned packages and keys no trust store holds
     classification: str | None = None  # clearance; None: no limit
     levels: Levels = field(default_factory=Levels)  # classification levels, lowest first
+    targets: tuple[TargetChoice, ...] | None = None  # None: the key is absent (first install detects)
 
 
 def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIFEST) -> WorkspaceManifest:
@@ -98,6 +114,7 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
     require_signatures = data.get("require_signatures", False)
     if not isinstance(require_signatures, bool):
         problem("`require_signatures` must be true or false", ("require_signatures",))
+    targets = parse_targets(data["targets"], problem) if "targets" in data else None
     if problems:
         raise ValidationError(
             f"{source} is invalid",
@@ -110,8 +127,53 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
         packages=packages, registries=tuple(registries), overrides=overrides, tier=tier,
         config={str(k): v for k, v in config.items()}, extra=extra,
         require_signatures=require_signatures,
-        classification=classification, levels=levels,
+        classification=classification, levels=levels, targets=targets,
     )
+
+
+def parse_targets(value, problem) -> tuple[TargetChoice, ...]:
+    """The ``targets`` list: each item a target name or a one-key mapping ``{name: {prefix: package}}``.
+
+    Unknown names (with the known ones listed), repeated names, unknown options and a prefix other
+    than ``package`` are reported through ``problem``; the valid entries are returned in order.
+    """
+    from agentpack.core.targets import PREFIX_PACKAGE, TARGETS
+
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        problem("`targets` must be a list of agent tools, e.g. [claude, agents-md]", ("targets",))
+        return ()
+    chosen: list[TargetChoice] = []
+    for index, item in enumerate(value):
+        options = {}
+        if isinstance(item, dict) and len(item) == 1:
+            item, options = next(iter(item.items()))
+            options = {} if options is None else options
+        if not isinstance(item, str) or not isinstance(options, dict):
+            problem(f"targets[{index}] must be a target name or `NAME: {{prefix: package}}`", ("targets",))
+            continue
+        if item not in TARGETS:
+            problem(f"targets: unknown target {item!r}; known targets: {', '.join(TARGETS)}", ("targets",),
+                    "unknown-target")
+            continue
+        if any(c.name == item for c in chosen):
+            problem(f"targets: {item!r} is listed twice", ("targets",), "duplicate-target")
+            continue
+        unknown = sorted(set(map(str, options)) - {"prefix"})
+        if unknown:
+            problem(f"targets.{item}: unknown option(s) {', '.join(unknown)}; the only option is prefix",
+                    ("targets",))
+            continue
+        prefix = options.get("prefix")
+        if prefix is not None and prefix != PREFIX_PACKAGE:
+            problem(f"targets.{item}.prefix must be {PREFIX_PACKAGE!r} (outputs named <package>-<name>)",
+                    ("targets",))
+            continue
+        chosen.append(TargetChoice(item, prefix))
+    return tuple(chosen)
 
 
 def _spec_map(data: dict, key: str, problem) -> dict[str, str]:

@@ -68,6 +68,8 @@ class Adaptation:
         self.requested = requested or Requested()
         self._raw_locals: dict[str, tuple] = {}
         self._locals: dict[str, tuple] = {}  # checked and placed, per package: read once per command
+        self.snapshots: dict[str, dict] = {}  # set by generated_files: every installed package's snapshot
+        self.effective: dict[str, dict] = {}  # set by generated_files: package -> effective configuration
 
     def _raw_local(self, name: str):
         """(data, lines) of packages/<name>.local.yaml, unchecked (None, {}) when absent."""
@@ -194,8 +196,10 @@ class Adaptation:
             snapshots[name] = dict(snap, name=name, version=pkg.version, source=pkg.source, direct=name in new.root)
         self.check_requested(snapshots)
         generated: dict[str, str] = {}
+        self.snapshots = snapshots
         for name in sorted(snapshots):
-            generated.update(config_files(name, merge_layers(self.layers(name, snapshots))))
+            self.effective[name] = merge_layers(self.layers(name, snapshots))
+            generated.update(config_files(name, self.effective[name]))
         docs = []
         for name, snap in snapshots.items():
             disabled = self.disabled(name, snap.get("manifest", {}))

@@ -14,14 +14,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from agentpack.core.components import skill_files, skill_name
-from agentpack.core.targets.base import Component
+from agentpack.core.components import skill_name
+from agentpack.core.targets.base import components_of
 from agentpack.errors import AgentpackError, PackageNotFound, UsageError
 
 FORMATS = ("claude-plugin", "claude-marketplace")
-_FILE_KINDS = ("agents", "commands", "rules", "workflows", "patterns")
 _REGISTRY_ONLY = frozenset({"no-license"})  # validation errors that only publishing cares about
-_SUFFIXES = (".agent.md", ".prompt.md", ".instructions.md", ".md", ".mdc")
 
 
 @dataclass(frozen=True)
@@ -129,33 +127,6 @@ def _plugin(package: _Package) -> ExportedPlugin:
     files = plugin_files(package.manifest, components, package.mcp_servers, load)
     return ExportedPlugin(plugin_name(package.manifest["name"]), str(package.manifest["version"]),
                           package.source, files, skipped_kinds(components))
-
-
-def components_of(manifest: Mapping, files: Mapping[str, bytes]) -> list[Component]:
-    """The components a manifest lists, with their bytes from ``files`` (package paths).
-
-    A listed file missing from ``files`` (disabled, or removed after install) is left out.
-    """
-    name = str(manifest["name"])
-    found = []
-    for kind in _FILE_KINDS:
-        for path in manifest.get(kind) or ():
-            if path in files:
-                found.append(Component(name, kind, _stem(path), content=files[path], source=path))
-    for folder in manifest.get("skills") or ():
-        inside = skill_files(folder, files)
-        if inside:
-            found.append(Component(name, "skills", skill_name(folder), source=folder,
-                                   files=tuple((p[len(folder) + 1:], files[p]) for p in inside)))
-    return found
-
-
-def _stem(path: str) -> str:
-    base = path.rsplit("/", 1)[-1]
-    for suffix in _SUFFIXES:
-        if base.endswith(suffix) and len(base) > len(suffix):
-            return base[: -len(suffix)]
-    return base
 
 
 def _read_source(source: str, settings, directory: str | None) -> _Package:

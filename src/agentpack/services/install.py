@@ -12,13 +12,18 @@ from agentpack.services.workspace import Settings, open_workspace
 
 def install(directory: str | None, specs: list[str], settings: Settings, options: SyncOptions | None = None,
             *, progress: Progress | None = None, tier: str | None = None,
-            assignments: tuple[str, ...] = (), allow_new_tier: bool = False, set_new: bool = False) -> SyncResult:
+            assignments: tuple[str, ...] = (), allow_new_tier: bool = False, set_new: bool = False,
+            targets: tuple[str, ...] = ()) -> SyncResult:
     """Install ``specs`` (name, name@version, name@range, or a path to a built archive) into the
     workspace at or above ``directory``, recording them in agentops.yaml; with no specs, install
-    what agentops.yaml and agentops.lock ask for. See services.sync for the steps and guarantees."""
+    what agentops.yaml and agentops.lock ask for. ``targets`` names agent tools to deploy into from
+    now on, added to agentops.yaml's ``targets``. See services.sync for the steps and guarantees."""
+    from agentpack.services.targets import target_choices
+
     options = options or SyncOptions()
     ws = open_workspace(directory)
-    edit = RootEdit(tier=tier, set_config=tuple(assignments), allow_new_tier=allow_new_tier, set_new=set_new)
+    edit = RootEdit(tier=tier, set_config=tuple(assignments), allow_new_tier=allow_new_tier, set_new=set_new,
+                    add_targets=target_choices(targets))
     for text in specs:
         if looks_like_archive_path(text) or os.path.isfile(text):
             from agentpack.services.local_archive import read_local_archive

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from agentpack.core.filenames import (
+    DEPLOYED_STATE,
     LOCKFILE_NAME,
     STATE_DIR,
     STATE_FILE,
@@ -91,6 +92,11 @@ class SyncResult:
     kept: list[str] = field(default_factory=list)  # edited files left as they are: the update does not change them
     backups: dict[str, str] = field(default_factory=dict)  # edited file -> where --force saved the user's version
     gitignore: bool = False  # the tool-state entry was added to .gitignore
+    targets: list[str] = field(default_factory=list)  # the agent tools deployed into
+    detected: list[tuple[str, str]] = field(default_factory=list)  # (target, marker) picked on a first install
+    no_target_detected: bool = False  # a first install found no agent tool folder and deployed nowhere
+    deployed: dict[str, int] = field(default_factory=dict)  # target -> files it holds
+    notes: list[str] = field(default_factory=list)  # what deploying decided that the user should know
 
     def to_dict(self) -> dict:
         return {
@@ -104,6 +110,10 @@ class SyncResult:
             "kept_edited": list(self.kept),
             "backups": dict(self.backups),
             "gitignore_added": self.gitignore,
+            "targets": list(self.targets),
+            "detected_targets": [{"target": t, "marker": m} for t, m in self.detected],
+            "deployed": dict(self.deployed),
+            "notes": list(self.notes),
         }
 
 
@@ -119,6 +129,8 @@ class RootEdit:
     allow_new_tier: bool = False  # --allow-new-tier: a tier no installed package defines
     set_new: bool = False  # --set-new: --set may create keys the configuration does not have
     local_archives: dict[str, tuple[dict, bytes, str]] = field(default_factory=dict)
+    add_targets: tuple = ()  # agent tools to deploy into from now on (TargetChoice), recorded in agentops.yaml
+    remove_targets: tuple[str, ...] = ()  # agent tools to stop deploying into (their files are removed)
 
 
 def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit: RootEdit | None = None,
@@ -129,13 +141,14 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
     with ws.lock():
         result = SyncResult(root=ws.root, recovered=ws.recover())
         if (not edit.set_specs and not edit.remove and not edit.tier and not edit.set_config
-                and options.update is None and check_edit is None and not options.require_signed):
+                and options.update is None and check_edit is None and not options.require_signed
+                and not edit.add_targets and not edit.remove_targets):
             installed = unchanged_since_last_sync(ws.root)
             if installed is not None:
                 result.installed, result.up_to_date = installed, True
                 return result
         manifest = ws.load_manifest()
-        if manifest is None and not edit.set_specs:
+        if manifest is None and not edit.set_specs and not edit.add_targets:
             if result.recovered:  # the interrupted first install was undone: nothing is installed
                 result.up_to_date = True
                 return result
@@ -158,6 +171,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         pins = _check_signatures(ws, pins, lock, source, options, manifest)
         check_pins(manifest, root, pins, source, resolved=resolved)  # before any archive is fetched
         result.resolved = resolved
+        choices, record_targets = _choose_targets(ws, manifest, edit, result)
         recorded = {name: spec for name, spec in edit.set_specs.items() if spec is not None}
         for name, spec in edit.set_specs.items():
             if spec is None:  # like npm: record a caret range on the version chosen
@@ -177,6 +191,16 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         generated, generated_deletes, edited_generated, kept_generated = adaptation.generated_files(
             lock, new_lock, fresh)
         result.kept += kept_generated
+        deploy = None
+        if choices or lock.deployed or ws.read_text(DEPLOYED_STATE) is not None:
+            deploy = _deploy(ws, choices, new_lock, writes, adaptation, lock, fresh)
+            new_lock = replace(new_lock, deployed=deploy.deployed)
+            writes.update(deploy.writes)
+            deletes = [*deletes, *deploy.deletes]
+            edited += deploy.edited
+            result.kept += deploy.kept
+            result.notes, result.deployed = deploy.notes, deploy.counts
+        result.targets = [choice.name for choice in choices]
         if (edited or edited_generated) and not options.force:
             _stop_at_edits(ws, edited, edited_generated, lock, new_lock)
         deletes = sorted(set(deletes) | {p for p in generated_deletes if os.path.exists(ws.path(p))})
@@ -186,13 +210,14 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
 
         manifest_text = ws.manifest_text()
         new_manifest_text = manifest_text
-        if recorded or edit.remove or edit.tier or edit.set_config:
+        if recorded or edit.remove or edit.tier or edit.set_config or record_targets is not None:
             from agentpack.adapters.workspace_file import edit_workspace_manifest, new_workspace_manifest
 
             text = manifest_text if manifest_text is not None else new_workspace_manifest(recorded)
             new_manifest_text = edit_workspace_manifest(
                 text, set_packages=recorded, remove_packages=edit.remove, tier=edit.tier,
-                config=adaptation.set_config if edit.set_config else None)
+                config=adaptation.set_config if edit.set_config else None,
+                targets=None if record_targets is None else [choice.to_yaml() for choice in record_targets])
         installed = _installed_state(ws, lock, new_lock, settings)
         state_text = format_state(installed)
         lock_text = new_lock.to_text()
@@ -205,11 +230,13 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
             LOCKFILE_NAME: (lock_text, ws.read_text(LOCKFILE_NAME)),
             STATE_FILE: (state_text, ws.read_text(STATE_FILE)),
             SYNC_FINGERPRINT: (fingerprint(ws.root, new_manifest_text, lock_text, new_lock.packages,
-                                           [*new_lock.all_files(), *kept_generated,
+                                           [*new_lock.all_files(), *kept_generated, *(deploy.paths if deploy else ()),
                                             *(p for p in generated if not p.startswith(STATE_DIR + "/"))]),
                                ws.read_text(SYNC_FINGERPRINT)),
         }
         meta_writes.update({path: (text, ws.read_text(path)) for path, text in generated.items()})
+        if deploy is not None:
+            meta_writes[DEPLOYED_STATE] = (deploy.record, ws.read_text(DEPLOYED_STATE))
         if ws.read_text(STATE_FILE) is None:  # the workspace's first install
             from agentpack.core.gitignore import GITIGNORE, with_state_entry
 
@@ -235,6 +262,54 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         result.files_removed = len(deletes)
         result.gitignore = ".gitignore" in meta_writes
         return result
+
+
+def _choose_targets(ws: Workspace, manifest, edit: RootEdit, result: SyncResult):
+    """The agent tools to deploy into, and the list to record in agentops.yaml (None: no change).
+
+    In order: agentops.yaml's ``targets`` with the command's additions (``--target``, ``target
+    add``, whose options replace an entry's) and removals (``target remove``), recorded; else, on a
+    workspace's first install with no ``targets`` key, the tools whose folders or files are already
+    there (recorded, and reported in ``result.detected``; when there is none,
+    ``result.no_target_detected`` says so instead of deploying silently nowhere).
+    """
+    current = manifest.targets if manifest is not None else None
+    if edit.add_targets or edit.remove_targets:
+        added = {choice.name: choice for choice in edit.add_targets}
+        kept = [added.pop(c.name, c) for c in current or () if c.name not in edit.remove_targets]
+        chosen = (*kept, *added.values())
+        return chosen, chosen
+    if current is not None:
+        return current, None
+    if ws.read_text(STATE_FILE) is not None:
+        return (), None
+    from agentpack.core.targets import all_markers, detect_targets
+    from agentpack.core.workspace_manifest import TargetChoice
+
+    present = {marker for marker in all_markers() if os.path.lexists(ws.path(marker))}
+    result.detected = detect_targets(present)
+    result.no_target_detected = not result.detected
+    chosen = tuple(TargetChoice(name) for name, _marker in result.detected)
+    return chosen, (chosen or None)
+
+
+def _deploy(ws: Workspace, choices, new_lock: Lockfile, writes: dict[str, bytes], adaptation: Adaptation,
+            old_lock: Lockfile, fresh: dict):
+    """The deployment plan into ``choices``; a file in the way that is the user's own stops the
+    command here, before anything is written, whatever --force says."""
+    from agentpack.services.deploy import plan_deploy
+
+    snapshots = {**adaptation.snapshots, **fresh}
+    plan = plan_deploy(ws, choices, new_lock, lambda path: writes[path] if path in writes else ws.read_bytes(path),
+                       snapshots, adaptation, old_lock)
+    if plan.refused:
+        raise EditedFiles(
+            f"{len(plan.refused)} file(s) of yours are where an agent tool target would write; nothing was changed",
+            problems=plan.refused, path=ws.root,
+            hint="rename or move your file, set `prefix: package` for the target in agentops.yaml "
+                 "(outputs named <package>-<name>), or disable the component in packages/<name>.local.yaml",
+        )
+    return plan
 
 
 def _check_signatures(ws: Workspace, pins, lock: Lockfile, source: PackageSource, options: SyncOptions,

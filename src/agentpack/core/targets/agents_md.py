@@ -61,7 +61,8 @@ def render_agents_md(existing: str | None, entries: Iterable[Entry], *, file_nam
     1. A file with a marker twice, only one of the two, or the end before the begin is refused
        (``WorkspaceError``): agentops cannot tell which text is its own.
     2. With markers: the text from the begin marker to the end marker is replaced; no entries remove
-       the section (markers included) and leave everything else as it was.
+       the section (markers included, and the blank line before a section that ends the file) and
+       leave everything else as it was; an empty result means the file held nothing else.
     3. Without markers: the section is appended after the user's text, separated by one blank line; no
        entries leave the text unchanged. No file and no entries give ``None`` (nothing to write).
     4. The section keeps its own line ending on a rewrite; a new one uses the file's (CRLF when the
@@ -77,7 +78,10 @@ def render_agents_md(existing: str | None, entries: Iterable[Entry], *, file_nam
         start, end = span
         if not section:
             after = end + (len(newline) if text.startswith(newline, end) else 0)
-            return text[:start] + text[after:]
+            head, rest = text[:start], text[after:]
+            if not rest and head.endswith(newline * 2):
+                head = head[: -len(newline)]  # the blank line rule 3 put before an appended section
+            return head + rest
         return text[:start] + section + text[end:]
     if not section:
         return existing

@@ -133,6 +133,40 @@ class TargetFile:
     name: str
 
 
+_SUFFIXES = (".agent.md", ".prompt.md", ".instructions.md", ".md", ".mdc")
+
+
+def components_of(manifest: Mapping, files: Mapping[str, bytes]) -> list[Component]:
+    """The components a package manifest lists, with their bytes from ``files`` (package paths).
+
+    A listed file missing from ``files`` (disabled, or removed after install) is left out; a skill
+    is left out when none of its files is there.
+    """
+    from agentpack.core.components import skill_files, skill_name
+
+    name = str(manifest["name"])
+    found = []
+    for kind in FILE_KINDS:
+        for path in manifest.get(kind) or ():
+            if path in files:
+                found.append(Component(name, kind, component_stem(path), content=files[path], source=path))
+    for folder in manifest.get("skills") or ():
+        inside = skill_files(folder, files)
+        if inside:
+            found.append(Component(name, "skills", skill_name(folder), source=folder,
+                                   files=tuple((p[len(folder) + 1:], files[p]) for p in inside)))
+    return found
+
+
+def component_stem(path: str) -> str:
+    """A file component's name: its base name without ``.agent.md``, ``.prompt.md``, ``.md``..."""
+    base = path.rsplit("/", 1)[-1]
+    for suffix in _SUFFIXES:
+        if base.endswith(suffix) and len(base) > len(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
 def output_name(component: Component, prefix: str | None) -> str:
     """The name a component gets in the tool: its own, or ``<package>-<name>`` under a prefix.
 
