@@ -7,7 +7,8 @@ A. 20 packages, each 20 agents (Markdown with YAML frontmatter `name` / `descrip
 B. the same 20 packages with their 2 skills only: 40 skills, 120 files.
 
 Each package folder holds `package.yaml` for agentops (built and published to a local directory
-registry) and `.claude-plugin/plugin.json` for APM, which installs the folder as a local-path
+registry, installed with `--target claude`: agents/<pkg>/ and skills/<pkg>/ in the workspace, and
+.claude/agents/ and .claude/skills/) and `.claude-plugin/plugin.json` for APM, which installs the folder as a local-path
 dependency (a Claude Code plugin: agents/ and skills/). `skills` reads the skills from the folder
 that holds the packages.
 
@@ -17,8 +18,8 @@ kept, then the tool's install-from-manifest command). Each run checks that the t
 file it can into .claude/. agentops runs with a cold download cache except in the "again" row.
 
 Prints the median of N runs per row and tool (the tools taken in turn in each run, so that a change
-in the machine's load falls on all of them) and the ratio peer / agentops. No targets: information
-only. Peers are installed once into a cache folder ($XDG_CACHE_HOME/agentpack-bench, else
+in the machine's load falls on all of them) and the ratio peer / agentops. No pass or fail limits:
+information only. Peers are installed once into a cache folder ($XDG_CACHE_HOME/agentpack-bench, else
 ~/.cache/agentpack-bench, or --cache DIR): `apm-cli` from PyPI into a virtual environment, `skills`
 from npm into a private prefix; a peer that cannot be installed or run is printed as skipped, with
 the reason. Peers run with their telemetry and update checks off, so nothing leaves this machine.
@@ -172,16 +173,20 @@ def tool_agentops(home: Path, env: dict) -> Tool:
     cache = home / ".cache" / "agentpack"
 
     def install(workload: Workload, project: Path) -> list:
-        return [*agentops(), "package", "install", *workload.names, "--registry", str(workload.registry)]
+        return [*agentops(), "package", "install", *workload.names, "--target", "claude",
+                "--registry", str(workload.registry)]
 
     def restore(workload: Workload, project: Path) -> list:
         return [*agentops(), "package", "install", "--registry", str(workload.registry)]
 
     version = version_of([*agentops(), "--version"], env)
     return Tool("agentops", version, keep=("agentops.yaml", "agentops.lock"), env=env, install=install,
-                restore=restore, reset=lambda: shutil.rmtree(cache, ignore_errors=True), kinds=(),
-                driven="`agentops package install NAME... --registry DIR` (cold download cache); restore: "
-                       "`agentops package install --registry DIR` from agentops.yaml + agentops.lock")
+                restore=restore, reset=lambda: shutil.rmtree(cache, ignore_errors=True),
+                driven="`agentops package install pkg-0 ... --target claude --registry DIR` (a local directory "
+                       "registry, cold download cache; archives checked against the registry's digests; "
+                       "writes agents/<pkg>/, skills/<pkg>/ and .claude/; records targets: [claude]); "
+                       "restore: `agentops package install --registry DIR` from agentops.yaml + "
+                       "agentops.lock")
 
 
 def install_apm(cache: Path) -> Path:
@@ -343,10 +348,13 @@ def main(argv: list[str] | None = None) -> int:
             print_table(tools, workload, samples, runs)
         print("\nnotes:")
         for tool in tools:
-            print(f"- {tool.name}: " + (f"skipped: {tool.skipped}" if tool.skipped else tool.driven))
+            print(f"- {tool.name}: " + (f"skipped: {tool.skipped}" if tool.skipped else
+                                        f"{tool.driven}; a restore keeps {', '.join((*tool.keep, '.gitignore'))}"
+                                        " and deletes the rest of the project"))
         if any(set(tool.kinds) != {"agents", "skills"} for tool in tools[1:] if not tool.skipped):
-            print("- *: skills deploys skills only (no agents, no commands): in A it writes 120 of the 520 "
-                  "files, so compare it on B")
+            counts = workloads[0].expected(("agents", "skills"))
+            print(f"- *: skills deploys skills only (no agents, no commands): in A it writes "
+                  f"{counts['.claude/skills']} of the {sum(counts.values())} files, so compare it on B")
     return 0
 
 
