@@ -643,3 +643,125 @@ def test_names_read_from_the_registry_follow_the_rule_for_typed_names(tmp_path, 
         (tmp_path / "index" / f"{name}.json").write_text((tmp_path / "index" / "alpha.json").read_text())
         publish(registry, name="beta")  # rebuilds the catalog from the index files
         assert registry.list_packages() == ["alpha", "beta"]
+
+
+# -- yank and deprecate ----------------------------------------------------------------------------
+
+YANK = {"reason": "leaks tokens", "at": "2024-05-02T08:00:00Z"}
+
+
+def test_yank_marks_the_record_raises_the_serial_and_keeps_the_archive(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    for version in ("1.0.0", "1.1.0"):
+        publish(registry, version=version)
+    blobs = {path: data for path, data in tree(tmp_path).items() if path.startswith("blobs")}
+    serial = registry.package_index("customer-service")["serial"]
+    assert registry.mark_yanked("customer-service", "1.1.0", YANK) is True
+    index = registry.package_index("customer-service")
+    assert index["versions"]["1.1.0"]["yanked"] == YANK
+    assert "yanked" not in index["versions"]["1.0.0"]
+    assert list(index["versions"]) == ["1.0.0", "1.1.0"] and index["serial"] > serial
+    assert registry.fetch_archive("customer-service", "1.1.0") == archive_for("customer-service", "1.1.0")
+    assert {p: d for p, d in tree(tmp_path).items() if p.startswith("blobs")} == blobs
+    entry = registry.catalog()["packages"]["customer-service"]
+    assert entry["latest"] == "1.0.0" and entry["yanked"] == ["1.1.0"]
+    assert entry["versions"] == ["1.0.0", "1.1.0"]
+    assert registry.stale_catalog() is None
+
+
+def test_yanking_again_or_undoing_nothing_writes_nothing(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry)
+    assert registry.mark_yanked("customer-service", "1.0.0", None) is False
+    registry.mark_yanked("customer-service", "1.0.0", YANK)
+    before = tree(tmp_path)
+    assert registry.mark_yanked("customer-service", "1.0.0", dict(YANK, at="2030-01-01T00:00:00Z")) is False
+    assert tree(tmp_path) == before
+    serial = registry.package_index("customer-service")["serial"]
+    assert registry.mark_yanked("customer-service", "1.0.0", None) is True  # --undo
+    index = registry.package_index("customer-service")
+    assert "yanked" not in index["versions"]["1.0.0"] and index["serial"] > serial
+    assert "yanked" not in registry.catalog()["packages"]["customer-service"]
+
+
+def test_a_package_whose_versions_are_all_yanked_has_no_latest_but_stays_listed(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry, version="1.0.0")
+    publish(registry, version="2.0.0-rc.1")
+    for version in ("1.0.0", "2.0.0-rc.1"):
+        registry.mark_yanked("customer-service", version, YANK)
+    entry = registry.catalog()["packages"]["customer-service"]
+    assert entry["latest"] is None and entry["yanked"] == ["1.0.0", "2.0.0-rc.1"]
+    assert entry["description"] == "customer-service for everyone"  # the highest version describes it
+    assert registry.list_packages() == ["customer-service"]
+    registry.mark_yanked("customer-service", "1.0.0", None)
+    assert registry.catalog()["packages"]["customer-service"]["latest"] == "1.0.0"
+
+
+def test_yank_of_an_unknown_package_or_version_lists_what_there_is(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry)
+    with pytest.raises(PackageNotFound) as caught:
+        registry.mark_yanked("customer-service", "9.9.9", YANK)
+    assert "customer-service@9.9.9" in caught.value.message and "1.0.0" in caught.value.hint
+    with pytest.raises(PackageNotFound):
+        registry.mark_yanked("nobody", "1.0.0", YANK)
+    with pytest.raises(InvalidName):
+        registry.mark_yanked("../escape", "1.0.0", YANK)
+
+
+def test_marking_never_creates_a_registry(tmp_path):
+    with pytest.raises(RegistryError, match="does not exist"):
+        DirectoryRegistry(str(tmp_path / "none")).mark_yanked("a", "1.0.0", YANK)
+    assert not (tmp_path / "none").exists()
+
+
+def test_deprecate_marks_every_version_in_a_range_prereleases_included(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    for version in ("1.0.0", "1.5.0", "1.6.0-beta.1", "2.0.0"):
+        publish(registry, version=version)
+    mark = {"message": "use 2.x", "at": "2024-05-02T08:00:00Z"}
+    assert registry.mark_deprecated("customer-service", "<2", mark) == {"1.0.0": True, "1.5.0": True,
+                                                                        "1.6.0-beta.1": True}
+    versions = registry.package_index("customer-service")["versions"]
+    assert [v for v, r in versions.items() if "deprecated" in r] == ["1.0.0", "1.5.0", "1.6.0-beta.1"]
+    assert "deprecated" not in registry.catalog()["packages"]["customer-service"]  # latest 2.0.0 is not
+    assert registry.mark_deprecated("customer-service", "*", mark)["2.0.0"] is True
+    assert registry.catalog()["packages"]["customer-service"]["deprecated"] == "use 2.x"
+    assert registry.mark_deprecated("customer-service", "*", None) == dict.fromkeys(versions, True)
+    assert registry.mark_deprecated("customer-service", "*", None) == dict.fromkeys(versions, False)
+    with pytest.raises(PackageNotFound) as caught:
+        registry.mark_deprecated("customer-service", ">=3", mark)
+    assert "2.0.0" in caught.value.hint
+
+
+def test_a_bundle_import_adds_marks_to_versions_held_and_never_removes_one(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path / "reg"))
+    publish(registry, "triage", "1.0.0")
+    deprecated = {"message": "use routing", "at": "2024-05-02T08:00:00Z"}
+    items = [(archive_for("triage", "1.0.0"), make_record("triage", yanked=YANK)),
+             (archive_for("triage", "1.1.0"), make_record("triage", "1.1.0", deprecated=deprecated))]
+    serial = registry.package_index("triage")["serial"]
+    outcome = registry.import_versions(items)
+    assert [imported for _, imported in outcome] == [False, True]
+    versions = registry.package_index("triage")["versions"]
+    assert versions["1.0.0"]["yanked"] == YANK and versions["1.1.0"]["deprecated"] == deprecated
+    assert registry.package_index("triage")["serial"] > serial
+    registry.mark_yanked("triage", "1.0.0", None)  # taken back on this side, on purpose
+    registry.import_versions([(archive_for("triage", "1.0.0"), make_record("triage"))])
+    assert "yanked" not in registry.package_index("triage")["versions"]["1.0.0"]
+    registry.mark_yanked("triage", "1.0.0", dict(YANK, reason="ours"))
+    registry.import_versions(items[:1])
+    assert registry.package_index("triage")["versions"]["1.0.0"]["yanked"]["reason"] == "ours"
+    assert registry.stale_catalog() is None
+
+
+def test_publish_keeps_no_mark_it_was_not_given_and_a_bad_mark_is_a_malformed_index(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    assert "yanked" not in publish(registry)
+    path = tmp_path / "index" / "customer-service.json"
+    index = json.loads(path.read_text())
+    index["versions"]["1.0.0"]["yanked"] = True
+    path.write_text(json.dumps(index))
+    with pytest.raises(RegistryError, match="'yanked' must be an object"):
+        registry.package_index("customer-service")

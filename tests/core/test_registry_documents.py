@@ -26,6 +26,10 @@ def test_valid_documents_pass():
     assert index_problem({"versions": {"1.0.0": RECORD}}) is None
     assert catalog_problem(CATALOG) is None
     assert settings_problem({"format": 1}) is None
+    marked = dict(RECORD, yanked={"reason": "broken", "at": "2024-05-02T08:00:00Z"}, deprecated={"message": ""})
+    assert record_problem(marked) is None
+    assert catalog_problem(_with(_with(CATALOG, ("packages", "a", "yanked"), ["1.0.0"]),
+                                 ("packages", "a", "deprecated"), "use b")) is None
 
 
 @pytest.mark.parametrize(("path", "value", "delete", "words"), [
@@ -43,6 +47,10 @@ def test_valid_documents_pass():
     (("signature",), "sig", False, "'signature' must be an object"),
     (("components",), None, False, "'components' must be an object, not null"),
     (("sha256",), None, False, "'sha256' must be a string, not null"),
+    (("yanked",), True, False, "'yanked' must be an object with a string 'reason'"),
+    (("yanked",), {"reason": 1}, False, "'yanked' must be an object with a string 'reason'"),
+    (("yanked",), {"reason": "x", "at": 1}, False, "'yanked.at' must be a string"),
+    (("deprecated",), "use b", False, "'deprecated' must be an object with a string 'message'"),
 ])
 def test_a_record_with_a_wrong_type_is_named(path, value, delete, words):
     reason = record_problem(_with(RECORD, path, value, delete))
@@ -60,6 +68,8 @@ def test_indexes_of_the_wrong_shape(document):
     (("packages", "a", "keywords"), [1]), (("packages", "a", "versions"), "1.0.0"),
     (("packages", "a", "components"), ["agents"]), (("packages", "a", "components"), None),
     (("packages", "a", "keywords"), None),
+    (("packages", "a", "yanked"), "1.0.0"), (("packages", "a", "yanked"), [1]),
+    (("packages", "a", "deprecated"), {"message": "x"}),
 ])
 def test_a_catalog_with_a_wrong_type_is_named(path, value):
     assert catalog_problem(_with(CATALOG, path, value))

@@ -18,6 +18,9 @@ exhausting memory or the stack:
 - ``MAX_KEY_BYTES``: a key file (PEM or one line of base64) is a few hundred bytes.
 - ``MAX_INT_DIGITS``: no field needs an integer beyond 64 bits; longer digit strings are refused
   (Python refuses to convert more than 4,300 digits anyway, with an error that names nothing).
+- ``MAX_MARK_TEXT``: characters of a yank reason or deprecation message (core.release_marks): one
+  line that says why and what to use instead. Longer ones are refused when written and cut when
+  read back from a registry or a bundle.
 
 Also refused, whatever the size: NaN and infinite numbers (no JSON tool can read them back),
 duplicate keys in a mapping (which one wins differs between tools, so a reviewer and agentops
@@ -34,3 +37,4 @@ MAX_JSON_DEPTH = MAX_YAML_DEPTH + 16
 MAX_YAML_NODES = 100_000
 MAX_INT_DIGITS = 20
 MAX_KEY_BYTES = 65_536
+MAX_MARK_TEXT = 500

@@ -8,11 +8,13 @@ naming the file, never an ``AttributeError`` deep inside a command.
 - ``registry.json``: ``{"format": int, ...}``;
 - an index, ``index/<name>.json``: ``{"versions": {version: record}, ...}``;
 - a record: ``{"name": str, "version": str, "sha256": str, "size"?: int, "manifest"?: object,
-  "components"?: {kind: int}, "published_at"?: str, "allow_breaking"?: bool, "signature"?: object}``
-  (none of them null) where the manifest's ``dependencies`` and ``keywords`` are lists,
+  "components"?: {kind: int}, "published_at"?: str, "allow_breaking"?: bool, "signature"?: object,
+  "yanked"?: {"reason": str, "at"?: str}, "deprecated"?: {"message": str, "at"?: str}}`` (none of
+  them null; the marks are described in core.release_marks) where the manifest's ``dependencies`` and ``keywords`` are lists,
   ``description``, ``classification`` strings, ``config`` and ``tiers`` objects, or null;
 - ``catalog.json``: ``{"packages": {name: {"latest": str | null, "description"?: str,
-  "keywords"?: [str], "components"?: object, "versions"?: [str]}}}``.
+  "keywords"?: [str], "components"?: object, "versions"?: [str], "yanked"?: [str],
+  "deprecated"?: str}}}``.
 
 Each function returns why the document does not have its shape, or None when it does.
 """
@@ -27,8 +29,10 @@ _MANIFEST_TYPES = {
     "dependencies": list, "keywords": list, "description": str, "classification": str, "config": dict,
     "tiers": dict, "name": str, "version": str,
 }
-_CATALOG_ENTRY_TYPES = {"latest": str, "description": str, "keywords": list, "components": dict, "versions": list}
+_CATALOG_ENTRY_TYPES = {"latest": str, "description": str, "keywords": list, "components": dict, "versions": list,
+                        "yanked": list, "deprecated": str}
 _REQUIRED = ("name", "version", "sha256")
+MARK_TEXT_KEYS = {"yanked": "reason", "deprecated": "message"}  # a mark's field -> the key of its text
 
 
 def settings_problem(settings: object) -> str | None:
@@ -62,6 +66,9 @@ def record_problem(record: object) -> str | None:
     components = record.get("components") or {}
     if not all(_is_int(count) for count in components.values()):
         return "'components' must map each kind to a count"
+    reason = _mark_problem(record)
+    if reason:
+        return reason
     return _typed_fields(record.get("manifest") or {}, _MANIFEST_TYPES, "manifest.", nullable=_MANIFEST_TYPES)
 
 
@@ -75,9 +82,31 @@ def catalog_problem(catalog: object) -> str | None:
         reason = _typed_fields(entry, _CATALOG_ENTRY_TYPES, f"{name}: ", nullable=("latest",))
         if reason:
             return reason
-        for key in ("keywords", "versions"):
+        for key in ("keywords", "versions", "yanked"):
             if not all(isinstance(item, str) for item in entry.get(key) or ()):
                 return f"{name}: '{key}' must be a list of strings"
+    return None
+
+
+def is_timestamp(value: object) -> bool:
+    """Whether ``value`` is a UTC timestamp as agentops writes them (2026-01-31T12:00:00Z)."""
+    if not isinstance(value, str) or len(value) != 20 or not value.isascii():
+        return False
+    shape = "".join("9" if char.isdigit() else char for char in value)
+    return shape == "9999-99-99T99:99:99Z"
+
+
+def _mark_problem(record: dict) -> str | None:
+    """Why a record's ``yanked`` or ``deprecated`` (each optional) is not an object with a string
+    reason or message and, optionally, a string ``at``."""
+    for kind, key in MARK_TEXT_KEYS.items():
+        if kind not in record:
+            continue
+        mark = record[kind]
+        if not isinstance(mark, dict) or not isinstance(mark.get(key), str):
+            return f"'{kind}' must be an object with a string '{key}'"
+        if not isinstance(mark.get("at", ""), str):
+            return f"'{kind}.at' must be a string"
     return None
 
 

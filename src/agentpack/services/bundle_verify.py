@@ -44,6 +44,7 @@ from agentpack.core.bundle_manifest import (
     parse_manifest,
 )
 from agentpack.core.names import check_name
+from agentpack.core.registry_documents import is_timestamp
 from agentpack.errors import (
     AgentpackError,
     IntegrityError,
@@ -440,7 +441,7 @@ def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_ra
     vouched = signed_by is None and verified.report.trusted is True
     trusted = None if vouched else policy.admit(signed_by, f"{slot} is", path)
     imported = dict(checked)
-    if _is_timestamp(record.get("published_at")):
+    if is_timestamp(record.get("published_at")):
         imported["published_at"] = record["published_at"]
     if record.get("allow_breaking") is True:
         imported["allow_breaking"] = True
@@ -449,15 +450,6 @@ def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_ra
     level = str(imported["manifest"].get("classification") or entry.get("classification") or "")
     verified.records[slot], verified.archives[slot] = imported, archive
     verified.report.packages.append(BundledPackage(name, version, actual, level, signed_by, trusted))
-
-
-def _is_timestamp(value: object) -> bool:
-    """Whether ``value`` is a UTC timestamp as publish writes them (2026-01-31T12:00:00Z); any other
-    value is not carried into the registry (it sets the time of the import instead)."""
-    if not isinstance(value, str) or len(value) != 20 or not value.isascii():
-        return False
-    shape = "".join("9" if char.isdigit() else char for char in value)
-    return shape == "9999-99-99T99:99:99Z"
 
 
 def _sha(data: bytes) -> str:

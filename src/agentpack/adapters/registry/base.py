@@ -15,8 +15,13 @@ A *version record* is a JSON-ready dict describing one published version::
       "components": {"agents": 3, "workflows": 1, "patterns": 2, "validations": 1,
                      "commands": 0, "rules": 0, "skills": 2},  # older records lack the last three
       "published_at": "2024-05-01T12:00:00Z",
-      "allow_breaking": true               # only present when published with --allow-breaking
+      "allow_breaking": true,              # only present when published with --allow-breaking
+      "yanked": {"reason": "...", "at": "2024-05-02T08:00:00Z"},      # only while yanked
+      "deprecated": {"message": "...", "at": "2024-05-02T08:00:00Z"}  # only while deprecated
     }
+
+Yanking and deprecating never delete or change an archive; the marks are described in
+``core.release_marks``.
 """
 
 from __future__ import annotations
@@ -52,8 +57,12 @@ class Registry(Protocol):
         """Every package in one document, for listing and search without reading every index:
         ``{"packages": {name: {"latest", "description", "keywords", "components", "versions"}}}``.
 
-        ``latest`` is the highest release (the highest pre-release only when there is no release).
-        An empty registry gives ``{"packages": {}}``; a missing or unreadable one raises ``RegistryError``.
+        ``latest`` is the highest version that is not yanked, preferring a release (the highest
+        pre-release only when there is no release); ``None`` when every version is yanked, and the
+        other fields then describe the highest version. An entry may also hold ``yanked`` (the yanked
+        versions, when there are any) and ``deprecated`` (the message, when the version described
+        is deprecated). An empty registry gives ``{"packages": {}}``; a missing or unreadable one
+        raises ``RegistryError``.
         """
         ...
 
@@ -86,6 +95,32 @@ class Registry(Protocol):
         the current UTC time. Versions are immutable: if ``name@version`` already exists, whatever
         its content, ``VersionExists`` is raised and nothing changes. Safe against concurrent
         publishers: of two publishing the same version exactly one wins; different versions all land.
+        """
+        ...
+
+    def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
+        """Yank ``name@version``: store ``mark`` (``{"reason": str, "at": timestamp}``, the caller
+        owns the clock) in its record, or with ``mark`` None remove the yank. Return whether the
+        record changed: yanking again with the same reason, or un-yanking a version that is not
+        yanked, changes nothing (and writes nothing).
+
+        A change rewrites the package's index with a higher serial (and keeps the catalog in step),
+        atomically and under the same exclusion as ``publish``; the archive is never touched.
+        Raises ``PackageNotFound`` (listing the versions) for an unknown package or version,
+        ``InvalidName`` / ``InvalidVersion`` for texts that could never be published, and
+        ``RegistryError`` when the registry is missing, read-only or its index malformed.
+        """
+        ...
+
+    def mark_deprecated(self, name: str, range_text: str, mark: dict | None) -> dict[str, bool]:
+        """Deprecate each version of ``name`` in the npm range ``range_text`` (prereleases included;
+        ``*`` for the whole package): store ``mark`` (``{"message": str, "at": timestamp}``) in its
+        record, or with ``mark`` None remove the deprecation. Return ``{version: whether its record
+        changed}`` for every version in the range. Versions published later carry no mark.
+
+        Written like ``mark_yanked`` (one index, a higher serial, nothing when nothing changes).
+        Raises ``PackageNotFound`` when the package is unknown or no version is in the range,
+        ``InvalidRange`` for a range that does not parse, and ``RegistryError`` as ``mark_yanked``.
         """
         ...
 

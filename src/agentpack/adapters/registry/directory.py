@@ -8,7 +8,8 @@ Layout below ROOT::
                                 by precedence (a namespaced "team/x" lives in index/team/x.json);
                                 "serial" grows on every write (see core.index_serial)
     catalog.json                {"packages": {name: {"latest", "description", "components",
-                                "versions"}}}, derived from the indexes for list and search
+                                "versions", "yanked"?, "deprecated"?}}}, derived from the indexes
+                                for list and search
     .lock                       held by a publisher while it writes
 
 Readers take no lock and need no write access, so the tree can be served read-only by any static
@@ -18,7 +19,10 @@ Writers serialise on ``.lock`` and check for an existing version while holding i
 makes "exactly one of two racing publishers of 1.0.0 wins" true. Blobs are content-addressed, so
 writing one twice is harmless.
 
-The catalog is derived state: every write (publish, bundle load) rebuilds it from the indexes
+Yanking and deprecating (``mark_yanked``, ``mark_deprecated``) rewrite one index under the same
+lock, with a higher serial; they never touch a blob.
+
+The catalog is derived state: every write (publish, bundle load, yank, deprecate) rebuilds it from the indexes
 and replaces it whenever it disagrees, even when nothing new was added, so a writer killed between
 an index and the catalog is repaired by the next write (or by ``agentops registry verify --repair``).
 """
@@ -40,6 +44,15 @@ from agentpack.core.index_serial import index_serial, next_serial
 from agentpack.core.limits import MAX_JSON_BYTES
 from agentpack.core.names import check_name
 from agentpack.core.registry_documents import catalog_problem, index_problem, settings_problem
+from agentpack.core.release_marks import (
+    DEPRECATED,
+    YANKED,
+    carried_marks,
+    is_yanked,
+    mark_text,
+    marked,
+    with_marks_of,
+)
 from agentpack.errors import (
     IntegrityError,
     InvalidName,
@@ -112,11 +125,7 @@ class DirectoryRegistry:
         try:
             index = _load_json(path)
         except FileNotFoundError:
-            raise PackageNotFound(
-                f"package {name} not found in registry {self.url}",
-                hint="check the package name, and that --registry / AGENTOPS_REGISTRY "
-                "points at the registry you meant",
-            ) from None
+            raise self._no_package(name) from None
         _check_index(index, path)
         return {"name": name, "serial": _checked_serial(index, path), "versions": index["versions"]}
 
@@ -199,7 +208,7 @@ class DirectoryRegistry:
             self._index_path(record["name"])  # InvalidName before the lock is taken
         with self._writing():
             indexes: dict[str, dict] = {}
-            outcome, conflicts, blobs = [], [], []
+            outcome, conflicts, blobs, changed = [], [], [], set()
             for archive, record in stored:
                 name, version = record["name"], record["version"]
                 if name not in indexes:
@@ -207,7 +216,11 @@ class DirectoryRegistry:
                 versions = indexes[name]["versions"]
                 held = versions.get(version)
                 if keep_identical and held is not None and held.get("sha256") == record["sha256"]:
-                    outcome.append((held, False))
+                    kept = with_marks_of(held, record)  # a yank or deprecation made since is added
+                    if kept is not held:
+                        versions[version] = kept
+                        changed.add(name)
+                    outcome.append((kept, False))
                     if not _blob_intact(blob_path(self.root, record["sha256"]), record["size"]):
                         blobs.append((record["sha256"], archive))
                     continue
@@ -218,9 +231,9 @@ class DirectoryRegistry:
                 versions[version] = record
                 outcome.append((record, True))
                 blobs.append((record["sha256"], archive))
+                changed.add(name)
             if conflicts:
                 raise _version_exists(conflicts, self.url)
-            changed = {record["name"] for record, imported in outcome if imported}
             now_ms = int(time.time() * 1000)
             new_indexes = {name: {"name": name, "serial": next_serial(indexes[name], now_ms),
                                   "versions": _by_precedence(indexes[name]["versions"], self._index_path(name))}
@@ -228,6 +241,65 @@ class DirectoryRegistry:
             index_bytes = {name: _dump(index) for name, index in new_indexes.items()}
             self._write_all(blobs, index_bytes, self.stale_catalog(replace=new_indexes))
         return outcome
+
+    def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
+        """Yank ``name@version`` with ``mark`` (``{"reason", "at"}``), or take its yank back when
+        ``mark`` is None; whether its record changed. See ``Registry.mark_yanked``."""
+        from agentpack.core.versions import parse_version
+
+        parse_version(version)  # InvalidVersion for a text that could never be published
+
+        def choose(versions: dict) -> dict:
+            if version not in versions:
+                raise PackageNotFound(f"{name}@{version} not found in registry {self.url}",
+                                      hint=f"versions available: {', '.join(versions)}")
+            return {version: marked(versions[version], YANKED, mark)}
+
+        return self._remark(name, choose)[version]
+
+    def mark_deprecated(self, name: str, range_text: str, mark: dict | None) -> dict[str, bool]:
+        """Deprecate every version of ``name`` in ``range_text`` (prereleases included) with
+        ``mark`` (``{"message", "at"}``), or take the deprecation back when ``mark`` is None;
+        ``{version: whether its record changed}``. See ``Registry.mark_deprecated``."""
+        from agentpack.core.versions import parse_range, parse_version
+
+        wanted = parse_range(range_text)  # InvalidRange before the lock is taken
+
+        def choose(versions: dict) -> dict:
+            chosen = {text: marked(record, DEPRECATED, mark) for text, record in versions.items()
+                      if wanted.allows(parse_version(text), include_prerelease=True)}
+            if not chosen:
+                raise PackageNotFound(f"no version of {name} in {range_text} in registry {self.url}",
+                                      hint=f"versions available: {', '.join(versions)}")
+            return chosen
+
+        return self._remark(name, choose)
+
+    def _remark(self, name: str, choose) -> dict[str, bool]:
+        """Under the lock: ``choose(versions)`` gives the new records of some versions of ``name``;
+        when any differs, the index is written with a higher serial and the catalog rebuilt.
+        ``{version: whether its record changed}``. The archives are never touched."""
+        self._index_path(name)  # InvalidName before the lock is taken
+        self._check_registry()  # marking never creates a registry
+        with self._writing():
+            current = self._current_index(name)
+            if not current["versions"]:
+                raise self._no_package(name)
+            _parsed(current["versions"], self._index_path(name))  # a bad version text: a malformed index
+            updated = choose(current["versions"])
+            changed = {version: record != current["versions"][version] for version, record in updated.items()}
+            if any(changed.values()):
+                new_index = {"name": name, "serial": next_serial(current, int(time.time() * 1000)),
+                             "versions": {**current["versions"], **updated}}
+                self._write_all([], {name: _dump(new_index)}, self.stale_catalog(replace={name: new_index}))
+        return changed
+
+    def _no_package(self, name: str) -> PackageNotFound:
+        return PackageNotFound(
+            f"package {name} not found in registry {self.url}",
+            hint="check the package name, and that --registry / AGENTOPS_REGISTRY "
+            "points at the registry you meant",
+        )
 
     def _current_index(self, name: str) -> dict:
         path = self._index_path(name)
@@ -420,6 +492,7 @@ def _make_record(archive: bytes, record: dict) -> dict:
         stored["allow_breaking"] = True
     if isinstance(record.get("signature"), dict):  # the detached signature, verified by the publisher
         stored["signature"] = dict(record["signature"])
+    stored.update(carried_marks(record))  # a yank or deprecation a bundle carries
     return json.loads(_dump(stored))  # exactly as readers will see it (a YAML date becomes its text)
 
 
@@ -470,19 +543,32 @@ def _parsed(versions: dict, path: str) -> list:
 
 
 def _catalog_entry(index: dict) -> dict:
+    """A package's catalog entry. ``latest`` is what a bare install would choose: the highest
+    version not yanked, preferring a release; ``None`` when every version is yanked. The
+    description, keywords, components and deprecation are then those of the highest version.
+    ``yanked`` and ``deprecated`` appear only when there is something to say, so that a registry
+    with no marks keeps the catalog it always had."""
     versions = list(index["versions"])
+    installable = [v for v in versions if not is_yanked(index["versions"][v])]
     # SemVer: a hyphen before any "+" marks a pre-release; "latest" prefers a release.
-    releases = [v for v in versions if "-" not in v.partition("+")[0]]
-    latest = (releases or versions)[-1] if versions else None
-    record = index["versions"][latest] if latest else {}
+    releases = [v for v in installable if "-" not in v.partition("+")[0]]
+    latest = (releases or installable)[-1] if installable else None
+    described = latest or (versions[-1] if versions else None)
+    record = index["versions"][described] if described else {}
     manifest = record.get("manifest") or {}
-    return {
+    entry = {
         "latest": latest,
         "description": manifest.get("description", ""),
         "keywords": [str(k) for k in manifest.get("keywords") or []],
         "components": record.get("components", {}),
         "versions": versions,
     }
+    if len(installable) < len(versions):
+        entry["yanked"] = [v for v in versions if is_yanked(index["versions"][v])]
+    message = mark_text(record, DEPRECATED)
+    if message is not None:
+        entry["deprecated"] = message
+    return entry
 
 
 def _blob_intact(path: str, size: int) -> bool:
