@@ -1,7 +1,8 @@
 """Tests for the resolver: scenario files, a brute-force property test, and the API's promises.
 
 Each ``tests/data/resolver/*.yaml`` scenario holds an ``index`` ({name: {version: {dep: range}}}),
-a ``request`` ({name: range}), optional ``overrides`` and ``preferred``, and either ``expected``
+a ``request`` ({name: range}), optional ``overrides``, ``preferred``, ``locked`` ({name: version}: the
+lock's pins, preferred or not) and ``yanked`` ({name: [version, ...]}), and either ``expected``
 ({name: version}, the whole resolution) or ``conflict`` (texts that must appear in the error's
 message or causes); ``dependents`` ({name: [requirer, ...]}) is optional.
 """
@@ -22,21 +23,25 @@ from agentpack.core.versions import parse_range, parse_version
 from agentpack.errors import InvalidRange, ResolutionImpossible
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "data" / "resolver").glob("*.yaml"))
-SCENARIO_KEYS = {"index", "request", "overrides", "preferred", "expected", "conflict", "dependents"}
+SCENARIO_KEYS = {"index", "request", "overrides", "preferred", "locked", "yanked", "expected", "conflict",
+                 "dependents"}
 
 
 class TableSource:
-    """A candidate source over ``{name: {version: {dep: range}}}``, counting look-ups."""
+    """A candidate source over ``{name: {version: {dep: range}}}`` (``yanked``: {name: [version]}),
+    counting look-ups."""
 
-    def __init__(self, index: dict, shuffle_seed: int | None = None) -> None:
+    def __init__(self, index: dict, shuffle_seed: int | None = None, yanked: dict | None = None) -> None:
         self.index = index
         self.shuffle_seed = shuffle_seed
+        self.yanked = {name: {str(v) for v in versions} for name, versions in (yanked or {}).items()}
         self.calls: list[str] = []
 
     def candidates(self, name: str) -> list[Candidate]:
         self.calls.append(name)
         found = [
-            Candidate(name, parse_version(str(version)), dict(deps or {}))
+            Candidate(name, parse_version(str(version)), dict(deps or {}),
+                      yanked=str(version) in self.yanked.get(name, ()))
             for version, deps in (self.index.get(name) or {}).items()
         ]
         if self.shuffle_seed is not None:
@@ -68,15 +73,16 @@ def test_scenario(path: Path) -> None:
     assert set(scenario) <= SCENARIO_KEYS and ("expected" in scenario) != ("conflict" in scenario)
     request, overrides = scenario["request"] or {}, scenario.get("overrides") or {}
     preferred = {n: parse_version(str(v)) for n, v in (scenario.get("preferred") or {}).items()}
-    source = TableSource(scenario["index"])
+    locked = {n: parse_version(str(v)) for n, v in (scenario.get("locked") or {}).items()}
+    source = TableSource(scenario["index"], yanked=scenario.get("yanked"))
     if "conflict" in scenario:
         with pytest.raises(ResolutionImpossible) as caught:
-            resolve(request, source, overrides=overrides, preferred=preferred)
+            resolve(request, source, overrides=overrides, preferred=preferred, locked=locked)
         report = "\n".join([caught.value.message, *map(str, caught.value.causes)])
         for text in scenario["conflict"]:
             assert text in report, f"{text!r} not in:\n{report}"
         return
-    resolution = resolve(request, source, overrides=overrides, preferred=preferred)
+    resolution = resolve(request, source, overrides=overrides, preferred=preferred, locked=locked)
     assert versions_of(resolution) == {n: str(v) for n, v in scenario["expected"].items()}
     assert_consistent(resolution, request, overrides)
     for name, requirers in (scenario.get("dependents") or {}).items():
@@ -244,3 +250,56 @@ def test_hint_says_what_to_change(request_, words):
         with pytest.raises(ResolutionImpossible) as caught:
             resolve(request_, TableSource(HINT_INDEX))
         assert caught.value.hint.startswith("check the name")
+
+
+# -- yanked versions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("request_text", "yanked", "hint"), [
+    ("^1.0.0", ["1.0.0", "1.1.0"], "lib@1.1.0 is yanked, and yanked versions are skipped: ask for another version, "
+                          "or for that one exactly (lib@=1.1.0) to use it knowingly"),
+    ("^2.0.0", ["0.9.0", "1.0.0", "1.1.0"], "every published version of lib is yanked; ask for one exactly "
+                                            "(lib@=1.1.0) to use it knowingly"),
+    ("^2.0.0", ["1.1.0"], "published versions: 0.9.0, 1.0.0; ask for one of them"),
+])
+def test_a_failure_over_yanked_versions_says_how_to_ask_for_one_knowingly(request_text, yanked, hint):
+    index = {"lib": {"0.9.0": {}, "1.0.0": {}, "1.1.0": {}}}
+    with pytest.raises(ResolutionImpossible) as caught:
+        resolve({"lib": request_text}, TableSource(index, yanked={"lib": yanked}))
+    assert caught.value.hint.startswith(hint), caught.value.hint
+    assert f"yanked: {', '.join(yanked)})" in caught.value.message
+
+
+def test_yanked_versions_of_a_package_nothing_requires_cost_nothing():
+    source = TableSource({"lib": {"1.0.0": {}}, "other": {"1.0.0": {}}}, yanked={"other": ["1.0.0"]})
+    assert versions_of(resolve({"lib": "*"}, source)) == {"lib": "1.0.0"}
+    assert source.calls == ["lib"]
+
+
+@st.composite
+def problems_with_yanks(draw):
+    index, request, overrides, _preferred = draw(small_problems())
+    published = [(n, v) for n, versions in index.items() for v in versions]
+    yanked = draw(st.lists(st.sampled_from(published), max_size=4, unique=True))
+    locked = draw(st.lists(st.sampled_from(published), max_size=2, unique_by=lambda pair: pair[0]))
+    return index, request, overrides, yanked, dict(locked)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems_with_yanks())
+def test_yanked_versions_are_used_exactly_when_accepted(problem) -> None:
+    """Brute force over the versions left once the yanked ones nobody accepts are struck out: the
+    resolver finds a solution exactly when there is one, and never uses a version struck out."""
+    index, request, overrides, yanked, locked = problem
+    exact = {n: str(parse_range(overrides.get(n, r)).exact()) for n, r in [*request.items(), *overrides.items()]}
+    struck = {(n, v) for n, v in yanked if locked.get(n) != v and exact.get(n) != str(parse_version(v))}
+    usable = {n: {v: deps for v, deps in versions.items() if (n, v) not in struck} for n, versions in index.items()}
+    source = TableSource(index, yanked={n: [v for m, v in yanked if m == n] for n in index})
+    try:
+        resolution = resolve(request, source, overrides=overrides,
+                             locked={n: parse_version(v) for n, v in locked.items()})
+    except ResolutionImpossible as error:
+        assert brute_force(usable, request, overrides) is None, error.message
+        return
+    assert_consistent(resolution, request, overrides)
+    assert not {(n, str(c.version)) for n, c in resolution.packages.items()} & struck

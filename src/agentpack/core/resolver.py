@@ -6,6 +6,10 @@ closure from the root through the chosen versions, nothing more), satisfying eve
 ``overrides`` replaces a package's range everywhere, the root included (npm ``overrides``);
 ``preferred`` versions (a lockfile's pins) are tried before the highest while they still fit.
 Prereleases are chosen only where a range admits them under npm rules (``VersionRange.allows``).
+A yanked candidate is skipped, as Cargo and pip (PEP 592) skip them, unless the lockfile pins it
+(``locked``) or the workspace asks for exactly that version (a root request or override such as
+``=1.0.0``); even then it is chosen only when no version that is not yanked fits, or when it is
+the preferred pin.
 
 Algorithm. Conflict-driven search after PubGrub (the solver of Dart's pub): unit propagation over
 incompatibilities (facts that cannot all hold), one decision per package, and on a conflict,
@@ -50,6 +54,7 @@ class Candidate:
     name: str
     version: Version
     dependencies: Mapping[str, str] = field(default_factory=dict)
+    yanked: bool = False  # withdrawn by its publisher: a candidate only where the module docstring says
 
     def __hash__(self) -> int:  # the generated hash would fail on the dependencies dict
         return hash((self.name, self.version))
@@ -90,11 +95,15 @@ def resolve(
     *,
     overrides: Mapping[str, str] | None = None,
     preferred: Mapping[str, Version] | None = None,
+    locked: Mapping[str, Version] | None = None,
 ) -> Resolution:
     """Choose one version of each package required from ``root`` so that every range holds.
 
     ``root`` maps names to npm range texts; ``overrides`` replaces a package's range wherever it is
-    required (root included); ``preferred`` names versions to keep when they still fit. Packages get
+    required (root included); ``preferred`` names versions to keep when they still fit; ``locked``
+    names the versions the lockfile pins (preferred or not), which stay candidates when yanked.
+    Yanked candidates are otherwise skipped, except the one an exact root range or override names,
+    and a yanked candidate that is not preferred is chosen only as a last resort. Packages get
     the highest versions the search can keep, deciding requirers before what they require; only
     packages reachable from the root through the chosen versions are returned. A candidate whose own
     ranges do not parse is skipped (and named if that leads to failure). Raises
@@ -106,7 +115,16 @@ def resolve(
     overrides = dict(overrides or {})
     for text in [*root.values(), *overrides.values()]:
         parse_range(text)  # the user's own ranges must be valid: fail with their error, early
-    solver = _Solver(source, overrides, dict(preferred or {}))
+    preferred = dict(preferred or {})
+    # Yanked versions the workspace still accepts: pinned by the lock, or asked for exactly.
+    accepted: dict[str, set[Version]] = {}
+    for name, version in [*preferred.items(), *(locked or {}).items()]:
+        accepted.setdefault(name, set()).add(version)
+    for name, text in [*root.items(), *overrides.items()]:
+        exact = parse_range(overrides.get(name, text)).exact()
+        if exact is not None:
+            accepted.setdefault(name, set()).add(exact)
+    solver = _Solver(source, overrides, preferred, accepted)
     chosen = {name: solver.packages[name].candidates[i] for name, i in solver.solve(root).items()}
     return _build_resolution(root, overrides, chosen)
 
@@ -115,13 +133,17 @@ class _Package:
     """The candidates of one package, lowest version first, and the search's bookkeeping on it."""
 
     __slots__ = ("name", "candidates", "full", "masks", "deps", "seq", "learnt", "preferred", "targets",
-                 "waiting_on", "counted")  # fmt: skip
+                 "waiting_on", "counted", "yanked", "last_resort")  # fmt: skip
 
-    def __init__(self, name: str, found: Sequence[Candidate], preferred: Version | None) -> None:
+    def __init__(self, name: str, found: Sequence[Candidate], preferred: Version | None,
+                 accepted: set[Version] | frozenset = frozenset()) -> None:
         self.name = name
         ordered = sorted((c for c in found if c.name == name), key=lambda c: (c.version, str(c.version)))
         # A version listed twice (builds differ) keeps its first after sorting: order never matters.
-        self.candidates = [c for i, c in enumerate(ordered) if not i or c.version != ordered[i - 1].version]
+        ordered = [c for i, c in enumerate(ordered) if not i or c.version != ordered[i - 1].version]
+        self.candidates = [c for c in ordered if not c.yanked or c.version in accepted]
+        self.yanked = [c.version for c in ordered if c.yanked and c.version not in accepted]  # skipped
+        self.last_resort = sum(2 << i for i, c in enumerate(self.candidates) if c.yanked)
         self.full = (1 << (len(self.candidates) + 1)) - 1
         self.masks: dict[str, int] = {}  # range text -> versions in it
         self.deps: dict[int, list[tuple[str, str, int]] | str] = {}
@@ -150,8 +172,9 @@ class _Incompat:
 
 
 class _Solver:
-    def __init__(self, source: CandidateSource, overrides: dict[str, str], preferred: dict) -> None:
-        self.source, self.overrides, self.preferred = source, overrides, preferred
+    def __init__(self, source: CandidateSource, overrides: dict[str, str], preferred: dict,
+                 accepted: dict[str, set[Version]]) -> None:
+        self.source, self.overrides, self.preferred, self.accepted = source, overrides, preferred, accepted
         self.packages: dict[str, _Package] = {}
         # name -> term on it -> incompatibilities with that term: one subset test covers every fact
         # sharing a term (all the dependents asking for the same range, say).
@@ -171,7 +194,8 @@ class _Solver:
     def package(self, name: str) -> _Package:
         pkg = self.packages.get(name)
         if pkg is None:
-            pkg = self.packages[name] = _Package(name, self.source.candidates(name), self.preferred.get(name))
+            pkg = self.packages[name] = _Package(name, self.source.candidates(name), self.preferred.get(name),
+                                                 self.accepted.get(name, frozenset()))
             self.incompats[name], self.stack[name], self.current[name] = {}, [], pkg.full
         return pkg
 
@@ -331,7 +355,8 @@ class _Solver:
     def decide(self, name: str) -> None:
         pkg = self.packages[name]
         versions = self.current[name]
-        bit = pkg.preferred if versions & pkg.preferred else 1 << (versions.bit_length() - 1)
+        choice = versions & ~pkg.last_resort or versions  # a yanked version only when nothing else is left
+        bit = pkg.preferred if versions & pkg.preferred else 1 << (choice.bit_length() - 1)
         if not self.learn(pkg, bit):  # else its new facts may rule it out: propagate them first
             self.level += 1
             self.decided[name] = bit.bit_length() - 2
@@ -426,8 +451,9 @@ class _Solver:
 
     def failure(self, inc: _Incompat) -> ResolutionImpossible:
         candidates = {name: pkg.candidates for name, pkg in self.packages.items()}
+        yanked = {name: pkg.yanked for name, pkg in self.packages.items() if pkg.yanked}
         return explain_conflict(inc, candidates, self.range_mask, self.overrides,
-                                known_names=getattr(self.source, "names", None))
+                                known_names=getattr(self.source, "names", None), yanked=yanked)
 
 
 def _build_resolution(root: Mapping[str, str], overrides: Mapping[str, str], chosen: dict) -> Resolution:

@@ -23,6 +23,7 @@ from agentpack.errors import ResolutionImpossible
 
 if TYPE_CHECKING:  # only a type here: at run time resolver imports this module
     from agentpack.core.resolver import Candidate
+    from agentpack.core.versions import Version
 
 _MAX_CAUSES = 20  # past this many chains, a conflict report stops helping a human
 
@@ -56,26 +57,29 @@ def explain_conflict(
     versions_in_range: Callable[[str, str], int],
     overrides: Mapping[str, str],
     known_names: Callable[[], Iterable[str]] | None = None,
+    yanked: Mapping[str, Sequence[Version]] | None = None,
 ) -> ResolutionImpossible:
     """Build the error for a resolution that learnt ``final``, the fact that nothing can be chosen.
 
     ``candidates`` holds, lowest version first, the candidates of every package the search met;
     ``versions_in_range(name, range_text)`` is the bitmask of ``name``'s candidates in that range;
     ``overrides`` are the ranges that replaced declared ones (chains mark them); ``known_names``,
-    when given, returns every published name, for suggesting the nearest to an unknown one. The
-    error's message names the culprit and why, ``causes`` the chains from the root, and ``hint``
-    what to change: the nearest names for an unknown package, the published versions for a range
-    nothing satisfies, else the ranges to relax. Pure and deterministic.
+    when given, returns every published name, for suggesting the nearest to an unknown one;
+    ``yanked`` holds, lowest first, the yanked versions the search skipped (they are not in
+    ``candidates``). The error's message names the culprit and why, ``causes`` the chains from the
+    root, and ``hint`` what to change: the nearest names for an unknown package, the published
+    versions for a range nothing satisfies (and how to ask for a yanked one knowingly), else the
+    ranges to relax. Pure and deterministic.
     """
-    return _Explainer(candidates, versions_in_range, overrides, known_names).explain(final)
+    return _Explainer(candidates, versions_in_range, overrides, known_names, yanked or {}).explain(final)
 
 
 class _Explainer:
     """Turns the learnt empty incompatibility into a message and root-to-conflict chains."""
 
-    def __init__(self, candidates, versions_in_range, overrides, known_names=None) -> None:
+    def __init__(self, candidates, versions_in_range, overrides, known_names=None, yanked=None) -> None:
         self.candidates, self.versions_in_range, self.overrides = candidates, versions_in_range, overrides
-        self.known_names = known_names
+        self.known_names, self.yanked = known_names, yanked or {}
 
     def explain(self, final: ConflictFact) -> ResolutionImpossible:
         leaves, seen, todo = [], set(), [final]
@@ -97,6 +101,18 @@ class _Explainer:
         is, else one of the ranges that clash."""
         asked = any(inc.kind == "root" and inc.dep == culprit for inc in leaves)
         found = self.candidates.get(culprit)
+        ranges = [inc.text for inc in leaves if inc.kind != "unusable" and inc.dep == culprit]
+        if not any(self.versions_in_range(culprit, text) for text in ranges):
+            from agentpack.core.versions import parse_range
+
+            fitting = [v for v in self.yanked.get(culprit, ()) if all(parse_range(t).allows(v) for t in ranges)]
+            if fitting:
+                return (f"{culprit}@{fitting[-1]} is yanked, and yanked versions are skipped: ask for another "
+                        f"version, or for that one exactly ({culprit}@={fitting[-1]}) to use it knowingly")
+        if not found and self.yanked.get(culprit):
+            last = self.yanked[culprit][-1]
+            return (f"every published version of {culprit} is yanked; ask for one exactly "
+                    f"({culprit}@={last}) to use it knowingly")
         if not found:
             from agentpack.core.names import nearest
 
@@ -122,12 +138,14 @@ class _Explainer:
         """
         wants = [inc for inc in leaves if inc.kind != "unusable"]
         for inc in wants:
-            if not self.candidates[inc.dep]:
+            if not self.candidates[inc.dep] and not self.yanked.get(inc.dep):
                 return inc.dep, f"no package named {inc.dep!r} is published"
         for inc in wants:
             if not self.versions_in_range(inc.dep, inc.text):
-                available = ", ".join(str(c.version) for c in self.candidates[inc.dep][-8:])
-                return inc.dep, f"no version matches {inc.text} (available: {available})"
+                available = ", ".join(str(c.version) for c in self.candidates[inc.dep][-8:]) or "none"
+                skipped = self.yanked.get(inc.dep)
+                also = f"; yanked: {', '.join(str(v) for v in skipped[-8:])}" if skipped else ""
+                return inc.dep, f"no version matches {inc.text} (available: {available}{also})"
         requirers: dict[str, set[str | None]] = {}
         for inc in wants:
             requirers.setdefault(inc.dep, set()).add(inc.requirer)
