@@ -105,7 +105,8 @@ def test_update_outdated_and_uninstall(agentops, tmp_path):
     agentops("package", "install", cwd=ws)
     assert json.loads((ws / "agentops.lock").read_text())["packages"]["base"]["version"] == "1.0.0"
     rows = json.loads(agentops("package", "outdated", "--json", cwd=ws).out)
-    assert rows == [{"name": "base", "current": "1.0.0", "wanted": "1.1.0", "latest": "1.1.0", "direct": False}]
+    assert rows == [{"name": "base", "current": "1.0.0", "wanted": "1.1.0", "latest": "1.1.0", "direct": False,
+                     "yanked": None}]
     agentops("package", "update", "base", cwd=ws)
     assert json.loads((ws / "agentops.lock").read_text())["packages"]["base"]["version"] == "1.1.0"
     assert "up to date" in agentops("package", "outdated", cwd=ws).out

@@ -112,6 +112,7 @@ def _render_sync(args, result, verb: str) -> int:
     if result.recovered:
         err(f"note: an interrupted operation was found and {result.recovered}")
     _render_targets(result)
+    _render_release_notices(result)
     if result.up_to_date:
         out(f"Up to date: {len(result.installed)} package(s) installed")
         return 0
@@ -137,6 +138,20 @@ def _render_sync(args, result, verb: str) -> int:
     out(f"{verb}: {len(result.installed)} package(s) in the workspace, "
         f"{result.files_written} file(s) written, {result.files_removed} removed")
     return 0
+
+
+def _render_release_notices(result) -> None:
+    """Warn, on stderr, about each installed version its registry has yanked or deprecated (the
+    texts are cleaned by the service: they come from the registry)."""
+    for entry in result.yanked:
+        name, version = entry["name"], entry["version"]
+        reason = f" ({entry['reason']})" if entry["reason"] else ""
+        err(f"warning: {name}@{version} is yanked{reason}; it stays because agentops.lock pins it or "
+            f"agentops.yaml asks for exactly that version: `agentops package update {name}` moves to "
+            "another version when the range allows one")
+    for entry in result.deprecated:
+        message = f": {entry['message']}" if entry["message"] else ""
+        err(f"warning: {entry['name']}@{entry['version']} is deprecated{message}")
 
 
 def _render_targets(result) -> None:
@@ -203,10 +218,15 @@ def cmd_outdated(args) -> int:
         out("All packages are up to date.")
         return 0
     header = ("Package", "Current", "Wanted", "Latest")
-    table = [header] + [(r["name"], r["current"], r["wanted"], r["latest"]) for r in rows]
+    table = [header] + [(r["name"], r["current"] + (" (yanked)" if r["yanked"] is not None else ""), r["wanted"],
+                         r["latest"]) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     for row in table:
         out("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    for row in rows:
+        if row["yanked"] is not None:
+            err(f"warning: {row['name']}@{row['current']} is yanked ({row['yanked'] or 'no reason given'}); "
+                f"`agentops package update {row['name']}` moves off it when its range allows")
     return 0
 
 
@@ -239,6 +259,10 @@ def cmd_info(args) -> int:
         print_json(info)
         return 0
     out(f"{info['name']}@{info['version']} - {info['description']}")
+    if info["yanked"] is not None:
+        out(f"  YANKED: {info['yanked'] or '(no reason given)'}")
+    if info["deprecated"] is not None:
+        out(f"  DEPRECATED: {info['deprecated'] or '(no message)'}")
     counts = info["components"]
     out(f"  components: {counts.get('agents', 0)} agents, {counts.get('workflows', 0)} workflows, "
         f"{counts.get('patterns', 0)} patterns{_tool_counts(counts)}")
@@ -247,7 +271,10 @@ def cmd_info(args) -> int:
             out(f"  {key}: {info[key]}")
     deps = ", ".join(f"{n}@{r}" for n, r in info["dependencies"].items()) or "none"
     out(f"  dependencies: {deps}")
-    out(f"  versions: {', '.join(info['versions'])}")
+    yanked = info["yanked_versions"]
+    out(f"  versions: {', '.join(v + (' (yanked)' if v in yanked else '') for v in info['versions'])}")
+    for version, reason in yanked.items():
+        out(f"  yanked {version}: {reason or '(no reason given)'}")
     out(f"  sha256: {info['sha256']}")
     out(f"  classification: {info['classification']}")
     out(f"  signature: {_signature_text(info['signature'])}")
@@ -275,8 +302,11 @@ def cmd_search(args) -> int:
         return 0
     for row in rows:
         counts = row["components"]
-        out(f"{row['name']} ({row['latest']}) - {counts.get('agents', 0)} agents, "
-            f"{counts.get('workflows', 0)} workflows{_tool_counts(counts)}")
+        latest = row["latest"] or "every version yanked"
+        deprecated = "" if row["deprecated"] is None else f" [deprecated{': ' if row['deprecated'] else ''}" \
+                                                          f"{row['deprecated']}]"
+        out(f"{row['name']} ({latest}) - {counts.get('agents', 0)} agents, "
+            f"{counts.get('workflows', 0)} workflows{_tool_counts(counts)}{deprecated}")
     if not rows:
         err(f"no packages match {args.query!r}")
     return 0

@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
              json_flag=True, registry=True)
     p.add_argument("query", nargs="?", default="", metavar="QUERY", help="text to look for (default: everything)")
 
+    from agentpack.cli.commands_marks import add_mark_commands
+
+    add_mark_commands(verb)
     from agentpack.cli import commands_semver as sv
 
     p = verb("diff", "List what changed between two versions of a package and the release it requires.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agentpack.core.classification import Levels
+from agentpack.core.release_marks import DEPRECATED, YANKED, mark_text
 from agentpack.core.spec import parse_spec
 from agentpack.core.versions import max_satisfying, parse_version
 from agentpack.errors import AgentpackError, InvalidVersion, PackageNotFound, RegistryError, SignatureError
@@ -22,10 +23,14 @@ def package_source(directory: str | None, settings: Settings, *, offline: bool =
 def package_info(spec_text: str, settings: Settings, directory: str | None = None) -> dict:
     """The highest published version satisfying ``spec_text``'s range, with every published version.
 
-    Keys: name, version, versions, description, license, author, homepage, keywords, dependencies,
-    sha256, size, published_at, components, classification (the declared level, else the lowest of
-    the workspace's levels) and signature (see ``signature_status``). Raises PackageNotFound when
-    nothing matches.
+    The version shown is the one install would choose: yanked versions are passed over unless the
+    range is one exact version or nothing else satisfies it (then the highest yanked one is shown,
+    marked). Keys: name, version, versions, description, license, author, homepage, keywords,
+    dependencies, sha256, size, published_at, components, classification (the declared level, else
+    the lowest of the workspace's levels), signature (see ``signature_status``), yanked and
+    deprecated (the shown version's reason and message, or None) and yanked_versions ({version:
+    reason}). Texts from the registry's marks are cleaned (core.release_marks). Raises
+    PackageNotFound when nothing matches.
     """
     spec = parse_spec(spec_text)
     ws = open_workspace(directory)
@@ -38,13 +43,18 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
         raise PackageNotFound(f"{spec.name} is not published in {source.describe()}"
                               f"{did_you_mean(spec.name, source.names())}",
                               hint="search the registry with `agentops package search`")
-    versions = []
+    versions, yanked = [], {}
     for text in index:
         try:
             versions.append(parse_version(text))
         except InvalidVersion:
             continue
-    chosen = max_satisfying(versions, spec.range)
+        reason = mark_text(index[text], YANKED)
+        if reason is not None:
+            yanked[versions[-1]] = reason
+    installable = [v for v in versions if v not in yanked]
+    chosen = (spec.range.exact() is None and max_satisfying(installable, spec.range)) or max_satisfying(
+        versions, spec.range)
     if chosen is None:
         raise PackageNotFound(f"no version of {spec.name} satisfies {spec.range_text}",
                               hint=f"published: {', '.join(str(v) for v in sorted(versions))}")
@@ -72,6 +82,9 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
         "components": record.get("components", {}),
         "classification": manifest.get("classification") or (ws_manifest.levels if ws_manifest else Levels()).lowest,
         "signature": signature_status(record, lambda: trusted_fingerprints(ws.root)),
+        "yanked": mark_text(record, YANKED),
+        "deprecated": mark_text(record, DEPRECATED),
+        "yanked_versions": {str(v): yanked[v] for v in sorted(yanked)},
     }
 
 

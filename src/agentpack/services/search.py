@@ -7,8 +7,14 @@ from agentpack.services.workspace import Settings, open_workspace
 
 def search_packages(query: str, settings: Settings, directory: str | None = None) -> list[dict]:
     """Packages whose name, description or keywords contain ``query`` (case-insensitive; empty
-    matches all), as {name, latest, description, keywords, components}, sorted by name."""
+    matches all), as {name, latest, description, keywords, components, deprecated}, sorted by name.
+
+    A package whose versions are all yanked is still found, with ``latest`` None: its name is
+    taken, and a user looking for it learns why nothing installs. ``deprecated`` is the message of
+    the version described (cleaned for printing), or None.
+    """
     from agentpack.adapters.registry import open_registry
+    from agentpack.core.release_marks import shown_text
 
     ws = open_workspace(directory)
     needle = query.lower()
@@ -16,11 +22,13 @@ def search_packages(query: str, settings: Settings, directory: str | None = None
     for location, base in settings.registry_locations(ws.load_manifest(), ws.root):
         packages = open_registry(location, base_dir=base).catalog().get("packages", {})
         for name, entry in packages.items():
-            if name in found or not entry.get("latest"):
+            if name in found or not (entry.get("latest") or entry.get("versions")):
                 continue  # an earlier registry wins, as it does for install
             keywords = entry.get("keywords") or []
             haystack = " ".join([name, str(entry.get("description", ""))] + keywords).lower()
             if needle in haystack:
-                found[name] = {"name": name, "latest": entry["latest"], "description": entry.get("description", ""),
-                               "keywords": keywords, "components": entry.get("components", {})}
+                deprecated = entry.get("deprecated")
+                found[name] = {"name": name, "latest": entry.get("latest"), "description": entry.get("description", ""),
+                               "keywords": keywords, "components": entry.get("components", {}),
+                               "deprecated": None if deprecated is None else shown_text(deprecated)}
     return [found[name] for name in sorted(found)]

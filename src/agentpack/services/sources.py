@@ -10,6 +10,10 @@ the last time they were read online, and archives only from the cache.
 Every index read from a registry is checked against the highest serial this machine has accepted
 for that registry and package (``adapters.seen_serials``, in the user's state directory): an older
 one raises ``RollbackError`` before anything uses it, a newer one is remembered.
+
+A yanked version is still a candidate, marked as such: the resolver decides when it may be chosen
+(core.resolver). ``release_notices`` reads what install and update tell the user about the
+versions they keep: yanks and deprecations.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from agentpack.core.release_marks import DEPRECATED, YANKED, is_yanked, mark_text
 from agentpack.core.resolver import Candidate
 from agentpack.core.spec import parse_dependency
 from agentpack.core.versions import parse_version
@@ -62,7 +67,7 @@ class PackageSource:
                 deps = dependency_map(record.get("manifest") or {})
             except AgentpackError:
                 continue  # an unusable entry is skipped, as if it were not published
-            found.append(Candidate(name, version, deps))
+            found.append(Candidate(name, version, deps, yanked=is_yanked(record)))
         return found
 
     def names(self) -> list[str]:
@@ -235,10 +240,35 @@ class PackageSource:
         return ", ".join(loc for loc, _ in self._locations)
 
 
-def highest_published(index: dict[str, dict]) -> str | None:
-    """The highest non-prerelease version in an index (or the highest prerelease if only those)."""
+def release_notices(source: PackageSource, pins: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    """What the registries say about the ``{name: version}`` pins, sorted by name: the yanked ones
+    (``{"name", "version", "reason"}``) and the deprecated ones (``{"name", "version", "message"}``),
+    texts cleaned for printing (core.release_marks). Best effort: a package whose index cannot be
+    read now (a registry out of reach, offline with no copy) adds nothing, since these are notices
+    about versions already chosen, never a reason to fail."""
+    yanked, deprecated = [], []
+    for name, version in sorted(pins.items()):
+        try:
+            record = source.index(name).get(version)
+        except AgentpackError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        reason, message = mark_text(record, YANKED), mark_text(record, DEPRECATED)
+        if reason is not None:
+            yanked.append({"name": name, "version": version, "reason": reason})
+        if message is not None:
+            deprecated.append({"name": name, "version": version, "message": message})
+    return yanked, deprecated
+
+
+def highest_published(index: dict[str, dict], *, installable: bool = False) -> str | None:
+    """The highest non-prerelease version in an index (or the highest prerelease if only those);
+    with ``installable``, of the versions that are not yanked (None when all are)."""
     versions = []
     for text in index:
+        if installable and is_yanked(index[text]):
+            continue
         try:
             versions.append(parse_version(text))
         except InvalidVersion:

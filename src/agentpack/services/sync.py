@@ -4,7 +4,9 @@ One pass, in this order, nothing written before the last step:
 1. take the workspace lock and recover any interrupted transaction;
 2. apply the requested edits to the root requests (new specs, removals);
 3. choose pins: keep agentops.lock when it still answers the requests (no registry needed), else
-   resolve the graph, preferring locked versions so a re-resolve changes as little as possible;
+   resolve the graph, preferring locked versions so a re-resolve changes as little as possible
+   (a yanked version is kept only where the lock pins it or agentops.yaml asks for exactly it);
+   note which of the chosen versions are yanked or deprecated, for the user;
 4. fetch and verify the archives of packages whose pin changed (cache first), read them safely;
 5. plan file changes: an edited file the new version does not change is kept; one it changes or
    removes stops the command, unless --force, which saves the user's version under .agentops/backup/;
@@ -40,7 +42,7 @@ from agentpack.services.lock_evidence import (
     install_record,
     proven_lock,
 )
-from agentpack.services.sources import PackageSource
+from agentpack.services.sources import PackageSource, release_notices
 from agentpack.services.uptodate import fingerprint, unchanged_since_last_sync
 from agentpack.services.workspace import Settings, Workspace
 
@@ -97,6 +99,8 @@ class SyncResult:
     no_target_detected: bool = False  # a first install found no agent tool folder and deployed nowhere
     deployed: dict[str, int] = field(default_factory=dict)  # target -> files it holds
     notes: list[str] = field(default_factory=list)  # what deploying decided that the user should know
+    yanked: list[dict] = field(default_factory=list)  # {name, version, reason} of installed versions yanked
+    deprecated: list[dict] = field(default_factory=list)  # {name, version, message} of deprecated ones
 
     def to_dict(self) -> dict:
         return {
@@ -114,6 +118,8 @@ class SyncResult:
             "detected_targets": [{"target": t, "marker": m} for t, m in self.detected],
             "deployed": dict(self.deployed),
             "notes": list(self.notes),
+            "yanked": [dict(entry) for entry in self.yanked],
+            "deprecated": [dict(entry) for entry in self.deprecated],
         }
 
 
@@ -171,6 +177,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         pins = _check_signatures(ws, pins, lock, source, options, manifest)
         check_pins(manifest, root, pins, source, resolved=resolved)  # before any archive is fetched
         result.resolved = resolved
+        result.yanked, result.deprecated = release_notices(
+            source, {name: pin.version for name, pin in pins.items() if pin.source == REGISTRY_SOURCE})
         choices, record_targets = _choose_targets(ws, manifest, edit, result)
         recorded = {name: spec for name, spec in edit.set_specs.items() if spec is not None}
         for name, spec in edit.set_specs.items():
@@ -374,6 +382,7 @@ def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: Package
                                                 if p.source == REGISTRY_SOURCE}, root, overrides))
     keep = set() if options.update == () else set(pruned.packages) - set(options.update or ())
     preferred = {n: parse_version(p.version) for n, p in pruned.packages.items() if n in keep}
+    locked = {n: parse_version(p.version) for n, p in pruned.packages.items() if p.source == REGISTRY_SOURCE}
     requests = {}
     for name, spec in root.items():
         if spec.startswith(FILE_SOURCE_PREFIX):
@@ -384,7 +393,7 @@ def _choose_pins(ws: Workspace, root, overrides, lock: Lockfile, source: Package
             requests[name] = local[0]["version"]
         else:
             requests[name] = spec
-    resolution = resolve(requests, source, overrides=overrides, preferred=preferred)
+    resolution = resolve(requests, source, overrides=overrides, preferred=preferred, locked=locked)
     pins = {}
     for name, candidate in resolution.packages.items():
         version = str(candidate.version)
