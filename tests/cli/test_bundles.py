@@ -309,3 +309,50 @@ def test_a_lock_bundle_of_a_workspace_with_a_local_file_gives_the_same_lock_on_t
     assert (ws / "agentops.lock").read_bytes() == (connected / "agentops.lock").read_bytes()
     assert not (ws / "agents" / "customer-service" / "process-refund.md").exists()
     assert "currency: EUR" in (ws / "config" / "customer-service" / "defaults.yaml").read_text()
+
+
+def _versions_in(ws: Path) -> dict[str, str]:
+    return {n: p["version"] for n, p in json.loads((ws / "agentops.lock").read_text())["packages"].items()}
+
+
+def test_yank_and_deprecation_cross_the_gap_and_a_bundle_never_takes_a_mark_back(agentops, far, tmp_path):
+    reason = "leaks a token; use 1.2.0"
+    for version in ("1.0.0", "1.1.0"):
+        agentops.publish_folder(write_package(tmp_path / "src", "a", version))
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    agentops("package", "install", "a", cwd=ws)
+    agentops("package", "yank", "a@1.1.0", "--reason", reason)
+    agentops("package", "deprecate", "a", "--message", "use b")
+    bundle = tmp_path / "site.bundle"
+    collected = agentops("bundle", "collect", "--lock", "-o", bundle, cwd=ws)
+    assert "a@1.1.0" in collected.out and f"YANKED: {reason}" in collected.out
+    assert f"YANKED: {reason}" in far("bundle", "verify", bundle).out
+    registry = tmp_path / "far-registry"
+    loaded = json.loads(far("bundle", "load", bundle, "--registry", registry, "--json").out)
+    assert loaded["packages"][0]["yanked"] == reason and loaded["packages"][0]["deprecated"] == "use b"
+    far_index = json.loads((registry / "index" / "a.json").read_text())
+    assert far_index["versions"]["1.1.0"]["yanked"]["reason"] == reason
+    env = {"AGENTOPS_REGISTRY": str(registry)}
+    clone = tmp_path / "far-ws"  # the far side's copy of the workspace: the lock pins a@1.1.0
+    clone.mkdir()
+    for file in ("agentops.yaml", "agentops.lock"):
+        shutil.copy(ws / file, clone / file)
+    run = far("package", "install", "--offline", cwd=clone, env=env)
+    assert _versions_in(clone) == {"a": "1.1.0"}
+    assert f"a@1.1.0 is yanked ({reason})" in run.err and "a@1.1.0 is deprecated: use b" in run.err
+    older = tmp_path / "older.bundle"
+    agentops("bundle", "collect", "a@1.0.0", "-o", older)
+    far("bundle", "load", older, "--registry", registry)
+    fresh = tmp_path / "far-fresh"
+    fresh.mkdir()
+    far("package", "install", "a", "--offline", cwd=fresh, env=env)  # a new resolution skips it
+    assert _versions_in(fresh) == {"a": "1.0.0"}
+    far("package", "yank", "a@1.1.0", "--reason", "ours", "--registry", registry)  # reworded over there
+    agentops("package", "yank", "a@1.1.0", "--undo")  # taken back here: a new bundle says "not yanked"
+    newer = tmp_path / "newer.bundle"
+    agentops("bundle", "collect", "--lock", "-o", newer, cwd=ws)
+    far("bundle", "load", newer, "--registry", registry)  # ...which never takes a mark back
+    assert json.loads((registry / "index" / "a.json").read_text())["versions"]["1.1.0"]["yanked"]["reason"] == "ours"
+    far("package", "yank", "a@1.1.0", "--undo", "--registry", registry)  # only an --undo where it lives does
+    assert "yanked" not in json.loads((registry / "index" / "a.json").read_text())["versions"]["1.1.0"]

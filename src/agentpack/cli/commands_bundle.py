@@ -86,7 +86,17 @@ def _show(report) -> None:
         f"{manifest}")
     for package in report.packages:
         out(f"  {package.name}@{package.version}  {_shown(package.classification)}  sha256 {package.sha256[:12]}  "
-            f"{_signer(package.signed_by, package.trusted)}")
+            f"{_signer(package.signed_by, package.trusted)}{_marks(package)}")
+
+
+def _marks(package) -> str:
+    """"  YANKED: reason" and "  deprecated: message" for a package that carries the marks."""
+    text = ""
+    if package.yanked is not None:
+        text += f"  YANKED: {package.yanked or '(no reason given)'}"
+    if package.deprecated is not None:
+        text += f"  deprecated: {package.deprecated or '(no message)'}"
+    return text
 
 
 def _verdict(report) -> str:
@@ -153,10 +163,11 @@ def cmd_bundle_load(args) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0
+    packages = {f"{p.name}@{p.version}": p for p in result.report.packages}
     for key in result.imported:
-        out(f"  + {key}")
+        out(f"  + {key}{_marks(packages[key]) if key in packages else ''}")
     for key in result.skipped:
-        out(f"  = {key} (already present)")
+        out(f"  = {key} (already present){_marks(packages[key]) if key in packages else ''}")
     out(f"Loaded {result.report.path} into {result.registry}: {len(result.imported)} imported, "
         f"{len(result.skipped)} already present ({_verdict(result.report)})")
     return 0

@@ -3,6 +3,11 @@
 - ``collect_bundle`` resolves the closure of some specs (or takes exactly what agentops.lock pins),
   fetches each archive (verified against its registry record) and writes the bundle atomically,
   with ``FILE.sha256`` beside it;
+- every record in a bundle carries its version's yank and deprecation marks as the registry had
+  them at collection (resolution skips yanked versions, so only ``--lock`` or an exact spec
+  collects one); ``load_bundle`` adds them to the target registry and never removes a mark it
+  holds (services.bundle_verify, DirectoryRegistry.import_versions), so the far side never
+  installs a yanked version unknowingly;
 - ``verify_bundle`` checks everything in it, deeply, before anything is imported: the tar itself,
   the manifest, every digest, every archive through the same reader and validation as publish and
   install, every signature against the trust stores (see services.bundle_verify);
@@ -29,6 +34,7 @@ from agentpack.core.bundle_manifest import (
     render_manifest,
 )
 from agentpack.core.classification import Levels
+from agentpack.core.release_marks import DEPRECATED, YANKED, mark_text
 from agentpack.errors import (
     AgentpackError,
     ClassificationError,
@@ -130,7 +136,9 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
 
     digest = _write_tar(out_path, members())
     packages = [BundledPackage(e["name"], e["version"], e["sha256"], e["classification"],
-                               (records[e["name"]].get("signature") or {}).get("key")) for e in entries]
+                               (records[e["name"]].get("signature") or {}).get("key"),
+                               yanked=mark_text(records[e["name"]], YANKED),
+                               deprecated=mark_text(records[e["name"]], DEPRECATED)) for e in entries]
     return BundleReport(out_path, digest, created, tier, classification, packages, signed_by)
 
 

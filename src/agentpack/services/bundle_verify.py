@@ -19,9 +19,10 @@ imported, in one streaming pass over the file:
    digest is the archive's, and its signature verifies and passes the trust policy.
 
 The registry record a load imports is rebuilt from the archive itself (manifest, components,
-size, digest); only the publish date, the allow-breaking mark and the verified signature are taken
-from the bundle's record.json, so no dependency or classification can be smuggled in beside an
-archive that says otherwise.
+size, digest); only the publish date, the allow-breaking mark, the verified signature and the
+yank and deprecation marks (their texts cleaned and bounded) are taken from the bundle's
+record.json, so no dependency or classification can be smuggled in beside an archive that says
+otherwise.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from agentpack.core.bundle_manifest import (
 )
 from agentpack.core.names import check_name
 from agentpack.core.registry_documents import is_timestamp
+from agentpack.core.release_marks import DEPRECATED, YANKED, carried_marks, mark_text
 from agentpack.errors import (
     AgentpackError,
     IntegrityError,
@@ -74,10 +76,13 @@ class BundledPackage:
     classification: str
     signed_by: str | None = None
     trusted: bool | None = None  # None: unsigned
+    yanked: str | None = None  # the reason, when its registry had yanked it (cleaned for printing)
+    deprecated: str | None = None  # the message, when deprecated
 
     def to_dict(self) -> dict:
         return {"name": self.name, "version": self.version, "sha256": self.sha256,
-                "classification": self.classification, "signed_by": self.signed_by, "trusted": self.trusted}
+                "classification": self.classification, "signed_by": self.signed_by, "trusted": self.trusted,
+                "yanked": self.yanked, "deprecated": self.deprecated}
 
 
 @dataclass
@@ -447,9 +452,11 @@ def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_ra
         imported["allow_breaking"] = True
     if signed_by is not None:
         imported["signature"] = record["signature"]
+    imported.update(carried_marks(record))
     level = str(imported["manifest"].get("classification") or entry.get("classification") or "")
     verified.records[slot], verified.archives[slot] = imported, archive
-    verified.report.packages.append(BundledPackage(name, version, actual, level, signed_by, trusted))
+    verified.report.packages.append(BundledPackage(name, version, actual, level, signed_by, trusted,
+                                                   mark_text(imported, YANKED), mark_text(imported, DEPRECATED)))
 
 
 def _sha(data: bytes) -> str:
