@@ -7,22 +7,23 @@ from __future__ import annotations
 
 from agentpack.cli.commands import _settings
 from agentpack.cli.output import err, out, print_json
+from agentpack.core.limits import MAX_MARK_TEXT
 
 
 def add_mark_commands(verb) -> None:
     """Declare `package yank` and `package deprecate` through the parser's ``verb`` helper."""
-    p = verb("yank", "Withdraw a published version: resolution skips it unless a lockfile pins it; "
-             "nothing is deleted.", cmd_yank, json_flag=True, registry=True)
+    p = verb("yank", "Withdraw a version: new resolutions skip it, locked installs keep it.", cmd_yank,
+             json_flag=True, registry=True)
     p.add_argument("spec", metavar="NAME@VERSION", help="the one version to yank")
     p.add_argument("--reason", metavar="TEXT",
-                   help="why (one line, up to 500 characters); shown to everyone who still installs it")
+                   help=f"why (one line, up to {MAX_MARK_TEXT} characters); shown to everyone who still installs it")
     p.add_argument("--undo", action="store_true", help="take the yank back")
-    p = verb("deprecate", "Mark a package (or the versions in a range) deprecated: it still installs, with "
-             "your message.", cmd_deprecate, json_flag=True, registry=True)
+    p = verb("deprecate", "Mark a package's versions deprecated: they install, with your message.",
+             cmd_deprecate, json_flag=True, registry=True)
     p.add_argument("spec", metavar="NAME[@RANGE]", help="the package (every version), or NAME@RANGE, e.g. "
                    "'customer-service@<2' (prereleases in the range included)")
     p.add_argument("--message", metavar="TEXT",
-                   help="what to use instead (one line, up to 500 characters); printed by install and update")
+                   help=f"what to use instead (one line, up to {MAX_MARK_TEXT} characters); printed by install and update")
     p.add_argument("--undo", action="store_true", help="take the deprecation back")
 
 
