@@ -224,11 +224,13 @@ def _publish_in_child(root, name, version, data, start, results) -> None:
 
 
 def _run_publishers(root: str, jobs: list[tuple[str, str, bytes]]) -> list[tuple]:
+    return _run_children([(_publish_in_child, (root, name, version, data)) for name, version, data in jobs])
+
+
+def _run_children(jobs: list[tuple]) -> list[tuple]:
+    """Run each ``(target, args)`` in its own process, all released at once; their reports."""
     start, results = _SPAWN.Barrier(len(jobs)), _SPAWN.Queue()
-    processes = [
-        _SPAWN.Process(target=_publish_in_child, args=(root, name, version, data, start, results))
-        for name, version, data in jobs
-    ]
+    processes = [_SPAWN.Process(target=target, args=(*args, start, results)) for target, args in jobs]
     for process in processes:
         process.start()
     outcomes = [results.get(timeout=120) for _ in processes]
@@ -765,3 +767,30 @@ def test_publish_keeps_no_mark_it_was_not_given_and_a_bad_mark_is_a_malformed_in
     path.write_text(json.dumps(index))
     with pytest.raises(RegistryError, match="'yanked' must be an object"):
         registry.package_index("customer-service")
+
+
+def _yank_in_child(root, version, start, results) -> None:
+    start.wait(60)
+    try:
+        DirectoryRegistry(root).mark_yanked("customer-service", version, dict(YANK, reason=f"yank {version}"))
+        results.put((version, None, "yanked"))
+    except Exception as error:  # reported to the parent, which fails the test with it
+        results.put((version, None, repr(error)))
+
+
+def test_yanks_and_publishes_racing_on_one_index_all_land(tmp_path):
+    root = str(tmp_path / "reg")
+    registry = DirectoryRegistry(root, create=True)
+    old = [f"1.{i}.0" for i in range(3)]
+    for version in old:
+        publish(registry, version=version)
+    new = [f"2.{i}.0" for i in range(3)]
+    outcomes = _run_children([(_yank_in_child, (root, v)) for v in old]
+                             + [(_publish_in_child, (root, "customer-service", v, archive_for("customer-service", v)))
+                                for v in new])
+    assert sorted(o[2] for o in outcomes) == ["published"] * 3 + ["yanked"] * 3, outcomes
+    versions = registry.package_index("customer-service")["versions"]
+    assert list(versions) == old + new
+    assert [v for v, r in versions.items() if r.get("yanked")] == old
+    assert all(versions[v]["yanked"]["reason"] == f"yank {v}" for v in old)
+    assert registry.stale_catalog() is None
