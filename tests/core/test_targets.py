@@ -66,6 +66,15 @@ CASES = [
      b"---\nname: code-reviewer\ndescription: R\ntools: [read_file]\nmodel: gemini-3-flash\n---\nB\n"),
     ("gemini", "commands", COMMAND, ".gemini/commands/reviewer.toml",
      b"description = \"Fix an issue\"\nprompt = '''\nFix issue {{args}}.\n'''\n"),
+    # Gemini's loader: no unknown field (mcpServers is read as mcp_servers), only Gemini tool names,
+    # strict YAML (the unquoted ": " is quoted)
+    ("gemini", "agents", b"---\nname: r\ndescription: Triggers on: review\ntools: ['codebase']\nmcpServers:\n"
+                         b"  s:\n    command: x\n---\nB\n", ".gemini/agents/reviewer.md",
+     b'---\nname: r\ndescription: "Triggers on: review"\nmcp_servers:\n  s:\n    command: x\n---\nB\n'),
+    # Gemini runs !{...} and reads @{...} in a prompt: a Markdown command's own are escaped
+    ("gemini", "commands", b"Run !{ls}, then: npm i pkg@{version} $ARGUMENTS\n", ".gemini/commands/reviewer.toml",
+     b"description = \"Run !{ls}, then: npm i pkg@{version} $ARGUMENTS\"\n"
+     b"prompt = '''\nRun !\\{ls}, then: npm i pkg@\\{version} {{args}}\n'''\n"),
     ("opencode", "agents", AGENT, ".opencode/agents/reviewer.md",
      b"---\nname: reviewer\ndescription: Reviews code\nmode: subagent\n---\n\nYou review code.\n"),
     ("opencode", "agents", b"---\ndescription: D\nmode: primary\ncolor: '#00FF00'\nmodel: anthropic/claude\n---\nB\n",
