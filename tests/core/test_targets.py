@@ -44,6 +44,9 @@ CASES = [
     ("copilot", "agents", AGENT, ".github/agents/reviewer.agent.md", None),
     ("copilot", "agents", BARE_AGENT, ".github/agents/reviewer.agent.md",
      b"---\ndescription: Reviewer\n---\n# Reviewer\n\nYou review code.\n"),
+    # Copilot CLI drops an agent whose frontmatter strict YAML rejects: the unquoted ": " is quoted
+    ("copilot", "agents", b"---\nname: r\ndescription: Triggers on: review\n---\nB\n", ".github/agents/reviewer.agent.md",
+     b'---\nname: r\ndescription: "Triggers on: review"\n---\nB\n'),
     ("copilot", "commands", COMMAND, ".github/prompts/reviewer.prompt.md", None),
     ("copilot", "rules", COPILOT_RULE, ".github/instructions/reviewer.instructions.md", None),
     ("copilot", "rules", CURSOR_RULE, ".github/instructions/reviewer.instructions.md",
@@ -128,6 +131,7 @@ def test_table_has_every_tool_in_order():
     assert TARGETS["codex"].context_file == "AGENTS.md" and TARGETS["gemini"].context_file == "GEMINI.md"
     assert TARGETS["claude"].mcp.path == ".mcp.json" and TARGETS["copilot"].mcp.container == ("servers",)
     assert TARGETS["codex"].mcp.format == "toml"
+    assert ".mcp.json" in TARGETS["copilot"].notes["mcp"]  # Copilot CLI does not read .vscode/mcp.json
 
 
 @pytest.mark.parametrize(("present", "expected"), [

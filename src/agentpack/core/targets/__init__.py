@@ -19,7 +19,7 @@ by the search corpus on that date; where the issue text and the docs disagree th
 | copilot     | commands | .github/prompts/<name>.prompt.md       | none (all fields optional)                   | doc https://code.visualstudio.com/docs/agent-customization/prompt-files |
 | copilot     | rules    | .github/instructions/<name>.instructions.md | applyTo glob(s)                         | microsoft/vscode skill agent-customization (mcpservers.org copy) |
 | copilot     | skills   | .github/skills/<name>/                 | Agent Skills                                  | same; peers also use .agents/skills |
-| copilot     | mcp      | .vscode/mcp.json {"servers": {...}}    | "type" required (stdio / http)               | doc https://code.visualstudio.com/docs/agents/reference/mcp-configuration.md |
+| copilot     | mcp      | .vscode/mcp.json {"servers": {...}}    | "type" required (stdio / http); VS Code only | doc https://code.visualstudio.com/docs/agents/reference/mcp-configuration.md ; github/copilot-cli#3019 |
 | cursor      | rules    | .cursor/rules/<name>.mdc               | description, globs, alwaysApply              | cursor.com/docs/rules (via skillsaw docs/rules/cursor-rules-valid.md) |
 | cursor      | agents   | .cursor/agents/<name>.md               | name, description (model, readonly optional) | doc https://cursor.com/docs/subagents.md |
 | cursor      | commands | .cursor/commands/<name>.md             | plain Markdown                               | cursor.com/docs (commands); issue text |
@@ -41,7 +41,9 @@ by the search corpus on that date; where the issue text and the docs disagree th
 
 Notes where the tools themselves differ from their docs (found by running them, tests/oracles):
 Gemini CLI's subagent loader rejects the ``mcpServers`` field its docs name and reads
-``mcp_servers``, and its YAML reader rejects what strict YAML rejects.
+``mcp_servers``, and its YAML reader, like Copilot CLI's, rejects what strict YAML rejects; Copilot
+CLI reads neither ``.vscode/mcp.json`` nor prompt files (VS Code does), but reads Claude's
+``.mcp.json``.
 
 Notes where the docs differ from the issue: the issue's ``.codex/agents/<name>.toml`` and
 ``.gemini/agents/`` are confirmed; OpenCode's folders are plural (``.opencode/agents``,
