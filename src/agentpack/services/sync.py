@@ -159,7 +159,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         overrides = dict(manifest.overrides) if manifest else {}
         if check_edit:
             check_edit(root, lock)
-        source = PackageSource(lambda: settings.registry_locations(manifest, ws.root),
+        source = PackageSource(lambda: settings.registry_routing(manifest, ws.root),
                                settings.resolved_cache_dir, offline=options.offline)
         for record, data, spec in edit.local_archives.values():
             source.add_local(record, data, spec)
