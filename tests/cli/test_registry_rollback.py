@@ -183,9 +183,11 @@ def test_an_explicit_downgrade_is_allowed_and_printed(agentops, tmp_path):
     assert "downgrade" in run.out and "1.1.0 -> 1.0.0" in run.out
     assert _lock_versions(ws) == {"a": "1.0.0"}
     run = agentops("package", "install", "a@1.1.0", "--json", cwd=ws)
-    assert json.loads(run.out)["changes"] == [{"name": "a", "from": "1.0.0", "to": "1.1.0", "kind": "upgrade"}]
+    assert json.loads(run.out)["changes"] == [{"name": "a", "from": "1.0.0", "to": "1.1.0", "kind": "upgrade",
+                                                   "registry": str(agentops.default_registry)}]
     run = agentops("package", "install", "a@1.0.0", "--json", cwd=ws)
-    assert json.loads(run.out)["changes"] == [{"name": "a", "from": "1.1.0", "to": "1.0.0", "kind": "downgrade"}]
+    assert json.loads(run.out)["changes"] == [{"name": "a", "from": "1.1.0", "to": "1.0.0", "kind": "downgrade",
+                                                   "registry": str(agentops.default_registry)}]
 
 
 def test_an_explicit_downgrade_is_allowed_when_the_registry_lost_the_pinned_version(agentops, rolled_back):
@@ -295,6 +297,7 @@ def test_a_downgrade_forced_by_another_package_is_printed(agentops, tmp_path):
         agentops("package", "install", "a@^1.0.0", cwd=ws)
         run = agentops("package", "install", "c", *extra, cwd=ws)
         if extra:
-            assert {"name": "a", "from": "1.1.0", "to": "1.0.0", "kind": "downgrade"} in json.loads(run.out)["changes"]
+            assert {"name": "a", "from": "1.1.0", "to": "1.0.0", "kind": "downgrade",
+                    "registry": str(agentops.default_registry)} in json.loads(run.out)["changes"]
         else:
             assert "a 1.1.0 -> 1.0.0 (downgrade)" in run.out

@@ -22,7 +22,8 @@ def package_source(directory: str | None, settings: Settings, *, offline: bool =
 def package_info(spec_text: str, settings: Settings, directory: str | None = None) -> dict:
     """The highest published version satisfying ``spec_text``'s range, with every published version.
 
-    Keys: name, version, versions, description, license, author, homepage, keywords, dependencies,
+    Keys: name, version, registry (the location of the one registry that answered, see
+    core.registry_routes), versions, description, license, author, homepage, keywords, dependencies,
     sha256, size, published_at, components, classification (the declared level, else the lowest of
     the workspace's levels) and signature (see ``signature_status``). Raises PackageNotFound when
     nothing matches.
@@ -59,6 +60,7 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
     return {
         "name": spec.name,
         "version": record["version"],
+        "registry": source.answered_by(spec.name),
         "versions": [str(v) for v in sorted(versions)],
         "description": manifest.get("description", ""),
         "license": manifest.get("license"),
