@@ -225,12 +225,14 @@ def _plan_context_files(ws, choices, located, load, plan: DeployPlan) -> None:
         context = TARGETS[choice.name].context_file
         if context:
             files[context].append(choice.name)
-    entries = [Entry(component.package, component.kind, component.name, describe(component, load), where)
-               for component, where in located]
+    entries: list[Entry] = []
     for path, targets in sorted(files.items()):
         existing = ws.read_text(path)
         if not targets and (existing is None or BEGIN not in existing):
             continue  # no target loads it and it holds no section of agentops's: not agentops's business
+        if targets and not entries:
+            entries = [Entry(component.package, component.kind, component.name, describe(component, load), where)
+                       for component, where in located]
         text = render_agents_md(existing, entries if targets else [], file_name=path)
         section = text[text.find(BEGIN):text.find(END)] if text and BEGIN in text else ""
         for target in targets if section else ():

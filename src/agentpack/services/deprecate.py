@@ -35,7 +35,7 @@ class DeprecateResult:
 def deprecate(spec_text: str, settings: Settings, *, message: str | None = None, undo: bool = False,
               directory: str | None = None) -> DeprecateResult:
     """Deprecate every version of ``NAME`` (or those in ``NAME@RANGE``, prereleases included) with
-    ``message`` (``""`` when None) in the registry publish would use, or with ``undo`` take their
+    ``message`` (``""`` when None) in the registry publish writes it to, or with ``undo`` take their
     deprecation back.
 
     Raises ``UsageError`` for ``NAME@latest`` (deprecating is about versions: name a range), a
@@ -53,7 +53,7 @@ def deprecate(spec_text: str, settings: Settings, *, message: str | None = None,
     problem = text_problem(message or "", "message")
     if problem:
         raise UsageError(f"--message: {problem}")
-    registry = open_write_registry(settings, directory)
+    registry = open_write_registry(settings, directory, spec.name)
     mark = None if undo else new_mark(DEPRECATED, message or "", settings.now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     outcome = registry.mark_deprecated(spec.name, spec.range_text, mark)
     return DeprecateResult(spec.name, spec.range_text,

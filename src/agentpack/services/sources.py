@@ -2,7 +2,9 @@
 
 ``PackageSource`` is the resolver's candidate source (core.resolver.CandidateSource) over the
 workspace's registries, plus the place archives come from: the content-addressed cache first,
-then the registry that published them, each read verified against the expected sha256.
+then the registry that published them, each read verified against the expected sha256. Which
+registry answers for a name is the routing's (core.registry_routes): the one registry its team or
+the default is routed to, or, in the list form, every listed registry, which must then agree.
 
 With ``offline=True`` no registry is opened: package indexes come from the copies the cache kept
 the last time they were read online, and archives only from the cache.
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from agentpack.core.registry_routes import RegistrySlot, Routing, choose_answer
 from agentpack.core.release_marks import DEPRECATED, YANKED, is_yanked, mark_text
 from agentpack.core.resolver import Candidate
 from agentpack.core.spec import parse_dependency
@@ -43,14 +46,14 @@ def dependency_map(manifest: dict) -> dict[str, str]:
 class PackageSource:
     """Candidates and archives for install, from registries (or the cache when offline)."""
 
-    def __init__(self, locations: Callable[[], list[tuple[str, str]]], cache_dir: Callable[[], str], *,
+    def __init__(self, routing: Callable[[], Routing], cache_dir: Callable[[], str], *,
                  offline: bool = False, state_dir: Callable[[], str] | None = None) -> None:
         # Both are callables, evaluated on first use: finding the default registry and cache
         # directories costs start-up time that an install with nothing to fetch never needs.
-        self._locations_fn = locations
+        self._routing_fn = routing
         self._cache_dir_fn = cache_dir
         self._offline = offline
-        self._registries: list | None = None
+        self._opened: dict[RegistrySlot, object] = {}
         self._indexes: dict[str, tuple[dict, object | None]] = {}
         self._local: dict[str, tuple[dict, bytes, str]] = {}  # name -> (record, archive, spec)
         self._cache = None
@@ -71,14 +74,16 @@ class PackageSource:
         return found
 
     def names(self) -> list[str]:
-        """Every package name the registries hold, for suggesting one when a name is misspelt
-        (offline: the local registries only). A registry that cannot be listed adds nothing."""
+        """Every package name the registries answer for, for suggesting one when a name is misspelt
+        (offline: the local registries only). A name a registry holds but is not routed to it is
+        left out; a registry that cannot be listed adds nothing."""
         found = set(self._local)
-        for registry in self._open_registries():
+        for slot, registry in self._registries(self._routing.registries()):
             try:
-                found.update(registry.list_packages())
+                listed = registry.list_packages()
             except RegistryError:
                 continue
+            found.update(name for name in listed if slot in self._routing.for_name(name))
         return sorted(found)
 
     # -- records and archives --------------------------------------------------------------
@@ -102,7 +107,7 @@ class PackageSource:
     def record(self, name: str, version: str) -> dict:
         record = self.index(name).get(version)
         if record is None:
-            raise PackageNotFound(f"{name}@{version} is not published in {self.describe()}",
+            raise PackageNotFound(f"{name}@{version} is not published in {self.describe(name)}",
                                   hint="check the name and version with `agentops package info`")
         return record
 
@@ -122,7 +127,7 @@ class PackageSource:
                                hint="run the same command once without --offline, or load a bundle "
                                     "into a directory registry")
         if registry is None:
-            raise PackageNotFound(f"{name} is not published in {self.describe()}")
+            raise PackageNotFound(f"{name} is not published in {self.describe(name)}")
         data = registry.fetch_archive(name, version)
         self._check(data, sha256, name, version, f"registry {registry.url}")
         cache.put(data)
@@ -133,8 +138,8 @@ class PackageSource:
 
     # -- internals -------------------------------------------------------------------------
     @cached_property
-    def _locations(self) -> list[tuple[str, str]]:
-        return self._locations_fn()
+    def _routing(self) -> Routing:
+        return self._routing_fn()
 
     @cached_property
     def _cache_dir(self) -> str:
@@ -157,21 +162,36 @@ class PackageSource:
             self._cache = BlobCache(self._cache_dir)
         return self._cache
 
-    def _open_registries(self) -> list:
-        """The registries to read; under --offline only those on this machine (directories)."""
-        if self._registries is None:
-            from agentpack.adapters.registry import open_registry
+    def _registries(self, slots) -> list[tuple[RegistrySlot, object]]:
+        """The registries of ``slots``, each opened once; under --offline only those on this
+        machine (directories)."""
+        from agentpack.adapters.registry import open_registry
 
-            opened = [open_registry(loc, base_dir=base) for loc, base in self._locations]
-            self._registries = [r for r in opened if getattr(r, "local", False)] if self._offline else opened
-        return self._registries
+        opened = []
+        for slot in slots:
+            if slot not in self._opened:
+                self._opened[slot] = open_registry(slot.location, base_dir=slot.base_dir)
+            registry = self._opened[slot]
+            if getattr(registry, "local", False) or not self._offline:
+                opened.append((slot, registry))
+        return opened
 
     def _registry_for(self, name: str):
         self.index(name)
         return self._indexes.get(name, ({}, None))[1]
 
+    def answered_by(self, name: str) -> str | None:
+        """The location of the registry whose index of ``name`` this source has read (None: none
+        was read, the package came from an archive on the command line, or offline from the
+        cache's copy). Reads nothing."""
+        registry = self._indexes.get(name, ({}, None))[1]
+        return None if registry is None or name in self._local else registry.url
+
     def _load_index(self, name: str) -> tuple[dict, object | None]:
-        for registry in self._open_registries():
+        """The index of ``name`` from the registries routed for it: each holding one is checked
+        for rollback; when more than one holds it (the list form) they must agree."""
+        found = []
+        for _slot, registry in self._registries(self._routing.for_name(name)):
             try:
                 index = registry.package_index(name)
             except PackageNotFound:
@@ -182,6 +202,9 @@ class PackageSource:
                     continue  # a local registry that is not there: offline falls back to the cache
                 raise
             self._check_serial(registry, name, index)  # before the cache keeps a copy of it
+            found.append((registry, index))
+        if found:
+            registry, index = found[choose_answer(name, [(r.url, i.get("versions", {})) for r, i in found])]
             self._blob_cache().save_index(name, index)
             return index.get("versions", {}), registry
         if self._offline:
@@ -196,7 +219,7 @@ class PackageSource:
 
         def registry_url(name: str) -> str:
             registry = self._registry_for(name)
-            return registry.url if registry is not None else self.describe()
+            return registry.url if registry is not None else self.describe(name)
 
         check_pinned_versions(pins, lambda name: self.index(name) or None, registry_url)
 
@@ -234,10 +257,17 @@ class PackageSource:
             self._seen[identity] = store.load(identity)
         return store, identity, self._seen[identity]
 
-    def describe(self) -> str:
+    def describe(self, name: str | None = None) -> str:
+        """The registries asked for ``name`` (every registry without one), for messages."""
         if self._offline:
             return "the local cache and local registries (offline)"
-        return ", ".join(loc for loc, _ in self._locations)
+        slots = self._routing.for_name(name) if name is not None else self._routing.registries()
+        return ", ".join(_described(slot) for slot in slots)
+
+
+def _described(slot: RegistrySlot) -> str:
+    """A registry's location, with the team routed to it (``/srv/alpha (team team-alpha)``)."""
+    return f"{slot.location} ({slot.why})" if slot.why.startswith("team ") else slot.location
 
 
 def release_notices(source: PackageSource, pins: dict[str, str]) -> tuple[list[dict], list[dict]]:

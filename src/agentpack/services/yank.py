@@ -33,8 +33,8 @@ class YankResult:
 
 def yank(spec_text: str, settings: Settings, *, reason: str | None = None, undo: bool = False,
          directory: str | None = None) -> YankResult:
-    """Yank ``NAME@VERSION`` (one exact version) with ``reason`` in the registry publish would use
-    (the first in precedence order), or with ``undo`` take its yank back.
+    """Yank ``NAME@VERSION`` (one exact version) with ``reason`` in the registry publish writes it to
+    (``open_write_registry``), or with ``undo`` take its yank back.
 
     Raises ``UsageError`` for a spec that is not one exact version, a missing ``reason`` (or one
     given with ``undo``), or a reason ``core.release_marks.text_problem`` refuses; ``PackageNotFound``
@@ -57,20 +57,21 @@ def yank(spec_text: str, settings: Settings, *, reason: str | None = None, undo:
         problem = text_problem(reason, "reason")
         if problem:
             raise UsageError(f"--reason: {problem}")
-    registry = open_write_registry(settings, directory)
+    registry = open_write_registry(settings, directory, spec.name)
     version = published_text(registry, spec.name, exact)
     mark = None if undo else new_mark(YANKED, reason, settings.now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     changed = registry.mark_yanked(spec.name, version, mark)
     return YankResult(spec.name, version, registry.url, not undo, reason, changed)
 
 
-def open_write_registry(settings: Settings, directory: str | None):
-    """The registry publish, yank and deprecate write to: the first in precedence order."""
+def open_write_registry(settings: Settings, directory: str | None, name: str):
+    """The registry publish writes ``name`` to, which yank and deprecate write to as well: the one
+    that answers for it (core.registry_routes; in the list form, the first listed)."""
     from agentpack.adapters.registry import open_registry
 
     ws = open_workspace(directory)
-    location, base = settings.registry_locations(ws.load_manifest(), ws.root)[0]
-    return open_registry(location, base_dir=base)
+    slot = settings.registry_routing(ws.load_manifest(), ws.root).for_name(name)[0]
+    return open_registry(slot.location, base_dir=slot.base_dir)
 
 
 def published_text(registry, name: str, version) -> str:
