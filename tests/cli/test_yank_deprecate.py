@@ -248,3 +248,18 @@ def test_an_older_index_cannot_take_a_yank_back(agentops, published, tmp_path):
     again = _workspace(tmp_path, "again")
     error = json.loads(agentops("package", "install", "a", "--json", cwd=again, expect=1).out)
     assert error["error"] == "rollback" and "index of a" in error["message"]
+
+
+def test_yank_and_deprecate_write_to_the_registry_routed_for_the_name(agentops, tmp_path):
+    for registry, version in (("alpha", "1.0.0"), ("default", "2.0.0")):  # default holds an impostor
+        archive = agentops.build_folder(write_package(tmp_path / "src" / registry, "team-alpha/desk", version))
+        agentops("package", "publish", archive, "--registry", tmp_path / registry)
+    ws = _workspace(tmp_path)
+    (ws / "agentops.yaml").write_text("registries:\n  default: ../default\n  teams:\n    team-alpha: ../alpha\n")
+    agentops("package", "yank", "team-alpha/desk@1.0.0", "--reason", REASON, cwd=ws)
+    agentops("package", "deprecate", "team-alpha/desk", "--message", "use team-alpha/counter", cwd=ws)
+    alpha = json.loads((tmp_path / "alpha" / "index" / "team-alpha" / "desk.json").read_text())["versions"]
+    assert alpha["1.0.0"]["yanked"]["reason"] == REASON
+    assert alpha["1.0.0"]["deprecated"]["message"] == "use team-alpha/counter"
+    default = json.loads((tmp_path / "default" / "index" / "team-alpha" / "desk.json").read_text())["versions"]
+    assert "yanked" not in default["2.0.0"] and "deprecated" not in default["2.0.0"]
