@@ -87,6 +87,7 @@ def test_on_disk_layout(tmp_path):
     root = tmp_path / "reg"
     stored = publish(DirectoryRegistry(str(root)), name="team/triage", version="0.1.0")
     assert json.loads((root / "registry.json").read_text()) == {"format": 1}
+    assert json.loads((root / "config.json").read_text()) == {"protocol": 1, "blobs": "blobs/sha256/", "api": None}
     assert (root / "blobs" / "sha256" / stored["sha256"]).is_file()
     index = json.loads((root / "index" / "team" / "triage.json").read_text())
     assert index == {"name": "team/triage", "serial": index["serial"], "versions": {"0.1.0": stored}}
@@ -104,6 +105,20 @@ def test_on_disk_layout(tmp_path):
         }
     }
     assert not [p for p in tree(root) if p.endswith(".tmp")]
+
+
+def test_any_write_gives_a_registry_made_before_config_json_one(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path / "reg"), create=True)
+    config = tmp_path / "reg" / "config.json"
+    assert json.loads(config.read_text())["protocol"] == 1
+    config.unlink()
+    assert registry.list_packages() == []  # reading writes nothing
+    assert not config.exists()
+    publish(registry)
+    assert json.loads(config.read_text()) == {"protocol": 1, "blobs": "blobs/sha256/", "api": None}
+    config.write_text('{"protocol": 1, "blobs": "https://cdn.example/blobs/"}')
+    publish(registry, version="1.0.1")
+    assert "cdn.example" in config.read_text()  # an operator's own config is kept
 
 
 def test_published_at_defaults_to_now_in_utc(tmp_path):
