@@ -55,7 +55,9 @@ def publish_archive(archive_path: str, settings: Settings, *, strict: bool = Fal
     ws = open_workspace(None)
     ws_manifest = ws.load_manifest()
     location, base = settings.registry_locations(ws_manifest, ws.root)[0]
-    registry = open_registry(location, base_dir=base)
+    registry = open_registry(location, base_dir=base, options=settings.registry_options())
+    if not registry.writable:
+        registry.publish(inspected.data, inspected.record)  # raises the backend's own "read-only" error
     check_publish(ws_manifest, inspected.record["manifest"], registry)  # no write down
     content = content_from_archive(inspected.data, archive_path)
     release = check_release(registry, content, allow_breaking=allow_breaking)

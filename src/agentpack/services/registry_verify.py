@@ -57,4 +57,4 @@ def target_registry(settings: Settings, directory: str | None):
 
     ws = open_workspace(directory)
     location, base = settings.registry_locations(ws.load_manifest(), ws.root)[0]
-    return open_registry(location, base_dir=base)
+    return open_registry(location, base_dir=base, options=settings.registry_options())

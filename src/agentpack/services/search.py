@@ -14,7 +14,8 @@ def search_packages(query: str, settings: Settings, directory: str | None = None
     needle = query.lower()
     found: dict[str, dict] = {}
     for location, base in settings.registry_locations(ws.load_manifest(), ws.root):
-        packages = open_registry(location, base_dir=base).catalog().get("packages", {})
+        registry = open_registry(location, base_dir=base, options=settings.registry_options())
+        packages = registry.catalog().get("packages", {})
         for name, entry in packages.items():
             if name in found or not entry.get("latest"):
                 continue  # an earlier registry wins, as it does for install

@@ -39,11 +39,14 @@ class PackageSource:
     """Candidates and archives for install, from registries (or the cache when offline)."""
 
     def __init__(self, locations: Callable[[], list[tuple[str, str]]], cache_dir: Callable[[], str], *,
-                 offline: bool = False, state_dir: Callable[[], str] | None = None) -> None:
-        # Both are callables, evaluated on first use: finding the default registry and cache
+                 offline: bool = False, state_dir: Callable[[], str] | None = None,
+                 registry_options: Callable[[], object] | None = None) -> None:
+        # All are callables, evaluated on first use: finding the default registry and cache
         # directories costs start-up time that an install with nothing to fetch never needs.
+        # ``registry_options`` gives adapters.registry.base.RegistryOptions (Settings.registry_options).
         self._locations_fn = locations
         self._cache_dir_fn = cache_dir
+        self._options_fn = registry_options
         self._offline = offline
         self._registries: list | None = None
         self._indexes: dict[str, tuple[dict, object | None]] = {}
@@ -153,11 +156,14 @@ class PackageSource:
         return self._cache
 
     def _open_registries(self) -> list:
-        """The registries to read; under --offline only those on this machine (directories)."""
+        """The registries to read; under --offline only those on this machine (directories): a
+        registry across the network is then read from the copies the cache kept (``_load_index``)."""
         if self._registries is None:
-            from agentpack.adapters.registry import open_registry
+            from agentpack.adapters.registry import RegistryOptions, open_registry
 
-            opened = [open_registry(loc, base_dir=base) for loc, base in self._locations]
+            options = self._options_fn() if self._options_fn is not None else RegistryOptions()
+            options = options._replace(cache_dir=options.cache_dir or self._cache_dir)
+            opened = [open_registry(loc, base_dir=base, options=options) for loc, base in self._locations]
             self._registries = [r for r in opened if getattr(r, "local", False)] if self._offline else opened
         return self._registries
 

@@ -63,10 +63,13 @@ class DirectoryRegistry:
     """
 
     local = True  # a directory on this machine: readable under --offline
+    writable = True
 
     def __init__(
-        self, root: str, create: bool = False, *, url: str | None = None, lock_timeout: float = 60.0
+        self, root: str, create: bool = False, *, url: str | None = None, lock_timeout: float = 60.0,
+        options: object = None,
     ) -> None:
+        # ``options`` (base.RegistryOptions) are for registries across a network; a directory needs none.
         self.root = os.path.abspath(os.fspath(root))
         self.url = url if url is not None else os.fspath(root)
         self.lock_timeout = lock_timeout
