@@ -158,11 +158,12 @@ class HttpClient:
         return self._client
 
     def _verify(self):
-        """True (httpx's defaults and $SSL_CERT_FILE), or a context trusting only ``ca_file``."""
-        if not self.options.ca_file:
-            return True
+        """The TLS context: trusting only ``ca_file`` when one is set, else the authorities httpx
+        would trust ($SSL_CERT_FILE, $SSL_CERT_DIR, else certifi's), loaded at the first handshake."""
         import ssl
 
+        if not self.options.ca_file:
+            return _trust_on_first_use(ssl)
         try:
             return ssl.create_default_context(cafile=self.options.ca_file)
         except (OSError, ssl.SSLError) as error:
@@ -202,6 +203,38 @@ def _httpx():
     import httpx  # imported on first use: see the module docstring
 
     return httpx
+
+
+def _trust_on_first_use(ssl):
+    """A client TLS context that loads its certificate authorities at its first handshake: loading
+    certifi's bundle takes tens of milliseconds, which a command reading an http:// registry (or
+    none at all) should not pay. It trusts what httpx's ``trust_env`` would."""
+    import os
+
+    class DeferredTrust(ssl.SSLContext):
+        loaded = False
+
+        def _load(self) -> None:
+            if not self.loaded:
+                if os.environ.get("SSL_CERT_FILE"):
+                    self.load_verify_locations(cafile=os.environ["SSL_CERT_FILE"])
+                elif os.environ.get("SSL_CERT_DIR"):
+                    self.load_verify_locations(capath=os.environ["SSL_CERT_DIR"])
+                else:
+                    import certifi
+
+                    self.load_verify_locations(cafile=certifi.where())
+                self.loaded = True
+
+        def wrap_socket(self, *args, **kwargs):
+            self._load()
+            return super().wrap_socket(*args, **kwargs)
+
+        def wrap_bio(self, *args, **kwargs):  # TLS through an https:// proxy
+            self._load()
+            return super().wrap_bio(*args, **kwargs)
+
+    return DeferredTrust(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _declared_length(response) -> int | None:
