@@ -64,12 +64,18 @@ def test_http_and_https_urls_open_the_http_backend_without_any_io():
 
 @pytest.mark.parametrize("url, identity", [
     ("http://127.0.0.1:8080/reg", "http://127.0.0.1:8080/reg/"),
-    ("HTTP://User:secret@Registry.Example:80/reg/", "http://registry.example/reg/"),
+    ("HTTP://Registry.Example:80/reg/", "http://registry.example/reg/"),
     ("https://registry.example:443", "https://registry.example/"),
     ("https://[::1]:8443/x", "https://[::1]:8443/x/"),
 ])
-def test_identity_is_the_normalised_url_without_credentials(url, identity):
+def test_identity_is_the_normalised_url(url, identity):
     assert open_registry(url).identity == identity
+
+
+def test_a_url_with_credentials_is_refused_without_repeating_them():
+    with pytest.raises(RegistryError, match="carries no credentials") as caught:
+        open_registry("https://alice:s3cret@registry.example/reg/")
+    assert "s3cret" not in caught.value.message and "alice" not in caught.value.message
 
 
 @pytest.mark.parametrize("url", ["http://", "http:///path", "https://host/reg?x=1", "http://host:99999/"])

@@ -187,7 +187,8 @@ def _index_path(name: object) -> str:
 
 def _normalised(location: str) -> tuple[str, str]:
     """(the base URL documents are read below, ending in "/"; the registry's identity: the same
-    without credentials, with the scheme and host in lower case and no default port)."""
+    with the scheme and host in lower case and no default port). A URL with credentials is refused:
+    they would end up in messages and in the cache, and agentops sends none yet."""
     from urllib.parse import urlsplit, urlunsplit
 
     hint = "write the registry as http(s)://HOST[:PORT]/PATH/"
@@ -201,6 +202,10 @@ def _normalised(location: str) -> tuple[str, str]:
         raise RegistryError(f"not a registry URL: {location} (no host)", hint=hint)
     if parts.query or parts.fragment:
         raise RegistryError(f"a registry URL has no query or fragment: {location}", hint=hint)
+    if parts.username is not None or parts.password is not None:
+        raise RegistryError(f"a registry URL carries no credentials: {parts.scheme}://…@{parts.hostname}/",
+                            hint="agentops sends no credentials yet: serve the registry's files to this "
+                                 "machine without authentication")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     default = {"http": 80, "https": 443}[scheme]
