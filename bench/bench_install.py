@@ -27,6 +27,7 @@ from common import (
     Command,
     agentops,
     compile_sources,
+    publish_folder,
     report,
     summary,
     time_command,
@@ -40,10 +41,6 @@ def make_registry(root: Path, packages: int, files: int, bodies: list[bytes] | N
     Each file is a short, very repetitive agent; with ``bodies``, file j of package i is instead
     ``bodies[(i * files + j) % len(bodies)]`` (real agent files, for realistic sizes).
     """
-    from agentpack.services.build import build_package
-    from agentpack.services.publish import publish_archive
-    from agentpack.services.workspace import Settings
-
     registry = root / "registry"
     archives = []
     body = ("Follow the escalation policy, keep the customer informed, and record every decision.\n" * 24)
@@ -66,9 +63,7 @@ def make_registry(root: Path, packages: int, files: int, bodies: list[bytes] | N
             + "agents:\n" + "".join(f"  - {n}\n" for n in names)
             + "documentation:\n  getting_started: docs/getting-started.md\n"
         )
-        built = build_package(str(folder), str(root / "dist"))
-        publish_archive(built.path, Settings(registry=str(registry)))
-        archives.append(Path(built.path))
+        archives.append(publish_folder(folder, registry, root / "dist"))
     return registry, archives
 
 

@@ -20,6 +20,18 @@ def agentops() -> list[str]:
     return [str(launcher)] if launcher.exists() else [PYTHON, "-m", "agentpack"]
 
 
+def publish_folder(folder: Path, registry: Path, dist: Path) -> Path:
+    """Build the package in ``folder`` into ``dist``, publish it to the directory registry ``registry``;
+    the archive's path."""
+    from agentpack.services.build import build_package
+    from agentpack.services.publish import publish_archive
+    from agentpack.services.workspace import Settings
+
+    built = build_package(str(folder), str(dist))
+    publish_archive(built.path, Settings(registry=str(registry)))
+    return Path(built.path)
+
+
 def compile_sources() -> None:
     """Byte-compile the package first, so no run pays for compiling it (PYTHONDONTWRITEBYTECODE)."""
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(REPO / "src")], check=True, stdout=subprocess.DEVNULL)
@@ -38,7 +50,7 @@ class Command:
             self.setup()
         start = time.perf_counter()
         proc = subprocess.run(self.argv, cwd=self.cwd, env={**os.environ, **(self.env or {})},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(map(str, self.argv))} failed: {proc.stderr.decode()[-2000:]}")

@@ -112,6 +112,21 @@ class Agentops:
         self("package", "publish", archive)
         return archive
 
+    def publish_folders(self, folders, *, through_cli: int = 2) -> None:
+        """Build and publish many package folders to the default registry: the first ``through_cli``
+        with the real commands, the rest in-process through the same services (a few hundred
+        subprocesses would take minutes)."""
+        from agentpack.services.build import build_package
+        from agentpack.services.publish import publish_archive
+        from agentpack.services.workspace import Settings
+
+        folders = list(folders)
+        for folder in folders[:through_cli]:
+            self.publish_folder(folder)
+        settings = Settings.from_environment({}, registry=str(self.default_registry))
+        for folder in folders[through_cli:]:
+            publish_archive(build_package(str(folder), str(self.home / "dist")).path, settings)
+
     def generate_key(self, name: str) -> dict:
         """`agentops key generate NAME --json`, encrypted with KEY_ENV's passphrase."""
         return json.loads(self("key", "generate", name, "--json", env=KEY_ENV).out)

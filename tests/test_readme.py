@@ -126,3 +126,17 @@ def test_the_yaml_examples_follow_their_json_schemas() -> None:
         validator = Draft202012Validator(json.loads((schemas / schema).read_text()))
         errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(examples[section])]
         assert not errors, f"README's example under '{section}' breaks {schema}: {errors}"
+
+
+def test_the_workspace_example_of_registries_is_valid_and_routes_as_the_text_says() -> None:
+    from agentpack.adapters.yamlio import load_yaml
+    from agentpack.core.registry_routes import routing_from
+    from agentpack.core.workspace_manifest import parse_workspace_manifest
+
+    [example] = [b for b in readme_blocks() if b.section == "The workspace" and b.info[:1] == ["yaml"]]
+    data, lines = load_yaml(example.code, source="README.md")
+    manifest = parse_workspace_manifest(data, lines, source="README.md")
+    routing = routing_from(manifest.registries, "/ws", lambda: None)
+    for name in manifest.packages:
+        wanted = "file:///srv/team-alpha" if name.startswith("team-alpha/") else "./registry"
+        assert [slot.location for slot in routing.for_name(name)] == [wanted], name

@@ -176,6 +176,13 @@ class PackageNotFound(RegistryError):
     code = "not-found"
 
 
+class RegistryConflict(RegistryError):
+    """Registries listed in agentops.yaml hold one package with different versions or content, so
+    nothing decides which answers (the message names both)."""
+
+    code = "registry-conflict"
+
+
 class VersionExists(RegistryError):
     """Publishing a name@version that the registry already holds (always refused)."""
 

@@ -227,3 +227,27 @@ def test_a_tier_that_disables_a_component_takes_it_out_of_the_tools_too(agentops
     assert "`proactive-outreach`" in (ws / "AGENTS.md").read_text()
     assert sorted(p.name for p in (ws / ".claude/agents").iterdir()) == sorted(
         p.name for p in (ws / "agents").rglob("*.md"))
+
+
+def test_an_mcp_document_agentops_has_nothing_to_write_into_is_never_parsed_or_changed(agentops, tmp_path):
+    agentops.publish_folder(write_package(tmp_path / "src", "plain", "1.0.0"))
+    ws = tmp_path / "ws"
+    jsonc = '{\n  // my servers\n  "servers": {"mine": {"type": "stdio", "command": "x"}},\n}\n'
+    write(ws / ".vscode/mcp.json", jsonc)
+    agentops("package", "install", "plain", "--target", "copilot", cwd=ws)
+    assert (ws / ".vscode/mcp.json").read_text() == jsonc
+    assert (ws / ".github/agents/agent-0.agent.md").is_file()
+
+
+def test_two_packages_offering_one_mcp_server_name_are_refused_naming_both(agentops, tmp_path):
+    from test_component_kinds import MANIFEST
+
+    agentops.publish_folder(kit(tmp_path / "a"))
+    agentops.publish_folder(kit(tmp_path / "b", MANIFEST.replace("name: support-kit", "name: other-kit")))
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    agentops("package", "install", "support-kit", "other-kit", cwd=ws)
+    run = agentops("target", "add", "claude", "--prefix", "package", cwd=ws, expect=1)
+    assert "MCP server 'tickets'" in run.err and "other-kit" in run.err and "support-kit" in run.err
+    assert not (ws / ".mcp.json").exists() and not (ws / ".claude").exists()
+    assert "targets" not in yaml.safe_load((ws / "agentops.yaml").read_text())

@@ -183,9 +183,11 @@ def test_an_explicit_downgrade_is_allowed_and_printed(agentops, tmp_path):
     assert "downgrade" in run.out and "1.1.0 -> 1.0.0" in run.out
     assert _lock_versions(ws) == {"a": "1.0.0"}
     run = agentops("package", "install", "a@1.1.0", "--json", cwd=ws)
-    assert json.loads(run.out)["changes"] == [{"name": "a", "from": "1.0.0", "to": "1.1.0", "kind": "upgrade"}]
+    assert json.loads(run.out)["changes"] == [{"name": "a", "from": "1.0.0", "to": "1.1.0", "kind": "upgrade",
+                                                   "registry": str(agentops.default_registry)}]
     run = agentops("package", "install", "a@1.0.0", "--json", cwd=ws)
-    assert json.loads(run.out)["changes"] == [{"name": "a", "from": "1.1.0", "to": "1.0.0", "kind": "downgrade"}]
+    assert json.loads(run.out)["changes"] == [{"name": "a", "from": "1.1.0", "to": "1.0.0", "kind": "downgrade",
+                                                   "registry": str(agentops.default_registry)}]
 
 
 def test_an_explicit_downgrade_is_allowed_when_the_registry_lost_the_pinned_version(agentops, rolled_back):
@@ -248,17 +250,19 @@ def test_stripping_the_serial_from_a_seen_index_is_a_rollback(agentops, tmp_path
 
 def test_a_registry_that_drops_a_seen_package_is_not_silently_replaced_by_another(agentops, tmp_path):
     """Two registries: the first loses its index of a, the second has an older a. Falling through
-    to the second would substitute its package; the client refuses instead."""
+    to the second would substitute its package; the client refuses instead. (Both holding a
+    from the start is refused outright: listed registries must agree on a package.)"""
     src = tmp_path / "src"
     first, second = tmp_path / "first", tmp_path / "second"
-    agentops("package", "publish", agentops.build_folder(write_package(src, "a", "1.0.0")), "--registry", second)
     agentops("package", "publish", agentops.build_folder(write_package(src, "a", "1.1.0")), "--registry", first)
     agentops("package", "publish", agentops.build_folder(write_package(src, "b", "1.0.0")), "--registry", first)
+    agentops("registry", "init", second)
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "agentops.yaml").write_text(f"registries:\n  - {first}\n  - {second}\npackages:\n  a: '*'\n")
     agentops("package", "install", cwd=ws)
     assert _lock_versions(ws) == {"a": "1.1.0"}
+    agentops("package", "publish", agentops.build_folder(write_package(src, "a", "1.0.0")), "--registry", second)
     (first / "index" / "a.json").unlink()
     for args in (("package", "install", "b"), ("package", "info", "a")):
         run = agentops(*args, cwd=ws, expect=1)
@@ -293,6 +297,7 @@ def test_a_downgrade_forced_by_another_package_is_printed(agentops, tmp_path):
         agentops("package", "install", "a@^1.0.0", cwd=ws)
         run = agentops("package", "install", "c", *extra, cwd=ws)
         if extra:
-            assert {"name": "a", "from": "1.1.0", "to": "1.0.0", "kind": "downgrade"} in json.loads(run.out)["changes"]
+            assert {"name": "a", "from": "1.1.0", "to": "1.0.0", "kind": "downgrade",
+                    "registry": str(agentops.default_registry)} in json.loads(run.out)["changes"]
         else:
             assert "a 1.1.0 -> 1.0.0 (downgrade)" in run.out

@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentpack.core.names import MAX_NAME_LENGTH, archive_basename, check_name, suggest_name, validate_name
+from agentpack.core.names import (
+    MAX_NAME_LENGTH,
+    archive_basename,
+    check_name,
+    check_team,
+    suggest_name,
+    validate_name,
+)
 from agentpack.errors import InvalidName
 
 # The rule, written the obvious way, as the oracle for the hand-written checks.
@@ -107,6 +114,37 @@ def test_validate_name_raises_with_field_and_hint():
     assert "'bad-name'" in error.message
     assert "lowercase" in error.hint
     assert error.exit_code == 2
+
+
+@pytest.mark.parametrize("team", ["team-alpha", "t", "a1-b2", "t" * 62, "console"])
+def test_valid_teams_pass(team):
+    assert check_team(team) is None
+    assert check_name(f"{team}/x") is None  # a valid team leaves room for a name
+
+
+TEAMS = [
+    # team, words in the message, suggested fix (None: none offered)
+    ("", "empty", None),
+    ("Team_Alpha", "uppercase", "team-alpha"),
+    ("team/alpha", "one namespace level", "team-alpha"),
+    ("-alpha", "starts or ends with '-'", "alpha"),
+    ("a--b", "'--'", "a-b"),
+    ("nul", "device name on Windows", "nul-pkg"),
+    ("t" * 63, "at most 62", "t" * 62),
+    ("___", "characters other than", None),
+    (7, "must be a string", None),
+]
+
+
+@pytest.mark.parametrize(("team", "words", "suggestion"), TEAMS)
+def test_invalid_teams_explain_and_suggest(team, words, suggestion):
+    message = check_team(team)
+    assert message is not None and words in message, message
+    if suggestion is None:
+        assert "try" not in message
+    else:
+        assert message.endswith(f"; try {suggestion!r}")
+        assert check_team(suggestion) is None
 
 
 @pytest.mark.parametrize(

@@ -311,6 +311,23 @@ def test_collections_list_items_and_report_missing_ones():
     assert inv.not_understood == ("agents/c.agent.md", "collections/bad.collection.yml")
 
 
+def test_a_collection_skill_item_naming_its_skill_md_is_the_whole_folder():
+    # awesome-copilot's collections list a skill as skills/<name>/SKILL.md (copilot-sdk, ospo-sponsorship)
+    inv = inventory({
+        "collections/sdk.collection.yml": "id: sdk\ndescription: SDK\nitems:\n"
+                                          "  - {path: skills/copilot-sdk/SKILL.md, kind: skill}\n"
+                                          "  - {path: skills/finder, kind: skill}\n",
+        "skills/copilot-sdk/SKILL.md": "---\nname: copilot-sdk\ndescription: SDK\n---\nUse it.\n",
+        "skills/copilot-sdk/references/go.md": "# Go\n",
+        "skills/finder/SKILL.md": "---\nname: finder\ndescription: Finds\n---\nFind.\n",
+    })
+    package, = inv.packages
+    assert [(c.kind, c.source, c.files) for c in package.components] == [
+        ("skills", "skills/copilot-sdk", ("skills/copilot-sdk/SKILL.md", "skills/copilot-sdk/references/go.md")),
+        ("skills", "skills/finder", ("skills/finder/SKILL.md",))]
+    assert "missing-path" not in codes(inv)
+
+
 def test_cursor_claude_project_and_agents_md_are_one_package_each():
     cursor = inventory({".cursor/rules/a.mdc": "---\nglobs: **/*\n---\nx", ".cursorrules": "old",
                         ".cursor/mcp.json": '{"mcpServers": {"s": {"url": "https://x"}}}'}, name="proj")

@@ -44,6 +44,9 @@ CASES = [
     ("copilot", "agents", AGENT, ".github/agents/reviewer.agent.md", None),
     ("copilot", "agents", BARE_AGENT, ".github/agents/reviewer.agent.md",
      b"---\ndescription: Reviewer\n---\n# Reviewer\n\nYou review code.\n"),
+    # Copilot CLI drops an agent whose frontmatter strict YAML rejects: the unquoted ": " is quoted
+    ("copilot", "agents", b"---\nname: r\ndescription: Triggers on: review\n---\nB\n", ".github/agents/reviewer.agent.md",
+     b'---\nname: r\ndescription: "Triggers on: review"\n---\nB\n'),
     ("copilot", "commands", COMMAND, ".github/prompts/reviewer.prompt.md", None),
     ("copilot", "rules", COPILOT_RULE, ".github/instructions/reviewer.instructions.md", None),
     ("copilot", "rules", CURSOR_RULE, ".github/instructions/reviewer.instructions.md",
@@ -66,6 +69,15 @@ CASES = [
      b"---\nname: code-reviewer\ndescription: R\ntools: [read_file]\nmodel: gemini-3-flash\n---\nB\n"),
     ("gemini", "commands", COMMAND, ".gemini/commands/reviewer.toml",
      b"description = \"Fix an issue\"\nprompt = '''\nFix issue {{args}}.\n'''\n"),
+    # Gemini's loader: no unknown field (mcpServers is read as mcp_servers), only Gemini tool names,
+    # strict YAML (the unquoted ": " is quoted)
+    ("gemini", "agents", b"---\nname: r\ndescription: Triggers on: review\ntools: ['codebase']\nmcpServers:\n"
+                         b"  s:\n    command: x\n---\nB\n", ".gemini/agents/reviewer.md",
+     b'---\nname: r\ndescription: "Triggers on: review"\nmcp_servers:\n  s:\n    command: x\n---\nB\n'),
+    # Gemini runs !{...} and reads @{...} in a prompt: a Markdown command's own are escaped
+    ("gemini", "commands", b"Run !{ls}, then: npm i pkg@{version} $ARGUMENTS\n", ".gemini/commands/reviewer.toml",
+     b"description = \"Run !{ls}, then: npm i pkg@{version} $ARGUMENTS\"\n"
+     b"prompt = '''\nRun !\\{ls}, then: npm i pkg@\\{version} {{args}}\n'''\n"),
     ("opencode", "agents", AGENT, ".opencode/agents/reviewer.md",
      b"---\nname: reviewer\ndescription: Reviews code\nmode: subagent\n---\n\nYou review code.\n"),
     ("opencode", "agents", b"---\ndescription: D\nmode: primary\ncolor: '#00FF00'\nmodel: anthropic/claude\n---\nB\n",
@@ -119,6 +131,7 @@ def test_table_has_every_tool_in_order():
     assert TARGETS["codex"].context_file == "AGENTS.md" and TARGETS["gemini"].context_file == "GEMINI.md"
     assert TARGETS["claude"].mcp.path == ".mcp.json" and TARGETS["copilot"].mcp.container == ("servers",)
     assert TARGETS["codex"].mcp.format == "toml"
+    assert ".mcp.json" in TARGETS["copilot"].notes["mcp"]  # Copilot CLI does not read .vscode/mcp.json
 
 
 @pytest.mark.parametrize(("present", "expected"), [

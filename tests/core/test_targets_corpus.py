@@ -17,40 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from agentpack.adapters.yamlio import load_yaml
 from agentpack.core.targets import TARGETS, Component, translate
 from agentpack.core.targets.clashes import find_clashes, plan_files
 from agentpack.core.targets.markdown import MarkdownFile
 from conftest import CORPUS
+from corpus_components import file_components as _files
+from corpus_components import load
+from corpus_components import skill_component as _skill
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not available")
 
 WSHOBSON = CORPUS / "wshobson__agents" / "plugins"
 COPILOT = CORPUS / "github__awesome-copilot"
 CURSOR_RULES = CORPUS / "PatrickJS__awesome-cursorrules" / "rules"
-
-
-def load(text: str):
-    return load_yaml(text, source="frontmatter")[0]
-
-
-def _stem(path: Path) -> str:
-    name = path.name
-    for suffix in (".agent.md", ".prompt.md", ".instructions.md", ".md", ".mdc"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
-
-
-def _skill(package: str, folder: Path, root: Path) -> Component:
-    files = tuple(sorted((p.relative_to(folder).as_posix(), p.read_bytes())
-                         for p in folder.rglob("*") if p.is_file() and not p.is_symlink()))
-    return Component(package, "skills", folder.name, files=files, source=folder.relative_to(root).as_posix())
-
-
-def _files(package: str, kind: str, paths, root: Path) -> list[Component]:
-    return [Component(package, kind, _stem(p), p.read_bytes(), source=p.relative_to(root).as_posix())
-            for p in sorted(paths)]
 
 
 def wshobson_components() -> list[Component]:

@@ -49,6 +49,19 @@ def test_tolerant_reader_for_frontmatter_strict_yaml_rejects():
     assert document.fields == {"description": "Use on: groom", "globs": "**/*"}
 
 
+def test_rejected_one_line_entries_are_quoted_for_strict_yaml_readers():
+    content = b"---\nname: a\ndescription: Use on: groom\nglobs: **/*\ntags:\n  - x\n---\nB\n"
+    document = MarkdownFile(content, load)
+    assert not document.strict
+    document.quote_rejected_entries()
+    assert document.to_bytes() == b'---\nname: a\ndescription: "Use on: groom"\nglobs: "**/*"\ntags:\n  - x\n---\nB\n'
+    assert document.strict and load(document.to_bytes().decode().split("---")[1]) == {
+        "name": "a", "description": "Use on: groom", "globs": "**/*", "tags": ["x"]}
+    valid = MarkdownFile(b"---\ndescription: 'on: x'\n---\nB\n", load)
+    valid.quote_rejected_entries()
+    assert valid.strict and not valid.changed
+
+
 def test_not_utf8_is_a_validation_error():
     from agentpack.errors import ValidationError
     with pytest.raises(ValidationError):

@@ -50,7 +50,7 @@ def _read_everything(root: Path, settings: Settings) -> None:
     cwd = str(root.parent)
     search_packages("", settings, cwd)
     package_info("customer-service", settings, cwd)
-    source = PackageSource(lambda: [(str(root), cwd)], settings.resolved_cache_dir)
+    source = PackageSource(lambda: settings.registry_routing(None, cwd), settings.resolved_cache_dir)
     for name in ("customer-service", "core-workflow"):
         source.candidates(name)
 

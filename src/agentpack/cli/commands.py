@@ -116,13 +116,14 @@ def _render_sync(args, result, verb: str) -> int:
         out(f"Up to date: {len(result.installed)} package(s) installed")
         return 0
     for change in result.changes:
+        origin = f" from {change.origin}" if change.origin else ""
         if change.old is None:
-            out(f"  {paint('+', '32')} {change.name}@{change.new}")
+            out(f"  {paint('+', '32')} {change.name}@{change.new}{origin}")
         elif change.new is None:
             out(f"  {paint('-', '31')} {change.name}@{change.old}")
         else:
             downgrade = paint(" (downgrade)", "1;33") if change.kind == "downgrade" else ""
-            out(f"  {paint('~', '33')} {change.name} {change.old} -> {change.new}{downgrade}")
+            out(f"  {paint('~', '33')} {change.name} {change.old} -> {change.new}{downgrade}{origin}")
     for path in result.kept:
         out(f"  kept your edited {path} (the new version does not change it)")
     for path, saved in sorted(result.backups.items()):
@@ -239,6 +240,7 @@ def cmd_info(args) -> int:
         print_json(info)
         return 0
     out(f"{info['name']}@{info['version']} - {info['description']}")
+    out(f"  registry: {info['registry']}")
     counts = info["components"]
     out(f"  components: {counts.get('agents', 0)} agents, {counts.get('workflows', 0)} workflows, "
         f"{counts.get('patterns', 0)} patterns{_tool_counts(counts)}")

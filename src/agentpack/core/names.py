@@ -33,16 +33,35 @@ def check_name(name: object) -> str | None:
     name close to it (``'Customer_Service'`` suggests ``'customer-service'``). Never raises, whatever
     ``name`` is; a value that is not a string gets a message saying so.
     """
-    if not isinstance(name, str):
-        return f"a package name must be a string, not {type(name).__name__}"
-    reason = _name_problem(name)
+    return _verdict("package name", name, _name_problem, suggest_name)
+
+
+def check_team(team: object) -> str | None:
+    """Return ``None`` if ``team`` is a valid team (the namespace of ``team/name``), else a
+    one-sentence message, with a valid team close to it when one can be derived. A team follows the
+    rule of a name's parts: lowercase kebab-case, no ``/``, no Windows device name, and short
+    enough to leave room for ``/name``. Never raises."""
+    return _verdict("team name", team, _team_problem, _suggest_team)
+
+
+def _verdict(what: str, value: object, problem_of, suggest) -> str | None:
+    """None when ``problem_of(value)`` finds nothing, else the message: the problem, and
+    ``suggest(value)`` to try instead when that gives another value (None: no suggestion)."""
+    if not isinstance(value, str):
+        return f"a {what} must be a string, not {type(value).__name__}"
+    reason = problem_of(value)
     if reason is None:
         return None
-    message = f"invalid package name {name!r}: {reason}"
-    suggestion = suggest_name(name)
-    if suggestion != name:
+    message = f"invalid {what} {value!r}: {reason}"
+    suggestion = suggest(value)
+    if suggestion is not None and suggestion != value:
         message += f"; try {suggestion!r}"
     return message
+
+
+def _suggest_team(team: str) -> str | None:
+    suggestion = suggest_name(team.replace("/", "-"))[: MAX_NAME_LENGTH - 2].rstrip("-")
+    return suggestion if suggestion != _FALLBACK_SUGGESTION and _team_problem(suggestion) is None else None
 
 
 def validate_name(name: object) -> str:
@@ -120,6 +139,14 @@ def _name_problem(name: str) -> str | None:
         if problem is not None:
             return problem
     return None
+
+
+def _team_problem(team: str) -> str | None:
+    if "/" in team:
+        return "it contains '/' (a team is one namespace level)"
+    if len(team) > MAX_NAME_LENGTH - 2:
+        return f"it is {len(team)} characters long (at most {MAX_NAME_LENGTH - 2}, leaving room for '/name')"
+    return _segment_problem(team, is_namespace=True)
 
 
 def _segment_problem(segment: str, *, is_namespace: bool) -> str | None:

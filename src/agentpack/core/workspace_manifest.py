@@ -2,8 +2,9 @@
 
     packages:            # name -> npm range, or file:<path to a built archive>
       customer-service: ^1.2.0
-    registries:          # tried in order; paths are relative to the workspace
-      - ./registry
+    registries:          # which registry answers for which name (core.registry_routes)
+      default: ./registry              # paths are relative to the workspace
+      teams: {team-alpha: /srv/alpha}  # team-alpha/<name> is read from here only
     overrides:           # force a version anywhere in the graph (like npm `overrides`)
       core-workflow: 2.1.0
     tier: edge           # selects each package's tier overlay (any name)
@@ -27,6 +28,7 @@ from agentpack.core.classification import Levels, parse_levels
 from agentpack.core.filenames import WORKSPACE_MANIFEST
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX
 from agentpack.core.names import check_name
+from agentpack.core.registry_routes import RegistryRoutes, parse_registries
 from agentpack.core.versions import parse_range
 from agentpack.errors import InvalidRange, Problem, ValidationError
 
@@ -53,7 +55,7 @@ class WorkspaceManifest:
     """The parsed, validated content of agentops.yaml."""
 
     packages: dict[str, str] = field(default_factory=dict)
-    registries: tuple[str, ...] = ()
+    registries: RegistryRoutes = field(default_factory=RegistryRoutes)
     overrides: dict[str, str] = field(default_factory=dict)
     tier: str | None = None
     config: dict[str, dict] = field(default_factory=dict)  # package -> config tree set by --set
@@ -90,12 +92,7 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
         raise ValidationError(f"{source} is invalid", path=source, problems=problems)
     packages = _spec_map(data, "packages", problem)
     overrides = _spec_map(data, "overrides", problem)
-    registries = data.get("registries") or []
-    if isinstance(registries, str):
-        registries = [registries]
-    if not isinstance(registries, list) or not all(isinstance(r, str) and r for r in registries):
-        problem("`registries` must be a list of registry paths or URLs", ("registries",))
-        registries = []
+    registries = parse_registries(data.get("registries"), problem)
     tier = data.get("tier")
     if tier is not None and (not isinstance(tier, str) or not tier.strip()):
         problem("`tier` must be a tier name such as edge, datacenter or connected", ("tier",))
@@ -124,7 +121,7 @@ def parse_workspace_manifest(data, lines: dict, *, source: str = WORKSPACE_MANIF
         )
     extra = {k: v for k, v in data.items() if k not in KNOWN_KEYS}
     return WorkspaceManifest(
-        packages=packages, registries=tuple(registries), overrides=overrides, tier=tier,
+        packages=packages, registries=registries, overrides=overrides, tier=tier,
         config={str(k): v for k, v in config.items()}, extra=extra,
         require_signatures=require_signatures,
         classification=classification, levels=levels, targets=targets,

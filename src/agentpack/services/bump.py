@@ -78,7 +78,7 @@ def _auto(directory: str, path: str, text: str, settings: Settings, workspace: s
     published = highest_published(source.index(name))
     if published is None:
         raise PackageNotFound(
-            f"{name} is not published in {source.describe()}: `bump auto` has nothing to compare with",
+            f"{name} is not published in {source.describe(name)}: `bump auto` has nothing to compare with",
             hint="choose the bump yourself: agentops package bump major|minor|patch",
         )
     diff = diff_packages(published_content(source, f"{name}@{published}"), content)

@@ -78,7 +78,7 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
     levels = manifest.levels if manifest else Levels()
     if classification is not None and levels.check(classification):
         raise UsageError(f"--classification: {levels.check(classification)}")
-    source = PackageSource(lambda: settings.registry_locations(manifest, ws.root), settings.resolved_cache_dir,
+    source = PackageSource(lambda: settings.registry_routing(manifest, ws.root), settings.resolved_cache_dir,
                            registry_options=settings.registry_options)
     pins = _lock_pins(ws) if use_lock else _resolve_pins(specs, source, manifest)
     records = {name: source.record(name, version) for name, (version, _sha256) in pins.items()}
@@ -87,7 +87,7 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
     for name, (version, sha256) in sorted(pins.items()):
         record = records[name]
         if record.get("sha256") != sha256:
-            raise IntegrityError(f"{name}@{version} in {source.describe()} has sha256 {record.get('sha256')}, "
+            raise IntegrityError(f"{name}@{version} in {source.answered_by(name)} has sha256 {record.get('sha256')}, "
                                  f"but agentops.lock pins {sha256}", hint="nothing was written")
         level = (record.get("manifest") or {}).get("classification") or levels.lowest
         if levels.check(level):

@@ -225,12 +225,14 @@ def _plan_context_files(ws, choices, located, load, plan: DeployPlan) -> None:
         context = TARGETS[choice.name].context_file
         if context:
             files[context].append(choice.name)
-    entries = [Entry(component.package, component.kind, component.name, describe(component, load), where)
-               for component, where in located]
+    entries: list[Entry] = []
     for path, targets in sorted(files.items()):
         existing = ws.read_text(path)
         if not targets and (existing is None or BEGIN not in existing):
             continue  # no target loads it and it holds no section of agentops's: not agentops's business
+        if targets and not entries:
+            entries = [Entry(component.package, component.kind, component.name, describe(component, load), where)
+                       for component, where in located]
         text = render_agents_md(existing, entries if targets else [], file_name=path)
         section = text[text.find(BEGIN):text.find(END)] if text and BEGIN in text else ""
         for target in targets if section else ():
@@ -259,19 +261,19 @@ def _plan_mcp(ws, choices, new_lock, adaptation, record, plan: DeployPlan) -> di
             documents.setdefault(rule.path, (choice.name, rule))
     for path in sorted(set(owned_before) - {rule.path for _n, rule in documents.values()}):
         documents[path] = (None, None)  # a target removed: its servers go
-    clashes = []
+    if any(rule is not None for _target, rule in documents.values()):
+        raise_for_clashes(find_server_clashes("MCP", offered))
     for path, (target, rule) in sorted(documents.items()):
         wanted: dict[str, dict] = {}
         if rule is not None:
-            clashes += find_server_clashes(target, offered)
             for package in sorted(offered):
                 for server, spec in sorted(offered[package].items()):
                     if isinstance(spec, dict):
                         wanted.setdefault(server, rule.entry(spec))
         owned = owned_before.get(path, {})
+        if not wanted and not owned:
+            continue  # nothing of agentops's there: a document it cannot parse (JSONC) is none of its business
         existing = ws.read_text(path)
-        if existing is None and not wanted and not owned:
-            continue
         fmt = rule.format if rule is not None else ("toml" if path.endswith(".toml") else "json")
         current = _current_servers(existing, fmt, rule, path)
         for server, digest in sorted(owned.items()):
@@ -300,7 +302,6 @@ def _plan_mcp(ws, choices, new_lock, adaptation, record, plan: DeployPlan) -> di
         if target is not None and path in owned_after:
             digest = sha(json.dumps(owned_after[path], sort_keys=True).encode("utf-8"))
             plan.deployed.setdefault(target, {})[path] = digest
-    raise_for_clashes(clashes)
     return owned_after
 
 

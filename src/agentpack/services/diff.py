@@ -108,7 +108,7 @@ def published_content(source, spec_text: str) -> PackageContent:
     index = source.index(spec.name)
     versions = published_versions(index)
     if not versions:
-        raise PackageNotFound(f"{spec.name} is not published in {source.describe()}",
+        raise PackageNotFound(f"{spec.name} is not published in {source.describe(spec.name)}",
                               hint="give a package folder or an archive path, or check --registry")
     chosen = max_satisfying([parsed for parsed, _ in versions], spec.range)
     if chosen is None:

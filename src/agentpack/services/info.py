@@ -15,14 +15,15 @@ def package_source(directory: str | None, settings: Settings, *, offline: bool =
     """A PackageSource over the registries the workspace at ``directory`` would use."""
     ws = open_workspace(directory)
     manifest = ws.load_manifest()
-    return PackageSource(lambda: settings.registry_locations(manifest, ws.root), settings.resolved_cache_dir,
+    return PackageSource(lambda: settings.registry_routing(manifest, ws.root), settings.resolved_cache_dir,
                          offline=offline, registry_options=settings.registry_options)
 
 
 def package_info(spec_text: str, settings: Settings, directory: str | None = None) -> dict:
     """The highest published version satisfying ``spec_text``'s range, with every published version.
 
-    Keys: name, version, versions, description, license, author, homepage, keywords, dependencies,
+    Keys: name, version, registry (the location of the one registry that answered, see
+    core.registry_routes), versions, description, license, author, homepage, keywords, dependencies,
     sha256, size, published_at, components, classification (the declared level, else the lowest of
     the workspace's levels) and signature (see ``signature_status``). Raises PackageNotFound when
     nothing matches.
@@ -30,13 +31,13 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
     spec = parse_spec(spec_text)
     ws = open_workspace(directory)
     ws_manifest = ws.load_manifest()
-    source = PackageSource(lambda: settings.registry_locations(ws_manifest, ws.root), settings.resolved_cache_dir,
+    source = PackageSource(lambda: settings.registry_routing(ws_manifest, ws.root), settings.resolved_cache_dir,
                            registry_options=settings.registry_options)
     index = source.index(spec.name)
     if not index:
         from agentpack.core.names import did_you_mean
 
-        raise PackageNotFound(f"{spec.name} is not published in {source.describe()}"
+        raise PackageNotFound(f"{spec.name} is not published in {source.describe(spec.name)}"
                               f"{did_you_mean(spec.name, source.names())}",
                               hint="search the registry with `agentops package search`")
     versions = []
@@ -54,12 +55,13 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
     try:
         dependencies = dependency_map(manifest)
     except AgentpackError as exc:
-        raise RegistryError(f"the record of {spec.name}@{record['version']} in {source.describe()} has a bad "
-                            f"dependency: {exc.message}", path=source.describe(),
+        raise RegistryError(f"the record of {spec.name}@{record['version']} in {source.answered_by(spec.name)} has "
+                            f"a bad dependency: {exc.message}", path=source.answered_by(spec.name),
                             hint="the registry entry is damaged; republish the package") from None
     return {
         "name": spec.name,
         "version": record["version"],
+        "registry": source.answered_by(spec.name),
         "versions": [str(v) for v in sorted(versions)],
         "description": manifest.get("description", ""),
         "license": manifest.get("license"),

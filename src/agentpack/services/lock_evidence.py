@@ -106,7 +106,7 @@ def check_published(source, pin: LockedPackage) -> None:
         owner = next((version for version, record in source.index(pin.name).items()
                       if isinstance(record, dict) and record.get("sha256") == pin.sha256), None)
         raise IntegrityError(
-            f"agentops.lock pins {pin.name}@{pin.version} with sha256 {pin.sha256}, but {source.describe()} "
+            f"agentops.lock pins {pin.name}@{pin.version} with sha256 {pin.sha256}, but {source.describe(pin.name)} "
             f"publishes {pin.name}@{pin.version} with sha256 {published}"
             + (f" (the lock's sha256 is that of {pin.name}@{owner}: version {pin.version} in the lock, "
                f"{owner} in the archive)" if owner else "") + "; nothing was changed",

@@ -35,7 +35,9 @@ class PublishResult:
 
 def publish_archive(archive_path: str, settings: Settings, *, strict: bool = False,
                     allow_breaking: bool = False) -> PublishResult:
-    """Publish ``archive_path`` to the registry chosen by ``settings`` (first in precedence order).
+    """Publish ``archive_path`` to the registry that answers for its name (see core.registry_routes):
+    --registry, else the one agentops.yaml routes its team or the default to (in the list form,
+    the first listed), else $AGENTOPS_REGISTRY, else the embedded default registry.
 
     The archive is re-read safely and re-validated (it may have been built elsewhere); when a
     ``.sha256`` file sits beside it, the archive must match it. A name@version the registry already
@@ -54,8 +56,8 @@ def publish_archive(archive_path: str, settings: Settings, *, strict: bool = Fal
     signature = checked_sidecar(archive_path, inspected.record)  # ARCHIVE.sig, refused when bad
     ws = open_workspace(None)
     ws_manifest = ws.load_manifest()
-    location, base = settings.registry_locations(ws_manifest, ws.root)[0]
-    registry = open_registry(location, base_dir=base, options=settings.registry_options())
+    slot = settings.registry_routing(ws_manifest, ws.root).for_name(inspected.record["name"])[0]
+    registry = open_registry(slot.location, base_dir=slot.base_dir, options=settings.registry_options())
     if not registry.writable:
         registry.publish(inspected.data, inspected.record)  # raises the backend's own "read-only" error
     check_publish(ws_manifest, inspected.record["manifest"], registry)  # no write down

@@ -51,10 +51,10 @@ def verify_registry(settings: Settings, *, repair: bool = False, delete_orphans:
 
 
 def target_registry(settings: Settings, directory: str | None):
-    """The registry a registry verb works on: --registry, else the first the workspace at
-    ``directory`` would use (the one publish writes to)."""
+    """The registry a registry verb works on: --registry, else the default registry of the
+    workspace at ``directory`` (the first of its list form)."""
     from agentpack.adapters.registry import open_registry
 
     ws = open_workspace(directory)
-    location, base = settings.registry_locations(ws.load_manifest(), ws.root)[0]
-    return open_registry(location, base_dir=base, options=settings.registry_options())
+    slot = settings.registry_routing(ws.load_manifest(), ws.root).registries()[0]
+    return open_registry(slot.location, base_dir=slot.base_dir, options=settings.registry_options())

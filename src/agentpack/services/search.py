@@ -7,18 +7,22 @@ from agentpack.services.workspace import Settings, open_workspace
 
 def search_packages(query: str, settings: Settings, directory: str | None = None) -> list[dict]:
     """Packages whose name, description or keywords contain ``query`` (case-insensitive; empty
-    matches all), as {name, latest, description, keywords, components}, sorted by name."""
+    matches all), as {name, latest, description, keywords, components}, sorted by name. Each name
+    is listed from a registry that answers for it (core.registry_routes): a package a registry
+    holds under a team routed elsewhere is not offered."""
     from agentpack.adapters.registry import open_registry
 
     ws = open_workspace(directory)
     needle = query.lower()
     found: dict[str, dict] = {}
-    for location, base in settings.registry_locations(ws.load_manifest(), ws.root):
-        registry = open_registry(location, base_dir=base, options=settings.registry_options())
+    routing = settings.registry_routing(ws.load_manifest(), ws.root)
+    options = settings.registry_options()
+    for slot in routing.registries():
+        registry = open_registry(slot.location, base_dir=slot.base_dir, options=options)
         packages = registry.catalog().get("packages", {})
         for name, entry in packages.items():
-            if name in found or not entry.get("latest"):
-                continue  # an earlier registry wins, as it does for install
+            if name in found or not entry.get("latest") or slot not in routing.for_name(name):
+                continue  # listed already (registries of a list agree, or install stops), or routed elsewhere
             keywords = entry.get("keywords") or []
             haystack = " ".join([name, str(entry.get("description", ""))] + keywords).lower()
             if needle in haystack:

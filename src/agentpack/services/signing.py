@@ -113,7 +113,7 @@ def verify_pins(pins: dict[str, LockedPackage], lock: Lockfile, source, *, requi
         signed_by = None
         if document is not None:
             signed_by = verify_document(document, name=name, version=pin.version, sha256=pin.sha256,
-                                        where=source.describe() if not source.local_spec(name) else pin.source)
+                                        where=source.describe(name) if not source.local_spec(name) else pin.source)
         checked[name] = replace(pin, signed_by=signed_by)
     if require:
         _enforce(checked, trusted())

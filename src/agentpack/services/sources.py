@@ -2,10 +2,13 @@
 
 ``PackageSource`` is the resolver's candidate source (core.resolver.CandidateSource) over the
 workspace's registries, plus the place archives come from: the content-addressed cache first,
-then the registry that published them, each read verified against the expected sha256.
+then the registry that published them, each read verified against the expected sha256. Which
+registry answers for a name is the routing's (core.registry_routes): the one registry its team or
+the default is routed to, or, in the list form, every listed registry, which must then agree.
 
-With ``offline=True`` no registry is opened: package indexes come from the copies the cache kept
-the last time they were read online, and archives only from the cache.
+With ``offline=True`` only registries on this machine (directories) are read. A name routed to a
+registry across the network (http(s)://), or one no local registry holds, gets the index copy the
+cache kept the last time it was read online, and archives come only from the cache.
 
 Every index read from a registry is checked against the highest serial this machine has accepted
 for that registry and package (``adapters.seen_serials``, in the user's state directory): an older
@@ -17,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from agentpack.core.registry_routes import RegistrySlot, Routing, choose_answer
 from agentpack.core.resolver import Candidate
 from agentpack.core.spec import parse_dependency
 from agentpack.core.versions import parse_version
@@ -38,17 +42,17 @@ def dependency_map(manifest: dict) -> dict[str, str]:
 class PackageSource:
     """Candidates and archives for install, from registries (or the cache when offline)."""
 
-    def __init__(self, locations: Callable[[], list[tuple[str, str]]], cache_dir: Callable[[], str], *,
+    def __init__(self, routing: Callable[[], Routing], cache_dir: Callable[[], str], *,
                  offline: bool = False, state_dir: Callable[[], str] | None = None,
                  registry_options: Callable[[], object] | None = None) -> None:
         # All are callables, evaluated on first use: finding the default registry and cache
         # directories costs start-up time that an install with nothing to fetch never needs.
         # ``registry_options`` gives adapters.registry.base.RegistryOptions (Settings.registry_options).
-        self._locations_fn = locations
+        self._routing_fn = routing
         self._cache_dir_fn = cache_dir
         self._options_fn = registry_options
         self._offline = offline
-        self._registries: list | None = None
+        self._opened: dict[RegistrySlot, object] = {}
         self._indexes: dict[str, tuple[dict, object | None]] = {}
         self._local: dict[str, tuple[dict, bytes, str]] = {}  # name -> (record, archive, spec)
         self._cache = None
@@ -69,14 +73,16 @@ class PackageSource:
         return found
 
     def names(self) -> list[str]:
-        """Every package name the registries hold, for suggesting one when a name is misspelt
-        (offline: the local registries only). A registry that cannot be listed adds nothing."""
+        """Every package name the registries answer for, for suggesting one when a name is misspelt
+        (offline: the local registries only). A name a registry holds but is not routed to it is
+        left out; a registry that cannot be listed adds nothing."""
         found = set(self._local)
-        for registry in self._open_registries():
+        for slot, registry in self._registries(self._routing.registries()):
             try:
-                found.update(registry.list_packages())
+                listed = registry.list_packages()
             except RegistryError:
                 continue
+            found.update(name for name in listed if slot in self._routing.for_name(name))
         return sorted(found)
 
     # -- records and archives --------------------------------------------------------------
@@ -100,7 +106,7 @@ class PackageSource:
     def record(self, name: str, version: str) -> dict:
         record = self.index(name).get(version)
         if record is None:
-            raise PackageNotFound(f"{name}@{version} is not published in {self.describe()}",
+            raise PackageNotFound(f"{name}@{version} is not published in {self.describe(name)}",
                                   hint="check the name and version with `agentops package info`")
         return record
 
@@ -120,7 +126,7 @@ class PackageSource:
                                hint="run the same command once without --offline, or load a bundle "
                                     "into a directory registry")
         if registry is None:
-            raise PackageNotFound(f"{name} is not published in {self.describe()}")
+            raise PackageNotFound(f"{name} is not published in {self.describe(name)}")
         data = registry.fetch_archive(name, version)
         self._check(data, sha256, name, version, f"registry {registry.url}")
         cache.put(data)
@@ -131,12 +137,21 @@ class PackageSource:
 
     # -- internals -------------------------------------------------------------------------
     @cached_property
-    def _locations(self) -> list[tuple[str, str]]:
-        return self._locations_fn()
+    def _routing(self) -> Routing:
+        return self._routing_fn()
 
     @cached_property
     def _cache_dir(self) -> str:
         return self._cache_dir_fn()
+
+    @cached_property
+    def _registry_options(self):
+        """How to reach registries across a network, keeping fetched documents below this source's
+        cache directory unless the options name another."""
+        from agentpack.adapters.registry import RegistryOptions
+
+        options = self._options_fn() if self._options_fn is not None else RegistryOptions()
+        return options._replace(cache_dir=options.cache_dir or self._cache_dir)
 
     def _check(self, data: bytes, expected: str, name: str, version: str, where: str) -> None:
         import hashlib
@@ -155,24 +170,38 @@ class PackageSource:
             self._cache = BlobCache(self._cache_dir)
         return self._cache
 
-    def _open_registries(self) -> list:
-        """The registries to read; under --offline only those on this machine (directories): a
-        registry across the network is then read from the copies the cache kept (``_load_index``)."""
-        if self._registries is None:
-            from agentpack.adapters.registry import RegistryOptions, open_registry
+    def _registries(self, slots) -> list[tuple[RegistrySlot, object]]:
+        """The registries of ``slots``, each opened once; under --offline only those on this
+        machine (directories): a registry across the network is then read from the copies the
+        cache kept (``_load_index``)."""
+        from agentpack.adapters.registry import open_registry
 
-            options = self._options_fn() if self._options_fn is not None else RegistryOptions()
-            options = options._replace(cache_dir=options.cache_dir or self._cache_dir)
-            opened = [open_registry(loc, base_dir=base, options=options) for loc, base in self._locations]
-            self._registries = [r for r in opened if getattr(r, "local", False)] if self._offline else opened
-        return self._registries
+        opened = []
+        for slot in slots:
+            if slot not in self._opened:
+                self._opened[slot] = open_registry(slot.location, base_dir=slot.base_dir,
+                                                   options=self._registry_options)
+            registry = self._opened[slot]
+            if getattr(registry, "local", False) or not self._offline:
+                opened.append((slot, registry))
+        return opened
 
     def _registry_for(self, name: str):
         self.index(name)
         return self._indexes.get(name, ({}, None))[1]
 
+    def answered_by(self, name: str) -> str | None:
+        """The location of the registry whose index of ``name`` this source has read (None: none
+        was read, the package came from an archive on the command line, or offline from the
+        cache's copy). Reads nothing."""
+        registry = self._indexes.get(name, ({}, None))[1]
+        return None if registry is None or name in self._local else registry.url
+
     def _load_index(self, name: str) -> tuple[dict, object | None]:
-        for registry in self._open_registries():
+        """The index of ``name`` from the registries routed for it: each holding one is checked
+        for rollback; when more than one holds it (the list form) they must agree."""
+        found = []
+        for _slot, registry in self._registries(self._routing.for_name(name)):
             try:
                 index = registry.package_index(name)
             except PackageNotFound:
@@ -183,6 +212,9 @@ class PackageSource:
                     continue  # a local registry that is not there: offline falls back to the cache
                 raise
             self._check_serial(registry, name, index)  # before the cache keeps a copy of it
+            found.append((registry, index))
+        if found:
+            registry, index = found[choose_answer(name, [(r.url, i.get("versions", {})) for r, i in found])]
             self._blob_cache().save_index(name, index)
             return index.get("versions", {}), registry
         if self._offline:
@@ -197,7 +229,7 @@ class PackageSource:
 
         def registry_url(name: str) -> str:
             registry = self._registry_for(name)
-            return registry.url if registry is not None else self.describe()
+            return registry.url if registry is not None else self.describe(name)
 
         check_pinned_versions(pins, lambda name: self.index(name) or None, registry_url)
 
@@ -235,10 +267,17 @@ class PackageSource:
             self._seen[identity] = store.load(identity)
         return store, identity, self._seen[identity]
 
-    def describe(self) -> str:
+    def describe(self, name: str | None = None) -> str:
+        """The registries asked for ``name`` (every registry without one), for messages."""
         if self._offline:
             return "the local cache and local registries (offline)"
-        return ", ".join(loc for loc, _ in self._locations)
+        slots = self._routing.for_name(name) if name is not None else self._routing.registries()
+        return ", ".join(_described(slot) for slot in slots)
+
+
+def _described(slot: RegistrySlot) -> str:
+    """A registry's location, with the team routed to it (``/srv/alpha (team team-alpha)``)."""
+    return f"{slot.location} ({slot.why})" if slot.why.startswith("team ") else slot.location
 
 
 def highest_published(index: dict[str, dict]) -> str | None:

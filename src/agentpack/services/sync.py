@@ -65,6 +65,8 @@ class PackageChange:
     name: str
     old: str | None  # version before (None: newly added)
     new: str | None  # version after (None: removed)
+    origin: str | None = None  # where the new version came from: a registry's location or file:<archive>
+    registry: str | None = None  # the location of the registry that answered (None: a file, or the cache)
 
     @property
     def kind(self) -> str:
@@ -101,7 +103,8 @@ class SyncResult:
     def to_dict(self) -> dict:
         return {
             "workspace": self.root,
-            "changes": [{"name": c.name, "from": c.old, "to": c.new, "kind": c.kind} for c in self.changes],
+            "changes": [{"name": c.name, "from": c.old, "to": c.new, "kind": c.kind, "registry": c.registry}
+                        for c in self.changes],
             "installed": [p.to_dict() for p in self.installed],
             "files_written": self.files_written,
             "files_removed": self.files_removed,
@@ -159,7 +162,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         overrides = dict(manifest.overrides) if manifest else {}
         if check_edit:
             check_edit(root, lock)
-        source = PackageSource(lambda: settings.registry_locations(manifest, ws.root),
+        source = PackageSource(lambda: settings.registry_routing(manifest, ws.root),
                                settings.resolved_cache_dir, offline=options.offline,
                                registry_options=settings.registry_options)
         for record, data, spec in edit.local_archives.values():
@@ -225,7 +228,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         if options.frozen and lock_text != ws.read_text(LOCKFILE_NAME):
             _refuse_frozen_rewrite(lock, new_lock)
         result.installed = installed
-        result.changes = _changes(lock, new_lock)
+        result.changes = [_with_origin(change, new_lock, source) for change in _changes(lock, new_lock)]
         meta_writes = {
             WORKSPACE_MANIFEST: (new_manifest_text, manifest_text),
             LOCKFILE_NAME: (lock_text, ws.read_text(LOCKFILE_NAME)),
@@ -589,6 +592,18 @@ def _installed_state(ws: Workspace, old: Lockfile, new: Lockfile, settings: Sett
         installed.append(InstalledPackage(name, pkg.version, before.installed_at if same else now,
                                           name in new.root))
     return installed
+
+
+def _with_origin(change: PackageChange, new: Lockfile, source: PackageSource) -> PackageChange:
+    """``change`` with where its new version came from: the registry that answered for it (its
+    index is read whenever a version is installed), the archive file, or the download cache."""
+    if change.new is None:
+        return change
+    pin = new.packages[change.name]
+    if pin.source != REGISTRY_SOURCE:
+        return replace(change, origin=pin.source)
+    registry = source.answered_by(change.name)
+    return replace(change, origin=registry or "the download cache", registry=registry)
 
 
 def _changes(old: Lockfile, new: Lockfile) -> list[PackageChange]:

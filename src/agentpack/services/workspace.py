@@ -18,6 +18,7 @@ from agentpack.adapters.discovery import find_workspace
 from agentpack.core.filenames import LOCK_FILE, LOCKFILE_NAME, STATE_DIR, WORKSPACE_MANIFEST
 from agentpack.core.limits import MAX_JSON_BYTES
 from agentpack.core.lockfile import Lockfile
+from agentpack.core.registry_routes import RegistryRoutes, RegistrySlot, Routing, routing_from
 from agentpack.core.workspace_manifest import WorkspaceManifest, parse_workspace_manifest
 from agentpack.errors import WorkspaceError
 
@@ -81,19 +82,23 @@ class Settings:
 
         return default_registry_dir()
 
-    def registry_locations(self, manifest: WorkspaceManifest | None, base_dir: str) -> list[tuple[str, str]]:
-        """Registries to use, as (location, base dir for relative paths), in precedence order.
+    def registry_routing(self, manifest: WorkspaceManifest | None, base_dir: str) -> Routing:
+        """Which registries answer for which names (see core.registry_routes).
 
-        Precedence: --registry, then `registries` in agentops.yaml, then AGENTOPS_REGISTRY, then the
-        embedded default directory under the user data directory.
+        Precedence: --registry answers for every name, overriding all routing; then `registries` in
+        agentops.yaml (relative paths taken from ``base_dir``, the workspace); then
+        AGENTOPS_REGISTRY; then the embedded default directory under the user data directory. The
+        last two are also the default of a mapping-form `registries` that has no `default`.
         """
         if self.registry:
-            return [(self.registry, os.getcwd())]
-        if manifest and manifest.registries:
-            return [(loc, base_dir) for loc in manifest.registries]
-        if self.env_registry:
-            return [(self.env_registry, os.getcwd())]
-        return [(self.default_registry(), os.getcwd())]
+            return Routing((RegistrySlot(self.registry, os.getcwd(), "--registry"),))
+
+        def fallback() -> RegistrySlot:  # only when needed: finding the data directory costs start-up time
+            if self.env_registry:
+                return RegistrySlot(self.env_registry, os.getcwd(), "$AGENTOPS_REGISTRY")
+            return RegistrySlot(self.default_registry(), os.getcwd(), "the embedded default registry")
+
+        return routing_from(manifest.registries if manifest else RegistryRoutes(), base_dir, fallback)
 
 
 @dataclass

@@ -3,7 +3,9 @@
 Fields (awesome-copilot ``collections/TEMPLATE.md``): ``id`` (kebab-case, the package name),
 ``name`` (a title), ``description``, ``tags``, ``items`` [{``path`` from the repository root,
 ``kind``: ``agent`` / ``chat-mode`` / ``prompt`` / ``instruction`` / ``skill``, ``usage``}],
-``display``. ``collections/<id>.md`` is the collection's generated page, used as its README.
+``display``. A skill item names its ``SKILL.md`` (``skills/<name>/SKILL.md``, as the collections
+do) or its folder; either way the whole folder is the component. ``collections/<id>.md`` is the
+collection's generated page, used as its README.
 Items are looked up from the listing root; an item the listing lacks is reported, never invented.
 """
 
@@ -67,7 +69,7 @@ def _item(listing: Listing, manifest: str, index: int, item: object, result: Rea
     if path is None:
         return []
     if kind == "skills":
-        skill = common.skill_at(listing.files, path)
+        skill = common.skill_at(listing.files, path.removesuffix("/SKILL.md"))
         if skill is not None:
             return [skill]
     elif path in listing:

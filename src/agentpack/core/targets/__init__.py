@@ -19,7 +19,7 @@ by the search corpus on that date; where the issue text and the docs disagree th
 | copilot     | commands | .github/prompts/<name>.prompt.md       | none (all fields optional)                   | doc https://code.visualstudio.com/docs/agent-customization/prompt-files |
 | copilot     | rules    | .github/instructions/<name>.instructions.md | applyTo glob(s)                         | microsoft/vscode skill agent-customization (mcpservers.org copy) |
 | copilot     | skills   | .github/skills/<name>/                 | Agent Skills                                  | same; peers also use .agents/skills |
-| copilot     | mcp      | .vscode/mcp.json {"servers": {...}}    | "type" required (stdio / http)               | doc https://code.visualstudio.com/docs/agents/reference/mcp-configuration.md |
+| copilot     | mcp      | .vscode/mcp.json {"servers": {...}}    | "type" required (stdio / http); VS Code only | doc https://code.visualstudio.com/docs/agents/reference/mcp-configuration.md ; github/copilot-cli#3019 |
 | cursor      | rules    | .cursor/rules/<name>.mdc               | description, globs, alwaysApply              | cursor.com/docs/rules (via skillsaw docs/rules/cursor-rules-valid.md) |
 | cursor      | agents   | .cursor/agents/<name>.md               | name, description (model, readonly optional) | doc https://cursor.com/docs/subagents.md |
 | cursor      | commands | .cursor/commands/<name>.md             | plain Markdown                               | cursor.com/docs (commands); issue text |
@@ -29,8 +29,8 @@ by the search corpus on that date; where the issue text and the docs disagree th
 | codex       | skills   | .agents/skills/<name>/                 | SKILL.md: name, description                  | doc https://developers.openai.com/codex/skills.md ; vercel-labs/skills |
 | codex       | context  | AGENTS.md                              | plain Markdown                               | doc developers.openai.com/codex (AGENTS.md) |
 | codex       | mcp      | .codex/config.toml [mcp_servers.<name>] | trusted projects only                       | docs.rs tuff-adapter-codex MCP_CONFIG_RELPATH; Codex MCP docs |
-| gemini      | agents   | .gemini/agents/<name>.md               | name (slug), description; kind/tools/model…  | google-gemini/gemini-cli docs/core/subagents.md |
-| gemini      | commands | .gemini/commands/<name>.toml           | prompt required, description; {{args}}       | doc https://geminicli.com/docs/cli/custom-commands.md |
+| gemini      | agents   | .gemini/agents/<name>.md               | name (slug), description; no other field than kind/tools/mcp_servers/model… (strict) | google-gemini/gemini-cli docs/core/subagents.md ; its loader (0.61.0) |
+| gemini      | commands | .gemini/commands/<name>.toml           | prompt required, description; {{args}}; !{…} @{…} run/read | doc https://geminicli.com/docs/cli/custom-commands.md |
 | gemini      | skills   | .gemini/skills/<name>/                 | Agent Skills                                  | dnldxn/claptrap docs/gemini-cli.md (from geminicli.com) |
 | gemini      | context  | GEMINI.md ; mcp .gemini/settings.json {"mcpServers"} | httpUrl for streamable HTTP    | doc https://geminicli.com/docs |
 | opencode    | agents   | .opencode/agents/<name>.md             | description; mode (subagent)                 | doc https://opencode.ai/docs/agents.md |
@@ -38,6 +38,12 @@ by the search corpus on that date; where the issue text and the docs disagree th
 | opencode    | skills   | .opencode/skills/<name>/               | Agent Skills                                  | opencode.ai docs (skills) |
 | opencode    | mcp      | opencode.json {"mcp": {...}}           | type local (command array) / remote (url)    | opencode.ai/docs/config (zenn.dev summary) |
 | agents-md   | all      | AGENTS.md, one section between <!-- agentops:begin/end --> | user text untouched   | https://agents.md ; issue 10 |
+
+Notes where the tools themselves differ from their docs (found by running them, tests/oracles):
+Gemini CLI's subagent loader rejects the ``mcpServers`` field its docs name and reads
+``mcp_servers``, and its YAML reader, like Copilot CLI's, rejects what strict YAML rejects; Copilot
+CLI reads neither ``.vscode/mcp.json`` nor prompt files (VS Code does), but reads Claude's
+``.mcp.json``.
 
 Notes where the docs differ from the issue: the issue's ``.codex/agents/<name>.toml`` and
 ``.gemini/agents/`` are confirmed; OpenCode's folders are plural (``.opencode/agents``,

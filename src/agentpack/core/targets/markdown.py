@@ -26,12 +26,14 @@ class MarkdownFile:
     """A Markdown file whose top-level frontmatter entries can be read and edited as text.
 
     ``fields`` holds the parsed frontmatter (``{}`` when there is none); values read by the
-    tolerant reader (when strict YAML fails) are the raw text after ``key:``, unquoted. ``body`` is
-    the text after the frontmatter. ``to_bytes()`` returns the original bytes when nothing changed.
+    tolerant reader (when strict YAML fails) are the raw text after ``key:``, unquoted, and
+    ``strict`` is false. ``body`` is the text after the frontmatter. ``to_bytes()`` returns the
+    original bytes when nothing changed.
     """
 
     def __init__(self, content: bytes, load: Load) -> None:
         self._original = content
+        self._load = load
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -42,6 +44,7 @@ class MarkdownFile:
         self.body = body
         self.newline = "\r\n" if "\r\n" in text[: max(text.find("\n") + 1, 0)] else "\n"
         self.changed = False
+        self.strict = True
         if yaml_text is None:
             self.has_frontmatter = False
             self._opener, self._lines, self._closer = f"---{self.newline}", [], f"---{self.newline}"
@@ -52,7 +55,7 @@ class MarkdownFile:
         self._opener = text[:opener_end]
         self._closer = text[opener_end + len(yaml_text): len(text) - len(body)]
         self._lines = yaml_text.splitlines(keepends=True)
-        self.fields = _read_fields(yaml_text, load)
+        self.fields, self.strict = _read_fields(yaml_text, load)
 
     def has(self, key: str) -> bool:
         return self._entry(key) is not None
@@ -88,6 +91,25 @@ class MarkdownFile:
         if old in self.fields:
             self.fields[new] = self.fields.pop(old)
         self.changed = True
+
+    def quote_rejected_entries(self) -> None:
+        """Write again, quoted, each one-line entry that strict YAML rejects, so that a tool with a
+        strict YAML reader (Gemini CLI, Copilot CLI) loads the file.
+
+        ``description: Triggers on: 'x'`` (an unquoted ``: ``) becomes ``description: "Triggers on:
+        'x'"`` with the same value. Entries that parse, and entries on several lines, keep their
+        text; nothing changes when the frontmatter already parses.
+        """
+        if self.strict:
+            return
+        for key, start, end in _entries(self._lines):
+            line, rest = self._lines[start], self._lines[start + 1: end]
+            value = self.fields.get(key)
+            if not isinstance(value, str) or any(r.strip() and not r.lstrip().startswith("#") for r in rest):
+                continue
+            if not _parses(line, self._load):
+                self.set(key, value)
+        self.strict = _parses("".join(self._lines), self._load)
 
     def to_text(self) -> str:
         """The whole file as text, BOM included."""
@@ -138,14 +160,20 @@ def _top_level_key(line: str) -> str | None:
     return key
 
 
-def _read_fields(yaml_text: str, load: Load) -> dict:
+def _read_fields(yaml_text: str, load: Load) -> tuple[dict, bool]:
+    """The frontmatter's fields, and whether strict YAML read them (else the tolerant reader did)."""
     try:
         data = load(yaml_text)
     except Exception:  # YamlError from adapters.yamlio, PyYAML's own errors from yaml.safe_load
-        data = None
+        return _tolerant_fields(yaml_text), False
     if isinstance(data, dict):
-        return data
-    return _tolerant_fields(yaml_text)
+        return data, True
+    return _tolerant_fields(yaml_text), data is None  # None: nothing but blank lines and comments
+
+
+def _parses(yaml_text: str, load: Load) -> bool:
+    """Whether strict YAML reads ``yaml_text`` as a mapping (or as nothing)."""
+    return _read_fields(yaml_text, load)[1]
 
 
 def _tolerant_fields(yaml_text: str) -> dict:
