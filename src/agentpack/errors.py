@@ -164,6 +164,12 @@ class RegistryError(AgentpackError):
     code = "registry"
 
 
+class RegistryUnreachable(RegistryError):
+    """A registry across a network could not be reached or did not answer in time (after retries)."""
+
+    code = "unreachable"
+
+
 class PackageNotFound(RegistryError):
     """The registry has no such package, or no version matching the requested range."""
 

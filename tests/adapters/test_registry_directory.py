@@ -87,6 +87,7 @@ def test_on_disk_layout(tmp_path):
     root = tmp_path / "reg"
     stored = publish(DirectoryRegistry(str(root)), name="team/triage", version="0.1.0")
     assert json.loads((root / "registry.json").read_text()) == {"format": 1}
+    assert json.loads((root / "config.json").read_text()) == {"protocol": 1, "blobs": "blobs/sha256/", "api": None}
     assert (root / "blobs" / "sha256" / stored["sha256"]).is_file()
     index = json.loads((root / "index" / "team" / "triage.json").read_text())
     assert index == {"name": "team/triage", "serial": index["serial"], "versions": {"0.1.0": stored}}
@@ -104,6 +105,20 @@ def test_on_disk_layout(tmp_path):
         }
     }
     assert not [p for p in tree(root) if p.endswith(".tmp")]
+
+
+def test_any_write_gives_a_registry_made_before_config_json_one(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path / "reg"), create=True)
+    config = tmp_path / "reg" / "config.json"
+    assert json.loads(config.read_text())["protocol"] == 1
+    config.unlink()
+    assert registry.list_packages() == []  # reading writes nothing
+    assert not config.exists()
+    publish(registry)
+    assert json.loads(config.read_text()) == {"protocol": 1, "blobs": "blobs/sha256/", "api": None}
+    config.write_text('{"protocol": 1, "blobs": "https://cdn.example/blobs/"}')
+    publish(registry, version="1.0.1")
+    assert "cdn.example" in config.read_text()  # an operator's own config is kept
 
 
 def test_published_at_defaults_to_now_in_utc(tmp_path):
@@ -554,13 +569,13 @@ def test_file_url_with_a_remote_host_is_refused():
         open_registry("file://server/share/registry")
 
 
-@pytest.mark.parametrize("location", ["http://registry.example", "https://r.example/x", "oci://ghcr.io/team"])
+@pytest.mark.parametrize("location", ["oci://ghcr.io/team", "s3://bucket/registry"])
 def test_unknown_scheme_lists_the_supported_ones(location):
     with pytest.raises(RegistryError) as caught:
         open_registry(location)
     scheme = location.split("://")[0]
     assert f"{scheme}://" in caught.value.message
-    assert "file://" in caught.value.hint and "directory path" in caught.value.hint
+    assert "file://" in caught.value.hint and "http://" in caught.value.hint and "directory path" in caught.value.hint
 
 
 def test_empty_location_is_refused():
@@ -569,7 +584,7 @@ def test_empty_location_is_refused():
 
 
 def test_supported_schemes():
-    assert supported_schemes() == ["", "file"]
+    assert supported_schemes() == ["", "file", "http", "https"]
 
 
 # -- importing many versions at once (bundle load) ---------------------------------------------

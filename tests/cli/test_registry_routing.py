@@ -1,5 +1,5 @@
 """Registries routed by team (agentops.yaml `registries: {default, teams}`), and the list form kept
-safe: through the real command, against real directory registries.
+safe: through the real command, against real directory registries (and one served over HTTP).
 
 The registries, each a directory beside the workspaces:
 - ``default``: shared 1.0.0, team-beta/notes 1.0.0, and an impostor team-alpha/desk 2.0.0;
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_package
+from registry_server import StaticServer
 
 ROUTED = "registries:\n  default: ../default\n  teams:\n    team-alpha: ../alpha\n"
 
@@ -192,6 +193,35 @@ def test_publish_writes_a_package_to_the_registry_routed_for_its_name(agentops, 
     assert not (tmp_path / "default" / "index" / "team-alpha" / "triage.json").exists()
     archive = agentops.build_folder(write_package(tmp_path / "src" / "new", "plain", "1.0.0"))
     assert "Published plain@1.0.0 to ../default" in agentops("package", "publish", archive, cwd=ws).out
+
+
+def test_a_team_may_be_routed_to_an_http_registry_which_offline_answers_from_the_cache(agentops, world, tmp_path):
+    for key in [key for key in agentops.env if key.lower().endswith("_proxy")]:
+        del agentops.env[key]  # requests to 127.0.0.1 must not go through a proxy the machine names
+    with StaticServer(tmp_path / "alpha") as server:
+        routed = f"registries:\n  default: ../default\n  teams:\n    team-alpha: {server.url}\n"
+        ws = _workspace(tmp_path, "ws", routed, {"team-alpha/desk": "*", "shared": "*"})
+        run = agentops("package", "install", cwd=ws)
+        assert f"+ team-alpha/desk@1.0.0 from {server.url}" in run.out  # not the impostor 2.0.0 of ../default
+        assert "+ shared@1.0.0 from ../default" in run.out
+        assert _lock(ws)["team-alpha/desk"]["sha256"] == world.desk
+        assert "/index/team-alpha/desk.json" in server.paths()
+        assert "/index/shared.json" not in server.paths()  # unscoped names are never asked of the team's registry
+        assert f"  registry: {server.url}" in agentops("package", "info", "team-alpha/desk", cwd=ws).lines
+        # publish goes to the registry routed for the name, and a URL registry is read-only.
+        archive = agentops.build_folder(write_package(tmp_path / "src" / "new", "team-alpha/triage", "1.0.0"))
+        run = agentops("package", "publish", archive, cwd=ws, expect=1)
+        assert f"registry {server.url} is read-only" in run.err
+        assert not (tmp_path / "default" / "index" / "team-alpha" / "triage.json").exists()
+    # The server is gone: --offline still installs the team's package, from what the cache kept.
+    offline = _workspace(tmp_path, "offline", routed, {"team-alpha/desk": "*", "shared": "*"})
+    agentops("package", "install", "--offline", cwd=offline)
+    assert _versions(offline) == {"team-alpha/desk": "1.0.0", "shared": "1.0.0"}
+    assert _lock(offline)["team-alpha/desk"]["sha256"] == world.desk
+    assert "The real desk." in (offline / "agents" / "team-alpha" / "desk" / "agent-0.md").read_text()
+    run = agentops("package", "install", "team-alpha/desk", cwd=_workspace(tmp_path, "online", routed),
+                   expect=1)
+    assert f"cannot reach registry {server.url}" in run.err
 
 
 def test_bundles_collect_with_the_same_routing_and_a_routed_lock_installs_anywhere(agentops, far, world, tmp_path):

@@ -154,3 +154,15 @@ def test_missing_registry_and_not_a_registry(agentops, tmp_path):
     run = agentops("registry", "verify", "--repair", "--registry", tmp_path / "plain", expect=1)
     assert "not an agentpack registry" in run.err
     assert not (tmp_path / "plain" / ".lock").exists()
+
+
+def test_a_registry_made_before_config_json_is_warned_about_and_repaired(agentops, registry):
+    (registry / "config.json").unlink()
+    report = _verify(agentops)
+    assert report["ok"] is True and _codes(report) == {"no-config"}
+    repaired = _verify(agentops, "--repair")
+    assert repaired["problems"] == [] and repaired["repaired"][0].startswith("wrote config.json (protocol 1)")
+    assert json.loads((registry / "config.json").read_text())["protocol"] == 1
+    (registry / "config.json").write_text('{"protocol": "one"}')
+    report = _verify(agentops, expect=1)
+    assert _codes(report) == {"malformed-config"}

@@ -31,9 +31,10 @@ def _common(json_flag: bool = False, registry: bool = False, *, top: bool = Fals
         parent.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
     if registry:
         parent.add_argument("--registry", metavar="R",
-                            help="registry directory or file:// URL that answers for every package, "
-                                 "overriding the routing of agentops.yaml `registries` (default: agentops.yaml "
-                                 "`registries`, then $AGENTOPS_REGISTRY, then the embedded default registry)")
+                            help="registry directory, http(s):// URL (read-only) or file:// URL that answers "
+                                 "for every package, overriding the routing of agentops.yaml `registries` "
+                                 "(default: agentops.yaml `registries`, then $AGENTOPS_REGISTRY, then the embedded "
+                                 "default registry)")
     return parent
 
 

@@ -6,6 +6,8 @@ reads a field: a string where an object is expected, or a missing ``sha256``, is
 naming the file, never an ``AttributeError`` deep inside a command.
 
 - ``registry.json``: ``{"format": int, ...}``;
+- ``config.json``: ``{"protocol": int, "blobs"?: str, "api"?: str | null, ...}``, the read
+  protocol's entry point (docs/registry-protocol.md);
 - an index, ``index/<name>.json``: ``{"versions": {version: record}, ...}``;
 - a record: ``{"name": str, "version": str, "sha256": str, "size"?: int, "manifest"?: object,
   "components"?: {kind: int}, "published_at"?: str, "allow_breaking"?: bool, "signature"?: object,
@@ -39,6 +41,19 @@ def settings_problem(settings: object) -> str | None:
     """Why ``registry.json``'s content is not ``{"format": int, ...}``."""
     if not isinstance(settings, dict) or not _is_int(settings.get("format")):
         return "expected an object with an integer 'format'"
+    return None
+
+
+def config_problem(config: object) -> str | None:
+    """Why ``config.json``'s content is not ``{"protocol": int >= 1, "blobs"?: str, "api"?: str | null}``
+    (``blobs`` a non-empty location ending in "/"); other keys are for later protocol versions."""
+    if not isinstance(config, dict) or not _is_int(config.get("protocol")) or config["protocol"] < 1:
+        return "expected an object with a whole number 'protocol' (1 or more)"
+    blobs = config.get("blobs", "blobs/sha256/")
+    if not isinstance(blobs, str) or not blobs.endswith("/"):
+        return "'blobs' must be a location ending in '/'"
+    if config.get("api") is not None and not isinstance(config["api"], str):
+        return "'api' must be a URL or null"
     return None
 
 

@@ -84,7 +84,8 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
     levels = manifest.levels if manifest else Levels()
     if classification is not None and levels.check(classification):
         raise UsageError(f"--classification: {levels.check(classification)}")
-    source = PackageSource(lambda: settings.registry_routing(manifest, ws.root), settings.resolved_cache_dir)
+    source = PackageSource(lambda: settings.registry_routing(manifest, ws.root), settings.resolved_cache_dir,
+                           registry_options=settings.registry_options)
     pins = _lock_pins(ws) if use_lock else _resolve_pins(specs, source, manifest)
     records = {name: source.record(name, version) for name, (version, _sha256) in pins.items()}
     entries = []
@@ -207,13 +208,16 @@ def load_bundle(path: str, registry_dir: str, *, trust: list[str] = (), allow_un
     ``registry_dir`` (created if missing). Every package is checked first: a version the registry
     holds with other content, or a package classified above the registry's level, stops the load
     before anything is written."""
-    from agentpack.adapters.registry.directory import DirectoryRegistry
+    from agentpack.adapters.registry import DirectoryRegistry, open_registry
     from agentpack.services.classification import check_publish_all
     from agentpack.services.workspace import open_workspace
 
+    registry = open_registry(registry_dir)
+    if not isinstance(registry, DirectoryRegistry):
+        raise UsageError(f"bundle load imports into a directory registry, and {registry_dir} is not one",
+                         hint="load into a directory, then serve that folder over HTTP if others need it")
     policy = trust_policy(trust, allow_untrusted=allow_untrusted, directory=directory)
     verified = verify(path, policy, progress)
-    registry = DirectoryRegistry(registry_dir)
     ws_manifest = open_workspace(directory).load_manifest()
     keys = sorted(verified.records)
     records = [verified.records[key] for key in keys]

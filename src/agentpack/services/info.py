@@ -17,7 +17,7 @@ def package_source(directory: str | None, settings: Settings, *, offline: bool =
     ws = open_workspace(directory)
     manifest = ws.load_manifest()
     return PackageSource(lambda: settings.registry_routing(manifest, ws.root), settings.resolved_cache_dir,
-                         offline=offline)
+                         offline=offline, registry_options=settings.registry_options)
 
 
 def package_info(spec_text: str, settings: Settings, directory: str | None = None) -> dict:
@@ -36,7 +36,8 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
     spec = parse_spec(spec_text)
     ws = open_workspace(directory)
     ws_manifest = ws.load_manifest()
-    source = PackageSource(lambda: settings.registry_routing(ws_manifest, ws.root), settings.resolved_cache_dir)
+    source = PackageSource(lambda: settings.registry_routing(ws_manifest, ws.root), settings.resolved_cache_dir,
+                           registry_options=settings.registry_options)
     index = source.index(spec.name)
     if not index:
         from agentpack.core.names import did_you_mean

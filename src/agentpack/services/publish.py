@@ -57,7 +57,9 @@ def publish_archive(archive_path: str, settings: Settings, *, strict: bool = Fal
     ws = open_workspace(None)
     ws_manifest = ws.load_manifest()
     slot = settings.registry_routing(ws_manifest, ws.root).for_name(inspected.record["name"])[0]
-    registry = open_registry(slot.location, base_dir=slot.base_dir)
+    registry = open_registry(slot.location, base_dir=slot.base_dir, options=settings.registry_options())
+    if not registry.writable:
+        registry.publish(inspected.data, inspected.record)  # raises the backend's own "read-only" error
     check_publish(ws_manifest, inspected.record["manifest"], registry)  # no write down
     content = content_from_archive(inspected.data, archive_path)
     release = check_release(registry, content, allow_breaking=allow_breaking)

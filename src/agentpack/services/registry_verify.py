@@ -57,4 +57,4 @@ def target_registry(settings: Settings, directory: str | None):
 
     ws = open_workspace(directory)
     slot = settings.registry_routing(ws.load_manifest(), ws.root).registries()[0]
-    return open_registry(slot.location, base_dir=slot.base_dir)
+    return open_registry(slot.location, base_dir=slot.base_dir, options=settings.registry_options())

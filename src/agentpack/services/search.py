@@ -22,8 +22,10 @@ def search_packages(query: str, settings: Settings, directory: str | None = None
     needle = query.lower()
     found: dict[str, dict] = {}
     routing = settings.registry_routing(ws.load_manifest(), ws.root)
+    options = settings.registry_options()
     for slot in routing.registries():
-        packages = open_registry(slot.location, base_dir=slot.base_dir).catalog().get("packages", {})
+        registry = open_registry(slot.location, base_dir=slot.base_dir, options=options)
+        packages = registry.catalog().get("packages", {})
         for name, entry in packages.items():
             if (name in found or not (entry.get("latest") or entry.get("versions"))
                     or slot not in routing.for_name(name)):

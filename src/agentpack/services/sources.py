@@ -6,8 +6,9 @@ then the registry that published them, each read verified against the expected s
 registry answers for a name is the routing's (core.registry_routes): the one registry its team or
 the default is routed to, or, in the list form, every listed registry, which must then agree.
 
-With ``offline=True`` no registry is opened: package indexes come from the copies the cache kept
-the last time they were read online, and archives only from the cache.
+With ``offline=True`` only registries on this machine (directories) are read. A name routed to a
+registry across the network (http(s)://), or one no local registry holds, gets the index copy the
+cache kept the last time it was read online, and archives come only from the cache.
 
 Every index read from a registry is checked against the highest serial this machine has accepted
 for that registry and package (``adapters.seen_serials``, in the user's state directory): an older
@@ -47,11 +48,14 @@ class PackageSource:
     """Candidates and archives for install, from registries (or the cache when offline)."""
 
     def __init__(self, routing: Callable[[], Routing], cache_dir: Callable[[], str], *,
-                 offline: bool = False, state_dir: Callable[[], str] | None = None) -> None:
-        # Both are callables, evaluated on first use: finding the default registry and cache
+                 offline: bool = False, state_dir: Callable[[], str] | None = None,
+                 registry_options: Callable[[], object] | None = None) -> None:
+        # All are callables, evaluated on first use: finding the default registry and cache
         # directories costs start-up time that an install with nothing to fetch never needs.
+        # ``registry_options`` gives adapters.registry.base.RegistryOptions (Settings.registry_options).
         self._routing_fn = routing
         self._cache_dir_fn = cache_dir
+        self._options_fn = registry_options
         self._offline = offline
         self._opened: dict[RegistrySlot, object] = {}
         self._indexes: dict[str, tuple[dict, object | None]] = {}
@@ -145,6 +149,15 @@ class PackageSource:
     def _cache_dir(self) -> str:
         return self._cache_dir_fn()
 
+    @cached_property
+    def _registry_options(self):
+        """How to reach registries across a network, keeping fetched documents below this source's
+        cache directory unless the options name another."""
+        from agentpack.adapters.registry import RegistryOptions
+
+        options = self._options_fn() if self._options_fn is not None else RegistryOptions()
+        return options._replace(cache_dir=options.cache_dir or self._cache_dir)
+
     def _check(self, data: bytes, expected: str, name: str, version: str, where: str) -> None:
         import hashlib
 
@@ -164,13 +177,15 @@ class PackageSource:
 
     def _registries(self, slots) -> list[tuple[RegistrySlot, object]]:
         """The registries of ``slots``, each opened once; under --offline only those on this
-        machine (directories)."""
+        machine (directories): a registry across the network is then read from the copies the
+        cache kept (``_load_index``)."""
         from agentpack.adapters.registry import open_registry
 
         opened = []
         for slot in slots:
             if slot not in self._opened:
-                self._opened[slot] = open_registry(slot.location, base_dir=slot.base_dir)
+                self._opened[slot] = open_registry(slot.location, base_dir=slot.base_dir,
+                                                   options=self._registry_options)
             registry = self._opened[slot]
             if getattr(registry, "local", False) or not self._offline:
                 opened.append((slot, registry))

@@ -169,7 +169,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         if check_edit:
             check_edit(root, lock)
         source = PackageSource(lambda: settings.registry_routing(manifest, ws.root),
-                               settings.resolved_cache_dir, offline=options.offline)
+                               settings.resolved_cache_dir, offline=options.offline,
+                               registry_options=settings.registry_options)
         for record, data, spec in edit.local_archives.values():
             source.add_local(record, data, spec)
         for name in edit.remove:

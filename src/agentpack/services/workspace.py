@@ -29,6 +29,8 @@ class Settings:
 
     ``registry`` is the --registry option, ``env_registry`` the AGENTOPS_REGISTRY variable; the
     data and cache directories are resolved lazily (platformdirs costs start-up time).
+    ``ca_file`` (AGENTOPS_CA_FILE) and ``http_timeout`` (AGENTOPS_HTTP_TIMEOUT, seconds, as written)
+    say how to reach http(s):// registries.
     """
 
     registry: str | None = None
@@ -36,11 +38,35 @@ class Settings:
     cache_dir: str | None = None
     data_dir: str | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    ca_file: str | None = None
+    http_timeout: str | None = None
 
     @classmethod
     def from_environment(cls, environ, *, registry: str | None = None) -> Settings:
         """Build settings from an environment mapping (os.environ at the edge) and CLI options."""
-        return cls(registry=registry, env_registry=environ.get("AGENTOPS_REGISTRY") or None)
+        ca_file = environ.get("AGENTOPS_CA_FILE") or None
+        return cls(registry=registry, env_registry=environ.get("AGENTOPS_REGISTRY") or None,
+                   ca_file=os.path.abspath(os.path.expanduser(ca_file)) if ca_file else None,
+                   http_timeout=environ.get("AGENTOPS_HTTP_TIMEOUT") or None)
+
+    def registry_options(self):
+        """How to reach registries across a network (adapters.registry.base.RegistryOptions).
+
+        Raises ``UsageError`` when AGENTOPS_HTTP_TIMEOUT is not a number of seconds above 0."""
+        from agentpack.adapters.registry.base import RegistryOptions
+        from agentpack.errors import UsageError
+
+        options = RegistryOptions(cache_dir=self.cache_dir, ca_file=self.ca_file)
+        if self.http_timeout is None:
+            return options
+        try:
+            timeout = float(self.http_timeout)
+        except ValueError:
+            timeout = float("nan")
+        if not 0 < timeout <= 86_400:  # also false for NaN
+            raise UsageError(f"AGENTOPS_HTTP_TIMEOUT must be a number of seconds above 0, not {self.http_timeout!r}",
+                             hint="e.g. AGENTOPS_HTTP_TIMEOUT=60")
+        return options._replace(timeout=timeout)
 
     def resolved_cache_dir(self) -> str:
         if self.cache_dir:

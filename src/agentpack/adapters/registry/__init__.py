@@ -1,23 +1,28 @@
 """Registries, chosen by the URL scheme of their location.
 
 ``_BACKENDS`` is the one place a backend is plugged in: services call ``open_registry`` and never
-test the scheme themselves. HTTP(S) and OCI backends will be added to the table, not to callers.
+test the scheme themselves. An OCI backend will be added to the table, not to callers.
 """
 
 from __future__ import annotations
 
 import os
 
-from agentpack.adapters.registry.base import Registry
+from agentpack.adapters.registry.base import Registry, RegistryOptions
 from agentpack.adapters.registry.directory import DirectoryRegistry
+from agentpack.adapters.registry.http import HttpRegistry
 from agentpack.errors import RegistryError
 
-__all__ = ["Registry", "DirectoryRegistry", "open_registry", "supported_schemes"]
+__all__ = ["Registry", "RegistryOptions", "DirectoryRegistry", "HttpRegistry", "open_registry",
+           "supported_schemes"]
 
-# scheme -> backend class, constructed as Backend(target, url=location). "" means a plain path.
+# scheme -> backend class, constructed as Backend(target, url=location, options=options).
+# "" means a plain path.
 _BACKENDS: dict[str, type] = {
     "file": DirectoryRegistry,
     "": DirectoryRegistry,
+    "http": HttpRegistry,  # a registry tree read with plain GETs (docs/registry-protocol.md)
+    "https": HttpRegistry,
 }
 
 
@@ -26,17 +31,19 @@ def supported_schemes() -> list[str]:
     return sorted(_BACKENDS)
 
 
-def open_registry(location: str, *, base_dir: str | None = None) -> Registry:
+def open_registry(location: str, *, base_dir: str | None = None,
+                  options: RegistryOptions | None = None) -> Registry:
     """Open the registry at ``location``: a directory path or a URL whose scheme is in the table.
 
     Plain paths have ``~`` expanded and, when relative, are taken relative to ``base_dir`` (the
     directory of the file that named them) or else the current directory. ``file://`` URLs must be
     absolute (``file:///srv/registry`` or ``file://localhost/srv/registry``). An unknown scheme
-    raises ``RegistryError`` listing the supported ones. Opening does no I/O: a missing registry is
-    reported by the first read.
+    raises ``RegistryError`` listing the supported ones. ``options`` say how to reach a registry
+    across a network (default: ``RegistryOptions()``). Opening does no I/O: a missing or unreachable
+    registry is reported by the first read.
     """
     if not location or not location.strip():
-        raise RegistryError("empty registry location", hint="give a directory path or a file:// URL")
+        raise RegistryError("empty registry location", hint="give a directory path or an http(s):// or file:// URL")
     scheme, has_scheme, rest = location.partition("://")
     if not has_scheme or not _looks_like_scheme(scheme):
         scheme, target = "", _plain_path(location, base_dir)
@@ -48,7 +55,7 @@ def open_registry(location: str, *, base_dir: str | None = None) -> Registry:
                 hint=f"supported: {_describe_schemes()}",
             )
         target = _file_url_path(location, rest) if scheme == "file" else location
-    return _BACKENDS[scheme](target, url=location)
+    return _BACKENDS[scheme](target, url=location, options=options or RegistryOptions())
 
 
 def _looks_like_scheme(text: str) -> bool:

@@ -26,10 +26,28 @@ Yanking and deprecating never delete or change an archive; the marks are describ
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations", "commands", "rules", "skills")
 RECORD_FIELDS = ("name", "version", "sha256", "size", "manifest", "components", "published_at")
+
+
+class RegistryOptions(NamedTuple):
+    """How this machine reaches registries across a network (a directory registry needs none).
+
+    ``cache_dir``: the download cache, below which fetched documents are kept with their ETags
+    (None: the user's cache directory); ``ca_file``: a PEM file of the certificate authorities to
+    trust for https:// (None: the system's, or ``$SSL_CERT_FILE``); ``timeout``: seconds any one
+    connect or read may take; ``attempts``: how often a request that could not connect, or got a
+    5xx answer, is tried in all; ``backoff``: seconds before the second attempt, doubled for each
+    one after it.
+    """
+
+    cache_dir: str | None = None
+    ca_file: str | None = None
+    timeout: float = 30.0
+    attempts: int = 3
+    backoff: float = 0.25
 
 
 class Registry(Protocol):
@@ -45,6 +63,10 @@ class Registry(Protocol):
     local: bool
     """True when reading needs no network (a directory on this machine): such a registry may be
     read under ``--offline``, which is how an air-gapped side installs from a loaded bundle."""
+
+    writable: bool
+    """False for a registry that refuses every ``publish`` (static files served over HTTP), so that
+    a publisher is told so before anything is read from it."""
 
     def list_packages(self) -> list[str]:
         """The names of all packages in the registry, sorted. An empty registry gives ``[]``.

@@ -2,6 +2,9 @@
 
 Layout below ROOT::
 
+    config.json                 {"protocol": 1, "blobs": "blobs/sha256/", "api": null}: the read
+                                protocol's entry point for HTTP clients (docs/registry-protocol.md);
+                                written on the first write, and by any write to a registry without it
     registry.json               {"format": 1}; marks the directory as a registry (settings go here)
     blobs/sha256/<hex>          archive bytes, named by their SHA-256
     index/<name>.json           one package: {"name", "serial", "versions": {version: record}}, versions
@@ -38,12 +41,11 @@ from collections.abc import Iterator
 from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
 from agentpack.adapters.locking import FileLock
 from agentpack.adapters.paths import read_within, write_atomic
+from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import COMPONENT_KINDS
-from agentpack.core.bounded_json import parse_json
-from agentpack.core.index_serial import index_serial, next_serial
+from agentpack.adapters.registry.documents import FORMAT, is_valid_name
+from agentpack.core.index_serial import next_serial
 from agentpack.core.limits import MAX_JSON_BYTES
-from agentpack.core.names import check_name
-from agentpack.core.registry_documents import catalog_problem, index_problem, settings_problem
 from agentpack.core.release_marks import (
     DEPRECATED,
     YANKED,
@@ -54,17 +56,14 @@ from agentpack.core.release_marks import (
     with_marks_of,
 )
 from agentpack.errors import (
-    IntegrityError,
-    InvalidName,
     InvalidVersion,
     PackageNotFound,
     RegistryError,
     VersionExists,
 )
 
-FORMAT = 1
 # What may already be in a directory we turn into a registry; anything else means "not ours".
-_REGISTRY_ENTRIES = frozenset({"registry.json", "catalog.json", "blobs", "index", ".lock"})
+_REGISTRY_ENTRIES = frozenset({"config.json", "registry.json", "catalog.json", "blobs", "index", ".lock"})
 _MISSING_HINT = "publish a package to it first, or check --registry / AGENTOPS_REGISTRY"
 
 
@@ -77,10 +76,13 @@ class DirectoryRegistry:
     """
 
     local = True  # a directory on this machine: readable under --offline
+    writable = True
 
     def __init__(
-        self, root: str, create: bool = False, *, url: str | None = None, lock_timeout: float = 60.0
+        self, root: str, create: bool = False, *, url: str | None = None, lock_timeout: float = 60.0,
+        options: object = None,
     ) -> None:
+        # ``options`` (base.RegistryOptions) are for registries across a network; a directory needs none.
         self.root = os.path.abspath(os.fspath(root))
         self.url = url if url is not None else os.fspath(root)
         self.lock_timeout = lock_timeout
@@ -111,11 +113,7 @@ class DirectoryRegistry:
             catalog = _load_json(path)
         except FileNotFoundError:
             return {"packages": {}}
-        reason = catalog_problem(catalog)
-        if reason:
-            raise _malformed(path, reason)
-        catalog["packages"] = {name: entry for name, entry in catalog["packages"].items() if _is_valid_name(name)}
-        return catalog
+        return documents.checked_catalog(catalog, path, _malformed)
 
     def package_index(self, name: str) -> dict:
         """``{"name": name, "serial": serial, "versions": {version: record}}``, versions by precedence
@@ -126,33 +124,17 @@ class DirectoryRegistry:
             index = _load_json(path)
         except FileNotFoundError:
             raise self._no_package(name) from None
-        _check_index(index, path)
-        return {"name": name, "serial": _checked_serial(index, path), "versions": index["versions"]}
+        return documents.checked_index(index, name, path, _malformed)
 
     def fetch_archive(self, name: str, version: str) -> bytes:
-        """The archive of ``name@version``, verified against its recorded sha256."""
-        versions = self.package_index(name)["versions"]
-        record = versions.get(version)
-        if record is None:
-            available = ", ".join(versions) or "none"
-            raise PackageNotFound(
-                f"{name}@{version} not found in registry {self.url}",
-                hint=f"versions available: {available}",
-            )
-        expected = record.get("sha256")
-        if not is_sha256(expected):
-            raise _malformed(self._index_path(name), f"{version} has no valid sha256")
-        data = self._read_blob(expected, what=f"{name}@{version}")
-        actual = sha256_hex(data)
-        if actual != expected:
-            raise IntegrityError(
-                f"{name}@{version} in registry {self.url} failed verification: "
-                f"expected sha256 {expected}, got {actual}",
-                path=blob_path(self.root, expected),
-                hint="the registry's copy has been modified or damaged; restore the registry "
-                "from a backup (published versions cannot be replaced)",
-            )
-        return data
+        """The archive of ``name@version``, verified against its recorded sha256 and size."""
+        record = documents.archive_record(self.package_index(name), version, self.url, self._index_path(name),
+                                          _malformed)
+        path = blob_path(self.root, record["sha256"])
+        return documents.verified_archive(
+            self._read_blob(record["sha256"], what=f"{name}@{version}"), record, self.url, path=path,
+            hint="the registry's copy has been modified or damaged; restore the registry from a backup "
+                 "(published versions cannot be replaced)")
 
     def read_blob(self, sha256: str) -> bytes:
         """The raw bytes stored under ``sha256`` (not verified)."""
@@ -348,12 +330,15 @@ class DirectoryRegistry:
     def _initialize(self) -> None:
         """Mark ``root`` as a registry if it is not one yet (called with the lock held)."""
         marker = os.path.join(self.root, "registry.json")
+        config = os.path.join(self.root, documents.CONFIG_FILE)
         if os.path.exists(marker):
             self._check_format(marker)
-            return
-        self._refuse_foreign_directory()
-        write_atomic(marker, _dump({"format": FORMAT}), root=self.root)
-        write_atomic(os.path.join(self.root, "catalog.json"), _dump({"packages": {}}), root=self.root)
+        else:
+            self._refuse_foreign_directory()
+            write_atomic(marker, _dump({"format": FORMAT}), root=self.root)
+            write_atomic(os.path.join(self.root, "catalog.json"), _dump({"packages": {}}), root=self.root)
+        if not os.path.exists(config):  # a registry made before the read protocol was written down
+            write_atomic(config, _dump(documents.config_document()), root=self.root)
 
     def _refuse_foreign_directory(self) -> None:
         """Never litter a directory that holds something else (``--registry .`` by mistake)."""
@@ -398,7 +383,7 @@ class DirectoryRegistry:
                     continue  # temporary files of an interrupted write, strays
                 path = os.path.join(directory, file)
                 name = os.path.relpath(path, top)[: -len(".json")].replace(os.sep, "/")
-                if _is_valid_name(name):
+                if is_valid_name(name):
                     index = _load_json(path)
                     _check_index(index, path)
                     _checked_serial(index, path)
@@ -407,12 +392,7 @@ class DirectoryRegistry:
     # -- helpers ------------------------------------------------------------------------------
 
     def _index_path(self, name: object) -> str:
-        if not _is_valid_name(name):
-            raise InvalidName(
-                f"invalid package name {name!r}",
-                hint="package names are lowercase letters, digits and '-', optionally 'team/name'",
-            )
-        return os.path.join(self.root, "index", *name.split("/")) + ".json"
+        return os.path.join(self.root, "index", *documents.checked_name(name).split("/")) + ".json"
 
     def _check_registry(self) -> None:
         if not os.path.isdir(self.root):
@@ -431,16 +411,7 @@ class DirectoryRegistry:
             settings = _load_json(marker)
         except FileNotFoundError:
             return
-        reason = settings_problem(settings)
-        if reason:
-            raise _malformed(marker, reason)
-        if settings["format"] > FORMAT:
-            raise RegistryError(
-                f"registry {self.url} uses format {settings['format']}, newer than this agentpack "
-                f"understands ({FORMAT})",
-                path=marker,
-                hint="upgrade agentpack",
-            )
+        documents.check_settings(settings, marker, self.url, _malformed)
 
     def _read_blob(self, sha256: str, what: str) -> bytes:
         path = blob_path(self.root, sha256)
@@ -582,23 +553,12 @@ def _is_temporary(file_name: str) -> bool:
     return file_name.startswith(".") and file_name.endswith(".tmp")  # see paths.write_atomic
 
 
-def _is_valid_name(name: object) -> bool:
-    """The naming rule of names typed by a user (core.names), applied to every name read from or
-    written to the registry; it also keeps a name from climbing out of ``index/``."""
-    return check_name(name) is None
-
-
 def _check_index(index: object, path: str) -> None:
-    reason = index_problem(index)
-    if reason:
-        raise _malformed(path, reason)
+    documents.check_index(index, path, _malformed)
 
 
 def _checked_serial(index: dict, path: str) -> int:
-    serial = index_serial(index)
-    if serial is None:
-        raise _malformed(path, "'serial' must be a whole number from 0 to 2**53")
-    return serial
+    return documents.checked_serial(index, path, _malformed)
 
 
 def _load_json(path: str) -> object:
@@ -610,7 +570,7 @@ def _load_json(path: str) -> object:
         raise
     except OSError as error:
         raise RegistryError(f"cannot read {path}: {error.strerror}", path=path) from error
-    return parse_json(data, source=path, error=RegistryError, hint=_malformed(path, "").hint)
+    return documents.parse_document(data, path, _malformed)
 
 
 def _malformed(path: str, detail: str) -> RegistryError:

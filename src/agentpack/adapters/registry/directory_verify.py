@@ -7,10 +7,12 @@
 - every recorded blob exists, has the recorded size and hashes to the recorded sha256;
 - catalog.json agrees with the indexes (it is derived state);
 - blobs no index names (orphans) and temporary files left by a killed writer are reported as
-  warnings: neither is wrong, both take space.
+  warnings: neither is wrong, both take space;
+- config.json, the read protocol's entry point, is well-formed; a registry made before it existed
+  is warned about (HTTP clients read it as protocol 1 all the same).
 
 ``repair_directory`` takes the registry lock and rebuilds what can be derived from the indexes
-(catalog.json, atomically), removes temporary files (under the lock no writer is alive to own
+(catalog.json, atomically), writes a missing config.json, removes temporary files (under the lock no writer is alive to own
 them) and, only when asked, orphan blobs. It never touches an index or a referenced blob: those
 are the registry's facts, and a damaged one is restored from a backup or a bundle, not guessed.
 """
@@ -25,13 +27,13 @@ from agentpack.adapters.registry.directory import (
     _check_index,
     _checked_serial,
     _is_temporary,
-    _is_valid_name,
     _load_json,
 )
+from agentpack.adapters.registry.documents import CONFIG_FILE, PROTOCOL, checked_config, is_valid_name
 from agentpack.core.versions import parse_version
 from agentpack.errors import AgentpackError, Problem
 
-REPAIRABLE = frozenset({"stale-catalog", "temporary-file"})
+REPAIRABLE = frozenset({"stale-catalog", "temporary-file", "no-config"})
 
 
 def verify_directory(registry: DirectoryRegistry) -> tuple[list[Problem], dict]:
@@ -48,6 +50,7 @@ def verify_directory(registry: DirectoryRegistry) -> tuple[list[Problem], dict]:
                 referenced.setdefault(record["sha256"], f"{name}@{version}")
                 _check_blob(registry.root, f"{name}@{version}", record, problems)
     _check_catalog(registry, indexes, problems)
+    _check_config(registry, problems)
     blobs = _check_blob_files(registry.root, referenced, problems)
     problems.sort(key=lambda p: (not p.is_error, p.path or "", p.code))
     return problems, {"packages": len(indexes), "versions": versions, "blobs": blobs}
@@ -58,7 +61,10 @@ def repair_directory(registry: DirectoryRegistry, *, delete_orphans: bool = Fals
     ``delete_orphans``) blobs no index names; return what was done, one sentence each."""
     done: list[str] = []
     registry._check_registry()  # never create a registry by repairing it
-    with registry._writing():
+    had_config = os.path.exists(os.path.join(registry.root, CONFIG_FILE))
+    with registry._writing():  # which writes config.json when it is missing
+        if not had_config:
+            done.append(f"wrote {CONFIG_FILE} (protocol {PROTOCOL}), which lets HTTP clients read the registry")
         problems, _counts = verify_directory(registry)
         if any(p.code == "stale-catalog" for p in problems):
             if any(p.code == "malformed-index" for p in problems):
@@ -91,7 +97,7 @@ def _check_indexes(registry: DirectoryRegistry, problems: list[Problem]) -> dict
                 problems.append(Problem("warning", "temporary-file", "left by an interrupted write", path=path))
                 continue
             name = os.path.relpath(path, top)[: -len(".json")].replace(os.sep, "/")
-            if not file.endswith(".json") or not _is_valid_name(name):
+            if not file.endswith(".json") or not is_valid_name(name):
                 problems.append(Problem("warning", "stray-file", "not a package index; readers ignore it", path=path))
                 continue
             try:
@@ -183,6 +189,20 @@ def _check_catalog(registry: DirectoryRegistry, indexes: dict[str, dict], proble
         shown = ", ".join(differ[:10]) + (f" and {len(differ) - 10} more" if len(differ) > 10 else "")
         problems.append(Problem("error", "stale-catalog", f"disagrees with the package indexes about {shown}; "
                                 "--repair rebuilds it", path=path))
+
+
+def _check_config(registry: DirectoryRegistry, problems: list[Problem]) -> None:
+    from agentpack.adapters.registry.directory import _malformed
+
+    path = os.path.join(registry.root, CONFIG_FILE)
+    try:
+        checked_config(_load_json(path), path, registry.url, _malformed)
+    except FileNotFoundError:
+        problems.append(Problem("warning", "no-config", f"missing (made before the read protocol); HTTP clients "
+                                f"read the registry as protocol {PROTOCOL}; --repair or the next publish writes it",
+                                path=path))
+    except AgentpackError as error:
+        problems.append(Problem("error", "malformed-config", error.message, path=path))
 
 
 def _check_blob_files(root: str, referenced: dict[str, str], problems: list[Problem]) -> int:
