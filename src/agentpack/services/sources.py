@@ -11,8 +11,8 @@ registry across the network (http(s)://), or one no local registry holds, gets t
 cache kept the last time it was read online, and archives come only from the cache.
 
 Every index read from a registry is checked against the highest serial this machine has accepted
-for that registry and package (``adapters.seen_serials``, in the user's state directory): an older
-one raises ``RollbackError`` before anything uses it, a newer one is remembered.
+for that registry and package (``services.index_serials``): an older one raises ``RollbackError``
+before anything uses it, a newer one is remembered.
 
 A yanked version is still a candidate, marked as such: the resolver decides when it may be chosen
 (core.resolver). ``release_notices`` reads what install and update tell the user about the
@@ -37,6 +37,7 @@ from agentpack.errors import (
     PackageNotFound,
     RegistryError,
 )
+from agentpack.services.index_serials import IndexSerials
 
 
 def dependency_map(manifest: dict) -> dict[str, str]:
@@ -61,8 +62,7 @@ class PackageSource:
         self._indexes: dict[str, tuple[dict, object | None]] = {}
         self._local: dict[str, tuple[dict, bytes, str]] = {}  # name -> (record, archive, spec)
         self._cache = None
-        self._state_dir_fn = state_dir
-        self._seen: dict[str, dict[str, int]] = {}  # registry identity -> {name: serial}
+        self._serials = IndexSerials(state_dir)
 
     # -- the resolver's CandidateSource ------------------------------------------------------
     def candidates(self, name: str) -> list[Candidate]:
@@ -210,13 +210,13 @@ class PackageSource:
             try:
                 index = registry.package_index(name)
             except PackageNotFound:
-                self._check_still_served(registry, name)
+                self._serials.check_still_served(registry, name)
                 continue
             except RegistryError:
                 if self._offline:
                     continue  # a local registry that is not there: offline falls back to the cache
                 raise
-            self._check_serial(registry, name, index)  # before the cache keeps a copy of it
+            self._serials.check(registry, name, index)  # before the cache keeps a copy of it
             found.append((registry, index))
         if found:
             registry, index = found[choose_answer(name, [(r.url, i.get("versions", {})) for r, i in found])]
@@ -237,40 +237,6 @@ class PackageSource:
             return registry.url if registry is not None else self.describe(name)
 
         check_pinned_versions(pins, lambda name: self.index(name) or None, registry_url)
-
-    def _check_serial(self, registry, name: str, index: dict) -> None:
-        """Refuse an index older than the newest this machine accepted; remember a newer one."""
-        from agentpack.core.index_serial import check_not_older, index_serial
-
-        serial = index_serial(index)
-        if serial is None:
-            raise RegistryError(f"registry {registry.url} served an index of {name} with a malformed serial",
-                                hint="check the registry with `agentops registry verify`")
-        store, identity, seen = self._seen_by(registry)
-        check_not_older(name, serial, seen.get(name), registry.url)
-        if serial > seen.get(name, 0):
-            store.remember(identity, {name: serial})
-            seen[name] = serial
-
-    def _check_still_served(self, registry, name: str) -> None:
-        """Refuse a registry's "no such package" for a package whose index this machine has seen."""
-        from agentpack.core.index_serial import check_still_served
-
-        check_still_served(name, self._seen_by(registry)[2].get(name), registry.url)
-
-    def _seen_by(self, registry):
-        """(the store, the registry's identity, {name: serial} remembered for it), loaded once."""
-        from agentpack.adapters.seen_serials import SeenSerials
-
-        if self._state_dir_fn is None:
-            from agentpack.adapters.paths import user_state_dir
-
-            self._state_dir_fn = user_state_dir
-        store = SeenSerials(self._state_dir_fn())
-        identity = getattr(registry, "identity", registry.url)
-        if identity not in self._seen:
-            self._seen[identity] = store.load(identity)
-        return store, identity, self._seen[identity]
 
     def describe(self, name: str | None = None) -> str:
         """The registries asked for ``name`` (every registry without one), for messages."""
