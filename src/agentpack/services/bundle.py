@@ -40,7 +40,6 @@ from agentpack.errors import (
     ClassificationError,
     IntegrityError,
     UsageError,
-    VersionExists,
     WorkspaceError,
 )
 from agentpack.services.bundle_verify import BundledPackage, BundleReport, Progress, trust_policy, verify
@@ -208,27 +207,14 @@ def load_bundle(path: str, registry_dir: str, *, trust: list[str] = (), allow_un
     ``registry_dir`` (created if missing). Every package is checked first: a version the registry
     holds with other content, or a package classified above the registry's level, stops the load
     before anything is written."""
-    from agentpack.adapters.registry import DirectoryRegistry, open_registry
-    from agentpack.services.classification import check_publish_all
+    from agentpack.services.registry_import import directory_registry, import_into
     from agentpack.services.workspace import open_workspace
 
-    registry = open_registry(registry_dir)
-    if not isinstance(registry, DirectoryRegistry):
-        raise UsageError(f"bundle load imports into a directory registry, and {registry_dir} is not one",
-                         hint="load into a directory, then serve that folder over HTTP if others need it")
+    registry = directory_registry(registry_dir, "bundle load")
     policy = trust_policy(trust, allow_untrusted=allow_untrusted, directory=directory)
     verified = verify(path, policy, progress)
-    ws_manifest = open_workspace(directory).load_manifest()
-    keys = sorted(verified.records)
-    records = [verified.records[key] for key in keys]
-    check_publish_all(ws_manifest, [dict(r.get("manifest") or {}, name=r["name"], version=r["version"])
-                                    for r in records], registry)  # no write down
-    try:
-        outcome = registry.import_versions([(verified.archives[key], verified.records[key]) for key in keys])
-    except VersionExists as exc:
-        raise VersionExists(f"bundle {path} not loaded: {exc.message}; nothing was imported",
-                            hint="published versions cannot be replaced; bump the version and collect again") from None
-    result = LoadResult(registry=registry.url, report=verified.report)
-    for key, (_stored, imported) in zip(keys, outcome, strict=True):
-        (result.imported if imported else result.skipped).append(key)
-    return result
+    items = {key: (verified.archives[key], verified.records[key]) for key in sorted(verified.records)}
+    imported, skipped = import_into(
+        registry, items, open_workspace(directory).load_manifest(), what=f"bundle {path} not loaded",
+        hint="published versions cannot be replaced; bump the version and collect again")
+    return LoadResult(registry=registry.url, report=verified.report, imported=imported, skipped=skipped)

@@ -45,8 +45,7 @@ from agentpack.core.bundle_manifest import (
     parse_manifest,
 )
 from agentpack.core.names import check_name
-from agentpack.core.registry_documents import is_timestamp
-from agentpack.core.release_marks import DEPRECATED, YANKED, carried_marks, mark_text
+from agentpack.core.release_marks import DEPRECATED, YANKED, mark_text
 from agentpack.errors import (
     AgentpackError,
     IntegrityError,
@@ -418,7 +417,7 @@ def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_ra
                 verified: VerifiedBundle) -> None:
     """Check one package's slot and add it: ``checked`` is the record the archive's validation
     gave (its members' digests already match the manifest)."""
-    from agentpack.services.signing import verify_document
+    from agentpack.services.registry_import import imported_record
 
     name, version = entry["name"], entry["version"]
     slot = f"{name}@{version}"
@@ -438,21 +437,10 @@ def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_ra
         raise fail(path, f"{record_path} is not the record of {slot}")
     if record.get("sha256") != actual:
         raise fail(path, f"the archive of {slot} has sha256 {actual}, its record says {record.get('sha256')}")
-    signed_by = None
-    if record.get("signature") is not None:
-        signed_by = verify_document(record["signature"], name=name, version=version, sha256=actual,
-                                    where=f"{path}:{record_path}")
+    imported, signed_by = imported_record(checked, record, where=f"{path}:{record_path}")
     # A trusted manifest signature vouches for every digest it lists, unsigned packages included.
     vouched = signed_by is None and verified.report.trusted is True
     trusted = None if vouched else policy.admit(signed_by, f"{slot} is", path)
-    imported = dict(checked)
-    if is_timestamp(record.get("published_at")):
-        imported["published_at"] = record["published_at"]
-    if record.get("allow_breaking") is True:
-        imported["allow_breaking"] = True
-    if signed_by is not None:
-        imported["signature"] = record["signature"]
-    imported.update(carried_marks(record))
     level = str(imported["manifest"].get("classification") or entry.get("classification") or "")
     verified.records[slot], verified.archives[slot] = imported, archive
     verified.report.packages.append(BundledPackage(name, version, actual, level, signed_by, trusted,
