@@ -1,10 +1,10 @@
-"""`agentops registry init|verify|forget`: declare the parsers and handle the commands."""
+"""`agentops registry init|verify|forget|mirror`: declare the parsers and handle the commands."""
 
 from __future__ import annotations
 
 import os
 
-from agentpack.cli.output import out, paint, print_json, print_problems
+from agentpack.cli.output import Progress, out, paint, print_json, print_problems
 
 
 def add_registry_commands(groups, common, epilog: str) -> None:
@@ -34,6 +34,20 @@ def add_registry_commands(groups, common, epilog: str) -> None:
     p = verbs.add_parser("forget", help="Accept a registry restored to older indexes", description=text,
                          epilog=epilog, parents=[common(json_flag=True, registry=True)])
     p.set_defaults(handler=cmd_registry_forget)
+    text = ("Copy packages from any registry agentops reads (a directory, http:// or https://) into a directory "
+            "registry, created when missing: only what DEST lacks, every archive verified, yank and deprecation "
+            "marks carried. For staging an air-gapped site.")
+    p = verbs.add_parser("mirror", help="Copy a registry's packages into a directory registry", description=text,
+                         epilog=epilog, parents=[common(json_flag=True)])
+    p.add_argument("source", metavar="SOURCE", help="the registry to copy from: a directory or an http(s):// URL")
+    p.add_argument("destination", metavar="DEST", help="the directory registry to copy into (created when missing)")
+    p.add_argument("--team", action="append", metavar="TEAM",
+                   help="copy only the packages of TEAM (TEAM/name; repeatable)")
+    p.add_argument("--since", metavar="WHEN",
+                   help="copy only versions published at or after WHEN: a date or time (2026-01-31, "
+                        "2026-01-31T12:00:00Z) or a duration ago (7d, 12h, 2w)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be copied, and write nothing")
+    p.set_defaults(handler=cmd_registry_mirror)
 
 
 def cmd_registry_init(args) -> int:
@@ -51,7 +65,7 @@ def cmd_registry_init(args) -> int:
 def _settings(args):
     from agentpack.services.workspace import Settings
 
-    return Settings.from_environment(os.environ, registry=args.registry)
+    return Settings.from_environment(os.environ, registry=getattr(args, "registry", None))
 
 
 def cmd_registry_verify(args) -> int:
@@ -89,3 +103,44 @@ def cmd_registry_forget(args) -> int:
     else:
         out(f"Nothing was remembered about {result.registry}")
     return 0
+
+
+def cmd_registry_mirror(args) -> int:
+    from agentpack.services.mirror import mirror_registry
+
+    progress = Progress("Mirroring")
+    try:
+        result = mirror_registry(_path(args, args.source), _path(args, args.destination), _settings(args),
+                                 teams=args.team or (), since=args.since, dry_run=args.dry_run,
+                                 directory=args.directory, progress=progress)
+    finally:
+        progress.close()
+    code = 1 if result.conflicts else 0  # a dry run that a real one would refuse
+    if args.json:
+        print_json(result.to_dict())
+        return code
+    would = "would be " if result.dry_run else ""
+    for key in result.added:
+        out(f"  + {key}")
+    for key in result.marked:
+        out(f"  ~ {key} (yank or deprecation {would}added)")
+    for conflict in result.conflicts:
+        out(f"  ! {conflict}: held with other content")
+    present = f"{len(result.skipped)} version(s) already present"
+    if result.up_to_date:
+        out(f"{result.destination} is up to date with {result.source} ({len(result.packages)} package(s), {present})")
+    elif result.dry_run:
+        out(f"Would copy {len(result.added)} version(s) ({result.bytes:,} bytes) from {result.source} into "
+            f"{result.destination}; {present}" + (f"; {len(result.conflicts)} conflict(s)" if result.conflicts else ""))
+    else:
+        marks = f", {len(result.marked)} with marks added" if result.marked else ""
+        out(f"Mirrored {result.source} into {result.destination}: {len(result.added)} version(s) added "
+            f"({result.bytes:,} bytes), {present}{marks}")
+    return code
+
+
+def _path(args, location: str) -> str:
+    """A path relative to -C DIR when one is given; URLs as they are."""
+    if args.directory is None or "://" in location:
+        return location
+    return os.path.join(args.directory, os.path.expanduser(location))

@@ -56,6 +56,8 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("registry", "verify"): ("agentops registry verify --registry /srv/agentpack",
                              "agentops registry verify --registry /srv/agentpack --repair --json"),
     ("registry", "forget"): ("agentops registry forget --registry /srv/agentpack",),
+    ("registry", "mirror"): ("agentops registry mirror http://registry.local:8080 ./edge-registry --team support",
+                             "agentops registry mirror /srv/agentpack /media/usb/registry --since 7d --dry-run"),
     ("bundle", "collect"): ("agentops bundle collect --lock -o site.bundle --sign release",
                             "agentops bundle collect customer-service@^1.2 -o cs.bundle"),
     ("bundle", "verify"): ("agentops bundle verify site.bundle --trust release.pub",),
