@@ -56,6 +56,9 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("registry", "verify"): ("agentops registry verify --registry /srv/agentpack",
                              "agentops registry verify --registry /srv/agentpack --repair --json"),
     ("registry", "forget"): ("agentops registry forget --registry /srv/agentpack",),
+    ("registry", "catalog"): ("agentops registry catalog --registry /srv/agentpack --port 8080",
+                              "agentops registry catalog --registry /srv/agentpack --host 0.0.0.0 --port 80 "
+                              "--registry-url https://agentpack.example.org/"),
     ("bundle", "collect"): ("agentops bundle collect --lock -o site.bundle --sign release",
                             "agentops bundle collect customer-service@^1.2 -o cs.bundle"),
     ("bundle", "verify"): ("agentops bundle verify site.bundle --trust release.pub",),
