@@ -28,8 +28,7 @@ _RECORD_TYPES = {
     "published_at": str, "allow_breaking": bool, "signature": dict,
 }
 _MANIFEST_TYPES = {
-    "dependencies": list, "keywords": list, "description": str, "classification": str, "category": str,
-    "config": dict,
+    "dependencies": list, "keywords": list, "description": str, "classification": str, "config": dict,
     "tiers": dict, "name": str, "version": str,
 }
 _CATALOG_ENTRY_TYPES = {"latest": str, "description": str, "keywords": list, "components": dict, "versions": list,
