@@ -3,7 +3,8 @@
 - core/ is pure: it imports nothing from adapters/, services/, cli/ or server/, and none of the
   standard-library modules that reach the outside world (files, network, clock, environment,
   processes) are imported at its module level.
-- adapters/ never import services/ or cli/; services/ never import cli/.
+- adapters/ never import services/ or cli/; services/ never import cli/ or server/; server/ never
+  imports cli/ (the command line and the web are two faces over the same services).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ FORBIDDEN_LAYERS = {
     "core": ("agentpack.adapters", "agentpack.services", "agentpack.cli", "agentpack.server"),
     "adapters": ("agentpack.services", "agentpack.cli", "agentpack.server"),
     "services": ("agentpack.cli", "agentpack.server"),
+    "server": ("agentpack.cli",),
 }
 IMPURE_STDLIB = {"os", "pathlib", "shutil", "subprocess", "socket", "urllib", "http", "time",
                  "datetime", "tempfile", "glob", "fcntl", "sys", "io"}

@@ -174,6 +174,21 @@ def test_latest_is_a_prerelease_when_there_is_nothing_else(tmp_path):
     assert registry.catalog()["packages"]["customer-service"]["latest"] == "1.0.0-alpha.1"
 
 
+def test_the_catalog_carries_the_category_of_the_version_it_describes(tmp_path):
+    registry = DirectoryRegistry(str(tmp_path))
+    publish(registry, name="plain")
+    record = make_record("grouped", "1.0.0")
+    record["manifest"]["category"] = "process"
+    registry.publish(archive_for("grouped", "1.0.0"), record)
+    packages = registry.catalog()["packages"]
+    assert "category" not in packages["plain"]  # a registry without categories keeps its catalog
+    assert packages["grouped"]["category"] == "process"
+    record = make_record("grouped", "2.0.0")
+    record["manifest"]["category"] = "meta"
+    registry.publish(archive_for("grouped", "2.0.0"), record)
+    assert registry.catalog()["packages"]["grouped"]["category"] == "meta"
+
+
 def test_list_packages_is_sorted_and_includes_namespaces(tmp_path):
     registry = DirectoryRegistry(str(tmp_path))
     for name in ["zeta", "team/beta", "alpha", "team/alpha"]:

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from agentpack.adapters.yamlio import dump_yaml, load_yaml
 from agentpack.core.manifest import (
+    CATEGORIES,
     FILE_KINDS,
     Manifest,
     check_manifest,
@@ -148,6 +149,10 @@ def test_strict_turns_warnings_into_errors_and_says_so():
             [("warning", "duplicate-path", 7)],
         ),
         (MINIMAL + "agents: []\nworkflows: []\nconfig: {}\nkeywords: []\n", []),
+        (MINIMAL + "category: industry\n", []),
+        (MINIMAL + "category: Domain\n", [("error", "invalid-field", 4)]),
+        (MINIMAL + "category: vertical\n", [("error", "invalid-field", 4)]),
+        (MINIMAL + "category: [domain]\n", [("error", "invalid-field", 4)] * 2),  # not a string, not one of four
     ],
 )
 def test_manifest_problems(text, expected):
@@ -242,6 +247,22 @@ def test_from_dict_accepts_registry_shapes():
     }
     manifest = Manifest.from_dict(raw)
     assert manifest.agents == ("agents/a.md", "../up.md") and manifest.config == {"d": "c.yaml"}
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_category_is_one_of_the_seeds_four_and_round_trips(category):
+    manifest, problems = check(MINIMAL + f"keywords: [k]\ncategory: {category}\n")
+    assert problems == [] and manifest.category == category and manifest.extra == {}
+    data = manifest.to_dict()
+    assert list(data)[-2:] == ["keywords", "category"] and data["category"] == category
+    assert Manifest.from_dict(data) == manifest
+
+
+def test_a_manifest_without_category_stays_valid_and_has_none():
+    manifest, problems = check(SEED_MANIFEST)
+    assert problems == [] and manifest.category is None and "category" not in manifest.to_dict()
+    wrong, _ = check(MINIMAL + "category: vertical\n")
+    assert wrong.category is None  # a value outside the four is an error and never reaches the model
 
 
 def test_to_dict_makes_yaml_dates_json_ready():

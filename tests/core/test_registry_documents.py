@@ -30,6 +30,9 @@ def test_valid_documents_pass():
     assert record_problem(marked) is None
     assert catalog_problem(_with(_with(CATALOG, ("packages", "a", "yanked"), ["1.0.0"]),
                                  ("packages", "a", "deprecated"), "use b")) is None
+    assert catalog_problem(_with(CATALOG, ("packages", "a", "category"), "domain")) is None
+    # A manifest's category is the catalog's business only: a record is never refused for it.
+    assert record_problem(_with(RECORD, ("manifest", "category"), 7)) is None
 
 
 @pytest.mark.parametrize(("path", "value", "delete", "words"), [
@@ -69,7 +72,7 @@ def test_indexes_of_the_wrong_shape(document):
     (("packages", "a", "components"), ["agents"]), (("packages", "a", "components"), None),
     (("packages", "a", "keywords"), None),
     (("packages", "a", "yanked"), "1.0.0"), (("packages", "a", "yanked"), [1]),
-    (("packages", "a", "deprecated"), {"message": "x"}),
+    (("packages", "a", "deprecated"), {"message": "x"}), (("packages", "a", "category"), ["domain"]),
 ])
 def test_a_catalog_with_a_wrong_type_is_named(path, value):
     assert catalog_problem(_with(CATALOG, path, value))

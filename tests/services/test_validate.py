@@ -189,7 +189,7 @@ def test_schema_is_usable_by_editors():
     assert "additionalProperties" not in schema
     expected = {"name", "version", "description", "author", "license", "dependencies", "agents", "workflows",
                 "patterns", "validations", "config", "documentation", "keywords", "homepage", "overrides",
-                "tiers", "classification", "commands", "rules", "skills", "mcp_servers"}  # fmt: skip
+                "tiers", "classification", "commands", "rules", "skills", "mcp_servers", "category"}  # fmt: skip
     assert set(schema["properties"]) == expected
     assert all(prop.get("description") for prop in schema["properties"].values())
     schema["title"] = "changed"

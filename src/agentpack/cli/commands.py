@@ -265,9 +265,11 @@ def cmd_info(args) -> int:
     if info["deprecated"] is not None:
         out(f"  DEPRECATED: {info['deprecated'] or '(no message)'}")
     out(f"  registry: {info['registry']}")
+    from agentpack.services.search import tool_counts
+
     counts = info["components"]
     out(f"  components: {counts.get('agents', 0)} agents, {counts.get('workflows', 0)} workflows, "
-        f"{counts.get('patterns', 0)} patterns{_tool_counts(counts)}")
+        f"{counts.get('patterns', 0)} patterns{tool_counts(counts)}")
     for key in ("license", "author", "homepage"):
         if info.get(key):
             out(f"  {key}: {info[key]}")
@@ -290,25 +292,15 @@ def _signature_text(signature: dict) -> str:
             }.get(signature["status"], f"INVALID: {signature.get('reason')}")
 
 
-def _tool_counts(counts: dict) -> str:
-    """", 2 skills, 1 commands" for the skills, commands and rules a package has (none: "")."""
-    return "".join(f", {counts[kind]} {kind}" for kind in ("skills", "commands", "rules") if counts.get(kind))
-
-
 def cmd_search(args) -> int:
-    from agentpack.services.search import search_packages
+    from agentpack.services.search import search_line, search_packages
 
     rows = search_packages(args.query, _settings(args), args.directory)
     if args.json:
         print_json(rows)
         return 0
     for row in rows:
-        counts = row["components"]
-        latest = row["latest"] or "every version yanked"
-        deprecated = "" if row["deprecated"] is None else f" [deprecated{': ' if row['deprecated'] else ''}" \
-                                                          f"{row['deprecated']}]"
-        out(f"{row['name']} ({latest}) - {counts.get('agents', 0)} agents, "
-            f"{counts.get('workflows', 0)} workflows{_tool_counts(counts)}{deprecated}")
+        out(search_line(row))
     if not rows:
         err(f"no packages match {args.query!r}")
     return 0

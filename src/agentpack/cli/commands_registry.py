@@ -1,16 +1,18 @@
-"""`agentops registry init|verify|forget|mirror`: declare the parsers and handle the commands."""
+"""`agentops registry init|verify|forget|mirror|catalog`: declare the parsers and handle the commands."""
 
 from __future__ import annotations
 
 import os
+import sys
 
 from agentpack.cli.output import Progress, out, paint, print_json, print_problems
 
 
 def add_registry_commands(groups, common, epilog: str) -> None:
     """Add the `registry` command group to the top-level sub-parsers ``groups``."""
-    registry = groups.add_parser("registry", help="create, configure and check directory registries",
-                                 description="Create, configure and check directory registries.", epilog=epilog)
+    registry = groups.add_parser("registry", help="create, configure, check and browse registries",
+                                 description="Create, configure and check directory registries, and serve "
+                                             "a registry's web catalog.", epilog=epilog)
     verbs = registry.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
     text = "Create a directory registry (or open an existing one) and record its settings."
@@ -48,6 +50,17 @@ def add_registry_commands(groups, common, epilog: str) -> None:
                         "2026-01-31T12:00:00Z) or a duration ago (7d, 12h, 2w)")
     p.add_argument("--dry-run", action="store_true", help="list what would be copied, and write nothing")
     p.set_defaults(handler=cmd_registry_mirror)
+    text = ("Serve the web catalog of a registry, read-only: every package with search and categories, "
+            "and a page per package (README, versions, dependencies, install command, signature). Runs "
+            "until interrupted; needs the server extra (pip install 'agentpack[server]').")
+    p = verbs.add_parser("catalog", help="Serve a registry's web catalog, read-only", description=text,
+                         epilog=epilog, parents=[common(registry=True)])
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, metavar="N", help="the port (default: 8000; 0: any free port)")
+    p.add_argument("--registry-url", metavar="URL",
+                   help="the registry location the install command on each page names (default: the registry's "
+                        "own location, e.g. file:///srv/agentpack); give the URL your users install from")
+    p.set_defaults(handler=cmd_registry_catalog)
 
 
 def cmd_registry_init(args) -> int:
@@ -144,3 +157,32 @@ def _path(args, location: str) -> str:
     if args.directory is None or "://" in location:
         return location
     return os.path.join(args.directory, os.path.expanduser(location))
+
+
+def cmd_registry_catalog(args) -> int:
+    from agentpack.errors import UsageError
+    from agentpack.services.registry_verify import target_registry
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a port number (0 to 65535)")
+    try:
+        from agentpack.server.catalog import create_catalog_app
+        from agentpack.server.catalog.serve import serve
+    except ImportError as missing:
+        raise UsageError(f"the web catalog needs the server extra ({missing.name} is not installed)",
+                         hint="pip install 'agentpack[server]'") from None
+    settings = _settings(args)
+    registry = target_registry(settings, args.directory)
+    registry.catalog()  # a missing or unreadable registry is reported now, not on every page
+    app = create_catalog_app(registry.identity, options=settings.registry_options(), registry_url=args.registry_url)
+
+    def ready(url: str) -> None:
+        out(f"Serving the catalog of {registry.url} at {url} (Ctrl-C to stop)")
+        sys.stdout.flush()  # a script waiting for the address reads it now, not at exit
+
+    try:
+        serve(app, args.host, args.port, ready)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+                         hint="choose another --port (0: any free port)") from None
+    return 0

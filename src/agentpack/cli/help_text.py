@@ -58,6 +58,9 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("registry", "forget"): ("agentops registry forget --registry /srv/agentpack",),
     ("registry", "mirror"): ("agentops registry mirror http://registry.local:8080 ./edge-registry --team support",
                              "agentops registry mirror /srv/agentpack /media/usb/registry --since 7d --dry-run"),
+    ("registry", "catalog"): ("agentops registry catalog --registry /srv/agentpack --port 8080",
+                              "agentops registry catalog --registry /srv/agentpack --host 0.0.0.0 --port 80 "
+                              "--registry-url https://agentpack.example.org/"),
     ("bundle", "collect"): ("agentops bundle collect --lock -o site.bundle --sign release",
                             "agentops bundle collect customer-service@^1.2 -o cs.bundle"),
     ("bundle", "verify"): ("agentops bundle verify site.bundle --trust release.pub",),

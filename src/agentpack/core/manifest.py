@@ -30,9 +30,11 @@ FILE_KINDS = tuple(kind for kind in COMPONENT_KINDS if kind != SKILLS)
 MAP_KINDS = ("config", "documentation")
 MCP_SERVERS = "mcp_servers"  # server name -> {command, args, env} or {url, headers}
 _TEXT_FIELDS = ("description", "author", "license")
+# The seed's "Package Categories", in its order: what a catalog groups packages by.
+CATEGORIES = ("domain", "industry", "process", "meta")
 # Order of to_dict(): the seed's "Package Structure Specification", with later fields slotted in.
 _FIELD_ORDER = (
-    "name", "version", "description", "author", "license", "homepage", "keywords",
+    "name", "version", "description", "author", "license", "homepage", "keywords", "category",
     "dependencies", *COMPONENT_KINDS, *MAP_KINDS, MCP_SERVERS, "overrides", "tiers", "classification",
 )  # fmt: skip
 # Schema checks that the code repeats with better messages (a suggested name, the range error).
@@ -61,6 +63,7 @@ class Manifest:
     documentation: dict[str, str] = field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     homepage: str | None = None
+    category: str | None = None  # one of CATEGORIES; None: not declared
     mcp_servers: dict = field(default_factory=dict)  # name -> {command, args, env} or {url, headers}
     # dependency name -> config tree this package sets for it (layer 2 of configuration)
     overrides: dict = field(default_factory=dict)
@@ -143,6 +146,7 @@ class Manifest:
             **{kind: {k: _tidy(v) for k, v in (data.get(kind) or {}).items()} for kind in MAP_KINDS},
             keywords=tuple(data.get("keywords") or ()),
             homepage=str(homepage) if homepage else None,
+            category=str(data["category"]) if data.get("category") else None,
             mcp_servers=dict(data.get(MCP_SERVERS) or {}),
             overrides=dict(data.get("overrides") or {}),
             tiers=dict(data.get("tiers") or {}),
@@ -460,6 +464,7 @@ def _build(data: dict, dependencies: dict[str, str], paths: dict[str, Any], sche
         **{kind: dict(paths[kind]) for kind in MAP_KINDS},
         keywords=tuple(k for k in keywords if isinstance(k, str)) if isinstance(keywords, list) else (),
         homepage=homepage if isinstance(homepage, str) and homepage else None,
+        category=data["category"] if data.get("category") in CATEGORIES else None,
         mcp_servers=_jsonable(data[MCP_SERVERS]) if isinstance(data.get(MCP_SERVERS), dict) else {},
         overrides=_jsonable(data["overrides"]) if isinstance(data.get("overrides"), dict) else {},
         tiers=_jsonable(data["tiers"]) if isinstance(data.get("tiers"), dict) else {},

@@ -39,7 +39,7 @@ BUMP_LEVELS = ("none", "patch", "minor", "major")  # weakest first
 _RANK = {level: rank for rank, level in enumerate(BUMP_LEVELS)}
 _SINGULAR = {"agents": "agent", "workflows": "workflow", "patterns": "pattern", "validations": "validation",
              "commands": "command", "rules": "rule", "skills": "skill"}
-_METADATA_FIELDS = ("description", "author", "license", "homepage", "keywords")
+_METADATA_FIELDS = ("description", "author", "license", "homepage", "keywords", "category")
 
 
 @dataclass(frozen=True)

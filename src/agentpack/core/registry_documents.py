@@ -16,7 +16,7 @@ naming the file, never an ``AttributeError`` deep inside a command.
   ``description``, ``classification`` strings, ``config`` and ``tiers`` objects, or null;
 - ``catalog.json``: ``{"packages": {name: {"latest": str | null, "description"?: str,
   "keywords"?: [str], "components"?: object, "versions"?: [str], "yanked"?: [str],
-  "deprecated"?: str}}}``.
+  "deprecated"?: str, "category"?: str}}}``.
 
 Each function returns why the document does not have its shape, or None when it does.
 """
@@ -32,7 +32,7 @@ _MANIFEST_TYPES = {
     "tiers": dict, "name": str, "version": str,
 }
 _CATALOG_ENTRY_TYPES = {"latest": str, "description": str, "keywords": list, "components": dict, "versions": list,
-                        "yanked": list, "deprecated": str}
+                        "yanked": list, "deprecated": str, "category": str}
 _REQUIRED = ("name", "version", "sha256")
 MARK_TEXT_KEYS = {"yanked": "reason", "deprecated": "message"}  # a mark's field -> the key of its text
 

@@ -82,8 +82,8 @@ class Registry(Protocol):
         ``latest`` is the highest version that is not yanked, preferring a release (the highest
         pre-release only when there is no release); ``None`` when every version is yanked, and the
         other fields then describe the highest version. An entry may also hold ``yanked`` (the yanked
-        versions, when there are any) and ``deprecated`` (the message, when the version described
-        is deprecated). An empty registry gives ``{"packages": {}}``; a missing or unreadable one
+        versions, when there are any), ``deprecated`` (the message, when the version described
+        is deprecated) and ``category`` (the described version's manifest ``category``, when it has one). An empty registry gives ``{"packages": {}}``; a missing or unreadable one
         raises ``RegistryError``.
         """
         ...

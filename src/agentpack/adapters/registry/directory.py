@@ -517,8 +517,8 @@ def _catalog_entry(index: dict) -> dict:
     """A package's catalog entry. ``latest`` is what a bare install would choose: the highest
     version not yanked, preferring a release; ``None`` when every version is yanked. The
     description, keywords, components and deprecation are then those of the highest version.
-    ``yanked`` and ``deprecated`` appear only when there is something to say, so that a registry
-    with no marks keeps the catalog it always had."""
+    ``category``, ``yanked`` and ``deprecated`` appear only when there is something to say, so that
+    a registry without them keeps the catalog it always had."""
     versions = list(index["versions"])
     installable = [v for v in versions if not is_yanked(index["versions"][v])]
     # SemVer: a hyphen before any "+" marks a pre-release; "latest" prefers a release.
@@ -534,6 +534,8 @@ def _catalog_entry(index: dict) -> dict:
         "components": record.get("components", {}),
         "versions": versions,
     }
+    if isinstance(manifest.get("category"), str):
+        entry["category"] = manifest["category"]
     if len(installable) < len(versions):
         entry["yanked"] = [v for v in versions if is_yanked(index["versions"][v])]
     message = mark_text(record, DEPRECATED)
