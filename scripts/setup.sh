@@ -2,7 +2,8 @@
 # Create .venv (if needed) and install agentpack in it, editable.
 #
 #   ./scripts/setup.sh          what the `agentops` command needs (the demo, the Quick start)
-#   ./scripts/setup.sh --test   and the test tools too (pytest, hypothesis, ruff)
+#   ./scripts/setup.sh --test   and the test tools too (pytest, hypothesis, ruff), and the registry
+#                               server's libraries (the `server` extra), which its tests run
 #
 # Needs Python >= 3.11 with its venv module, and access to the package index pip is configured
 # for (PIP_INDEX_URL, PIP_FIND_LINKS, pip.conf). The interpreter is $PYTHON if set, else the first
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 extras=""
 case "${1:-}" in
   "") ;;
-  --test) extras="test" ;;
+  --test) extras="test,server" ;;
   *) echo "usage: scripts/setup.sh [--test]" >&2; exit 2 ;;
 esac
 

@@ -1,0 +1,15 @@
+"""The registry server: ``create_app(settings)`` builds an ASGI app over the same services as the CLI.
+
+A face, like the CLI: routes parse requests, ask core.access who may do what, call services and
+render results or errors. State lives on the app (``app.state.server``), never in module globals,
+so that several apps (tests, one per data directory) live in one process.
+"""
+
+from __future__ import annotations
+
+
+def create_app(settings, extra_routes=()):
+    """The Starlette app for ``settings`` (server.settings.ServerSettings); see server.app."""
+    from agentpack.server.app import create_app as build
+
+    return build(settings, extra_routes=extra_routes)
