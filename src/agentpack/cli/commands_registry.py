@@ -9,8 +9,9 @@ from agentpack.cli.output import out, paint, print_json, print_problems
 
 def add_registry_commands(groups, common, epilog: str) -> None:
     """Add the `registry` command group to the top-level sub-parsers ``groups``."""
-    registry = groups.add_parser("registry", help="create, configure and check directory registries",
-                                 description="Create, configure and check directory registries.", epilog=epilog)
+    registry = groups.add_parser("registry", help="create, configure, check and serve registries",
+                                 description="Create, configure and check directory registries; run and "
+                                             "administer a registry server.", epilog=epilog)
     verbs = registry.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
     text = "Create a directory registry (or open an existing one) and record its settings."
@@ -34,6 +35,9 @@ def add_registry_commands(groups, common, epilog: str) -> None:
     p = verbs.add_parser("forget", help="Accept a registry restored to older indexes", description=text,
                          epilog=epilog, parents=[common(json_flag=True, registry=True)])
     p.set_defaults(handler=cmd_registry_forget)
+    from agentpack.cli.commands_server import add_server_commands
+
+    add_server_commands(verbs, common, epilog)
 
 
 def cmd_registry_init(args) -> int:

@@ -171,3 +171,11 @@ def authenticate(data: ServerData, secret: str | None, *, now: int) -> tuple[Cal
         raise AuthenticationRequired(f"the token {row['id']} has expired",
                                      hint="ask an administrator of the registry for a new token")
     return Caller(role=row["role"], teams=frozenset(row["teams"]), clearance=row["clearance"]), row
+
+
+def remote_call(url: str, settings, method: str, path: str, body: dict | None = None) -> dict:
+    """One administration call to the registry server at ``url`` with the caller's token (stored
+    by `agentops login`, else $AGENTOPS_TOKEN): the answer, or the server's refusal as an error."""
+    from agentpack.adapters.registry.http import HttpRegistry
+
+    return HttpRegistry(url, options=settings.registry_options()).api_call(method, path, body)
