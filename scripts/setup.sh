@@ -3,7 +3,7 @@
 #
 #   ./scripts/setup.sh          what the `agentops` command needs (the demo, the Quick start)
 #   ./scripts/setup.sh --test   and the test tools too (pytest, hypothesis, ruff, playwright) and the
-#                               server's libraries (the `server` extra), which the tests serve pages with
+#                               server's libraries (the `server` extra), which the server and catalog tests run
 #
 # Needs Python >= 3.11 with its venv module, and access to the package index pip is configured
 # for (PIP_INDEX_URL, PIP_FIND_LINKS, pip.conf). The interpreter is $PYTHON if set, else the first

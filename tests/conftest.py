@@ -85,7 +85,7 @@ class Agentops:
         self.home = home
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTOPS_", "XDG_"))}
         self.env.update(XDG_DATA_HOME=str(home / "data"), XDG_CACHE_HOME=str(home / "cache"),
-                        XDG_STATE_HOME=str(home / "state"), NO_COLOR="1")
+                        XDG_STATE_HOME=str(home / "state"), XDG_CONFIG_HOME=str(home / "config"), NO_COLOR="1")
 
     @property
     def default_registry(self) -> Path:

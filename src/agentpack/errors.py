@@ -270,3 +270,29 @@ class ClassificationError(AgentpackError):
     one classified above it); ``causes`` names each crossing and its chain. Nothing was written."""
 
     code = "classification"
+
+
+class AuthenticationRequired(RegistryError):
+    """A registry server wants a token (none was sent), or refused the one sent (unknown, expired,
+    revoked): HTTP 401."""
+
+    code = "unauthenticated"
+
+
+class AccessDenied(RegistryError):
+    """A registry server's token may not do this (a role too low, another team's package, a
+    classification boundary): HTTP 403. Never raised for what the caller may not see (that is 404)."""
+
+    code = "forbidden"
+
+
+class QuotaExceeded(AccessDenied):
+    """Publishing would take a team over its quota of bytes or versions (HTTP 403)."""
+
+    code = "quota-exceeded"
+
+
+class UploadTooLarge(RegistryError):
+    """An upload is larger than the registry server accepts (HTTP 413)."""
+
+    code = "too-large"

@@ -59,7 +59,7 @@ def test_http_and_https_urls_open_the_http_backend_without_any_io():
         registry = open_registry(url)
         assert isinstance(registry, HttpRegistry)
         assert registry.url == url
-        assert registry.local is False and registry.writable is False
+        assert registry.local is False
 
 
 @pytest.mark.parametrize("url, identity", [
@@ -123,7 +123,11 @@ def test_unknown_packages_versions_and_names(server, tmp_path):
 def test_publish_is_refused_as_read_only(server, tmp_path):
     with pytest.raises(RegistryError, match="read-only: publish to a registry server or a directory"):
         http(server.url, tmp_path).publish(b"x", {"name": "a", "version": "1.0.0"})
-    assert server.requests == []
+    assert server.paths() == ["/config.json"]  # which names no API: static files
+
+
+def test_a_static_registry_is_not_writable(server, tmp_path):
+    assert http(server.url, tmp_path).writable is False
 
 
 # -- config.json: the entry point -------------------------------------------------------------------
@@ -291,11 +295,11 @@ def test_a_server_that_never_answers_times_out(server, tmp_path):
     assert len(server.requests) <= 1  # a read timeout is not retried
 
 
-def test_access_refused_says_no_credentials_are_sent(server, tmp_path):
+def test_access_refused_says_how_to_log_in(server, tmp_path):
     server.behaviour.deny.add("/config.json")
-    with pytest.raises(RegistryError, match="refused access .* \\(HTTP 403\\)") as caught:
+    with pytest.raises(RegistryError, match="refused access without a token .* \\(HTTP 403\\)") as caught:
         http(server.url, tmp_path).catalog()
-    assert "no credentials" in caught.value.hint
+    assert "agentops login" in caught.value.hint and "AGENTOPS_TOKEN" in caught.value.hint
 
 
 # -- TLS and proxies --------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ documents and archives a command reads.
 - A body larger than the caller's bound is refused as soon as its ``Content-Length`` says so, or
   as soon as one byte more than the bound has arrived: nothing beyond it is held in memory.
 - Redirects are followed (static hosts use them), but never from https:// down to http://.
+- A bearer token, when there is one, is sent only to the registry's own origin (scheme, host and
+  port): never to a blob host elsewhere, nor across a redirect to another origin.
+- ``call`` sends one request to a registry server's API (publish, yank, ...): tried once, since
+  a write is not safe to repeat; its answer is returned whatever its status, for the caller to map.
 """
 
 from __future__ import annotations
@@ -48,9 +52,11 @@ class BodyTooLarge(RegistryError):
 class HttpClient:
     """GETs for the registry ``registry_url`` (named in every error), reached as ``options`` say."""
 
-    def __init__(self, options: RegistryOptions, registry_url: str) -> None:
+    def __init__(self, options: RegistryOptions, registry_url: str, token: str | None = None) -> None:
         self.options = options
         self.registry_url = registry_url
+        self.token = token
+        self._origin = _origin(registry_url)
         self._https = registry_url.lower().startswith("https:")
         self._client = None
         self._cache: DocumentCache | None = None
@@ -77,6 +83,36 @@ class HttpClient:
         elsewhere); None for 404 or 410. Raises ``BodyTooLarge`` past ``max_bytes``."""
         with self._response(url, {}) as response:
             return self._body(response, url, max_bytes)
+
+    def call(self, method: str, url: str, *, content: bytes | None = None, json_body: dict | None = None,
+             headers: dict | None = None, max_bytes: int = 16 * 1024 * 1024) -> tuple[int, bytes]:
+        """``(status, body)`` of one ``method`` request to ``url`` (an API of the registry), sent once
+        with the token. Raises ``RegistryUnreachable`` when no answer came."""
+        httpx = _httpx()
+        client = self._http()
+        sent = self._with_token(url, dict(headers or {}))
+        try:
+            request = client.build_request(method, url, content=content, json=json_body, headers=sent)
+            response = client.send(request, stream=True)
+        except httpx.TimeoutException as error:
+            raise self._timed_out(url, error) from None
+        except httpx.HTTPError as error:
+            raise RegistryUnreachable(f"cannot reach registry {self.registry_url}: {_reason(error)} ({method} {url})",
+                                      path=url, hint=_CONNECT_HINT) from None
+        try:
+            body, received = [], 0
+            for chunk in response.iter_bytes():
+                received += len(chunk)
+                if received > max_bytes:
+                    raise BodyTooLarge(f"{url} answers with more than {max_bytes:,} bytes", size=max_bytes + 1,
+                                       declared=False, path=url)
+                body.append(chunk)
+            return response.status_code, b"".join(body)
+        except httpx.HTTPError as error:
+            raise RegistryError(f"the connection to registry {self.registry_url} broke while reading the answer "
+                                f"to {method} {url}: {_reason(error)}", path=url) from None
+        finally:
+            response.close()
 
     def close(self) -> None:
         """Close the connections kept alive (a client is usable again afterwards)."""
@@ -125,7 +161,8 @@ class HttpClient:
         attempts = max(1, self.options.attempts)
         for attempt in range(1, attempts + 1):
             try:
-                response = client.send(client.build_request("GET", url, headers=headers), stream=True)
+                request = client.build_request("GET", url, headers=self._with_token(url, dict(headers)))
+                response = client.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as error:
                 if _untrusted_certificate(error):
                     raise RegistryUnreachable(f"cannot reach registry {self.registry_url}: its TLS certificate "
@@ -171,6 +208,11 @@ class HttpClient:
                                 f"{getattr(error, 'strerror', None) or error}", path=self.options.ca_file,
                                 hint="AGENTOPS_CA_FILE must name a PEM file of CA certificates") from None
 
+    def _with_token(self, url: str, headers: dict) -> dict:
+        if self.token and _origin(url) == self._origin:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
     def _refuse_downgrade(self, request) -> None:
         if request.url.scheme != "https":
             raise RegistryError(f"registry {self.registry_url} redirected to {request.url}, which is not "
@@ -191,12 +233,26 @@ class HttpClient:
 
     def _status_error(self, status: int, url: str) -> RegistryError:
         if status in (401, 403, 407):
-            return RegistryError(f"registry {self.registry_url} refused access to {url} (HTTP {status})",
-                                 path=url, hint="agentops sends no credentials yet: serve the registry's "
-                                 "files to this machine without authentication")
+            sent = "the token sent" if self.token else "access without a token"
+            hint = (f"log in with a valid token: agentops login {self.registry_url}" if self.token else
+                    f"log in first (agentops login {self.registry_url}) or set AGENTOPS_TOKEN")
+            return RegistryError(f"registry {self.registry_url} refused {sent} to {url} (HTTP {status})",
+                                 path=url, hint=hint)
         after = f" after {_tries(self.options.attempts)}" if status >= 500 else ""
         return RegistryError(f"registry {self.registry_url} answered HTTP {status} for {url}{after}", path=url,
                              hint="check the registry URL; a 5xx status is the server's own failure")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def _httpx():

@@ -58,6 +58,17 @@ def user_state_dir() -> str:
     return os.path.abspath(platform_state_dir(APP_NAME, appauthor=False))
 
 
+def user_config_dir() -> str:
+    """Agentpack's per-user configuration directory (``$XDG_CONFIG_HOME/agentpack`` when that is
+    set): where ``agentops login`` keeps registry tokens."""
+    xdg = _xdg("XDG_CONFIG_HOME")
+    if xdg:
+        return os.path.join(xdg, APP_NAME)
+    from platformdirs import user_config_dir as platform_config_dir
+
+    return os.path.abspath(platform_config_dir(APP_NAME, appauthor=False))
+
+
 def default_registry_dir() -> str:
     """The embedded default registry used when no ``--registry`` is configured."""
     return os.path.join(user_data_dir(), "registry")

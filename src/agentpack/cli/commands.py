@@ -93,7 +93,7 @@ def cmd_publish(args) -> int:
     from agentpack.services.publish import publish_archive
 
     result = publish_archive(_in_dir(args, args.archive), _settings(args), strict=args.strict,
-                             allow_breaking=args.allow_breaking)
+                             allow_breaking=args.allow_breaking, allow_unresolved=args.allow_unresolved)
     if args.json:
         print_json(result.to_dict())
         return 0

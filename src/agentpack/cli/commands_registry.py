@@ -10,9 +10,10 @@ from agentpack.cli.output import Progress, out, paint, print_json, print_problem
 
 def add_registry_commands(groups, common, epilog: str) -> None:
     """Add the `registry` command group to the top-level sub-parsers ``groups``."""
-    registry = groups.add_parser("registry", help="create, configure, check and browse registries",
-                                 description="Create, configure and check directory registries, and serve "
-                                             "a registry's web catalog.", epilog=epilog)
+    registry = groups.add_parser("registry", help="create, configure, check, browse and serve registries",
+                                 description="Create, configure and check directory registries, serve a "
+                                             "registry's web catalog, and run and administer a registry server.",
+                                 epilog=epilog)
     verbs = registry.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
     text = "Create a directory registry (or open an existing one) and record its settings."
@@ -61,6 +62,9 @@ def add_registry_commands(groups, common, epilog: str) -> None:
                    help="the registry location the install command on each page names (default: the registry's "
                         "own location, e.g. file:///srv/agentpack); give the URL your users install from")
     p.set_defaults(handler=cmd_registry_catalog)
+    from agentpack.cli.commands_server import add_server_commands
+
+    add_server_commands(verbs, common, epilog)
 
 
 def cmd_registry_init(args) -> int:

@@ -61,6 +61,18 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("registry", "catalog"): ("agentops registry catalog --registry /srv/agentpack --port 8080",
                               "agentops registry catalog --registry /srv/agentpack --host 0.0.0.0 --port 80 "
                               "--registry-url https://agentpack.example.org/"),
+    ("registry", "serve"): ("agentops registry serve --port 8080",
+                            "agentops registry serve --host 0.0.0.0 --data /srv/agentpack-server"),
+    ("registry", "team", "create"): ("agentops registry team create team-alpha --classification secret "
+                                     "--quota 10GiB --private",
+                                     "agentops registry team create team-beta --registry http://host:8080/"),
+    ("registry", "team", "list"): ("agentops registry team list --data /srv/agentpack-server",),
+    ("registry", "token", "create"): ("agentops registry token create --team team-alpha --role publish --expires 90d",
+                                      "agentops registry token create --team '*' --role admin --expires 30d"),
+    ("registry", "token", "revoke"): ("agentops registry token revoke tok_1a2b3c4d5e6f",),
+    ("registry", "token", "list"): ("agentops registry token list --data /srv/agentpack-server",),
+    ("login",): ("agentops login http://registry.example:8080/", "agentops login http://host:8080/ --token-stdin"),
+    ("logout",): ("agentops logout http://registry.example:8080/",),
     ("bundle", "collect"): ("agentops bundle collect --lock -o site.bundle --sign release",
                             "agentops bundle collect customer-service@^1.2 -o cs.bundle"),
     ("bundle", "verify"): ("agentops bundle verify site.bundle --trust release.pub",),

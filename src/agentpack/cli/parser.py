@@ -31,7 +31,7 @@ def _common(json_flag: bool = False, registry: bool = False, *, top: bool = Fals
         parent.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
     if registry:
         parent.add_argument("--registry", metavar="R",
-                            help="registry directory, http(s):// URL (read-only) or file:// URL that answers "
+                            help="registry directory, http(s):// URL (a registry server, or static files: read-only) or file:// URL that answers "
                                  "for every package, overriding the routing of agentops.yaml `registries` "
                                  "(default: agentops.yaml `registries`, then $AGENTOPS_REGISTRY, then the embedded "
                                  "default registry)")
@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-breaking", action="store_true",
                    help="publish even if the version bump is smaller than the changes require "
                         "(recorded in the registry)")
+    p.add_argument("--allow-unresolved", action="store_true",
+                   help="to a registry server: publish even if a dependency's range matches nothing it holds "
+                        "(recorded in the registry)")
 
     p = verb("install", "Install packages (and their dependencies) into the workspace.", c.cmd_install,
              json_flag=True, registry=True)
@@ -181,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentpack.cli.commands_registry import add_registry_commands
 
     add_registry_commands(groups, _common, EPILOG)
+    from agentpack.cli.commands_server import add_login_commands
+
+    add_login_commands(groups, _common, EPILOG)
     from agentpack.cli.commands_target import add_target_commands
 
     add_target_commands(groups, _common, EPILOG, _sync_options)

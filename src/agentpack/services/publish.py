@@ -34,7 +34,7 @@ class PublishResult:
 
 
 def publish_archive(archive_path: str, settings: Settings, *, strict: bool = False,
-                    allow_breaking: bool = False) -> PublishResult:
+                    allow_breaking: bool = False, allow_unresolved: bool = False) -> PublishResult:
     """Publish ``archive_path`` to the registry that answers for its name (see core.registry_routes):
     --registry, else the one agentops.yaml routes its team or the default to (in the list form,
     the first listed), else $AGENTOPS_REGISTRY, else the embedded default registry.
@@ -44,12 +44,14 @@ def publish_archive(archive_path: str, settings: Settings, *, strict: bool = Fal
     holds is refused (VersionExists), whatever its content. So is a version whose bump from the
     previous published one is smaller than its changes require (BreakingRelease, see
     services.release_check), unless ``allow_breaking``: then it is published with
-    ``allow_breaking: true`` in its registry record.
+    ``allow_breaking: true`` in its registry record. ``allow_unresolved`` is passed on to a
+    registry server, which refuses a version whose dependencies match nothing it holds unless
+    asked (a directory registry only warns, and ignores it).
     """
     from agentpack.adapters.registry import open_registry
 
     inspected = inspect_archive(archive_path, strict=strict)
-    _refuse_unknown_fields(archive_path, inspected.report.warnings)
+    refuse_unknown_fields(archive_path, inspected.report.warnings)
     _check_sidecar(archive_path, inspected.record["sha256"])
     from agentpack.services.signing import checked_sidecar
 
@@ -68,13 +70,15 @@ def publish_archive(archive_path: str, settings: Settings, *, strict: bool = Fal
         record["allow_breaking"] = True
     if signature is not None:
         record["signature"] = signature
-    warnings = [*inspected.report.warnings, *_dependency_warnings(registry, inspected.report.manifest.dependencies)]
+    if allow_unresolved:
+        record["allow_unresolved"] = True
+    warnings = [*inspected.report.warnings, *dependency_warnings(registry, inspected.report.manifest.dependencies)]
     stored = registry.publish(inspected.data, record)
     return PublishResult(name=stored["name"], version=stored["version"], sha256=stored["sha256"],
                          registry=registry.url, warnings=warnings, release=release)
 
 
-def _dependency_warnings(registry, dependencies: dict[str, str]) -> list[Problem]:
+def dependency_warnings(registry, dependencies: dict[str, str]) -> list[Problem]:
     """A warning for each dependency the registry cannot satisfy: a package it does not hold (with
     the nearest names it does) or a range none of its versions is in (with the versions). Only a
     warning: the dependency may be published later, or live in another registry."""
@@ -120,7 +124,7 @@ def _names(registry) -> list[str]:
         return []
 
 
-def _refuse_unknown_fields(archive_path: str, warnings: list) -> None:
+def refuse_unknown_fields(archive_path: str, warnings: list) -> None:
     """A misspelt field (``dependecies:``) would publish a package without what it meant to say:
     published packages cannot be changed, so what validate and build only warn about stops here."""
     from agentpack.core.manifest import UNKNOWN_FIELD

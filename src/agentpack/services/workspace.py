@@ -30,7 +30,8 @@ class Settings:
     ``registry`` is the --registry option, ``env_registry`` the AGENTOPS_REGISTRY variable; the
     data and cache directories are resolved lazily (platformdirs costs start-up time).
     ``ca_file`` (AGENTOPS_CA_FILE) and ``http_timeout`` (AGENTOPS_HTTP_TIMEOUT, seconds, as written)
-    say how to reach http(s):// registries.
+    say how to reach http(s):// registries; ``token`` (AGENTOPS_TOKEN) is the bearer token for
+    registry servers that have none stored by `agentops login`.
     """
 
     registry: str | None = None
@@ -40,6 +41,7 @@ class Settings:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     ca_file: str | None = None
     http_timeout: str | None = None
+    token: str | None = None  # AGENTOPS_TOKEN
 
     @classmethod
     def from_environment(cls, environ, *, registry: str | None = None) -> Settings:
@@ -47,7 +49,8 @@ class Settings:
         ca_file = environ.get("AGENTOPS_CA_FILE") or None
         return cls(registry=registry, env_registry=environ.get("AGENTOPS_REGISTRY") or None,
                    ca_file=os.path.abspath(os.path.expanduser(ca_file)) if ca_file else None,
-                   http_timeout=environ.get("AGENTOPS_HTTP_TIMEOUT") or None)
+                   http_timeout=environ.get("AGENTOPS_HTTP_TIMEOUT") or None,
+                   token=environ.get("AGENTOPS_TOKEN") or None)
 
     def registry_options(self):
         """How to reach registries across a network (adapters.registry.base.RegistryOptions).
@@ -56,7 +59,7 @@ class Settings:
         from agentpack.adapters.registry.base import RegistryOptions
         from agentpack.errors import UsageError
 
-        options = RegistryOptions(cache_dir=self.cache_dir, ca_file=self.ca_file)
+        options = RegistryOptions(cache_dir=self.cache_dir, ca_file=self.ca_file, token=self.token)
         if self.http_timeout is None:
             return options
         try:

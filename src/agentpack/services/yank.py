@@ -71,7 +71,7 @@ def open_write_registry(settings: Settings, directory: str | None, name: str):
 
     ws = open_workspace(directory)
     slot = settings.registry_routing(ws.load_manifest(), ws.root).for_name(name)[0]
-    return open_registry(slot.location, base_dir=slot.base_dir)
+    return open_registry(slot.location, base_dir=slot.base_dir, options=settings.registry_options())
 
 
 def published_text(registry, name: str, version) -> str:

@@ -40,7 +40,8 @@ class RegistryOptions(NamedTuple):
     trust for https:// (None: the system's, or ``$SSL_CERT_FILE``); ``timeout``: seconds any one
     connect or read may take; ``attempts``: how often a request that could not connect, or got a
     5xx answer, is tried in all; ``backoff``: seconds before the second attempt, doubled for each
-    one after it.
+    one after it; ``token``: the bearer token for registries that have none stored by
+    ``agentops login`` (``$AGENTOPS_TOKEN``).
     """
 
     cache_dir: str | None = None
@@ -48,6 +49,7 @@ class RegistryOptions(NamedTuple):
     timeout: float = 30.0
     attempts: int = 3
     backoff: float = 0.25
+    token: str | None = None  # AGENTOPS_TOKEN: sent to a registry server that has no token stored by login
 
 
 class Registry(Protocol):

@@ -185,7 +185,7 @@ class DirectoryRegistry:
         return self._add(items, keep_identical=True)
 
     def _add(self, items: list[tuple[bytes, dict]], *, keep_identical: bool) -> list[tuple[dict, bool]]:
-        stored = [(archive, _make_record(archive, record)) for archive, record in items]
+        stored = [(archive, make_record(archive, record)) for archive, record in items]
         for _archive, record in stored:
             self._index_path(record["name"])  # InvalidName before the lock is taken
         with self._writing():
@@ -372,7 +372,7 @@ class DirectoryRegistry:
         """The catalog of every index on disk, with the indexes in ``replace`` used instead."""
         indexes = dict(self._all_indexes())
         indexes.update(replace)
-        return {"packages": {name: _catalog_entry(indexes[name]) for name in sorted(indexes)}}
+        return {"packages": {name: catalog_entry(indexes[name]) for name in sorted(indexes)}}
 
     def _all_indexes(self):
         top = os.path.join(self.root, "index")
@@ -438,7 +438,7 @@ class DirectoryRegistry:
             raise RegistryError(f"cannot read {path}: {error.strerror}", path=path) from error
 
 
-def _make_record(archive: bytes, record: dict) -> dict:
+def make_record(archive: bytes, record: dict) -> dict:
     """The record to store: identity and content from the caller, digest and size from the bytes."""
     from agentpack.core.versions import parse_version  # raises InvalidVersion for a bad version
 
@@ -513,7 +513,7 @@ def _parsed(versions: dict, path: str) -> list:
         raise _malformed(path, error.message) from error
 
 
-def _catalog_entry(index: dict) -> dict:
+def catalog_entry(index: dict) -> dict:
     """A package's catalog entry. ``latest`` is what a bare install would choose: the highest
     version not yanked, preferring a release; ``None`` when every version is yanked. The
     description, keywords, components and deprecation are then those of the highest version.

@@ -162,7 +162,7 @@ def _check_blob(root: str, slot: str, record: dict, problems: list[Problem]) -> 
 
 
 def _check_catalog(registry: DirectoryRegistry, indexes: dict[str, dict], problems: list[Problem]) -> None:
-    from agentpack.adapters.registry.directory import _catalog_entry
+    from agentpack.adapters.registry.directory import catalog_entry
 
     path = os.path.join(registry.root, "catalog.json")
     try:
@@ -180,7 +180,7 @@ def _check_catalog(registry: DirectoryRegistry, indexes: dict[str, dict], proble
     differ = []
     for name in sorted(set(listed) | set(indexes)):
         try:
-            if name not in indexes or listed.get(name) != _catalog_entry(indexes[name]):
+            if name not in indexes or listed.get(name) != catalog_entry(indexes[name]):
                 differ.append(name)
         except (AttributeError, TypeError, ValueError):  # a record whose manifest is not an object
             problems.append(Problem("error", "malformed-index", "a record's manifest or components is not "

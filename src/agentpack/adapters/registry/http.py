@@ -10,7 +10,15 @@ What is read is untrusted, exactly as from a directory: every document is bounde
 size their record names and verified against its sha256 and size before they are returned; index
 serials are checked by the caller (services.sources) under ``identity``, the normalised URL.
 Documents are revalidated against the ETag cache (adapters.http_cache) on every command, and read
-once per command. Publishing needs a registry server, which this backend does not speak yet.
+once per command.
+
+Writing needs a registry server: when ``config.json`` names an ``api``, ``publish``,
+``mark_yanked`` and ``mark_deprecated`` go through it (docs/registry-protocol.md, "The API"),
+with the bearer token stored by `agentops login` for this registry, else ``$AGENTOPS_TOKEN``
+(``options.token``); the token is sent with reads too. A tree of static files (``"api": null``)
+is read-only. The server's refusals become the matching agentpack errors (401
+AuthenticationRequired, 403 AccessDenied, 404 PackageNotFound, 409 VersionExists, 413
+UploadTooLarge, 422 ValidationError listing every problem).
 """
 
 from __future__ import annotations
@@ -31,15 +39,24 @@ class HttpRegistry:
     """A read-only ``Registry`` at the http(s):// URL ``target`` (``url``: as the user wrote it)."""
 
     local = False  # needs the network: under --offline, install reads the cache instead
-    writable = False  # static files; publishing needs a registry server
 
-    def __init__(self, target: str, *, url: str | None = None, options: RegistryOptions | None = None) -> None:
+    def __init__(self, target: str, *, url: str | None = None, options: RegistryOptions | None = None,
+                 token: str | None = None) -> None:
+        # ``token``: use this one (`agentops login` checking a new token) instead of the stored one.
         self.url = url if url is not None else target
+        self._given_token = token
         self.base, self.identity = _normalised(target)
         self.options = options or RegistryOptions()
         self._client = None
         self._documents: dict[str, bytes | None] = {}
         self._blobs: str | None = None
+        self._api: str | None = None
+
+    @property
+    def writable(self) -> bool:
+        """Whether the registry names a write API (reads ``config.json``): static files do not."""
+        self._check_registry()
+        return self._api is not None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -120,10 +137,61 @@ class HttpRegistry:
         return settings
 
     def publish(self, archive: bytes, record: dict) -> dict:
-        """Always refused: a registry of static files is read-only."""
-        raise RegistryError(f"registry {self.url} is read-only: publish to a registry server or a directory",
-                            hint="publish to a directory registry and serve its folder with any static web "
-                                 "server (docs/registry-protocol.md)")
+        """Publish through the registry server's API (see ``Registry.publish``); the server owns
+        the clock, and checks everything again. A registry of static files refuses: read-only."""
+        import base64
+        import json
+
+        api = self._write_api()
+        query = "&".join(f"{flag}=1" for flag in ("allow_breaking", "allow_unresolved") if record.get(flag) is True)
+        headers = {"Content-Type": "application/gzip"}
+        if isinstance(record.get("signature"), dict):
+            headers["X-Agentpack-Signature"] = base64.b64encode(json.dumps(record["signature"]).encode()).decode()
+        return self._api_call("POST", f"{api}packages{'?' + query if query else ''}", content=archive,
+                              headers=headers, what=f"{record.get('name')}@{record.get('version')}")
+
+    def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
+        """Yank through the API (see ``Registry.mark_yanked``)."""
+        body = {"version": version, "undo": True} if mark is None else {"version": version, "reason": mark["reason"]}
+        answer = self._api_call("POST", f"{self._write_api()}packages/{documents.checked_name(name)}/yank",
+                                json_body=body, what=f"{name}@{version}")
+        return answer.get("changed") is True
+
+    def mark_deprecated(self, name: str, range_text: str, mark: dict | None) -> dict[str, bool]:
+        """Deprecate through the API (see ``Registry.mark_deprecated``)."""
+        body = {"range": range_text, "undo": True} if mark is None else {"range": range_text,
+                                                                         "message": mark["message"]}
+        answer = self._api_call("POST", f"{self._write_api()}packages/{documents.checked_name(name)}/deprecate",
+                                json_body=body, what=f"{name}@{range_text}")
+        versions = answer.get("versions")
+        return {str(k): v is True for k, v in versions.items()} if isinstance(versions, dict) else {}
+
+    def api_call(self, method: str, path: str, body: dict | None = None) -> dict:
+        """One call to the server's API at ``path`` (below its ``api``), for administration and
+        login: the answer's JSON object; the server's refusal as the matching error."""
+        return self._api_call(method, self._write_api() + path, json_body=body, what=path)
+
+    def _write_api(self) -> str:
+        self._check_registry()
+        if self._api is None:
+            raise RegistryError(f"registry {self.url} is read-only: publish to a registry server or a directory",
+                                hint="publish to a directory registry and serve its folder with any static web "
+                                     "server, or run a registry server (agentops registry serve)")
+        return self._api
+
+    def _api_call(self, method: str, url: str, *, what: str, **kwargs) -> dict:
+        import json
+
+        status, body = self._http().call(method, url, **kwargs)
+        try:
+            answer = json.loads(body) if body else {}
+        except ValueError:
+            answer = {}
+        if not isinstance(answer, dict):
+            answer = {}
+        if 200 <= status < 300:
+            return answer
+        raise _refusal(status, answer, self.url, what, url)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -148,6 +216,19 @@ class HttpRegistry:
             config = documents.checked_config(documents.parse_document(data, source, _malformed), source,
                                               self.url, _malformed)
         self._blobs = self._checked_blobs(config["blobs"], self.base + documents.CONFIG_FILE)
+        if config.get("api"):
+            self._api = self._checked_api(config["api"], self.base + documents.CONFIG_FILE)
+
+    def _checked_api(self, location: str, source: str) -> str:
+        """The API's URL (ending in "/"), which must be on the registry's own origin: the token
+        goes there."""
+        from urllib.parse import urljoin, urlsplit
+
+        api = urljoin(self.base, location)
+        api = api if api.endswith("/") else api + "/"
+        if urlsplit(api)[:2] != urlsplit(self.base)[:2]:
+            raise _malformed(source, f"'api' must be on the registry's own host, not {location!r}")
+        return api
 
     def _checked_blobs(self, location: str, source: str) -> str:
         from urllib.parse import urljoin, urlsplit
@@ -173,8 +254,16 @@ class HttpRegistry:
         if self._client is None:
             from agentpack.adapters.http_client import HttpClient
 
-            self._client = HttpClient(self.options, self.url)
+            self._client = HttpClient(self.options, self.url, token=self._token())
         return self._client
+
+    def _token(self) -> str | None:
+        """The token for this registry: the one `agentops login` stored for it, else $AGENTOPS_TOKEN."""
+        from agentpack.adapters.credentials import CredentialStore
+
+        if self._given_token is not None:
+            return self._given_token
+        return CredentialStore().token(self.identity) or self.options.token
 
     def _no_blob(self, what: str, sha256: str, url: str) -> RegistryError:
         return RegistryError(f"registry {self.url} has no blob for {what} (sha256 {sha256})", path=url,
@@ -204,13 +293,40 @@ def _normalised(location: str) -> tuple[str, str]:
         raise RegistryError(f"a registry URL has no query or fragment: {location}", hint=hint)
     if parts.username is not None or parts.password is not None:
         raise RegistryError(f"a registry URL carries no credentials: {parts.scheme}://…@{parts.hostname}/",
-                            hint="agentops sends no credentials yet: serve the registry's files to this "
-                                 "machine without authentication")
+                            hint="log in instead (agentops login URL), or set AGENTOPS_TOKEN")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     default = {"http": 80, "https": 443}[scheme]
     identity = f"{scheme}://{host}{'' if port in (None, default) else f':{port}'}{path}"
     return urlunsplit((scheme, parts.netloc, path, "", "")), identity
+
+
+def _refusal(status: int, answer: dict, url: str, what: str, request_url: str):
+    """The agentpack error for a registry server's refusal: the server's own kind when it names
+    one this agentpack knows, else one chosen by the status."""
+    from agentpack import errors
+
+    kinds = {cls.code: cls for cls in _subclasses(errors.AgentpackError) if "code" in vars(cls)}
+    by_status = {401: errors.AuthenticationRequired, 403: errors.AccessDenied, 404: PackageNotFound,
+                 409: errors.VersionExists, 413: errors.UploadTooLarge, 422: errors.ValidationError}
+    kind = kinds.get(answer.get("error")) or by_status.get(status, RegistryError)
+    message = answer.get("message") if isinstance(answer.get("message"), str) else f"HTTP {status}"
+    problems = [errors.Problem(p.get("severity", "error"), str(p.get("code", "")), str(p.get("message", "")),
+                               p.get("path"), p.get("line") if isinstance(p.get("line"), int) else None, p.get("field"))
+                for p in answer.get("problems") or [] if isinstance(p, dict)]
+    hint = answer.get("hint") if isinstance(answer.get("hint"), str) else None
+    if status == 401:
+        hint = f"log in with a valid token: agentops login {url}"
+    error = kind(f"registry {url} refused {what}: {message} (HTTP {status})", hint=hint, problems=problems,
+                 path=request_url if status >= 500 else None)
+    return error
+
+
+def _subclasses(cls) -> list:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
 
 
 def _malformed(source: str, detail: str) -> RegistryError:

@@ -1,0 +1,304 @@
+"""The metadata store: teams, tokens, packages and their version records, in SQL.
+
+Every method is one transaction. Writes on SQLite begin ``IMMEDIATE`` (the write lock is taken
+first, so two writers queue instead of one failing on upgrade) and wait up to 30 s for it;
+readers never wait (WAL). On every backend, "exactly one of two racing publishers of a version
+wins" rests on the unique constraint over (package, precedence): the loser's insert fails and
+is reported as ``VersionExists``. The quota is checked in the transaction that inserts, which on
+SQLite is serialised; on PostgreSQL two racing publishers may overshoot a quota by one version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from agentpack.core.index_serial import next_serial
+from agentpack.errors import QuotaExceeded, RegistryConflict, RegistryError, VersionExists
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+
+
+class MetadataStore:
+    """The store at the SQLAlchemy URL ``url`` (``sqlite:///PATH`` for the embedded default)."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine, event
+
+        self.url = url
+        self.sqlite = url.startswith("sqlite")
+        if not self.sqlite:
+            self._read = self._write = create_engine(url, pool_pre_ping=True)
+            return
+        self._read = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        self._write = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        for engine, begin in ((self._read, "BEGIN"), (self._write, "BEGIN IMMEDIATE")):
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", lambda conn, sql=begin: conn.exec_driver_sql(sql))
+
+    @classmethod
+    def open(cls, url: str) -> MetadataStore:
+        """The store at ``url``, its schema brought up to date by the migrations."""
+        store = cls(url)
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """Run every Alembic migration the database has not had yet."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", MIGRATIONS)
+        with self._write.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._read.dispose()
+        self._write.dispose()
+
+    def ping(self) -> None:
+        """Raise unless the database answers a query (for readiness)."""
+        from sqlalchemy import text
+
+        with self._read.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    # -- teams ---------------------------------------------------------------------------------
+
+    def create_team(self, team: dict) -> dict:
+        """Add ``team`` (a row of the teams table, owners a list); ``RegistryConflict`` if it exists."""
+        from sqlalchemy.exc import IntegrityError
+
+        from agentpack.adapters.metadata.tables import teams
+
+        row = dict(team, owners=json.dumps(list(team.get("owners") or [])))
+        try:
+            with self._write.begin() as connection:
+                connection.execute(teams.insert().values(**row))
+        except IntegrityError:
+            raise RegistryConflict(f"team {team['name']} already exists") from None
+        return self.team(team["name"])
+
+    def team(self, name: str) -> dict | None:
+        """The team called ``name`` (owners as a list), or None."""
+        from agentpack.adapters.metadata.tables import teams
+
+        with self._read.begin() as connection:
+            row = connection.execute(teams.select().where(teams.c.name == name)).mappings().first()
+        return _team(row) if row else None
+
+    def teams(self) -> list[dict]:
+        """Every team, by name."""
+        from agentpack.adapters.metadata.tables import teams
+
+        with self._read.begin() as connection:
+            rows = connection.execute(teams.select().order_by(teams.c.name)).mappings().all()
+        return [_team(row) for row in rows]
+
+    def usage(self, team: str) -> tuple[int, int]:
+        """(bytes, versions) the team's published versions take."""
+        from sqlalchemy import func, select
+
+        from agentpack.adapters.metadata.tables import versions
+
+        with self._read.begin() as connection:
+            size, count = connection.execute(select(func.coalesce(func.sum(versions.c.size), 0),
+                                                    func.count(versions.c.id)).where(versions.c.team == team)).one()
+        return int(size), int(count)
+
+    # -- tokens --------------------------------------------------------------------------------
+
+    def add_token(self, token: dict) -> None:
+        """Store a token row (``teams`` a list; the secret is never stored, only its hash)."""
+        from agentpack.adapters.metadata.tables import tokens
+
+        with self._write.begin() as connection:
+            connection.execute(tokens.insert().values(**dict(token, teams=json.dumps(sorted(token["teams"])))))
+
+    def token_by_hash(self, digest: str) -> dict | None:
+        """The token whose secret hashes to ``digest``, or None."""
+        from agentpack.adapters.metadata.tables import tokens
+
+        with self._read.begin() as connection:
+            row = connection.execute(tokens.select().where(tokens.c.hash == digest)).mappings().first()
+        return _token(row) if row else None
+
+    def tokens(self) -> list[dict]:
+        """Every token (without secrets), oldest first."""
+        from agentpack.adapters.metadata.tables import tokens
+
+        with self._read.begin() as connection:
+            rows = connection.execute(tokens.select().order_by(tokens.c.created_at, tokens.c.id)).mappings().all()
+        return [_token(row) for row in rows]
+
+    def revoke_token(self, token_id: str, now: int) -> bool:
+        """Revoke the token ``token_id``; False when there is no such token or it was revoked already."""
+        from agentpack.adapters.metadata.tables import tokens
+
+        with self._write.begin() as connection:
+            result = connection.execute(tokens.update().where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
+                                        .values(revoked_at=now))
+        return result.rowcount == 1
+
+    # -- packages ------------------------------------------------------------------------------
+
+    def package(self, name: str) -> dict | None:
+        """``{"name", "team", "serial", "versions": {version: record}}`` (versions unordered), or None."""
+        from agentpack.adapters.metadata.tables import packages, versions
+
+        with self._read.begin() as connection:
+            row = connection.execute(packages.select().where(packages.c.name == name)).mappings().first()
+            if row is None:
+                return None
+            records = connection.execute(versions.select().where(versions.c.package == name)
+                                         .order_by(versions.c.id)).mappings().all()
+        return _package(row, records)
+
+    def all_packages(self) -> list[dict]:
+        """Every package as ``package`` gives it, by name (for the catalog)."""
+        from agentpack.adapters.metadata.tables import packages, versions
+
+        with self._read.begin() as connection:
+            rows = connection.execute(packages.select().order_by(packages.c.name)).mappings().all()
+            records = connection.execute(versions.select().order_by(versions.c.id)).mappings().all()
+        by_package: dict[str, list] = {}
+        for record in records:
+            by_package.setdefault(record["package"], []).append(record)
+        return [_package(row, by_package.get(row["name"], [])) for row in rows]
+
+    def add_version(self, name: str, team: str, precedence: str, record: dict, now_ms: int,
+                    quota: tuple[int | None, int | None] = (None, None)) -> None:
+        """Insert ``record`` as a new version of ``name`` (of ``team``) and raise the package's serial.
+
+        ``VersionExists`` when a version of equal ``precedence`` is there (whoever inserted it
+        first, even a moment ago); ``QuotaExceeded`` when the team would pass ``quota`` (bytes,
+        versions; None: no limit). Nothing is written in either case.
+        """
+        from sqlalchemy import func, select
+        from sqlalchemy.exc import IntegrityError
+
+        from agentpack.adapters.metadata.tables import versions
+
+        try:
+            with self._write.begin() as connection:
+                max_bytes, max_versions = quota
+                if max_bytes is not None or max_versions is not None:
+                    size, count = connection.execute(
+                        select(func.coalesce(func.sum(versions.c.size), 0), func.count(versions.c.id))
+                        .where(versions.c.team == team)).one()
+                    _check_quota(team, int(size) + record["size"], int(count) + 1, quota)
+                connection.execute(versions.insert().values(
+                    package=name, version=record["version"], precedence=precedence, team=team,
+                    sha256=record["sha256"], size=record["size"], record=_dump(record), downloads=0))
+                self._bump_serial(connection, name, team, now_ms)
+        except IntegrityError:
+            held = self._held_version(name, precedence)
+            raise VersionExists(f"{name}@{held or record['version']} already exists",
+                                hint="published versions never change; bump the version in package.yaml") from None
+
+    def replace_records(self, name: str, records: dict[str, dict], now_ms: int) -> None:
+        """Store new records for existing versions of ``name`` (marks) and raise its serial."""
+        from agentpack.adapters.metadata.tables import packages, versions
+
+        with self._write.begin() as connection:
+            team = connection.execute(packages.select().where(packages.c.name == name)).mappings().one()["team"]
+            for version, record in records.items():
+                connection.execute(versions.update().where(versions.c.package == name, versions.c.version == version)
+                                   .values(record=_dump(record)))
+            self._bump_serial(connection, name, team, now_ms)
+
+    def add_downloads(self, counts: dict[str, int]) -> None:
+        """Add ``counts`` (sha256 -> downloads) to the versions with those archives, in one transaction."""
+        from agentpack.adapters.metadata.tables import versions
+
+        if not counts:
+            return
+        with self._write.begin() as connection:
+            for sha256, count in sorted(counts.items()):
+                connection.execute(versions.update().where(versions.c.sha256 == sha256)
+                                   .values(downloads=versions.c.downloads + count))
+
+    def versions_with_blob(self, sha256: str) -> list[tuple[str, dict]]:
+        """``[(package, record)]`` of every version whose archive is ``sha256``."""
+        from agentpack.adapters.metadata.tables import versions
+
+        with self._read.begin() as connection:
+            rows = connection.execute(versions.select().where(versions.c.sha256 == sha256)).mappings().all()
+        return [(row["package"], json.loads(row["record"])) for row in rows]
+
+    def downloads(self) -> dict[tuple[str, str], int]:
+        """(package, version) -> downloads counted so far (flushed batches only)."""
+        from sqlalchemy import select
+
+        from agentpack.adapters.metadata.tables import versions
+
+        with self._read.begin() as connection:
+            rows = connection.execute(select(versions.c.package, versions.c.version, versions.c.downloads)).all()
+        return {(package, version): int(count) for package, version, count in rows}
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _bump_serial(self, connection, name: str, team: str, now_ms: int) -> None:
+        from agentpack.adapters.metadata.tables import packages
+
+        row = connection.execute(packages.select().where(packages.c.name == name)).mappings().first()
+        if row is None:
+            connection.execute(packages.insert().values(name=name, team=team, serial=next_serial({}, now_ms)))
+        else:
+            connection.execute(packages.update().where(packages.c.name == name)
+                               .values(serial=next_serial({"serial": row["serial"]}, now_ms)))
+
+    def _held_version(self, name: str, precedence: str) -> str | None:
+        from sqlalchemy import select
+
+        from agentpack.adapters.metadata.tables import versions
+
+        with self._read.begin() as connection:
+            return connection.execute(select(versions.c.version).where(
+                versions.c.package == name, versions.c.precedence == precedence)).scalar()
+
+
+def _check_quota(team: str, size: int, count: int, quota: tuple[int | None, int | None]) -> None:
+    from agentpack.core.quantities import describe_size
+
+    max_bytes, max_versions = quota
+    if max_bytes is not None and size > max_bytes:
+        raise QuotaExceeded(f"team {team} is over its quota: {describe_size(size)} with this version, "
+                            f"of {describe_size(max_bytes)} allowed; nothing was published",
+                            hint="ask an administrator of the registry to raise the team's quota")
+    if max_versions is not None and count > max_versions:
+        raise QuotaExceeded(f"team {team} is over its quota: {count} versions with this one, of "
+                            f"{max_versions} allowed; nothing was published",
+                            hint="ask an administrator of the registry to raise the team's quota")
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN (IMMEDIATE) itself, and readers not block writers.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _team(row) -> dict:
+    return dict(row, private=bool(row["private"]), owners=json.loads(row["owners"]))
+
+
+def _token(row) -> dict:
+    return dict(row, teams=json.loads(row["teams"]))
+
+
+def _package(row, records) -> dict:
+    try:
+        parsed = {record["version"]: json.loads(record["record"]) for record in records}
+    except ValueError as error:
+        raise RegistryError(f"the metadata store holds a malformed record of {row['name']}: {error}") from None
+    return {"name": row["name"], "team": row["team"], "serial": int(row["serial"]), "versions": parsed}
+
+
+def _dump(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str)

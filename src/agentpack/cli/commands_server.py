@@ -1,0 +1,285 @@
+"""`agentops registry serve|team|token` and `agentops login|logout`: declare and handle them.
+
+Team and token administration works on a server's data directory directly (``--data DIR``, on
+the server's machine, no token needed) or through a running server (``--registry URL``, with an
+admin token from `agentops login` or AGENTOPS_TOKEN).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from agentpack.cli.output import err, out, print_json
+
+DATA_HELP = "the server's data directory (default: the user data directory's agentpack/server)"
+REMOTE_HELP = "administer the registry server at this URL instead, with an admin token (agentops login URL)"
+
+
+def add_server_commands(verbs, common, epilog: str) -> None:
+    """Add `serve`, `team` and `token` to the `registry` group's sub-parsers ``verbs``."""
+    text = ("Run a registry server: the read protocol at /, the API at /api/v1, teams, tokens and "
+            "classification (needs the server extra: pip install 'agentpack[server]').")
+    p = verbs.add_parser("serve", help="run a registry server", description=text, epilog=epilog,
+                         parents=[common()])
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    p.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    p.add_argument("--database-url", metavar="URL",
+                   help="a SQLAlchemy URL for the metadata instead of DIR/registry.db "
+                        "(e.g. postgresql+psycopg://user@host/agentpack)")
+    p.add_argument("--max-upload", metavar="SIZE", default="1GiB", help="largest upload accepted (default: 1GiB)")
+    p.set_defaults(handler=cmd_serve)
+
+    team = verbs.add_parser("team", help="create and list a registry server's teams", epilog=epilog,
+                            description="Create and list a registry server's teams.")
+    team_verbs = team.add_subparsers(dest="team_verb", metavar="VERB")
+    team_verbs.required = True
+    p = team_verbs.add_parser("create", help="create a team", description="Create a team: package names "
+                              "team/name belong to it.", epilog=epilog, parents=[common(json_flag=True)])
+    p.add_argument("name", metavar="TEAM")
+    p.add_argument("--classification", metavar="LEVEL", help="the highest level the team may hold (default: the lowest)")
+    p.add_argument("--quota", metavar="SIZE", help="bytes its versions may take in all, e.g. 10GiB (default: no limit)")
+    p.add_argument("--max-versions", type=int, metavar="N", help="versions it may publish in all (default: no limit)")
+    p.add_argument("--private", action="store_true", help="only its tokens see its packages (default: public)")
+    p.add_argument("--owner", action="append", default=[], metavar="NAME", help="an owner (repeatable)")
+    _where(p)
+    p.set_defaults(handler=cmd_team_create)
+    p = team_verbs.add_parser("list", help="list teams", description="List the teams.", epilog=epilog,
+                              parents=[common(json_flag=True)])
+    _where(p)
+    p.set_defaults(handler=cmd_team_list)
+
+    token = verbs.add_parser("token", help="create, list and revoke a registry server's tokens", epilog=epilog,
+                             description="Create, list and revoke a registry server's tokens.")
+    token_verbs = token.add_subparsers(dest="token_verb", metavar="VERB")
+    token_verbs.required = True
+    p = token_verbs.add_parser("create", help="create a token (printed once)", epilog=epilog,
+                               description="Create a token; it is printed once and stored only hashed.",
+                               parents=[common(json_flag=True)])
+    p.add_argument("--team", action="append", required=True, metavar="TEAM",
+                   help="a team it is scoped to (repeatable; '*' for every team)")
+    p.add_argument("--role", choices=("read", "publish", "admin"), default="read", help="what it may do (default: read)")
+    p.add_argument("--expires", metavar="DURATION", default="90d", help="e.g. 90d, 12h, 1y, or never (default: 90d)")
+    p.add_argument("--clearance", metavar="LEVEL", help="highest level it may read (default: its teams' highest)")
+    p.add_argument("--note", default="", metavar="TEXT", help="what it is for")
+    _where(p)
+    p.set_defaults(handler=cmd_token_create)
+    p = token_verbs.add_parser("revoke", help="revoke a token", description="Revoke a token by its id.",
+                               epilog=epilog, parents=[common(json_flag=True)])
+    p.add_argument("token_id", metavar="ID")
+    _where(p)
+    p.set_defaults(handler=cmd_token_revoke)
+    p = token_verbs.add_parser("list", help="list tokens (local data only)", description="List the tokens "
+                               "(never their secrets).", epilog=epilog, parents=[common(json_flag=True)])
+    p.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    p.set_defaults(handler=cmd_token_list)
+
+
+def add_login_commands(groups, common, epilog: str) -> None:
+    """Add `login` and `logout` to the top-level sub-parsers ``groups``."""
+    text = ("Store a registry server's token for this user (0600, under the XDG config directory), read "
+            "from a prompt, from standard input (--token-stdin) or from AGENTOPS_TOKEN.")
+    p = groups.add_parser("login", help="store a token for a registry server", description=text, epilog=epilog,
+                          parents=[common(json_flag=True)])
+    p.add_argument("url", metavar="URL", help="the registry server, e.g. http://host:8080/")
+    p.add_argument("--token-stdin", action="store_true", help="read the token from standard input")
+    p.set_defaults(handler=cmd_login)
+    p = groups.add_parser("logout", help="forget a registry server's token", epilog=epilog,
+                          description="Forget the token stored for a registry server.", parents=[common()])
+    p.add_argument("url", metavar="URL")
+    p.set_defaults(handler=cmd_logout)
+
+
+def _where(parser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    group.add_argument("--registry", metavar="URL", help=REMOTE_HELP)
+
+
+def _settings():
+    from agentpack.services.workspace import Settings
+
+    return Settings.from_environment(os.environ)
+
+
+def _local(args):
+    from agentpack.services.registry_admin import open_server_data
+
+    return open_server_data(args.data)
+
+
+def cmd_serve(args) -> int:
+    from agentpack.core.quantities import parse_size
+    from agentpack.errors import UsageError
+    from agentpack.services.registry_admin import require_server_extra
+
+    require_server_extra()
+    max_upload, problem = parse_size(args.max_upload)
+    if problem:
+        raise UsageError(f"--max-upload: {problem}")
+    from agentpack.server.run import serve
+    from agentpack.server.settings import ServerSettings
+
+    settings = ServerSettings(data_dir=args.data, database_url=args.database_url, max_upload=max_upload)
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_team_create(args) -> int:
+    body = {"name": args.name, "private": args.private, "classification": args.classification, "quota": args.quota,
+            "max_versions": args.max_versions, "owners": args.owner}
+    if args.registry:
+        from agentpack.services.registry_admin import remote_call
+
+        team = remote_call(args.registry, _settings(), "POST", "teams", body)
+    else:
+        from agentpack.services.registry_admin import create_team
+
+        data = _local(args)
+        try:
+            team = create_team(data, args.name, private=args.private, classification=args.classification,
+                               quota=args.quota, max_versions=args.max_versions, owners=tuple(args.owner),
+                               now=int(time.time()))
+        finally:
+            data.close()
+    if args.json:
+        print_json(team)
+        return 0
+    out(f"Created team {team['name']}: {'private' if team['private'] else 'public'}, up to "
+        f"{team['classification'] or 'the lowest level'}" + _quota(team))
+    return 0
+
+
+def _quota(team: dict) -> str:
+    from agentpack.core.quantities import describe_size
+
+    parts = []
+    if team.get("quota_bytes") is not None:
+        parts.append(describe_size(team["quota_bytes"]))
+    if team.get("quota_versions") is not None:
+        parts.append(f"{team['quota_versions']} versions")
+    return f", quota {' and '.join(parts)}" if parts else ""
+
+
+def cmd_team_list(args) -> int:
+    if args.registry:
+        from agentpack.services.registry_admin import remote_call
+
+        teams = remote_call(args.registry, _settings(), "GET", "teams")["teams"]
+    else:
+        data = _local(args)
+        try:
+            teams = data.store.teams()
+        finally:
+            data.close()
+    if args.json:
+        print_json({"teams": teams})
+        return 0
+    for team in teams:
+        out(f"{team['name']}  {'private' if team['private'] else 'public'}  "
+            f"{team['classification'] or '-'}{_quota(team)}")
+    return 0
+
+
+def cmd_token_create(args) -> int:
+    body = {"teams": args.team, "role": args.role, "expires": args.expires, "clearance": args.clearance,
+            "note": args.note}
+    if args.registry:
+        from agentpack.services.registry_admin import remote_call
+
+        answer = remote_call(args.registry, _settings(), "POST", "tokens", body)
+        secret, row = answer.pop("token"), answer
+    else:
+        from agentpack.services.registry_admin import create_token
+
+        data = _local(args)
+        try:
+            secret, row = create_token(data, args.team, args.role, expires=args.expires, clearance=args.clearance,
+                                       note=args.note, now=int(time.time()))
+        finally:
+            data.close()
+    if args.json:
+        print_json({"token": secret, **row})
+        return 0
+    out(secret)
+    expiry = "never expires" if row["expires_at"] is None else \
+        "expires " + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row["expires_at"]))
+    err(f"Token {row['id']}: {row['role']} on {', '.join(row['teams'])}, clearance {row['clearance']}, {expiry}. "
+        "It is shown only this once.")
+    return 0
+
+
+def cmd_token_revoke(args) -> int:
+    if args.registry:
+        from agentpack.services.registry_admin import remote_call
+
+        changed = remote_call(args.registry, _settings(), "DELETE", f"tokens/{args.token_id}").get("changed", True)
+    else:
+        from agentpack.errors import PackageNotFound
+        from agentpack.services.registry_admin import revoke_token
+
+        data = _local(args)
+        try:
+            if not any(t["id"] == args.token_id for t in data.store.tokens()):
+                raise PackageNotFound(f"token {args.token_id} not found")
+            changed = revoke_token(data, args.token_id, now=int(time.time()))
+        finally:
+            data.close()
+    if args.json:
+        print_json({"id": args.token_id, "revoked": True, "changed": changed})
+    else:
+        out(f"Revoked token {args.token_id}" if changed else f"Token {args.token_id} was already revoked")
+    return 0
+
+
+def cmd_token_list(args) -> int:
+    from agentpack.services.registry_admin import public_token
+
+    data = _local(args)
+    try:
+        tokens = [public_token(row) for row in data.store.tokens()]
+    finally:
+        data.close()
+    if args.json:
+        print_json({"tokens": tokens})
+        return 0
+    now = int(time.time())
+    for row in tokens:
+        state = "revoked" if row["revoked_at"] else "expired" if row["expires_at"] and row["expires_at"] <= now \
+            else "active"
+        out(f"{row['id']}  {row['role']}  {','.join(row['teams'])}  {row['clearance']}  {state}  {row['note']}")
+    return 0
+
+
+def cmd_login(args) -> int:
+    from agentpack.errors import UsageError
+    from agentpack.services.login import login
+
+    if args.token_stdin:
+        token = sys.stdin.readline()
+    elif os.environ.get("AGENTOPS_TOKEN"):
+        token = os.environ["AGENTOPS_TOKEN"]
+    elif sys.stdin.isatty():
+        import getpass
+
+        token = getpass.getpass(f"Token for {args.url}: ")
+    else:
+        raise UsageError("no token: give it on a prompt, with --token-stdin, or in AGENTOPS_TOKEN")
+    result = login(args.url, token, _settings())
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    token_info = result.token
+    out(f"Logged in to {result.identity} with token {token_info.get('id')} ({token_info.get('role')} on "
+        f"{', '.join(token_info.get('teams') or [])}); stored in {result.stored}")
+    return 0
+
+
+def cmd_logout(args) -> int:
+    from agentpack.services.login import logout
+
+    identity, had = logout(args.url)
+    out(f"Logged out of {identity}" if had else f"No token was stored for {identity}")
+    return 0

@@ -1,0 +1,290 @@
+"""The write API under ``/api/v1``: publish, yank, deprecate, teams, tokens, whoami.
+
+Every route authenticates the caller, asks core.access.decide, then calls a service. Errors are
+agentpack errors, rendered by the app's handler (server.responses.error_response).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from agentpack.core.access import ALL_TEAMS, decide, team_of
+from agentpack.errors import (
+    AccessDenied,
+    AgentpackError,
+    AuthenticationRequired,
+    PackageNotFound,
+    UploadTooLarge,
+    UsageError,
+)
+from agentpack.server.responses import caller_of
+
+SIGNATURE_HEADER = "X-Agentpack-Signature"  # base64 of the signature document's JSON
+MAX_JSON_BODY = 64 * 1024
+
+
+def api_routes() -> list[Route]:
+    """The routes of the write API (mounted under /api/v1 by the app)."""
+    return [
+        Route("/whoami", whoami, methods=["GET"]),
+        Route("/packages", publish, methods=["POST"]),
+        Route("/packages/{name:path}/yank", yank, methods=["POST"]),
+        Route("/packages/{name:path}/deprecate", deprecate, methods=["POST"]),
+        Route("/teams", create_team, methods=["POST"]),
+        Route("/teams", list_teams, methods=["GET"]),
+        Route("/tokens", create_token, methods=["POST"]),
+        Route("/tokens/{token_id}", revoke_token, methods=["DELETE"]),
+    ]
+
+
+def _refused(decision, what: str = "") -> AgentpackError:
+    if decision.status == 404:
+        return PackageNotFound(f"{what or 'it'} not found")
+    if decision.status == 401:
+        return AuthenticationRequired(decision.reason, hint="log in first: agentops login URL")
+    return AccessDenied(decision.reason)
+
+
+def _flag(request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("1", "true", "yes")
+
+
+async def whoami(request) -> Response:
+    caller, row = await caller_of(request)
+    if row is None:
+        return JSONResponse({"anonymous": True})
+    from agentpack.services.registry_admin import public_token
+
+    return JSONResponse({"anonymous": False, **public_token(row)})
+
+
+async def publish(request) -> Response:
+    """POST the archive's bytes as the body; ``?allow_breaking=1``, ``?allow_unresolved=1``; the
+    signature document (base64 JSON) in ``X-Agentpack-Signature``. 201 with the stored record."""
+    from agentpack.services.server_publish import check_upload, publish_upload
+
+    state = request.app.state.server
+    caller, _row = await caller_of(request)
+    if caller.role is None:
+        raise AuthenticationRequired("publishing needs a token with the publish role",
+                                     hint="log in first: agentops login URL")
+    signature = _signature(request.headers.get(SIGNATURE_HEADER))
+    data = await _receive(request, state)
+    inspected, signature = await run_in_threadpool(check_upload, data, signature)
+    name = inspected.record["name"]
+    team_name = team_of(name)
+    team = await run_in_threadpool(state.team, team_name)
+    level = inspected.record["manifest"].get("classification")
+    decision = decide(state.data.levels, caller, "publish", team, level)
+    if not decision.allowed:
+        raise _refused(decision, f"team {team_name}")
+    row = await run_in_threadpool(state.data.store.team, team_name)
+    result = await run_in_threadpool(
+        lambda: publish_upload(state.registry, inspected, signature, now=datetime.now(UTC),
+                               allow_breaking=_flag(request, "allow_breaking"),
+                               allow_unresolved=_flag(request, "allow_unresolved"),
+                               quota=(row["quota_bytes"], row["quota_versions"])))
+    state.log("publish", name=result.name, version=result.version, sha256=result.sha256,
+              token=request.state.token_id)
+    return JSONResponse(result.to_dict(), status_code=201)
+
+
+async def _receive(request, state) -> bytes:
+    """The body, streamed into a temporary file under the data directory within the upload limit
+    (413 as soon as it says or sends more); nothing of it is kept if the upload breaks off."""
+    limit = state.settings.max_upload
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise UploadTooLarge(f"the upload is {int(declared):,} bytes; this registry accepts at most {limit:,}")
+    folder = os.path.join(state.data.data_dir, "uploads")
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder) as spool:
+        received = 0
+        try:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > limit:
+                    raise UploadTooLarge(f"the upload is larger than this registry accepts ({limit:,} bytes)")
+                spool.write(chunk)
+        except ClientDisconnect:
+            raise UsageError("the upload broke off before it was complete; nothing was published") from None
+        spool.seek(0)
+        return spool.read()
+
+
+def _signature(header: str | None) -> dict | None:
+    if not header:
+        return None
+    try:
+        document = json.loads(base64.b64decode(header, validate=True))
+    except (binascii.Error, ValueError):
+        raise UsageError(f"{SIGNATURE_HEADER} is not base64 of a JSON signature document") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{SIGNATURE_HEADER} must hold a JSON object")
+    return document
+
+
+async def _json_body(request) -> dict:
+    body = await request.body()
+    if len(body) > MAX_JSON_BODY:
+        raise UploadTooLarge(f"a request body here is at most {MAX_JSON_BODY} bytes")
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        raise UsageError("the request body is not JSON") from None
+    if not isinstance(value, dict):
+        raise UsageError("the request body must be a JSON object")
+    return value
+
+
+async def _marking(request, name: str) -> tuple[object, dict]:
+    """``(server state, the index the caller can see)`` once the caller may mark versions of
+    ``name``: a package it cannot see is 404, a role or team it lacks 403."""
+    state = request.app.state.server
+    caller, _row = await caller_of(request)
+    try:
+        index = await run_in_threadpool(state.registry.package_index, name)
+    except PackageNotFound:
+        index = None
+    team = await run_in_threadpool(state.team, team_of(name))
+    visible = index is not None and await run_in_threadpool(state.readable_index, caller, index)
+    if not visible:
+        raise PackageNotFound(f"package {name} not found")
+    decision = decide(state.data.levels, caller, "mark", team)
+    if not decision.allowed:
+        raise _refused(decision, f"package {name}")
+    return state, visible
+
+
+def _mark(body: dict, key: str, kind: str) -> dict | None:
+    from agentpack.core.release_marks import new_mark, text_problem
+
+    if body.get("undo") is True:
+        return None
+    text = body.get(key, "")
+    if not isinstance(text, str) or text_problem(text, key):
+        raise UsageError(f"'{key}': {text_problem(text, key) if isinstance(text, str) else 'must be a string'}")
+    return new_mark(kind, text, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+
+async def yank(request) -> Response:
+    """Body ``{"version", "reason"}`` or ``{"version", "undo": true}``: ``{"changed": bool}``."""
+    from agentpack.core.release_marks import YANKED
+
+    name = request.path_params["name"]
+    body = await _json_body(request)
+    state, visible = await _marking(request, name)
+    version = body.get("version")
+    if not isinstance(version, str):
+        raise UsageError("'version' must be the version to yank")
+    if version not in visible["versions"]:
+        raise PackageNotFound(f"{name}@{version} not found",
+                              hint=f"versions available: {', '.join(visible['versions'])}")
+    if body.get("undo") is not True and not body.get("reason"):
+        raise UsageError("'reason' says why the version is yanked")
+    changed = await run_in_threadpool(state.registry.mark_yanked, name, version, _mark(body, "reason", YANKED))
+    state.log("yank", name=name, version=version, undo=body.get("undo") is True, changed=changed,
+              token=request.state.token_id)
+    return JSONResponse({"name": name, "version": version, "changed": changed})
+
+
+async def deprecate(request) -> Response:
+    """Body ``{"range", "message"}`` or ``{"range", "undo": true}``: ``{"versions": {v: changed}}``."""
+    from agentpack.core.release_marks import DEPRECATED
+
+    name = request.path_params["name"]
+    body = await _json_body(request)
+    state, _visible = await _marking(request, name)
+    range_text = body.get("range", "*")
+    if not isinstance(range_text, str):
+        raise UsageError("'range' must be a version range")
+    outcome = await run_in_threadpool(state.registry.mark_deprecated, name, range_text,
+                                      _mark(body, "message", DEPRECATED))
+    state.log("deprecate", name=name, range=range_text, undo=body.get("undo") is True,
+              token=request.state.token_id)
+    return JSONResponse({"name": name, "range": range_text, "versions": outcome})
+
+
+async def create_team(request) -> Response:
+    """Body ``{"name", "private", "classification", "quota", "max_versions", "owners"}``: 201."""
+    from agentpack.services import registry_admin
+
+    state = request.app.state.server
+    caller, _row = await caller_of(request)
+    decision = decide(state.data.levels, caller, "create-team", state.team(""))
+    if not decision.allowed:
+        raise _refused(decision)
+    body = await _json_body(request)
+    team = await run_in_threadpool(
+        lambda: registry_admin.create_team(
+            state.data, body.get("name"), private=body.get("private") is True,
+            classification=body.get("classification"), quota=body.get("quota"),
+            max_versions=body.get("max_versions"), owners=tuple(body.get("owners") or ()), now=int(time.time())))
+    state.log("team-create", team=team["name"], token=request.state.token_id)
+    return JSONResponse(team, status_code=201)
+
+
+async def list_teams(request) -> Response:
+    """The teams the caller may see."""
+    state = request.app.state.server
+    caller, _row = await caller_of(request)
+    teams = await run_in_threadpool(state.data.store.teams)
+    return JSONResponse({"teams": [team for team in teams if decide(
+        state.data.levels, caller, "read", state.team(team["name"])).allowed]})
+
+
+async def create_token(request) -> Response:
+    """Body ``{"teams": [...], "role", "expires", "clearance", "note"}``: 201 with the secret
+    (shown once). The caller must be an admin of every team named (``*`` for ``*``)."""
+    from agentpack.services import registry_admin
+
+    state = request.app.state.server
+    caller, _row = await caller_of(request)
+    body = await _json_body(request)
+    teams = body.get("teams")
+    if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
+        raise UsageError("'teams' must be a non-empty list of team names")
+    for team in teams:
+        target = state.team(team) if team != ALL_TEAMS else None
+        decision = (decide(state.data.levels, caller, "create-team", state.team("")) if target is None
+                    else decide(state.data.levels, caller, "admin", target))
+        if not decision.allowed:
+            raise _refused(decision, f"team {team}")
+    secret, row = await run_in_threadpool(
+        lambda: registry_admin.create_token(state.data, teams, body.get("role", "read"), expires=body.get("expires"),
+                                            clearance=body.get("clearance"), note=str(body.get("note") or ""),
+                                            now=int(time.time())))
+    state.log("token-create", id=row["id"], role=row["role"], teams=row["teams"], token=request.state.token_id)
+    return JSONResponse({"token": secret, **row}, status_code=201)
+
+
+async def revoke_token(request) -> Response:
+    """Revoke a token (admin of every team it names, or the token itself)."""
+    from agentpack.services import registry_admin
+
+    state = request.app.state.server
+    caller, row = await caller_of(request)
+    token_id = request.path_params["token_id"]
+    target = next((t for t in await run_in_threadpool(state.data.store.tokens) if t["id"] == token_id), None)
+    if target is None:
+        raise PackageNotFound(f"token {token_id} not found")
+    if row is None or row["id"] != token_id:
+        for team in target["teams"]:
+            decision = (decide(state.data.levels, caller, "create-team", state.team("")) if team == ALL_TEAMS
+                        else decide(state.data.levels, caller, "admin", state.team(team)))
+            if not decision.allowed:
+                raise _refused(decision, f"token {token_id}")
+    changed = await run_in_threadpool(lambda: registry_admin.revoke_token(state.data, token_id, now=int(time.time())))
+    state.log("token-revoke", id=token_id, token=request.state.token_id)
+    return JSONResponse({"id": token_id, "revoked": True, "changed": changed})

@@ -1,0 +1,26 @@
+"""What a registry server is told at start: where its state is, and its limits."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from agentpack.core.classification import DEFAULT_LEVELS
+
+DEFAULT_MAX_UPLOAD = 1024**3  # the largest archive agentpack accepts (adapters.archive_rules)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """``data_dir``: all server state (None: the user data directory's ``server`` folder);
+    ``database_url``: a SQLAlchemy URL instead of ``DATA/registry.db``; ``max_upload``: bytes an
+    upload may have (413 past it); ``download_flush_seconds``: how often download counts are
+    written (in one batch); ``log``: where the one-JSON-object-per-line log goes."""
+
+    data_dir: str | None = None
+    database_url: str | None = None
+    max_upload: int = DEFAULT_MAX_UPLOAD
+    download_flush_seconds: float = 5.0
+    levels: tuple[str, ...] = DEFAULT_LEVELS
+    log: TextIO = field(default_factory=lambda: sys.stderr)

@@ -1,0 +1,97 @@
+"""The state one server app holds: its data, the download counter, the request counters."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+
+from agentpack.core.access import Caller, Team, decide, team_of
+
+
+class DownloadCounter:
+    """Downloads per archive digest, counted in memory and written in batches (never one database
+    write per request): ``drain`` hands over what was counted since the last drain."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: Counter = Counter()
+        self.total = 0
+
+    def add(self, sha256: str) -> None:
+        with self._lock:
+            self._pending[sha256] += 1
+            self.total += 1
+
+    def drain(self) -> dict[str, int]:
+        with self._lock:
+            pending, self._pending = dict(self._pending), Counter()
+        return pending
+
+
+class ServerState:
+    """Everything a request needs, hung on ``app.state.server``."""
+
+    def __init__(self, settings, data) -> None:
+        self.settings = settings
+        self.data = data
+        self.downloads = DownloadCounter()
+        self.requests: Counter = Counter()  # (method, route, status) -> count
+        self.publishes: Counter = Counter()  # status -> count
+        self._log_lock = threading.Lock()
+
+    @property
+    def registry(self):
+        return self.data.registry
+
+    def log(self, event: str, **fields) -> None:
+        """Write one JSON object on one line to the server's log."""
+        entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "event": event, **fields}
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        with self._log_lock:
+            self.settings.log.write(line + "\n")
+            self.settings.log.flush()
+
+    def flush_downloads(self) -> None:
+        """Write the downloads counted since the last flush, in one transaction."""
+        pending = self.downloads.drain()
+        if pending:
+            self.data.store.add_downloads(pending)
+
+    # -- who sees what -------------------------------------------------------------------------
+
+    def team(self, name: str) -> Team:
+        row = self.data.store.team(name)
+        if row is None:
+            return Team(name, exists=False)
+        return Team(name, private=row["private"], level=row["classification"])
+
+    def readable_index(self, caller: Caller, index: dict, teams: dict | None = None) -> dict | None:
+        """``index`` with only the versions ``caller`` may read (None: none, or the team is hidden)."""
+        name = index["name"]
+        team_name = team_of(name)
+        team = (teams or {}).get(team_name) or self.team(team_name)
+        levels = self.data.levels
+        versions = {text: record for text, record in index["versions"].items()
+                    if decide(levels, caller, "read", team, _level(record)).allowed}
+        if not versions:
+            return None
+        return {"name": name, "serial": index["serial"], "versions": versions}
+
+    def may_read_blob(self, caller: Caller, sha256: str) -> bool:
+        for package, record in self.data.store.versions_with_blob(sha256):
+            if decide(self.data.levels, caller, "read", self.team(team_of(package)), _level(record)).allowed:
+                return True
+        return False
+
+
+def _level(record: dict) -> str | None:
+    manifest = record.get("manifest") or {}
+    level = manifest.get("classification")
+    return level if isinstance(level, str) else None
+
+
+def level_of_record(record: dict) -> str | None:
+    """The classification a version record declares (None: the lowest)."""
+    return _level(record)

@@ -1,0 +1,181 @@
+"""A registry server's data and its administration: teams, tokens, and who a token is.
+
+``open_server_data`` opens what a server keeps under its data directory (the metadata store, the
+blob folder) and is shared by `agentops registry serve` and by the administration commands run on
+the server's machine (`registry team create --data DIR`, which need no token), and by the server's
+admin API (which does). Tokens are random (256 bits), shown once, and stored only as their
+SHA-256; looking one up compares digests in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+
+from agentpack.core.access import ALL_TEAMS, ROLES, Caller
+from agentpack.core.classification import DEFAULT_LEVELS, Levels
+from agentpack.core.names import check_team
+from agentpack.core.quantities import parse_duration, parse_size
+from agentpack.errors import AuthenticationRequired, PackageNotFound, UsageError
+
+TOKEN_PREFIX = "agp_"
+DATABASE_FILE = "registry.db"
+
+
+@dataclass
+class ServerData:
+    """What a registry server keeps: ``store`` (metadata), ``blobs`` and ``registry`` over both."""
+
+    data_dir: str
+    store: object
+    blobs: object
+    registry: object
+    levels: Levels
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def default_data_dir() -> str:
+    """Where a server keeps its state when not told (``$XDG_DATA_HOME/agentpack/server``)."""
+    from agentpack.adapters.paths import user_data_dir
+
+    return os.path.join(user_data_dir(), "server")
+
+
+def open_server_data(data_dir: str | None, *, database_url: str | None = None, url: str = "the registry server",
+                     levels: tuple[str, ...] = DEFAULT_LEVELS) -> ServerData:
+    """Open (creating it when missing) the server state under ``data_dir`` (default
+    ``default_data_dir()``): the SQLite database ``registry.db`` unless ``database_url`` names
+    another (migrated to the newest schema), and the blob folder. Raises ``UsageError`` naming the
+    `server` extra when SQLAlchemy or Alembic is not installed."""
+    require_server_extra()
+    from agentpack.adapters.blob_store import FolderBlobStore
+    from agentpack.adapters.metadata.store import MetadataStore
+    from agentpack.adapters.paths import make_dirs
+    from agentpack.adapters.registry.stored import StoredRegistry
+
+    root = os.path.abspath(os.path.expanduser(data_dir or default_data_dir()))
+    make_dirs(root, root)
+    store = MetadataStore.open(database_url or f"sqlite:///{os.path.join(root, DATABASE_FILE)}")
+    blobs = FolderBlobStore(root)
+    return ServerData(root, store, blobs, StoredRegistry(store, blobs, url=url, levels=levels), Levels(levels))
+
+
+def require_server_extra() -> None:
+    """Raise ``UsageError`` naming ``pip install 'agentpack[server]'`` unless the server's
+    libraries (starlette, uvicorn, sqlalchemy, alembic) can be imported."""
+    import importlib.util
+
+    missing = [name for name in ("starlette", "uvicorn", "sqlalchemy", "alembic")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"the registry server needs {', '.join(missing)}, which are not installed",
+                         hint="install the server extra: pip install 'agentpack[server]'")
+
+
+def create_team(data: ServerData, name: str, *, private: bool = False, classification: str | None = None,
+                quota: str | None = None, max_versions: int | None = None, owners: tuple[str, ...] = (),
+                now: int) -> dict:
+    """Add the team ``name``; ``quota`` a size (``10GiB``), ``max_versions`` a count. Raises
+    ``UsageError`` for a bad name, level or quota, ``RegistryConflict`` when it exists."""
+    problem = check_team(name)
+    if problem:
+        raise UsageError(problem)
+    if classification is not None and data.levels.check(classification):
+        raise UsageError(f"--classification: {data.levels.check(classification)}")
+    quota_bytes = None
+    if quota is not None:
+        quota_bytes, problem = parse_size(quota)
+        if problem:
+            raise UsageError(f"--quota: {problem}")
+    if max_versions is not None and max_versions < 0:
+        raise UsageError("--max-versions must be 0 or more")
+    return data.store.create_team({"name": name, "private": private, "classification": classification,
+                                   "quota_bytes": quota_bytes, "quota_versions": max_versions,
+                                   "owners": list(owners), "created_at": now})
+
+
+def create_token(data: ServerData, teams: list[str], role: str, *, expires: str | None, now: int,
+                 clearance: str | None = None, note: str = "") -> tuple[str, dict]:
+    """A new token for ``teams`` (``["*"]``: every team) with ``role``, expiring after ``expires``
+    (``90d``; None: never): ``(the secret, shown once; its stored row, without the secret)``.
+
+    The clearance defaults to the highest level of its teams (the highest level of all for ``*``).
+    Raises ``UsageError`` for an unknown role, level or duration, ``PackageNotFound`` for a team
+    that does not exist.
+    """
+    if role not in ROLES:
+        raise UsageError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+    if not teams:
+        raise UsageError("a token needs at least one --team (or --team '*' for every team)")
+    levels = []
+    for team in teams:
+        if team == ALL_TEAMS:
+            levels.append(data.levels.names[-1])
+            continue
+        row = data.store.team(team)
+        if row is None:
+            raise PackageNotFound(f"team {team} not found", hint="create it with `agentops registry team create`")
+        levels.append(row["classification"] or data.levels.lowest)
+    if clearance is not None and data.levels.check(clearance):
+        raise UsageError(f"--clearance: {data.levels.check(clearance)}")
+    expires_at = None
+    if expires is not None and expires != "never":
+        seconds, problem = parse_duration(expires)
+        if problem:
+            raise UsageError(f"--expires: {problem}")
+        expires_at = now + seconds
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = {"id": "tok_" + secrets.token_hex(6), "hash": token_hash(secret), "role": role, "teams": sorted(set(teams)),
+           "clearance": clearance or max(levels, key=data.levels.rank), "note": note, "created_at": now,
+           "expires_at": expires_at, "revoked_at": None}
+    data.store.add_token(row)
+    return secret, public_token(row)
+
+
+def revoke_token(data: ServerData, token_id: str, *, now: int) -> bool:
+    """Revoke the token ``token_id``; False when it does not exist or was revoked already."""
+    return data.store.revoke_token(token_id, now)
+
+
+def token_hash(secret: str) -> str:
+    """What is stored of a token: the hex SHA-256 of its text."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def public_token(row: dict) -> dict:
+    """A token row without its hash, for listing and JSON."""
+    return {key: value for key, value in row.items() if key != "hash"}
+
+
+def authenticate(data: ServerData, secret: str | None, *, now: int) -> tuple[Caller, dict | None]:
+    """``(the caller, its token row)`` for the bearer token ``secret`` (None: an anonymous caller).
+
+    Raises ``AuthenticationRequired`` for a token that is unknown, expired or revoked, saying which.
+    """
+    if secret is None:
+        return Caller(), None
+    digest = token_hash(secret)
+    row = data.store.token_by_hash(digest)
+    if row is None or not hmac.compare_digest(row["hash"], digest):
+        raise AuthenticationRequired("the token is not known to this registry",
+                                     hint="log in again with a valid token: agentops login URL")
+    if row["revoked_at"] is not None:
+        raise AuthenticationRequired(f"the token {row['id']} was revoked",
+                                     hint="ask an administrator of the registry for a new token")
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        raise AuthenticationRequired(f"the token {row['id']} has expired",
+                                     hint="ask an administrator of the registry for a new token")
+    return Caller(role=row["role"], teams=frozenset(row["teams"]), clearance=row["clearance"]), row
+
+
+def remote_call(url: str, settings, method: str, path: str, body: dict | None = None) -> dict:
+    """One administration call to the registry server at ``url`` with the caller's token (stored
+    by `agentops login`, else $AGENTOPS_TOKEN): the answer, or the server's refusal as an error."""
+    from agentpack.adapters.registry.http import HttpRegistry
+
+    return HttpRegistry(url, options=settings.registry_options()).api_call(method, path, body)
