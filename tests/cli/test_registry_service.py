@@ -264,3 +264,21 @@ def test_health_metrics_json_logs_and_remote_administration(agentops, server, tm
     entries = server.log()  # every line is one JSON object
     assert any(e["event"] == "publish" and e["name"] == "team-beta/notes" for e in entries)
     assert any(e["event"] == "request" and e["status"] == 201 for e in entries)
+
+
+def test_the_web_catalog_at_the_root_shows_only_what_anonymous_readers_may_see(agentops, server, tmp_path):
+    admin(agentops, server, "team", "create", "team-alpha", "--private")
+    env = {"AGENTOPS_TOKEN": token(agentops, server, "public", "publish")}
+    agentops("package", "publish", build(agentops, tmp_path, "triage", "1.0.0", agents=3), "--registry", server.url,
+             env=env)
+    alpha = {"AGENTOPS_TOKEN": token(agentops, server, "team-alpha", "publish")}
+    agentops("package", "publish", build(agentops, tmp_path, "team-alpha/secret-desk", "1.0.0"), "--registry",
+             server.url, env=alpha)
+    page = httpx.get(server.url)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "triage (1.0.0) - 3 agents, 0 workflows" in page.text
+    assert "secret-desk" not in page.text
+    assert httpx.get(server.url + "packages/team-alpha/secret-desk").status_code == 404
+    package = httpx.get(server.url + "packages/triage").text
+    assert f"agentops package install triage@^1.0.0 --registry {server.url}" in package
+    assert httpx.get(server.url + "api/v1/").json()["api"] == "api/v1/"

@@ -30,6 +30,9 @@ def add_server_commands(verbs, common, epilog: str) -> None:
                    help="a SQLAlchemy URL for the metadata instead of DIR/registry.db "
                         "(e.g. postgresql+psycopg://user@host/agentpack)")
     p.add_argument("--max-upload", metavar="SIZE", default="1GiB", help="largest upload accepted (default: 1GiB)")
+    p.add_argument("--public-url", metavar="URL",
+                   help="the URL users install from, shown in the web catalog's install commands "
+                        "(default: http://HOST:PORT/)")
     p.set_defaults(handler=cmd_serve)
 
     team = verbs.add_parser("team", help="create and list a registry server's teams", epilog=epilog,
@@ -122,7 +125,9 @@ def cmd_serve(args) -> int:
     from agentpack.server.run import serve
     from agentpack.server.settings import ServerSettings
 
-    settings = ServerSettings(data_dir=args.data, database_url=args.database_url, max_upload=max_upload)
+    public_url = args.public_url or f"http://{args.host}:{args.port}/"
+    settings = ServerSettings(data_dir=args.data, database_url=args.database_url, max_upload=max_upload,
+                              public_url=public_url)
     serve(settings, host=args.host, port=args.port)
     return 0
 

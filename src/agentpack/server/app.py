@@ -18,7 +18,7 @@ from starlette.routing import Mount
 
 from agentpack.errors import AgentpackError
 from agentpack.server.api_routes import api_routes
-from agentpack.server.ops_routes import openapi_route, ops_routes
+from agentpack.server.ops_routes import api_root_routes, ops_routes
 from agentpack.server.read_routes import read_routes
 from agentpack.server.responses import error_response
 from agentpack.server.state import ServerState
@@ -33,8 +33,8 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
         data = open_server_data(settings.data_dir, database_url=settings.database_url, levels=settings.levels)
     state = ServerState(settings, data)
     _clear_uploads(data.data_dir)
-    routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), openapi_route()]), *read_routes(),
-              *ops_routes()]
+    routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), *api_root_routes()]), *read_routes(),
+              *_catalog_routes(state), *ops_routes()]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -54,6 +54,16 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
                     exception_handlers={AgentpackError: _agentpack_error, Exception: _unexpected})
     app.state.server = state
     return _Logged(app, state)
+
+
+def _catalog_routes(state) -> list:
+    """The web catalog (``/``, ``/packages/...``, ``/categories/...``) over what anonymous readers may
+    see: public teams at the lowest classification level only (server.public_view)."""
+    from agentpack.server.catalog import catalog_routes
+    from agentpack.server.public_view import PublicView, downloads_of
+
+    view = PublicView(state, state.settings.public_url)
+    return catalog_routes(lambda: view, downloads=downloads_of(state), registry_url=state.settings.public_url)
 
 
 class _Logged:

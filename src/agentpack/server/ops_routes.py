@@ -1,4 +1,4 @@
-"""Operations: ``/`` (a pointer), ``/healthz`` (the process answers), ``/readyz`` (the database
+"""Operations: ``/api/v1/`` (a pointer; ``/`` is the web catalog), ``/healthz`` (the process answers), ``/readyz`` (the database
 answers), ``/metrics`` (Prometheus text format) and the OpenAPI document of the API."""
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ from agentpack.server.openapi import openapi_document
 def ops_routes() -> list[Route]:
     """The operations routes (at the root, next to the read protocol)."""
     return [
-        Route("/", root, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
 
 
-def openapi_route() -> Route:
-    """``/openapi.json``, mounted under /api/v1 with the API."""
-    return Route("/openapi.json", openapi, methods=["GET"])
+def api_root_routes() -> list[Route]:
+    """``/openapi.json`` and ``/`` (the pointer), mounted under /api/v1 with the API."""
+    return [Route("/openapi.json", openapi, methods=["GET"]), Route("/", root, methods=["GET"])]
 
 
 async def root(request) -> Response:

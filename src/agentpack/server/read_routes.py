@@ -9,7 +9,6 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from agentpack.adapters.registry import documents
-from agentpack.core.access import team_of
 from agentpack.core.digests import is_sha256
 from agentpack.errors import PackageNotFound
 from agentpack.server.responses import caller_of, document
@@ -37,24 +36,9 @@ async def settings(request) -> Response:
 
 
 async def catalog(request) -> Response:
-    from agentpack.adapters.registry.directory import catalog_entry
-
     caller, _row = await caller_of(request)
     state = request.app.state.server
-
-    def build() -> dict:
-        teams: dict = {}
-        packages = {}
-        for index in state.registry.indexes():
-            team = team_of(index["name"])
-            if team not in teams:
-                teams[team] = state.team(team)
-            visible = state.readable_index(caller, index, teams)
-            if visible is not None:
-                packages[index["name"]] = catalog_entry(visible)
-        return {"packages": packages}
-
-    return document(request, await run_in_threadpool(build))
+    return document(request, await run_in_threadpool(state.visible_catalog, caller))
 
 
 async def index(request) -> Response:

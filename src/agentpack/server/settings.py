@@ -16,7 +16,8 @@ class ServerSettings:
     """``data_dir``: all server state (None: the user data directory's ``server`` folder);
     ``database_url``: a SQLAlchemy URL instead of ``DATA/registry.db``; ``max_upload``: bytes an
     upload may have (413 past it); ``download_flush_seconds``: how often download counts are
-    written (in one batch); ``log``: where the one-JSON-object-per-line log goes."""
+    written (in one batch); ``log``: where the one-JSON-object-per-line log goes; ``public_url``:
+    the URL users install from, named by the web catalog's install commands."""
 
     data_dir: str | None = None
     database_url: str | None = None
@@ -24,3 +25,4 @@ class ServerSettings:
     download_flush_seconds: float = 5.0
     levels: tuple[str, ...] = DEFAULT_LEVELS
     log: TextIO = field(default_factory=lambda: sys.stderr)
+    public_url: str | None = None

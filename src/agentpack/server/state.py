@@ -79,6 +79,21 @@ class ServerState:
             return None
         return {"name": name, "serial": index["serial"], "versions": versions}
 
+    def visible_catalog(self, caller: Caller) -> dict:
+        """The catalog document as ``caller`` may see it: only the packages and versions it may read."""
+        from agentpack.adapters.registry.directory import catalog_entry
+
+        teams: dict = {}
+        packages = {}
+        for index in self.registry.indexes():
+            team = team_of(index["name"])
+            if team not in teams:
+                teams[team] = self.team(team)
+            visible = self.readable_index(caller, index, teams)
+            if visible is not None:
+                packages[index["name"]] = catalog_entry(visible)
+        return {"packages": packages}
+
     def may_read_blob(self, caller: Caller, sha256: str) -> bool:
         for package, record in self.data.store.versions_with_blob(sha256):
             if decide(self.data.levels, caller, "read", self.team(team_of(package)), _level(record)).allowed:
