@@ -33,7 +33,8 @@ def compile_schema(schema: Any) -> Check | None:
     """A function telling whether an instance is valid under ``schema`` (draft 2020-12), or None
     when the schema uses a keyword, a type or a reference this module does not compile.
 
-    Compiled: ``type`` (string, array, object), ``minLength``, ``maxLength``, ``pattern``,
+    Compiled: ``type`` (string, array, object), ``minLength``, ``maxLength``, ``pattern``, ``enum``
+    (of strings),
     ``required``, ``properties``, ``additionalProperties`` (without ``patternProperties``),
     ``items`` (without ``prefixItems``), ``oneOf``, ``$ref`` to ``#/$defs/NAME`` of the root
     (an ``$id`` only at the root), boolean schemas, and the annotations in ``_ANNOTATIONS``.
@@ -111,6 +112,14 @@ class _Compiler:
             raise _Unsupported("pattern") from None
         return lambda instance: not isinstance(instance, str) or search(instance) is not None
 
+    def enum(self, values: Any, _schema: dict) -> Check:
+        # Only string members: JSON equality of numbers and booleans (1 == true in Python) is
+        # not worth compiling for a schema whose enums are all names.
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+            raise _Unsupported("enum")
+        allowed = frozenset(values)
+        return lambda instance: isinstance(instance, str) and instance in allowed
+
     def required(self, keys: Any, _schema: dict) -> Check:
         if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
             raise _Unsupported("required")
@@ -169,6 +178,7 @@ _KEYWORDS: dict[str, Callable[[_Compiler, Any, dict], Check]] = {
     "minLength": _Compiler.min_length,
     "maxLength": _Compiler.max_length,
     "pattern": _Compiler.pattern,
+    "enum": _Compiler.enum,
     "required": _Compiler.required,
     "properties": _Compiler.properties,
     "additionalProperties": _Compiler.additional_properties,
