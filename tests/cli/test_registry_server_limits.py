@@ -18,6 +18,7 @@ import pytest
 
 from conftest import write_package
 from registry_service import RegistryService
+from tarcraft import member, tgz_bytes
 
 MAX_UPLOAD = 4 * 1024 * 1024
 
@@ -68,16 +69,6 @@ def test_200_concurrent_publishes_of_distinct_packages_all_land(server, publishe
     assert httpx.get(server.url + "index/load-199.json").json()["versions"]["1.0.0"]["sha256"]
 
 
-def _tar_gz(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def _bomb(inflated: int) -> bytes:
     """A gzip of a tar holding one file of ``inflated`` zero bytes: small, inflating past the limits."""
     header = tarfile.TarInfo("package/agents/zeros.md")
@@ -96,7 +87,7 @@ def test_malformed_uploads_are_refused_quickly_without_exhausting_memory(server,
     bomb = _bomb(256 * 1024 * 1024)
     assert len(bomb) < MAX_UPLOAD
     before = rss_kib(server.process.pid)
-    for body in (b"this is not gzip at all" * 100, good[: len(good) // 2], _tar_gz({"x": b"y"}), bomb):
+    for body in (b"this is not gzip at all" * 100, good[: len(good) // 2], tgz_bytes([member("x", b"y")]), bomb):
         started = time.monotonic()
         answer = httpx.post(server.url + "api/v1/packages", content=body, headers=publisher, timeout=60)
         assert answer.status_code in (413, 422), answer.text
