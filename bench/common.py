@@ -116,3 +116,69 @@ def summary(ok: bool) -> int:
     """Print the closing PASS / OVER line of a bench script; its exit status (0 or 1)."""
     print("PASS: every ratio is within its target" if ok else "OVER: at least one ratio is above its target")
     return 0 if ok else 1
+
+
+@dataclass
+class LoadResult:
+    """What a bounded load run measured: requests per second over the whole run, and the median
+    and 99th percentile latency of one request, in seconds; ``statuses`` counts the answers."""
+    requests: int
+    seconds: float
+    p50: float
+    p99: float
+    statuses: dict
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def load(url: str, paths: list[str], *, total: int, concurrency: int, headers: dict | None = None) -> LoadResult:
+    """GET ``paths`` (taken in turn, relative to ``url``, an ``http://host:port/`` root) ``total``
+    times over ``concurrency`` keep-alive connections, all open at once; each answer is read whole.
+
+    A hand-written HTTP/1.1 client on asyncio, so that the client costs little of the machine the
+    servers share with it, and the same for every server measured."""
+    import asyncio
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host, port, base = parts.hostname, parts.port or 80, parts.path.rstrip("/")
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    requests = [(f"GET {base}/{path.lstrip('/')} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n").encode("ascii")
+                for path in paths]
+    latencies: list[float] = []
+    statuses: dict = {}
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            for number in counter:
+                start = time.perf_counter()
+                writer.write(requests[number % len(requests)])
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                    elif name.strip().lower() == b"transfer-encoding":
+                        raise RuntimeError("the load client reads only answers with a Content-Length")
+                if length:
+                    await reader.readexactly(length)
+                latencies.append(time.perf_counter() - start)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    async def run() -> float:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - start
+
+    seconds = asyncio.run(run())
+    latencies.sort()
+    return LoadResult(len(latencies), seconds, statistics.median(latencies),
+                      latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], statuses)

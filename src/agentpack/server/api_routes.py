@@ -95,6 +95,7 @@ async def publish(request) -> Response:
                                allow_breaking=_flag(request, "allow_breaking"),
                                allow_unresolved=_flag(request, "allow_unresolved"),
                                quota=(row["quota_bytes"], row["quota_versions"])))
+    state.read_cache.invalidate()
     state.log("publish", name=result.name, version=result.version, sha256=result.sha256,
               token=request.state.token_id)
     return JSONResponse(result.to_dict(), status_code=201)
@@ -194,6 +195,7 @@ async def yank(request) -> Response:
     if body.get("undo") is not True and not body.get("reason"):
         raise UsageError("'reason' says why the version is yanked")
     changed = await run_in_threadpool(state.registry.mark_yanked, name, version, _mark(body, "reason", YANKED))
+    state.read_cache.invalidate()
     state.log("yank", name=name, version=version, undo=body.get("undo") is True, changed=changed,
               token=request.state.token_id)
     return JSONResponse({"name": name, "version": version, "changed": changed})
@@ -211,6 +213,7 @@ async def deprecate(request) -> Response:
         raise UsageError("'range' must be a version range")
     outcome = await run_in_threadpool(state.registry.mark_deprecated, name, range_text,
                                       _mark(body, "message", DEPRECATED))
+    state.read_cache.invalidate()
     state.log("deprecate", name=name, range=range_text, undo=body.get("undo") is True,
               token=request.state.token_id)
     return JSONResponse({"name": name, "range": range_text, "versions": outcome})
@@ -231,6 +234,7 @@ async def create_team(request) -> Response:
             state.data, body.get("name"), private=body.get("private") is True,
             classification=body.get("classification"), quota=body.get("quota"),
             max_versions=body.get("max_versions"), owners=tuple(body.get("owners") or ()), now=int(time.time())))
+    state.read_cache.invalidate()
     state.log("team-create", team=team["name"], token=request.state.token_id)
     return JSONResponse(team, status_code=201)
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from agentpack.adapters.registry import documents
 from agentpack.core.digests import is_sha256
 from agentpack.errors import PackageNotFound
+from agentpack.server.read_cache import BLOB_ITEM_LIMIT
 from agentpack.server.responses import caller_of, document
 
 API_PATH = "api/v1/"
@@ -35,10 +36,18 @@ async def settings(request) -> Response:
     return document(request, request.app.state.server.registry.settings())
 
 
+async def snapshot_of(state):
+    """The read cache's snapshot, asking the database only when it may be stale."""
+    return state.read_cache.fresh() or await run_in_threadpool(state.read_cache.load)
+
+
 async def catalog(request) -> Response:
     caller, _row = await caller_of(request)
     state = request.app.state.server
-    return document(request, await run_in_threadpool(state.visible_catalog, caller))
+    snapshot = await snapshot_of(state)
+    rendered = state.read_cache.rendered(snapshot, ("catalog", caller),
+                                         lambda: state.visible_catalog(caller, snapshot))
+    return document(request, rendered)
 
 
 async def index(request) -> Response:
@@ -48,39 +57,45 @@ async def index(request) -> Response:
     name = path[:-len(".json")] if path.endswith(".json") else None
     if name is None or not documents.is_valid_name(name):
         raise PackageNotFound(f"no such document: index/{path}")
+    snapshot = await snapshot_of(state)
 
     def build() -> dict | None:
-        try:
-            full = state.registry.package_index(name)
-        except PackageNotFound:
-            return None
-        return state.readable_index(caller, full)
+        full = snapshot.indexes.get(name)
+        return None if full is None else state.readable_index(caller, full, snapshot.teams)
 
-    visible = await run_in_threadpool(build)
-    if visible is None:
+    rendered = state.read_cache.rendered(snapshot, ("index", name, caller), build)
+    if rendered is None:
         raise PackageNotFound(f"package {name} not found")
-    return document(request, visible)
+    return document(request, rendered)
 
 
 async def blob(request) -> Response:
     caller, _row = await caller_of(request)
     state = request.app.state.server
     digest = request.path_params["digest"]
-    if not is_sha256(digest) or not await run_in_threadpool(state.may_read_blob, caller, digest):
+    if not is_sha256(digest) or not state.may_read_blob(caller, digest, await snapshot_of(state)):
         raise PackageNotFound(f"no blob sha256:{digest}")
-    stream = state.data.blobs.open(digest)
-    if stream is None:
-        raise PackageNotFound(f"no blob sha256:{digest}")
-    state.downloads.add(digest)
-    size = _size(stream)
     cache = "public, max-age=31536000, immutable" if caller.role is None else "private, max-age=31536000, immutable"
+    headers = {"ETag": f'"{digest}"', "Cache-Control": cache}
+    kept = state.read_cache.blob(digest)
+    if kept is None:
+        stream = await run_in_threadpool(state.data.blobs.open, digest)
+        if stream is None:
+            raise PackageNotFound(f"no blob sha256:{digest}")
+        size = _size(stream)
+        if size is not None and size <= BLOB_ITEM_LIMIT:
+            with stream:
+                kept = await run_in_threadpool(stream.read)
+            state.read_cache.keep_blob(digest, kept)
+    state.downloads.add(digest)
+    if kept is not None:
+        return Response(kept, media_type="application/octet-stream", headers=headers)
 
     def chunks():
         with stream:
             while chunk := stream.read(256 * 1024):
                 yield chunk
 
-    headers = {"ETag": f'"{digest}"', "Cache-Control": cache}
     if size is not None:
         headers["Content-Length"] = str(size)
     return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)

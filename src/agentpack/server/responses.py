@@ -10,6 +10,7 @@ import time
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
+from agentpack.core.access import Caller
 from agentpack.errors import AgentpackError
 
 # An error's code -> the HTTP status it is answered with. Anything else agentpack raises on
@@ -42,10 +43,14 @@ def error_response(error: AgentpackError) -> JSONResponse:
     return JSONResponse(error.to_dict(), status_code=status, headers=headers)
 
 
-def document(request, body: bytes | dict, *, cache: str = "no-cache") -> Response:
-    """A JSON document with a strong ETag of its bytes; 304 when the client holds them already."""
-    data = body if isinstance(body, bytes) else (json.dumps(body, ensure_ascii=False, default=str) + "\n").encode()
-    etag = '"' + hashlib.sha256(data).hexdigest()[:40] + '"'
+def document(request, body, *, cache: str = "no-cache") -> Response:
+    """A JSON document (bytes, a dict, or a server.read_cache.Rendered) with a strong ETag of its
+    bytes; 304 when the client holds them already."""
+    if hasattr(body, "etag"):
+        data, etag = body.body, body.etag
+    else:
+        data = body if isinstance(body, bytes) else (json.dumps(body, ensure_ascii=False, default=str) + "\n").encode()
+        etag = '"' + hashlib.sha256(data).hexdigest()[:40] + '"'
     headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization"}
     if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
@@ -64,6 +69,10 @@ async def caller_of(request):
     from agentpack.services.registry_admin import authenticate
 
     state = request.app.state.server
-    caller, row = await run_in_threadpool(authenticate, state.data, bearer(request), now=int(time.time()))
+    secret = bearer(request)
+    if secret is None:  # anonymous: nothing to look up
+        request.state.token_id = None
+        return Caller(), None
+    caller, row = await run_in_threadpool(authenticate, state.data, secret, now=int(time.time()))
     request.state.token_id = row["id"] if row else None
     return caller, row

@@ -17,7 +17,10 @@ class ServerSettings:
     ``database_url``: a SQLAlchemy URL instead of ``DATA/registry.db``; ``max_upload``: bytes an
     upload may have (413 past it); ``download_flush_seconds``: how often download counts are
     written (in one batch); ``log``: where the one-JSON-object-per-line log goes; ``public_url``:
-    the URL users install from, named by the web catalog's install commands."""
+    the URL users install from, named by the web catalog's install commands;
+    ``read_cache_seconds``: how long the read path serves its snapshot of the metadata before
+    asking the database whether another process wrote (server.read_cache; this server's own
+    writes are seen at once)."""
 
     data_dir: str | None = None
     database_url: str | None = None
@@ -26,3 +29,4 @@ class ServerSettings:
     levels: tuple[str, ...] = DEFAULT_LEVELS
     log: TextIO = field(default_factory=lambda: sys.stderr)
     public_url: str | None = None
+    read_cache_seconds: float = 1.0

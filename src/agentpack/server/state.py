@@ -8,6 +8,7 @@ import time
 from collections import Counter
 
 from agentpack.core.access import Caller, Team, decide, team_of
+from agentpack.server.read_cache import ReadCache
 
 
 class DownloadCounter:
@@ -40,6 +41,7 @@ class ServerState:
         self.requests: Counter = Counter()  # (method, route, status) -> count
         self.publishes: Counter = Counter()  # status -> count
         self._log_lock = threading.Lock()
+        self.read_cache = ReadCache(data.registry, data.store, settings.read_cache_seconds)
 
     @property
     def registry(self):
@@ -68,7 +70,8 @@ class ServerState:
         return Team(name, private=row["private"], level=row["classification"])
 
     def readable_index(self, caller: Caller, index: dict, teams: dict | None = None) -> dict | None:
-        """``index`` with only the versions ``caller`` may read (None: none, or the team is hidden)."""
+        """``index`` with only the versions ``caller`` may read (None: none, or the team is hidden);
+        ``teams``: team name -> Team, where known (else the store is asked)."""
         name = index["name"]
         team_name = team_of(name)
         team = (teams or {}).get(team_name) or self.team(team_name)
@@ -79,24 +82,29 @@ class ServerState:
             return None
         return {"name": name, "serial": index["serial"], "versions": versions}
 
-    def visible_catalog(self, caller: Caller) -> dict:
-        """The catalog document as ``caller`` may see it: only the packages and versions it may read."""
+    def visible_catalog(self, caller: Caller, snapshot=None) -> dict:
+        """The catalog document as ``caller`` may see it: only the packages and versions it may
+        read; from ``snapshot`` (server.read_cache.Snapshot) when given, else from the store."""
         from agentpack.adapters.registry.directory import catalog_entry
 
+        indexes = [snapshot.indexes[n] for n in sorted(snapshot.indexes)] if snapshot else self.registry.indexes()
         teams: dict = {}
         packages = {}
-        for index in self.registry.indexes():
+        for index in indexes:
             team = team_of(index["name"])
             if team not in teams:
-                teams[team] = self.team(team)
+                teams[team] = snapshot.team(team) if snapshot else self.team(team)
             visible = self.readable_index(caller, index, teams)
             if visible is not None:
                 packages[index["name"]] = catalog_entry(visible)
         return {"packages": packages}
 
-    def may_read_blob(self, caller: Caller, sha256: str) -> bool:
-        for package, record in self.data.store.versions_with_blob(sha256):
-            if decide(self.data.levels, caller, "read", self.team(team_of(package)), _level(record)).allowed:
+    def may_read_blob(self, caller: Caller, sha256: str, snapshot=None) -> bool:
+        """Whether ``caller`` may read some version whose archive is ``sha256``."""
+        holders = snapshot.blobs.get(sha256, []) if snapshot else self.data.store.versions_with_blob(sha256)
+        for package, record in holders:
+            team = snapshot.team(team_of(package)) if snapshot else self.team(team_of(package))
+            if decide(self.data.levels, caller, "read", team, _level(record)).allowed:
                 return True
         return False
 

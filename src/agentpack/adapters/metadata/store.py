@@ -221,6 +221,19 @@ class MetadataStore:
                 connection.execute(versions.update().where(versions.c.sha256 == sha256)
                                    .values(downloads=versions.c.downloads + count))
 
+    def read_stamp(self) -> tuple[int, int, int]:
+        """``(sum of the packages' serials, packages, teams)``: changes with every write that
+        changes what the read protocol serves (each such write raises one package's serial)."""
+        from sqlalchemy import func, select
+
+        from agentpack.adapters.metadata.tables import packages, teams
+
+        with self._read.begin() as connection:
+            total, count = connection.execute(
+                select(func.coalesce(func.sum(packages.c.serial), 0), func.count())).one()
+            team_count = connection.execute(select(func.count()).select_from(teams)).scalar()
+        return int(total), int(count), int(team_count)
+
     def versions_with_blob(self, sha256: str) -> list[tuple[str, dict]]:
         """``[(package, record)]`` of every version whose archive is ``sha256``."""
         from agentpack.adapters.metadata.tables import versions
