@@ -225,17 +225,30 @@ class MetadataStore:
             raise VersionExists(f"{name}@{held or record['version']} already exists",
                                 hint="published versions never change; bump the version in package.yaml") from None
 
-    def replace_records(self, name: str, records: dict[str, dict], now_ms: int) -> None:
-        """Store new records for existing versions of ``name`` (marks) and raise its serial."""
+    def remark(self, name: str, choose, now_ms: int) -> dict[str, bool]:
+        """In one transaction, with ``name``'s row locked: ``choose({version: record})`` (every
+        version of ``name`` as stored now) gives new records for some of them (marks); those that
+        differ are stored and the package's serial raised. ``{version: whether it changed}``.
+        Whatever ``choose`` raises leaves everything as it was. Reading under the lock is what keeps
+        a yank and a deprecation sent to two replicas at once from undoing one another."""
         from agentpack.adapters.metadata.tables import packages, versions
 
         with self._write.begin() as connection:
             team = connection.execute(packages.select().where(packages.c.name == name).with_for_update()
                                       ).mappings().one()["team"]
-            for version, record in records.items():
-                connection.execute(versions.update().where(versions.c.package == name, versions.c.version == version)
-                                   .values(record=_dump(record)))
-            self._bump_serial(connection, name, team, now_ms)
+            rows = connection.execute(versions.select().where(versions.c.package == name)
+                                      .order_by(versions.c.id)).mappings().all()
+            current = {row["version"]: json.loads(row["record"]) for row in rows}
+            updated = choose(current)
+            changed = {version: record != current[version] for version, record in updated.items()}
+            for version, record in updated.items():
+                if changed[version]:
+                    connection.execute(versions.update().where(versions.c.package == name,
+                                                               versions.c.version == version)
+                                       .values(record=_dump(record)))
+            if any(changed.values()):
+                self._bump_serial(connection, name, team, now_ms)
+        return changed
 
     def add_downloads(self, counts: dict[str, int]) -> None:
         """Add ``counts`` (sha256 -> downloads) to the versions with those archives, in one transaction."""
