@@ -11,9 +11,20 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from conftest import agentops_command
 from registry_server import free_port
+
+
+@pytest.fixture(autouse=True)
+def no_proxies(agentops, monkeypatch):
+    """Requests to 127.0.0.1 must not go through a proxy the machine happens to name (imported by
+    the modules that test a server: autouse there)."""
+    for key in [k for k in agentops.env if k.lower().endswith("_proxy")]:
+        del agentops.env[key]
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(key, raising=False)
 
 
 class RegistryService:

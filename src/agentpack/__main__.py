@@ -4,4 +4,5 @@ import sys
 
 from agentpack.cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a server worker process (spawned) imports it
+    sys.exit(main())

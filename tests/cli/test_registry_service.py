@@ -15,15 +15,7 @@ import httpx
 import pytest
 
 from conftest import Agentops, write_package
-from registry_service import RegistryService
-
-
-@pytest.fixture(autouse=True)
-def no_proxies(agentops, monkeypatch):
-    for key in [k for k in agentops.env if k.lower().endswith("_proxy")]:
-        del agentops.env[key]
-    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(key, raising=False)
+from registry_service import RegistryService, no_proxies  # noqa: F401 (an autouse fixture)
 
 
 @pytest.fixture

@@ -34,13 +34,19 @@ class BlobStore(Protocol):
 
 
 class FolderBlobStore:
-    """Blobs in ``root/blobs/sha256/<hex>`` (see the module docstring)."""
+    """Blobs in ``root/blobs/sha256/<hex>`` (see the module docstring), or in ``root/sha256/<hex>``
+    when ``shared`` (a folder given to the server on its own, e.g. one that replicas share)."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, *, shared: bool = False) -> None:
         self.root = os.path.abspath(root)
+        self.shared = shared
+
+    def _path(self, sha256: str) -> str:
+        path = blob_path(self.root, sha256)  # checks the digest first
+        return os.path.join(self.root, "sha256", sha256) if self.shared else path
 
     def put(self, sha256: str, data: bytes) -> None:
-        path = blob_path(self.root, sha256)
+        path = self._path(sha256)
         try:
             if os.path.getsize(path) == len(data):
                 return
@@ -50,9 +56,9 @@ class FolderBlobStore:
 
     def open(self, sha256: str) -> BinaryIO | None:
         try:
-            return open(blob_path(self.root, sha256), "rb")  # noqa: SIM115 (the caller closes it)
+            return open(self._path(sha256), "rb")  # noqa: SIM115 (the caller closes it)
         except FileNotFoundError:
             return None
 
     def exists(self, sha256: str) -> bool:
-        return os.path.isfile(blob_path(self.root, sha256))
+        return os.path.isfile(self._path(sha256))

@@ -1,7 +1,7 @@
 """`agentops registry serve|team|token` and `agentops login|logout`: declare and handle them.
 
-Team and token administration works on a server's data directory directly (``--data DIR``, on
-the server's machine, no token needed) or through a running server (``--registry URL``, with an
+Team and token administration works on a server's data directory or database directly
+(``--data DIR`` or ``--database URL``, on a server's machine, no token needed) or through a running server (``--registry URL``, with an
 admin token from `agentops login` or AGENTOPS_TOKEN).
 """
 
@@ -14,6 +14,8 @@ import time
 from agentpack.cli.output import err, out, print_json
 
 DATA_HELP = "the server's data directory (default: the user data directory's agentpack/server)"
+DATABASE_HELP = ("the metadata database, a SQLAlchemy URL, instead of DIR/registry.db "
+                 "(e.g. postgresql://agentpack@db.internal/agentpack)")
 REMOTE_HELP = "administer the registry server at this URL instead, with an admin token (agentops login URL)"
 
 
@@ -26,9 +28,9 @@ def add_server_commands(verbs, common, epilog: str) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     p.add_argument("--data", metavar="DIR", help=DATA_HELP)
-    p.add_argument("--database-url", metavar="URL",
-                   help="a SQLAlchemy URL for the metadata instead of DIR/registry.db "
-                        "(e.g. postgresql+psycopg://user@host/agentpack)")
+    p.add_argument("--database-url", "--database", dest="database_url", metavar="URL", help=DATABASE_HELP)
+    p.add_argument("--blobs", metavar="DIR", help="the archives' folder instead of DIR/blobs (replicas share one)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="server processes (default: 1)")
     p.add_argument("--max-upload", metavar="SIZE", default="1GiB", help="largest upload accepted (default: 1GiB)")
     p.add_argument("--public-url", metavar="URL",
                    help="the URL users install from, shown in the web catalog's install commands "
@@ -76,7 +78,9 @@ def add_server_commands(verbs, common, epilog: str) -> None:
     p.set_defaults(handler=cmd_token_revoke)
     p = token_verbs.add_parser("list", help="list tokens (local data only)", description="List the tokens "
                                "(never their secrets).", epilog=epilog, parents=[common(json_flag=True)])
-    p.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    group.add_argument("--database-url", "--database", dest="database_url", metavar="URL", help=DATABASE_HELP)
     p.set_defaults(handler=cmd_token_list)
 
 
@@ -98,6 +102,7 @@ def add_login_commands(groups, common, epilog: str) -> None:
 def _where(parser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    group.add_argument("--database-url", "--database", dest="database_url", metavar="URL", help=DATABASE_HELP)
     group.add_argument("--registry", metavar="URL", help=REMOTE_HELP)
 
 
@@ -110,7 +115,7 @@ def _settings():
 def _local(args):
     from agentpack.services.registry_admin import open_server_data
 
-    return open_server_data(args.data)
+    return open_server_data(args.data, database_url=args.database_url)
 
 
 def cmd_serve(args) -> int:
@@ -118,17 +123,19 @@ def cmd_serve(args) -> int:
     from agentpack.errors import UsageError
     from agentpack.services.registry_admin import require_server_extra
 
-    require_server_extra()
+    require_server_extra(args.database_url)
     max_upload, problem = parse_size(args.max_upload)
     if problem:
         raise UsageError(f"--max-upload: {problem}")
+    if args.workers < 1:
+        raise UsageError("--workers must be 1 or more")
     from agentpack.server.run import serve
     from agentpack.server.settings import ServerSettings
 
     public_url = args.public_url or f"http://{args.host}:{args.port}/"
-    settings = ServerSettings(data_dir=args.data, database_url=args.database_url, max_upload=max_upload,
-                              public_url=public_url)
-    serve(settings, host=args.host, port=args.port)
+    settings = ServerSettings(data_dir=args.data, database_url=args.database_url, blobs_dir=args.blobs,
+                              max_upload=max_upload, public_url=public_url)
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 
 

@@ -30,7 +30,8 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
     from agentpack.services.registry_admin import open_server_data
 
     if data is None:
-        data = open_server_data(settings.data_dir, database_url=settings.database_url, levels=settings.levels)
+        data = open_server_data(settings.data_dir, database_url=settings.database_url, blobs_dir=settings.blobs_dir,
+                                levels=settings.levels)
     state = ServerState(settings, data)
     _clear_uploads(data.data_dir)
     routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), *api_root_routes()]), *read_routes(),

@@ -1,10 +1,20 @@
-"""Running a registry server with uvicorn (`agentops registry serve`)."""
+"""Running a registry server with uvicorn (`agentops registry serve`).
+
+With ``workers`` above one, uvicorn starts that many processes, each of which builds its own app
+(``worker_app``) from the settings handed down in the environment: a process holds nothing another
+needs (the metadata is in the database, archives in the blob folder; each process counts its own
+downloads and writes them in batches, and its own request metrics).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
 import time
+
+SETTINGS_VARIABLE = "AGENTPACK_SERVER_SETTINGS"  # the settings a worker process builds its app from
 
 
 class _JsonLines(logging.Formatter):
@@ -15,19 +25,40 @@ class _JsonLines(logging.Formatter):
                            "event": "server", "level": record.levelname.lower(), "message": record.getMessage()})
 
 
-def serve(settings, *, host: str, port: int) -> None:
-    """Serve ``create_app(settings)`` on ``host:port`` until interrupted (SIGINT, SIGTERM)."""
+def serve(settings, *, host: str, port: int, workers: int = 1) -> None:
+    """Serve ``create_app(settings)`` on ``host:port`` until interrupted (SIGINT, SIGTERM), in
+    ``workers`` processes (each logs to standard error; ``settings.log`` is for one process)."""
     import uvicorn
 
+    _log_uvicorn_to(settings.log)
+    options = {"host": host, "port": port, "log_config": None, "access_log": False, "lifespan": "on",
+               "timeout_graceful_shutdown": 10}
+    if workers > 1:
+        fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name != "log"}
+        os.environ[SETTINGS_VARIABLE] = json.dumps(fields)
+        uvicorn.run("agentpack.server.run:worker_app", factory=True, workers=workers, **options)
+        return
     from agentpack.server.app import create_app
 
-    handler = logging.StreamHandler(settings.log)
+    uvicorn.run(create_app(settings), **options)
+
+
+def worker_app():
+    """The app of one worker process, from the settings ``serve`` put in the environment."""
+    from agentpack.server.app import create_app
+    from agentpack.server.settings import ServerSettings
+
+    fields = json.loads(os.environ[SETTINGS_VARIABLE])
+    settings = ServerSettings(**dict(fields, levels=tuple(fields["levels"])))
+    _log_uvicorn_to(settings.log)
+    return create_app(settings)
+
+
+def _log_uvicorn_to(stream) -> None:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(_JsonLines())
     for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
-    app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
-                timeout_graceful_shutdown=10)

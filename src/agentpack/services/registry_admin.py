@@ -46,13 +46,15 @@ def default_data_dir() -> str:
     return os.path.join(user_data_dir(), "server")
 
 
-def open_server_data(data_dir: str | None, *, database_url: str | None = None, url: str = "the registry server",
-                     levels: tuple[str, ...] = DEFAULT_LEVELS) -> ServerData:
+def open_server_data(data_dir: str | None, *, database_url: str | None = None, blobs_dir: str | None = None,
+                     url: str = "the registry server", levels: tuple[str, ...] = DEFAULT_LEVELS) -> ServerData:
     """Open (creating it when missing) the server state under ``data_dir`` (default
     ``default_data_dir()``): the SQLite database ``registry.db`` unless ``database_url`` names
-    another (migrated to the newest schema), and the blob folder. Raises ``UsageError`` naming the
-    `server` extra when SQLAlchemy or Alembic is not installed."""
-    require_server_extra()
+    another (migrated to the newest schema), and the blob folder ``DATA/blobs`` unless
+    ``blobs_dir`` names another (archives in ``BLOBS/sha256/<hex>``; replicas share one). Raises
+    ``UsageError`` naming the `server` extra when SQLAlchemy or Alembic (or, for a PostgreSQL
+    URL, psycopg) is not installed."""
+    require_server_extra(database_url)
     from agentpack.adapters.blob_store import FolderBlobStore
     from agentpack.adapters.metadata.store import MetadataStore
     from agentpack.adapters.paths import make_dirs
@@ -61,17 +63,25 @@ def open_server_data(data_dir: str | None, *, database_url: str | None = None, u
     root = os.path.abspath(os.path.expanduser(data_dir or default_data_dir()))
     make_dirs(root, root)
     store = MetadataStore.open(database_url or f"sqlite:///{os.path.join(root, DATABASE_FILE)}")
-    blobs = FolderBlobStore(root)
+    if blobs_dir:
+        shared = os.path.abspath(os.path.expanduser(blobs_dir))
+        make_dirs(shared, shared)
+        blobs = FolderBlobStore(shared, shared=True)
+    else:
+        blobs = FolderBlobStore(root)
     return ServerData(root, store, blobs, StoredRegistry(store, blobs, url=url, levels=levels), Levels(levels))
 
 
-def require_server_extra() -> None:
+def require_server_extra(database_url: str | None = None) -> None:
     """Raise ``UsageError`` naming ``pip install 'agentpack[server]'`` unless the server's
-    libraries (starlette, uvicorn, sqlalchemy, alembic) can be imported."""
+    libraries (starlette, uvicorn, sqlalchemy, alembic; psycopg for a ``postgres`` URL) can be
+    imported."""
     import importlib.util
 
-    missing = [name for name in ("starlette", "uvicorn", "sqlalchemy", "alembic")
-               if importlib.util.find_spec(name) is None]
+    needed = ["starlette", "uvicorn", "sqlalchemy", "alembic"]
+    if database_url and database_url.startswith("postgres"):
+        needed.append("psycopg")
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         raise UsageError(f"the registry server needs {', '.join(missing)}, which are not installed",
                          hint="install the server extra: pip install 'agentpack[server]'")

@@ -5,7 +5,13 @@ first, so two writers queue instead of one failing on upgrade) and wait up to 30
 readers never wait (WAL). On every backend, "exactly one of two racing publishers of a version
 wins" rests on the unique constraint over (package, precedence): the loser's insert fails and
 is reported as ``VersionExists``. The quota is checked in the transaction that inserts, which on
-SQLite is serialised; on PostgreSQL two racing publishers may overshoot a quota by one version.
+SQLite is serialised by its write lock; on PostgreSQL (read committed) the transaction first locks
+the team's row (``SELECT ... FOR UPDATE``), so publishers of one team with a quota take turns and
+none of them counts before the one ahead has committed. Writes that touch a package lock its row
+before its versions (team, then package, then versions), so two replicas never deadlock on them;
+the download batch, which locks versions only, is retried when PostgreSQL picks it as a deadlock's
+victim. Migrations on PostgreSQL run under an advisory lock: replicas started at once upgrade one
+after another, and the later ones find nothing left to do.
 """
 
 from __future__ import annotations
@@ -17,6 +23,18 @@ from agentpack.core.index_serial import next_serial
 from agentpack.errors import QuotaExceeded, RegistryConflict, RegistryError, VersionExists
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+MIGRATION_LOCK = 0x61677063_6B6D6967 & 0x7FFFFFFFFFFFFFFF  # pg_advisory_xact_lock key ("agpckmig")
+RETRIED_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
+DRIVER_PREFIXES = ("postgresql://", "postgres://")  # the issue's spelling: psycopg 3 is the driver
+
+
+def engine_url(url: str) -> str:
+    """``url`` with PostgreSQL's driver made explicit (``postgresql://`` means psycopg 3 here, not
+    SQLAlchemy's default psycopg2); every other URL as given."""
+    for prefix in DRIVER_PREFIXES:
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 class MetadataStore:
@@ -25,7 +43,7 @@ class MetadataStore:
     def __init__(self, url: str) -> None:
         from sqlalchemy import create_engine, event
 
-        self.url = url
+        self.url = url = engine_url(url)
         self.sqlite = url.startswith("sqlite")
         if not self.sqlite:
             self._read = self._write = create_engine(url, pool_pre_ping=True)
@@ -47,10 +65,13 @@ class MetadataStore:
         """Run every Alembic migration the database has not had yet."""
         from alembic import command
         from alembic.config import Config
+        from sqlalchemy import text
 
         config = Config()
         config.set_main_option("script_location", MIGRATIONS)
         with self._write.begin() as connection:
+            if connection.dialect.name == "postgresql":  # one replica at a time; held until commit
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
@@ -180,11 +201,16 @@ class MetadataStore:
         from sqlalchemy import func, select
         from sqlalchemy.exc import IntegrityError
 
-        from agentpack.adapters.metadata.tables import versions
+        from agentpack.adapters.metadata.tables import teams, versions
 
         try:
             with self._write.begin() as connection:
                 max_bytes, max_versions = quota
+                if max_bytes is not None or max_versions is not None:
+                    # Publishers of this team take turns from here to commit (a no-op on SQLite,
+                    # whose BEGIN IMMEDIATE already serialises every writer).
+                    connection.execute(select(teams.c.name).where(teams.c.name == team).with_for_update())
+                self._claim_package(connection, name, team)
                 if max_bytes is not None or max_versions is not None:
                     size, count = connection.execute(
                         select(func.coalesce(func.sum(versions.c.size), 0), func.count(versions.c.id))
@@ -199,16 +225,30 @@ class MetadataStore:
             raise VersionExists(f"{name}@{held or record['version']} already exists",
                                 hint="published versions never change; bump the version in package.yaml") from None
 
-    def replace_records(self, name: str, records: dict[str, dict], now_ms: int) -> None:
-        """Store new records for existing versions of ``name`` (marks) and raise its serial."""
+    def remark(self, name: str, choose, now_ms: int) -> dict[str, bool]:
+        """In one transaction, with ``name``'s row locked: ``choose({version: record})`` (every
+        version of ``name`` as stored now) gives new records for some of them (marks); those that
+        differ are stored and the package's serial raised. ``{version: whether it changed}``.
+        Whatever ``choose`` raises leaves everything as it was. Reading under the lock is what keeps
+        a yank and a deprecation sent to two replicas at once from undoing one another."""
         from agentpack.adapters.metadata.tables import packages, versions
 
         with self._write.begin() as connection:
-            team = connection.execute(packages.select().where(packages.c.name == name)).mappings().one()["team"]
-            for version, record in records.items():
-                connection.execute(versions.update().where(versions.c.package == name, versions.c.version == version)
-                                   .values(record=_dump(record)))
-            self._bump_serial(connection, name, team, now_ms)
+            team = connection.execute(packages.select().where(packages.c.name == name).with_for_update()
+                                      ).mappings().one()["team"]
+            rows = connection.execute(versions.select().where(versions.c.package == name)
+                                      .order_by(versions.c.id)).mappings().all()
+            current = {row["version"]: json.loads(row["record"]) for row in rows}
+            updated = choose(current)
+            changed = {version: record != current[version] for version, record in updated.items()}
+            for version, record in updated.items():
+                if changed[version]:
+                    connection.execute(versions.update().where(versions.c.package == name,
+                                                               versions.c.version == version)
+                                       .values(record=_dump(record)))
+            if any(changed.values()):
+                self._bump_serial(connection, name, team, now_ms)
+        return changed
 
     def add_downloads(self, counts: dict[str, int]) -> None:
         """Add ``counts`` (sha256 -> downloads) to the versions with those archives, in one transaction."""
@@ -216,10 +256,14 @@ class MetadataStore:
 
         if not counts:
             return
-        with self._write.begin() as connection:
-            for sha256, count in sorted(counts.items()):
-                connection.execute(versions.update().where(versions.c.sha256 == sha256)
-                                   .values(downloads=versions.c.downloads + count))
+
+        def write() -> None:
+            with self._write.begin() as connection:
+                for sha256, count in sorted(counts.items()):
+                    connection.execute(versions.update().where(versions.c.sha256 == sha256)
+                                       .values(downloads=versions.c.downloads + count))
+
+        _retried(write)
 
     def read_stamp(self) -> tuple[int, int, int]:
         """``(sum of the packages' serials, packages, teams)``: changes with every write that
@@ -254,6 +298,21 @@ class MetadataStore:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _claim_package(self, connection, name: str, team: str) -> None:
+        """On PostgreSQL, make sure ``name`` has a row and lock it until commit, so that two first
+        publishes of a package (or a publish and a yank) queue on it instead of racing to insert
+        it or to raise its serial. On SQLite the write lock already does this."""
+        if self.sqlite:
+            return
+        from sqlalchemy import select
+        from sqlalchemy.dialects.postgresql import insert
+
+        from agentpack.adapters.metadata.tables import packages
+
+        connection.execute(insert(packages).values(name=name, team=team, serial=0)
+                           .on_conflict_do_nothing(index_elements=["name"]))
+        connection.execute(select(packages.c.name).where(packages.c.name == name).with_for_update())
+
     def _bump_serial(self, connection, name: str, team: str, now_ms: int) -> None:
         from agentpack.adapters.metadata.tables import packages
 
@@ -272,6 +331,25 @@ class MetadataStore:
         with self._read.begin() as connection:
             return connection.execute(select(versions.c.version).where(
                 versions.c.package == name, versions.c.precedence == precedence)).scalar()
+
+
+def _retried(transaction, attempts: int = 5) -> None:
+    """Run ``transaction`` (a function that opens and commits its own), again when PostgreSQL
+    aborted it as a deadlock's victim or a serialisation failure (it then wrote nothing)."""
+    import random
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            transaction()
+            return
+        except OperationalError as error:
+            state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+            if state not in RETRIED_SQLSTATES or attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
 
 
 def _check_quota(team: str, size: int, count: int, quota: tuple[int | None, int | None]) -> None:

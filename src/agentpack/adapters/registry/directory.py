@@ -48,11 +48,9 @@ from agentpack.core.index_serial import next_serial
 from agentpack.core.limits import MAX_JSON_BYTES
 from agentpack.core.release_marks import (
     DEPRECATED,
-    YANKED,
     carried_marks,
     is_yanked,
     mark_text,
-    marked,
     with_marks_of,
 )
 from agentpack.errors import (
@@ -230,31 +228,15 @@ class DirectoryRegistry:
         from agentpack.core.versions import parse_version
 
         parse_version(version)  # InvalidVersion for a text that could never be published
-
-        def choose(versions: dict) -> dict:
-            if version not in versions:
-                raise PackageNotFound(f"{name}@{version} not found in registry {self.url}",
-                                      hint=f"versions available: {', '.join(versions)}")
-            return {version: marked(versions[version], YANKED, mark)}
-
+        choose = documents.yank_chooser(name, version, mark, self.url)
         return self._remark(name, choose)[version]
 
     def mark_deprecated(self, name: str, range_text: str, mark: dict | None) -> dict[str, bool]:
         """Deprecate every version of ``name`` in ``range_text`` (prereleases included) with
         ``mark`` (``{"message", "at"}``), or take the deprecation back when ``mark`` is None;
         ``{version: whether its record changed}``. See ``Registry.mark_deprecated``."""
-        from agentpack.core.versions import parse_range, parse_version
 
-        wanted = parse_range(range_text)  # InvalidRange before the lock is taken
-
-        def choose(versions: dict) -> dict:
-            chosen = {text: marked(record, DEPRECATED, mark) for text, record in versions.items()
-                      if wanted.allows(parse_version(text), include_prerelease=True)}
-            if not chosen:
-                raise PackageNotFound(f"no version of {name} in {range_text} in registry {self.url}",
-                                      hint=f"versions available: {', '.join(versions)}")
-            return chosen
-
+        choose = documents.deprecation_chooser(name, range_text, mark, self.url)  # InvalidRange first
         return self._remark(name, choose)
 
     def _remark(self, name: str, choose) -> dict[str, bool]:

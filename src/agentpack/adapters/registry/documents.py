@@ -143,3 +143,37 @@ def verified_archive(data: bytes, record: dict, url: str, *, path: str, hint: st
         f"{record['name']}@{record['version']} in registry {url} failed verification: expected "
         f"{expected_size}sha256 {record['sha256']}, got {len(data):,} bytes with sha256 {actual}",
         path=path, hint=hint)
+
+
+def yank_chooser(name: str, version: str, mark: dict | None, url: str) -> Callable[[dict], dict]:
+    """``choose(versions)`` for a registry's mark-writing step: the new record of ``version``
+    yanked with ``mark`` (None: the yank taken back); ``PackageNotFound`` when it is not there."""
+    from agentpack.core.release_marks import YANKED, marked
+
+    def choose(versions: dict) -> dict:
+        if version not in versions:
+            raise PackageNotFound(f"{name}@{version} not found in registry {url}",
+                                  hint=f"versions available: {', '.join(versions)}")
+        return {version: marked(versions[version], YANKED, mark)}
+
+    return choose
+
+
+def deprecation_chooser(name: str, range_text: str, mark: dict | None, url: str) -> Callable[[dict], dict]:
+    """``choose(versions)``: the new records of every version in ``range_text`` (prereleases too)
+    deprecated with ``mark`` (None: taken back); ``PackageNotFound`` when none is in it.
+    ``InvalidRange`` at once, before any lock is taken."""
+    from agentpack.core.release_marks import DEPRECATED, marked
+    from agentpack.core.versions import parse_range, parse_version
+
+    wanted = parse_range(range_text)
+
+    def choose(versions: dict) -> dict:
+        chosen = {text: marked(record, DEPRECATED, mark) for text, record in versions.items()
+                  if wanted.allows(parse_version(text), include_prerelease=True)}
+        if not chosen:
+            raise PackageNotFound(f"no version of {name} in {range_text} in registry {url}",
+                                  hint=f"versions available: {', '.join(versions)}")
+        return chosen
+
+    return choose

@@ -12,7 +12,6 @@ import time
 
 from agentpack.adapters.registry import documents
 from agentpack.core.classification import DEFAULT_LEVELS
-from agentpack.core.release_marks import DEPRECATED, YANKED, marked
 from agentpack.errors import PackageNotFound, RegistryError
 
 
@@ -99,30 +98,15 @@ class StoredRegistry:
 
     def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
         """Yank ``name@version`` or take the yank back (see ``Registry.mark_yanked``)."""
-        index = self.package_index(name)
-        if version not in index["versions"]:
-            raise PackageNotFound(f"{name}@{version} not found in registry {self.url}",
-                                  hint=f"versions available: {', '.join(index['versions'])}")
-        return self._remark(name, index, {version: marked(index["versions"][version], YANKED, mark)})[version]
+        self.package_index(name)  # PackageNotFound for a package it does not hold
+        choose = documents.yank_chooser(name, version, mark, self.url)
+        return self.store.remark(name, choose, int(time.time() * 1000))[version]
 
     def mark_deprecated(self, name: str, range_text: str, mark: dict | None) -> dict[str, bool]:
         """Deprecate the versions of ``name`` in ``range_text`` (see ``Registry.mark_deprecated``)."""
-        from agentpack.core.versions import parse_range, parse_version
-
-        wanted = parse_range(range_text)
-        index = self.package_index(name)
-        chosen = {text: marked(record, DEPRECATED, mark) for text, record in index["versions"].items()
-                  if wanted.allows(parse_version(text), include_prerelease=True)}
-        if not chosen:
-            raise PackageNotFound(f"no version of {name} in {range_text} in registry {self.url}",
-                                  hint=f"versions available: {', '.join(index['versions'])}")
-        return self._remark(name, index, chosen)
-
-    def _remark(self, name: str, index: dict, updated: dict) -> dict[str, bool]:
-        changed = {version: record != index["versions"][version] for version, record in updated.items()}
-        if any(changed.values()):
-            self.store.replace_records(name, {v: r for v, r in updated.items() if changed[v]}, int(time.time() * 1000))
-        return changed
+        choose = documents.deprecation_chooser(name, range_text, mark, self.url)
+        self.package_index(name)
+        return self.store.remark(name, choose, int(time.time() * 1000))
 
 
 def _stored_record(archive: bytes, record: dict) -> dict:
