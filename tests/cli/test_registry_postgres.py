@@ -5,6 +5,7 @@ folder answer alike, whichever of them a request reaches."""
 from __future__ import annotations
 
 import json
+import time
 import threading
 from pathlib import Path
 
@@ -85,8 +86,13 @@ def test_publish_on_one_replica_install_and_yank_through_another(agentops, datab
         assert json.loads((ws / "agentops.lock").read_text())["packages"]["team-ops/triage"]["version"] == "1.1.0"
 
         agentops("package", "yank", "team-ops/triage@1.1.0", "--reason", "broken", "--registry", second.url, env=env)
-        index = httpx.get(first.url + "index/team-ops/triage.json",
-                          headers={"Authorization": f"Bearer {publisher}"}).json()
+        deadline = time.monotonic() + 5  # another replica's write shows within its read cache's second
+        while True:
+            index = httpx.get(first.url + "index/team-ops/triage.json",
+                              headers={"Authorization": f"Bearer {publisher}"}).json()
+            if "yanked" in index["versions"]["1.1.0"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert index["versions"]["1.1.0"]["yanked"]["reason"] == "broken"
         # a token revoked through one replica is refused by the other at once
         token_id = json.loads(agentops("registry", "token", "list", "--database", database, "--json").out

@@ -139,10 +139,10 @@ def test_public_team_anonymous_install_yank_and_deprecate(agentops, server, tmp_
 
 def test_expired_and_revoked_tokens_are_refused(agentops, server, tmp_path):
     short = token(agentops, server, "public", "publish", "--expires", "1s")
-    revoked = token(agentops, server, "public", "publish", "--expires", "1d")
-    listing = json.loads(admin(agentops, server, "token", "list", "--json").out)["tokens"]
-    revoked_id = listing[-1]["id"]
-    admin(agentops, server, "token", "revoke", revoked_id)
+    created = json.loads(admin(agentops, server, "token", "create", "--team", "public", "--role", "publish",
+                               "--expires", "1d", "--json").out)
+    revoked = created["token"]
+    admin(agentops, server, "token", "revoke", created["id"])
     time.sleep(1.5)
     archive = build(agentops, tmp_path, "triage", "1.0.0")
     for secret, word in ((short, "has expired"), (revoked, "was revoked")):
