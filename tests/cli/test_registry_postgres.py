@@ -5,8 +5,8 @@ folder answer alike, whichever of them a request reaches."""
 from __future__ import annotations
 
 import json
-import time
 import threading
+import time
 from pathlib import Path
 
 import httpx
