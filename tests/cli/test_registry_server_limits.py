@@ -98,11 +98,30 @@ def test_malformed_uploads_are_refused_quickly_without_exhausting_memory(server,
     assert httpx.get(server.url + "catalog.json").json()["packages"] == {}
 
 
+def read_response(sock: socket.socket) -> bytes:
+    """A whole HTTP/1.1 response with a Content-Length: headers and body may come in separate reads."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
 def test_oversized_uploads_are_refused_with_413_and_memory_stays_bounded(server, publisher):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:  # says more, sends nothing
         sock.sendall((f"POST /api/v1/packages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
                       f"{publisher['Authorization']}\r\nContent-Length: {100 * MAX_UPLOAD}\r\n\r\n").encode())
-        answer = sock.recv(65536)
+        answer = read_response(sock)
     assert answer.startswith(b"HTTP/1.1 413") and b"too-large" in answer
     before = rss_kib(server.process.pid)
     sent = {"bytes": 0}
