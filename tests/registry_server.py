@@ -195,6 +195,11 @@ class Nginx:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
+    def server_blocks(self) -> str:
+        """What the ``http`` block holds besides the common settings: a server of ``root``."""
+        return (f"  server {{\n    listen 127.0.0.1:{self.port};\n    root {self.root};\n"
+                "    location / { try_files $uri =404; }\n  }\n")
+
     def start(self) -> Nginx:
         self.work.mkdir(parents=True, exist_ok=True)
         user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the test's private tmp folder
@@ -202,14 +207,13 @@ class Nginx:
                        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         (self.work / "nginx.conf").write_text(
             f"{user}worker_processes 1;\ndaemon off;\nerror_log {self.work}/error.log;\npid {self.work}/nginx.pid;\n"
-            "events { worker_connections 64; }\n"
+            "events { worker_connections 256; }\n"
             "http {\n"
             f"{temp}"
             "  log_format registry '$uri $status \"$http_if_none_match\"';\n"
             f"  access_log {self.work}/access.log registry;\n"
             "  types { application/json json; }\n  default_type application/octet-stream;\n"
-            f"  server {{\n    listen 127.0.0.1:{self.port};\n    root {self.root};\n"
-            "    location / { try_files $uri =404; }\n  }\n}\n")
+            f"{self.server_blocks()}}}\n")
         self.process = subprocess.Popen([self.binary(), "-p", str(self.work), "-c", str(self.work / "nginx.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
@@ -241,6 +245,28 @@ class Nginx:
             uri, status, etag = line.split(" ", 2)
             entries.append((uri, int(status), etag.strip('"')))
         return entries
+
+
+class FrontNginx(Nginx):
+    """nginx in front of a registry server as deploy/nginx/agentpack-front.conf configures it:
+    anonymous reads from ``tree`` (the server's --public-tree), the rest passed to ``upstream``
+    (``host:port``). The file is used as shipped, with only its two marked values and its listen
+    address replaced."""
+
+    CONF = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "agentpack-front.conf"
+
+    def __init__(self, tree: Path, upstream: str, work: Path) -> None:
+        super().__init__(tree, work)
+        self.upstream = upstream
+
+    def server_blocks(self) -> str:
+        text = self.CONF.read_text()
+        for old, new in (("server 127.0.0.1:8080;", f"server {self.upstream};"),
+                         ('""      /srv/agentpack/public;', f'""      {self.root};'),
+                         ("listen 80;", f"listen 127.0.0.1:{self.port};")):
+            assert old in text, f"{self.CONF} no longer holds {old!r}"
+            text = text.replace(old, new)
+        return text
 
 
 def make_certificates(folder: Path) -> tuple[Path, Path, Path]:

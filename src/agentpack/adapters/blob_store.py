@@ -4,7 +4,7 @@ Blobs are content-addressed (named by the SHA-256 of their bytes), so writing on
 harmless and a blob never changes. The folder layout is the directory registry's
 (``ROOT/blobs/sha256/<hex>``), each blob written atomically: a server killed mid-write leaves at
 most a temporary file, never a partial blob under its final name. An object store (S3, OCI) is
-another class with the same three methods.
+another class with the same methods.
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ class BlobStore(Protocol):
 
     def exists(self, sha256: str) -> bool:
         """Whether a blob is stored under ``sha256``."""
+        ...
+
+    def local_path(self, sha256: str) -> str | None:
+        """A file on this machine holding the blob, which may be hard-linked (None: the store has
+        no such file, as an object store has not, or the blob is absent)."""
         ...
 
 
@@ -62,3 +67,7 @@ class FolderBlobStore:
 
     def exists(self, sha256: str) -> bool:
         return os.path.isfile(self._path(sha256))
+
+    def local_path(self, sha256: str) -> str | None:
+        path = self._path(sha256)
+        return path if os.path.isfile(path) else None

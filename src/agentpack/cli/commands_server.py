@@ -35,6 +35,9 @@ def add_server_commands(verbs, common, epilog: str) -> None:
     p.add_argument("--public-url", metavar="URL",
                    help="the URL users install from, shown in the web catalog's install commands "
                         "(default: http://HOST:PORT/)")
+    p.add_argument("--public-tree", metavar="DIR",
+                   help="keep in DIR, as static files, what anonymous readers may read, for a front web "
+                        "server to answer the read path itself (see deploy/nginx/agentpack-front.conf)")
     p.set_defaults(handler=cmd_serve)
 
     team = verbs.add_parser("team", help="create and list a registry server's teams", epilog=epilog,
@@ -118,6 +121,22 @@ def _local(args):
     return open_server_data(args.data, database_url=args.database_url)
 
 
+def _public_tree(path: str) -> str:
+    """``--public-tree DIR`` made absolute and created; a link, or a file there, is refused."""
+    from agentpack.adapters.paths import make_dirs, refuse_links
+    from agentpack.errors import UsageError
+
+    folder = os.path.abspath(os.path.expanduser(path))
+    parent = os.path.dirname(folder)
+    try:
+        make_dirs(parent, folder)
+        refuse_links(parent, folder)
+    except OSError as error:
+        raise UsageError(f"--public-tree {path}: cannot use it as a folder: {error.strerror or error}",
+                         hint="give a folder of its own, e.g. /srv/agentpack/public") from None
+    return folder
+
+
 def cmd_serve(args) -> int:
     from agentpack.core.quantities import parse_size
     from agentpack.errors import UsageError
@@ -133,8 +152,9 @@ def cmd_serve(args) -> int:
     from agentpack.server.settings import ServerSettings
 
     public_url = args.public_url or f"http://{args.host}:{args.port}/"
+    public_tree = _public_tree(args.public_tree) if args.public_tree else None
     settings = ServerSettings(data_dir=args.data, database_url=args.database_url, blobs_dir=args.blobs,
-                              max_upload=max_upload, public_url=public_url)
+                              max_upload=max_upload, public_url=public_url, public_tree=public_tree)
     serve(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 

@@ -1,6 +1,6 @@
 """``create_app(settings)``: the Starlette app of a registry server, built from a list of routes.
 
-The app is the read protocol at the root (server.read_routes), the API mounted at ``/api/v1``
+The app is the read protocol at the root (server.read_routes, in front of the routes), the API mounted at ``/api/v1``
 (server.api_routes), and operations (server.ops_routes); ``extra_routes`` (say, an HTML catalog
 mounted at ``/ui``) come before them. Its state (``app.state.server``: the data, counters) is made
 here, not at import; the lifespan writes download counts in batches and closes the store.
@@ -19,7 +19,8 @@ from starlette.routing import Mount
 from agentpack.errors import AgentpackError
 from agentpack.server.api_routes import api_routes
 from agentpack.server.ops_routes import api_root_routes, ops_routes
-from agentpack.server.read_routes import read_routes
+from agentpack.server.public_tree import PublicTree
+from agentpack.server.read_routes import ReadProtocol
 from agentpack.server.responses import error_response
 from agentpack.server.state import ServerState
 
@@ -34,19 +35,24 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
                                 levels=settings.levels)
     state = ServerState(settings, data)
     _clear_uploads(data.data_dir)
-    routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), *api_root_routes()]), *read_routes(),
+    routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), *api_root_routes()]),
               *_catalog_routes(state), *ops_routes()]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        flusher = asyncio.create_task(_flush_downloads(state))
-        state.log("start", data=data.data_dir)
+        tasks = [asyncio.create_task(_flush_downloads(state))]
+        if settings.public_tree:
+            tree = PublicTree(settings.public_tree)
+            await run_in_threadpool(tree.sync, state, await run_in_threadpool(state.read_cache.load))
+            tasks.append(asyncio.create_task(_keep_public_tree(state, tree)))
+        state.log("start", data=data.data_dir, public_tree=settings.public_tree)
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await run_in_threadpool(state.flush_downloads)
             data.close()
             state.log("stop")
@@ -54,7 +60,7 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={AgentpackError: _agentpack_error, Exception: _unexpected})
     app.state.server = state
-    return _Logged(app, state)
+    return _Logged(ReadProtocol(app, state), state)
 
 
 def _catalog_routes(state) -> list:
@@ -130,6 +136,24 @@ async def _flush_downloads(state: ServerState) -> None:
             await run_in_threadpool(state.flush_downloads)
         except Exception as error:  # noqa: BLE001 (kept for the next batch is not possible; log and go on)
             state.log("error", event_detail="download flush failed", error=type(error).__name__)
+
+
+async def _keep_public_tree(state: ServerState, tree: PublicTree) -> None:
+    """Bring the public tree up to date after each write of this server, and at least every
+    read-cache period for what other processes wrote (server.public_tree)."""
+    changed = asyncio.Event()
+    state.read_cache.listeners.append(changed.set)
+    while True:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(changed.wait(), timeout=max(state.settings.read_cache_seconds, 0.1))
+        changed.clear()
+        try:
+            snapshot = await run_in_threadpool(state.read_cache.load)
+            if snapshot.stamp != tree.synced_stamp:
+                await run_in_threadpool(tree.sync, state, snapshot)
+        except Exception as error:  # noqa: BLE001 (tried again at the next change or period)
+            state.log("error", event_detail="public tree sync failed", error=type(error).__name__,
+                      message=str(error))
 
 
 def _clear_uploads(data_dir: str) -> None:

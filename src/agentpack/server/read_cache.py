@@ -4,7 +4,7 @@ rendered from it per kind of caller, and the bytes of small blobs.
 Reading `catalog.json`, `index/<name>.json` or a blob asks the database nothing while the snapshot
 is current. It is current until this server writes (every write route calls ``invalidate``), and
 is checked against the database's *stamp* (the sum of the packages' serials, which grows with
-every publish, yank or deprecation; the number of packages; the number of teams) at most once per
+every publish, yank or deprecation; the number of packages; each team's privacy and level) at most once per
 ``ttl`` seconds, so that what another process wrote (an administration command on the data
 directory, another server over the same database) is served within ``ttl`` seconds. ``ttl`` 0
 checks the stamp on every request. Tokens are never cached: a revoked token is refused at once.
@@ -73,12 +73,15 @@ class ReadCache:
         self._lock = threading.Lock()
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
         self._blob_bytes = 0
+        self.listeners: list = []  # called (no arguments, on the event loop) by every invalidate
 
     def invalidate(self) -> None:
         """Forget the snapshot: this server has just written. Takes no lock (it runs on the event
         loop): a ``load`` under way when it is called does not keep what it read."""
         self._generation += 1
         self._snapshot = None
+        for listener in self.listeners:
+            listener()
 
     def fresh(self) -> Snapshot | None:
         """The snapshot when it may be served without asking the database (None: call ``load``)."""

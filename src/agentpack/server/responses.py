@@ -59,9 +59,16 @@ def document(request, body, *, cache: str = "no-cache") -> Response:
 
 def bearer(request) -> str | None:
     """The token of ``Authorization: Bearer TOKEN`` (None when absent)."""
-    header = request.headers.get("authorization", "")
-    scheme, _space, token = header.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    return bearer_of(request.scope["headers"])
+
+
+def bearer_of(headers: list) -> str | None:
+    """``bearer`` over an ASGI scope's raw ``headers`` (names are lower case bytes)."""
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _space, token = value.decode("latin-1").partition(" ")
+            return token.strip() or None if scheme.lower() == "bearer" else None
+    return None
 
 
 async def caller_of(request):

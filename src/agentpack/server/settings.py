@@ -22,7 +22,8 @@ class ServerSettings:
     the URL users install from, named by the web catalog's install commands;
     ``read_cache_seconds``: how long the read path serves its snapshot of the metadata before
     asking the database whether another process wrote (server.read_cache; this server's own
-    writes are seen at once)."""
+    writes are seen at once); ``public_tree``: a folder kept holding what anonymous readers may
+    read, as static files for a front web server (server.public_tree; None: none)."""
 
     data_dir: str | None = None
     database_url: str | None = None
@@ -33,3 +34,4 @@ class ServerSettings:
     log: TextIO = field(default_factory=lambda: sys.stderr)
     public_url: str | None = None
     read_cache_seconds: float = 1.0
+    public_tree: str | None = None

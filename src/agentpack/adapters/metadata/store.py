@@ -265,9 +265,10 @@ class MetadataStore:
 
         _retried(write)
 
-    def read_stamp(self) -> tuple[int, int, int]:
-        """``(sum of the packages' serials, packages, teams)``: changes with every write that
-        changes what the read protocol serves (each such write raises one package's serial)."""
+    def read_stamp(self) -> tuple:
+        """``(sum of the packages' serials, packages, teams' visibility)``: changes with every write
+        that changes what the read protocol serves (each such write raises one package's serial,
+        or changes a team's privacy or level, which decide who may read what)."""
         from sqlalchemy import func, select
 
         from agentpack.adapters.metadata.tables import packages, teams
@@ -275,8 +276,9 @@ class MetadataStore:
         with self._read.begin() as connection:
             total, count = connection.execute(
                 select(func.coalesce(func.sum(packages.c.serial), 0), func.count())).one()
-            team_count = connection.execute(select(func.count()).select_from(teams)).scalar()
-        return int(total), int(count), int(team_count)
+            visibility = tuple(tuple(row) for row in connection.execute(
+                select(teams.c.name, teams.c.private, teams.c.classification).order_by(teams.c.name)))
+        return int(total), int(count), visibility
 
     def versions_with_blob(self, sha256: str) -> list[tuple[str, dict]]:
         """``[(package, record)]`` of every version whose archive is ``sha256``."""
