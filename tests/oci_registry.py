@@ -174,3 +174,104 @@ class DockerRegistry:
         status, _, body = self.request("PUT", f"{repository}/manifests/{tag}", body=json.dumps(manifest).encode(),
                                        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
         assert status == 201, (status, body)
+
+
+class FrontProxy:
+    """A reverse proxy on 127.0.0.1 in front of ``target`` (a DockerRegistry), in a thread of the
+    test process, that misbehaves on purpose by path prefix (below /v2/): ``deny`` answers 404,
+    ``fail`` answers the given status every time, ``hang`` never answers, ``redirect`` sends a 307
+    to ``redirect[prefix]`` + the path. The Host header is passed through, so the registry's
+    upload locations name the proxy. ``requests`` logs ``(method, path, Authorization sent)``."""
+
+    def __init__(self, target: DockerRegistry) -> None:
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self.target = target
+        self.deny: set[str] = set()
+        self.fail: dict[str, int] = {}
+        self.hang: set[str] = set()
+        self.redirect: dict[str, str] = {}
+        self.requests: list[tuple[str, str, str | None]] = []
+        self.stopping = threading.Event()
+        proxy = self
+
+        class Handler(_ProxyHandler):
+            owner = proxy
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def url(self, prefix: str = "agents") -> str:
+        return f"oci://{self.host}/{prefix}"
+
+    def __enter__(self) -> FrontProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def matching(self, table, path: str):
+        relative = path.split("?", 1)[0][len("/v2/"):]
+        return next((key for key in table if relative.startswith(key)), None)
+
+
+from http.server import BaseHTTPRequestHandler  # noqa: E402
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    owner: FrontProxy
+
+    def _forward(self) -> None:
+        import http.client
+
+        owner = self.owner
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        owner.requests.append((self.command, self.path, self.headers.get("Authorization")))
+        if owner.matching(owner.hang, self.path) is not None:
+            owner.stopping.wait(60)
+            self.close_connection = True
+            return
+        if owner.matching(owner.deny, self.path) is not None:
+            return self._answer(404, {}, b'{"errors":[{"code":"UNSUPPORTED","message":"not here"}]}')
+        failing = owner.matching(owner.fail, self.path)
+        if failing is not None:
+            return self._answer(owner.fail[failing], {}, b"failing on purpose\n")
+        redirected = owner.matching(owner.redirect, self.path)
+        if redirected is not None:
+            return self._answer(307, {"Location": owner.redirect[redirected] + self.path}, b"")
+        connection = http.client.HTTPConnection("127.0.0.1", owner.target.port, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
+        connection.request(self.command, self.path, body=body, headers=headers)
+        answer = connection.getresponse()
+        data = answer.read()
+        sent = {k: v for k, v in answer.getheaders() if k.lower() not in ("connection", "transfer-encoding",
+                                                                          "content-length")}
+        connection.close()
+        self._answer(answer.status, sent, data, head=self.command == "HEAD",
+                     length=answer.getheader("Content-Length"))
+
+    def _answer(self, status: int, headers: dict, body: bytes, *, head: bool = False, length: str | None = None) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", length if head and length is not None else str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _forward  # noqa: N815 (the http.server API)
+
+    def log_message(self, format, *args) -> None:  # noqa: A002 (the http.server API)
+        pass

@@ -34,6 +34,7 @@ CHUNK_SIZE = 16 * 1024 * 1024  # blobs larger than this are uploaded in PATCH ch
 _ACCEPT = f"{MANIFEST_MEDIA_TYPE}, {INDEX_MEDIA_TYPE}"
 _MAX_ANSWER = 1024 * 1024  # error bodies, tag lists pages, token answers
 _PAGE = 1000
+_FINAL = ":final-url"  # a key no header can have: the URL that answered
 _TAMPERED = ("the registry, or something between it and this machine, changed the content; nothing was "
              "installed: tell whoever runs the registry")
 
@@ -42,7 +43,9 @@ class OciClient:
     """The distribution API of the registry at ``host`` (``HOST[:PORT]``) over ``scheme``;
     ``registry_url`` (as the user wrote it) names it in errors; ``options`` are RegistryOptions."""
 
-    def __init__(self, scheme: str, host: str, options, registry_url: str, *, chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(self, scheme: str, host: str, options, registry_url: str, *, chunk_size: int = CHUNK_SIZE,
+                 credentials=None) -> None:
+        # ``credentials``: use these (`agentops login` checking new ones) instead of looking them up.
         from agentpack.adapters.http_client import HttpClient
 
         self.host = host
@@ -55,8 +58,8 @@ class OciClient:
         self._basic: str | None = None  # set once the registry asked for Basic
         self._bearer: dict[str, tuple[str, float]] = {}  # scope -> (token, expiry on the monotonic clock)
         self._challenge: dict | None = None  # the last Bearer challenge's realm and service
-        self._credentials = None
-        self._looked_up = False
+        self._credentials = credentials
+        self._looked_up = credentials is not None
 
     # -- the registry ----------------------------------------------------------------------------
 
@@ -278,10 +281,16 @@ class OciClient:
         """``(status, headers with lower-case names, body)`` of one request, authenticated as the
         registry asks (one more attempt after a 401 challenge). A HEAD has no body."""
         status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
-        if status == 401 and self._same_origin(url) and self._answer_challenge(answer.get("www-authenticate", ""), scope):
+        if status == 401 and self._same_origin(answer[_FINAL]) and \
+                self._answer_challenge(answer.get("www-authenticate", ""), scope):
             status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
-            if status == 401:
+            if status == 401 and self._same_origin(answer[_FINAL]):
                 raise self._refused_credentials(url)
+        if status == 401:
+            raise AuthenticationRequired(
+                f"registry {self.registry_url} redirected {method} {url} to {answer[_FINAL][:200]}, another host, "
+                "which asks for credentials: they are never sent to another host", path=url,
+                hint="ask whoever runs the registry to serve it without that redirect")
         return status, answer, body
 
     def _once(self, method, url, scope, headers, content, limit, retry) -> tuple[int, dict, bytes]:
@@ -293,6 +302,7 @@ class OciClient:
             sent.setdefault("Content-Length", str(len(content)))
         with self.http.exchange(method, url, sent, content=content, retry=retry) as response:
             answer = {k.lower(): v for k, v in response.headers.items()}
+            answer[_FINAL] = str(response.url)  # where the answer came from, after any redirects
             ok = 200 <= response.status_code < 300
             body = b"" if method == "HEAD" else self.http.read(response, url, limit if ok else _MAX_ANSWER)
             return response.status_code, answer, body
