@@ -67,9 +67,11 @@ def write_htpasswd(path: Path, user: str, password: str) -> None:
 class DockerRegistry:
     """docker-registry serving below ``work`` on 127.0.0.1 (see the module docstring)."""
 
-    def __init__(self, work: Path, *, htpasswd: tuple[str, str] | None = None) -> None:
+    def __init__(self, work: Path, *, htpasswd: tuple[str, str] | None = None, auth: str = "") -> None:
+        # ``auth``: an ``auth:`` section of config.yml to use instead (TokenServer.config()).
         self.work = Path(work)
         self.htpasswd = htpasswd
+        self.auth = auth
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -88,7 +90,7 @@ class DockerRegistry:
     def start(self) -> DockerRegistry:
         binary = registry_binary()
         self.work.mkdir(parents=True, exist_ok=True)
-        auth = ""
+        auth = self.auth
         if self.htpasswd is not None:
             write_htpasswd(self.work / "htpasswd", *self.htpasswd)
             auth = f"auth:\n  htpasswd:\n    realm: agentpack-tests\n    path: {self.work / 'htpasswd'}\n"
@@ -275,3 +277,108 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args) -> None:  # noqa: A002 (the http.server API)
         pass
+
+
+class TokenServer:
+    """A tiny Bearer token service for docker-registry's ``auth: token`` (the Docker token flow):
+    it signs ES256 JWTs with a self-signed certificate the registry trusts (``x5c`` header), and
+    grants every scope asked for to ``user``/``password`` given as Basic credentials, and nothing
+    to anyone else. ``requests`` logs ``(query, Authorization sent)``."""
+
+    def __init__(self, work: Path, user: str, password: str, service: str = "agentpack-tests") -> None:
+        import datetime
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        self.user, self.password, self.service = user, password, service
+        self.requests: list[tuple[str, str | None]] = []
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "agentpack test token issuer")])
+        now = datetime.datetime.now(datetime.UTC)
+        self.cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self.key.public_key())
+                     .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+                     .not_valid_after(now + datetime.timedelta(days=1))
+                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                     .sign(self.key, hashes.SHA256()))
+        work.mkdir(parents=True, exist_ok=True)
+        self.bundle = work / "token-root.pem"
+        self.bundle.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+                owner.requests.append((self.path, self.headers.get("Authorization")))
+                status, body = owner.answer(self.path, self.headers.get("Authorization"))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format, *args) -> None:  # noqa: A002 (the http.server API)
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def realm(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/token"
+
+    def config(self) -> str:
+        """The ``auth:`` section of docker-registry's config.yml."""
+        return (f"auth:\n  token:\n    realm: {self.realm}\n    service: {self.service}\n    issuer: agentpack-tests\n"
+                f"    rootcertbundle: {self.bundle}\n")
+
+    def answer(self, path: str, authorization: str | None) -> tuple[int, bytes]:
+        import base64
+        import json
+        from urllib.parse import parse_qs, urlsplit
+
+        query = parse_qs(urlsplit(path).query)
+        expected = "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        if authorization != expected:
+            return 401, b'{"errors":[{"code":"UNAUTHORIZED","message":"who are you?"}]}'
+        access = []
+        for scope in query.get("scope", []):
+            kind, _, rest = scope.partition(":")
+            name, _, actions = rest.rpartition(":")
+            access.append({"type": kind, "name": name, "actions": actions.split(",")})
+        return 200, json.dumps({"token": self.token(access), "expires_in": 300}).encode()
+
+    def token(self, access: list[dict]) -> str:
+        import base64
+        import json
+        import time
+
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        der = self.cert.public_bytes(serialization.Encoding.DER)
+        header = {"typ": "JWT", "alg": "ES256", "x5c": [base64.b64encode(der).decode()]}
+        now = int(time.time())
+        claims = {"iss": "agentpack-tests", "sub": self.user, "aud": self.service, "exp": now + 300, "nbf": now - 10,
+                  "iat": now, "jti": str(now) + str(id(access)), "access": access}
+        signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+        r, s = decode_dss_signature(self.key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+        return f"{signing_input}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+    def __enter__(self) -> TokenServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, write_package
-from oci_registry import DockerRegistry, FrontProxy, skopeo_binary
+from oci_registry import DockerRegistry, FrontProxy, TokenServer, skopeo_binary
 
 LOCKED = {"communication-patterns": "1.5.3", "core-workflow": "2.1.0", "customer-service": "1.2.0"}
 USER, PASSWORD = "publisher", "s3cret-Passw0rd"
@@ -162,6 +162,30 @@ def test_htpasswd_basic_auth_with_login_and_with_the_environment(agentops, tmp_p
         wrong = agentops("package", "info", "core-workflow", "--registry", url, expect=1,
                          env={**env, "AGENTOPS_OCI_PASSWORD": "nope"})
         assert "refused the credentials of publisher (from AGENTOPS_OCI_USERNAME/PASSWORD)" in wrong.err
+
+
+def test_the_bearer_token_flow_of_a_token_server(agentops, tmp_path):
+    with TokenServer(tmp_path / "token", USER, PASSWORD) as tokens, \
+            DockerRegistry(tmp_path / "oci", auth=tokens.config()) as registry:
+        url = registry.url()
+        archive = str(agentops.build_folder(EXAMPLES / "core-workflow"))
+        refused = agentops("package", "publish", archive, "--registry", url, expect=1)
+        assert f"registry {url} requires a login" in refused.err
+        env = {"AGENTOPS_OCI_USERNAME": USER, "AGENTOPS_OCI_PASSWORD": PASSWORD}
+        agentops("package", "publish", archive, "--registry", url, env=env)
+        asked = [path for path, _ in tokens.requests]
+        assert any("scope=repository%3Aagents%2Fcore-workflow%3Apull%2Cpush" in path for path in asked)
+        assert all("service=agentpack-tests" in path for path in asked)
+        ws = _workspace(tmp_path)
+        agentops("package", "install", "core-workflow", "--registry", url, cwd=ws, env=env)
+        assert _locked(ws) == {"core-workflow": "2.1.0"}
+        # one token per scope for the whole command, not one per request
+        before = len(tokens.requests)
+        agentops("package", "info", "core-workflow", "--registry", url, env=env)
+        assert len(tokens.requests) - before <= 3, tokens.requests[before:]
+        wrong = agentops("package", "info", "core-workflow", "--registry", url, expect=1,
+                         env={**env, "AGENTOPS_OCI_PASSWORD": "nope"})
+        assert "refused the credentials of publisher" in wrong.err
 
 
 def _command() -> list[str]:
