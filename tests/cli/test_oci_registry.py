@@ -88,6 +88,22 @@ def test_publish_install_info_search_and_yank(agentops, registry, tmp_path):
     assert _locked(ws) == LOCKED
 
 
+def test_an_older_catalog_artifact_is_refused_as_a_rollback(agentops, registry, tmp_path):
+    url = registry.url()
+    agentops("package", "publish", agentops.build_folder(write_package(tmp_path / "src", "tool", "1.0.0")),
+             "--registry", url)
+    old, _ = registry.manifest("agents/agentops_catalog", "catalog")
+    agentops("package", "deprecate", "tool", "--message", "use tool2", "--registry", url)
+    agentops("package", "info", "tool", "--registry", url)  # this machine has seen the newer serial
+    registry.put_manifest("agents/agentops_catalog", "catalog", old)  # a restored backup of the catalog
+    failed = agentops("package", "info", "tool", "--registry", url, expect=1)
+    assert f"registry {url} served an older index of tool" in failed.err
+    assert "agentops registry forget" in failed.err
+    agentops("registry", "forget", "--registry", url)  # accepting the restored catalog on purpose
+    # The mark lives in the manifest's annotations, which the restored catalog did not roll back.
+    assert json.loads(agentops("package", "info", "tool", "--registry", url, "--json").out)["deprecated"] == "use tool2"
+
+
 def test_versions_of_equal_precedence_and_build_metadata_tags(agentops, registry, tmp_path):
     url = registry.url()
     src = tmp_path / "src"
