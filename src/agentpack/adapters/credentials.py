@@ -3,7 +3,9 @@
 The file is written atomically with mode 0600 in a 0700 folder and holds
 ``{"registries": {IDENTITY: {"token": TOKEN}}}``, keyed by the registry's identity (its URL with
 the scheme and host in lower case and no default port), so that two spellings of one URL share a
-token and no other registry is ever sent it. Tokens never go into agentops.yaml.
+token and no other registry is ever sent it. An OCI registry host (``oci://HOST[:PORT]``, whose
+registries all share one login, as with ``docker login``) holds ``{"username", "password"}``
+instead. Credentials never go into agentops.yaml.
 """
 
 from __future__ import annotations
@@ -29,6 +31,22 @@ class CredentialStore:
         entry = self._load().get(identity)
         token = entry.get("token") if isinstance(entry, dict) else None
         return token if isinstance(token, str) and token else None
+
+    def basic(self, identity: str) -> tuple[str, str] | None:
+        """The ``(username, password)`` stored for ``identity`` (an OCI registry host), or None."""
+        entry = self._load().get(identity)
+        if not isinstance(entry, dict):
+            return None
+        username, password = entry.get("username"), entry.get("password")
+        if isinstance(username, str) and isinstance(password, str) and username and password:
+            return username, password
+        return None
+
+    def store_basic(self, identity: str, username: str, password: str) -> None:
+        """Keep ``username`` and ``password`` for ``identity`` (replacing what was kept before)."""
+        registries = self._load()
+        registries[identity] = {"username": username, "password": password}
+        self._save(registries)
 
     def store(self, identity: str, token: str) -> None:
         """Keep ``token`` for ``identity`` (replacing one kept before)."""

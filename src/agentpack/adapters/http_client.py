@@ -127,6 +127,12 @@ class HttpClient:
             return None
         if response.status_code != 200:
             raise self._status_error(response.status_code, url)
+        return self.read(response, url, max_bytes)
+
+    def read(self, response, url: str, max_bytes: int) -> bytes:
+        """The whole body of a streamed ``response`` (to a request for ``url``), whatever its status,
+        refused with ``BodyTooLarge`` as soon as its Content-Length or the bytes received pass
+        ``max_bytes``. A connection that breaks or stalls mid-body raises ``RegistryError``."""
         declared = _declared_length(response)
         if declared is not None and declared > max_bytes:
             raise BodyTooLarge(f"{url} is {declared:,} bytes; at most {max_bytes:,} are allowed here",
@@ -143,12 +149,20 @@ class HttpClient:
     @contextlib.contextmanager
     def _response(self, url: str, headers: dict):
         """The streamed response to GET ``url`` (after the retries), closed on leaving."""
+        with self.exchange("GET", url, headers) as response:
+            yield response
+
+    @contextlib.contextmanager
+    def exchange(self, method: str, url: str, headers: dict, *, content: bytes | None = None,
+                 retry: bool = True):
+        """The streamed response to ``send(method, url, ...)``, closed on leaving; a read inside
+        that times out or breaks becomes ``RegistryUnreachable`` / ``RegistryError`` naming ``url``."""
         httpx = _httpx()
-        response = self._send(url, headers)
+        response = self.send(method, url, headers, content=content, retry=retry)
         try:
             yield response
         except httpx.TimeoutException as error:
-            raise self._timed_out(url, error) from None
+            raise self._timed_out(url, error, method) from None
         except httpx.HTTPError as error:
             raise RegistryError(f"the connection to registry {self.registry_url} broke while reading "
                                 f"{url}: {_reason(error)}", path=url, hint="try again") from None
@@ -156,12 +170,20 @@ class HttpClient:
             response.close()
 
     def _send(self, url: str, headers: dict):
+        return self.send("GET", url, headers)
+
+    def send(self, method: str, url: str, headers: dict, *, content: bytes | None = None, retry: bool = True):
+        """The streamed response to one ``method`` request to ``url`` (the caller closes it), with
+        the token added for the registry's own origin. With ``retry``, a request that cannot connect
+        or is answered with a 5xx status is tried ``options.attempts`` times in all, with backoff;
+        only requests that are safe to repeat may ask for that. The last 5xx answer is returned."""
         httpx = _httpx()
         client = self._http()
-        attempts = max(1, self.options.attempts)
+        attempts = max(1, self.options.attempts) if retry else 1
         for attempt in range(1, attempts + 1):
             try:
-                request = client.build_request("GET", url, headers=self._with_token(url, dict(headers)))
+                request = client.build_request(method, url, headers=self._with_token(url, dict(headers)),
+                                               content=content)
                 response = client.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as error:
                 if _untrusted_certificate(error):
@@ -169,12 +191,12 @@ class HttpClient:
                                               f"is not trusted ({_reason(error)})", path=url, hint=_CA_HINT) from None
                 if attempt == attempts:
                     raise RegistryUnreachable(f"cannot reach registry {self.registry_url}: {_reason(error)} "
-                                              f"(GET {url}, {_tries(attempts)})", path=url,
+                                              f"({method} {url}, {_tries(attempts)})", path=url,
                                               hint=_CONNECT_HINT) from None
             except httpx.TimeoutException as error:
-                raise self._timed_out(url, error) from None
+                raise self._timed_out(url, error, method) from None
             except httpx.HTTPError as error:
-                raise RegistryUnreachable(f"cannot read {url} from registry {self.registry_url}: "
+                raise RegistryUnreachable(f"cannot {method} {url} at registry {self.registry_url}: "
                                           f"{_reason(error)}", path=url, hint=_CONNECT_HINT) from None
             else:
                 if response.status_code < 500 or attempt == attempts:
@@ -226,9 +248,9 @@ class HttpClient:
             self._cache = DocumentCache(self.options.cache_dir or cache_dir())
         return self._cache
 
-    def _timed_out(self, url: str, error) -> RegistryUnreachable:
+    def _timed_out(self, url: str, error, method: str = "GET") -> RegistryUnreachable:
         return RegistryUnreachable(f"registry {self.registry_url} did not answer within "
-                                   f"{self.options.timeout:g} s (GET {url}: {_reason(error)})", path=url,
+                                   f"{self.options.timeout:g} s ({method} {url}: {_reason(error)})", path=url,
                                    hint="try again later; for a slow registry raise AGENTOPS_HTTP_TIMEOUT (seconds)")
 
     def _status_error(self, status: int, url: str) -> RegistryError:

@@ -265,6 +265,8 @@ def cmd_info(args) -> int:
     if info["deprecated"] is not None:
         out(f"  DEPRECATED: {info['deprecated'] or '(no message)'}")
     out(f"  registry: {info['registry']}")
+    if info.get("listing"):
+        out(f"  versions listed from: {info['listing']}")
     from agentpack.services.search import tool_counts
 
     counts = info["components"]
@@ -295,12 +297,15 @@ def _signature_text(signature: dict) -> str:
 def cmd_search(args) -> int:
     from agentpack.services.search import search_line, search_packages
 
-    rows = search_packages(args.query, _settings(args), args.directory)
+    notes: list[str] = []
+    rows = search_packages(args.query, _settings(args), args.directory, notes=notes)
     if args.json:
         print_json(rows)
         return 0
     for row in rows:
         out(search_line(row))
+    for note in notes:
+        err(note)
     if not rows:
         err(f"no packages match {args.query!r}")
     return 0

@@ -90,14 +90,21 @@ def add_server_commands(verbs, common, epilog: str) -> None:
 def add_login_commands(groups, common, epilog: str) -> None:
     """Add `login` and `logout` to the top-level sub-parsers ``groups``."""
     text = ("Store a registry server's token for this user (0600, under the XDG config directory), read "
-            "from a prompt, from standard input (--token-stdin) or from AGENTOPS_TOKEN.")
-    p = groups.add_parser("login", help="store a token for a registry server", description=text, epilog=epilog,
+            "from a prompt, from standard input (--token-stdin) or from AGENTOPS_TOKEN. For an OCI registry "
+            "(oci://HOST[:PORT]) store a username and password instead, checked with the registry first: "
+            "--username (or AGENTOPS_OCI_USERNAME) and the password from a prompt, from standard input "
+            "(--password-stdin) or from AGENTOPS_OCI_PASSWORD.")
+    p = groups.add_parser("login", help="store the credentials for a registry", description=text, epilog=epilog,
                           parents=[common(json_flag=True)])
-    p.add_argument("url", metavar="URL", help="the registry server, e.g. http://host:8080/")
+    p.add_argument("url", metavar="URL", help="the registry server, e.g. http://host:8080/, or oci://HOST[:PORT]")
     p.add_argument("--token-stdin", action="store_true", help="read the token from standard input")
+    p.add_argument("--username", "-u", metavar="NAME", help="the username for an oci:// registry")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password for an oci:// registry from standard input")
     p.set_defaults(handler=cmd_login)
-    p = groups.add_parser("logout", help="forget a registry server's token", epilog=epilog,
-                          description="Forget the token stored for a registry server.", parents=[common()])
+    p = groups.add_parser("logout", help="forget a registry's credentials", epilog=epilog,
+                          description="Forget the token stored for a registry server, or the username and "
+                                      "password stored for an OCI registry host.", parents=[common()])
     p.add_argument("url", metavar="URL")
     p.set_defaults(handler=cmd_logout)
 
@@ -289,6 +296,11 @@ def cmd_login(args) -> int:
     from agentpack.errors import UsageError
     from agentpack.services.login import login
 
+    if args.url.lower().startswith("oci://"):
+        return _login_oci(args)
+    if args.username or args.password_stdin:
+        raise UsageError("--username and --password-stdin are for oci:// registries",
+                         hint="a registry server takes a token: --token-stdin or AGENTOPS_TOKEN")
     if args.token_stdin:
         token = sys.stdin.readline()
     elif os.environ.get("AGENTOPS_TOKEN"):
@@ -306,6 +318,36 @@ def cmd_login(args) -> int:
     token_info = result.token
     out(f"Logged in to {result.identity} with token {token_info.get('id')} ({token_info.get('role')} on "
         f"{', '.join(token_info.get('teams') or [])}); stored in {result.stored}")
+    return 0
+
+
+def _login_oci(args) -> int:
+    from agentpack.errors import UsageError
+    from agentpack.services.login import login_oci
+
+    if args.token_stdin:
+        raise UsageError("an oci:// registry takes a username and password, not a token",
+                         hint="give --username and --password-stdin")
+    username = args.username or os.environ.get("AGENTOPS_OCI_USERNAME")
+    if not username and sys.stdin.isatty():
+        username = input(f"Username for {args.url}: ")
+    if args.password_stdin:
+        password = sys.stdin.readline()
+    elif os.environ.get("AGENTOPS_OCI_PASSWORD"):
+        password = os.environ["AGENTOPS_OCI_PASSWORD"]
+    elif sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"Password for {username}: ")
+    else:
+        raise UsageError("no password: give it on a prompt, with --password-stdin, or in AGENTOPS_OCI_PASSWORD")
+    if not username:
+        raise UsageError("no username: give --username or set AGENTOPS_OCI_USERNAME")
+    result = login_oci(args.url, username, password, _settings())
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    out(f"Logged in to {result.identity} as {result.token['username']}; stored in {result.stored}")
     return 0
 
 

@@ -26,7 +26,8 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
     The version shown is the one install would choose: yanked versions are passed over unless the
     range is one exact version or nothing else satisfies it (then the highest yanked one is shown,
     marked). Keys: name, version, registry (the location of the one registry that answered, see
-    core.registry_routes), versions, description, license, author, homepage, keywords,
+    core.registry_routes), listing (how that registry listed the versions, when it says: an OCI
+    registry's tags list; else None), versions, description, license, author, homepage, keywords,
     dependencies, sha256, size, published_at, components, classification (the declared level, else
     the lowest of the workspace's levels), signature (see ``signature_status``), yanked and
     deprecated (the shown version's reason and message, or None) and yanked_versions ({version:
@@ -72,6 +73,7 @@ def package_info(spec_text: str, settings: Settings, directory: str | None = Non
         "name": spec.name,
         "version": record["version"],
         "registry": source.answered_by(spec.name),
+        "listing": source.listing_of(spec.name),
         "versions": [str(v) for v in sorted(versions)],
         "description": manifest.get("description", ""),
         "license": manifest.get("license"),

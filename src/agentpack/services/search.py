@@ -5,7 +5,8 @@ from __future__ import annotations
 from agentpack.services.workspace import Settings, open_workspace
 
 
-def search_packages(query: str, settings: Settings, directory: str | None = None) -> list[dict]:
+def search_packages(query: str, settings: Settings, directory: str | None = None, *,
+                    notes: list[str] | None = None) -> list[dict]:
     """Packages whose name, description or keywords contain ``query`` (case-insensitive; empty
     matches all), as {name, latest, description, keywords, components, deprecated, category}, sorted
     by name (``category``: the package's, or None).
@@ -14,7 +15,9 @@ def search_packages(query: str, settings: Settings, directory: str | None = None
 
     A package whose versions are all yanked is still found, with ``latest`` None: its name is
     taken, and a user looking for it learns why nothing installs. ``deprecated`` is the message of
-    the version described (cleaned for printing), or None.
+    the version described (cleaned for printing), or None. ``notes``, when given, receives one
+    line per registry that says how it listed its packages (an OCI registry: its ``_catalog``, or
+    the catalog artifact agentops keeps there).
     """
     from agentpack.adapters.registry import open_registry
 
@@ -27,6 +30,8 @@ def search_packages(query: str, settings: Settings, directory: str | None = None
         for row in catalog_matches(registry.catalog(), query):
             if row["name"] not in found and slot in routing.for_name(row["name"]):
                 found[row["name"]] = row  # listed already (registries of a list agree, or install stops)
+        if notes is not None and getattr(registry, "listing", None):
+            notes.append(f"{registry.url}: packages listed with {registry.listing}")
     return [found[name] for name in sorted(found)]
 
 

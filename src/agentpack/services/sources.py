@@ -202,6 +202,12 @@ class PackageSource:
         registry = self._indexes.get(name, ({}, None))[1]
         return None if registry is None or name in self._local else registry.url
 
+    def listing_of(self, name: str) -> str | None:
+        """How the registry that answered for ``name`` listed its versions, when it says (an OCI
+        registry: its tags list); None otherwise. Reads nothing."""
+        registry = self._indexes.get(name, ({}, None))[1]
+        return getattr(registry, "listing", None) if registry is not None and name not in self._local else None
+
     def _load_index(self, name: str) -> tuple[dict, object | None]:
         """The index of ``name`` from the registries routed for it: each holding one is checked
         for rollback; when more than one holds it (the list form) they must agree."""

@@ -31,7 +31,9 @@ class Settings:
     data and cache directories are resolved lazily (platformdirs costs start-up time).
     ``ca_file`` (AGENTOPS_CA_FILE) and ``http_timeout`` (AGENTOPS_HTTP_TIMEOUT, seconds, as written)
     say how to reach http(s):// registries; ``token`` (AGENTOPS_TOKEN) is the bearer token for
-    registry servers that have none stored by `agentops login`.
+    registry servers that have none stored by `agentops login`. ``oci_username``, ``oci_password``
+    (AGENTOPS_OCI_USERNAME / AGENTOPS_OCI_PASSWORD), ``oci_plain_http`` (AGENTOPS_OCI_PLAIN_HTTP,
+    comma-separated HOST[:PORT]) and ``docker_config`` (DOCKER_CONFIG) say how to reach oci:// ones.
     """
 
     registry: str | None = None
@@ -42,6 +44,10 @@ class Settings:
     ca_file: str | None = None
     http_timeout: str | None = None
     token: str | None = None  # AGENTOPS_TOKEN
+    oci_username: str | None = None
+    oci_password: str | None = None
+    oci_plain_http: tuple[str, ...] = ()
+    docker_config: str | None = None
 
     @classmethod
     def from_environment(cls, environ, *, registry: str | None = None) -> Settings:
@@ -50,7 +56,12 @@ class Settings:
         return cls(registry=registry, env_registry=environ.get("AGENTOPS_REGISTRY") or None,
                    ca_file=os.path.abspath(os.path.expanduser(ca_file)) if ca_file else None,
                    http_timeout=environ.get("AGENTOPS_HTTP_TIMEOUT") or None,
-                   token=environ.get("AGENTOPS_TOKEN") or None)
+                   token=environ.get("AGENTOPS_TOKEN") or None,
+                   oci_username=environ.get("AGENTOPS_OCI_USERNAME") or None,
+                   oci_password=environ.get("AGENTOPS_OCI_PASSWORD") or None,
+                   oci_plain_http=tuple(h.strip().lower() for h in environ.get("AGENTOPS_OCI_PLAIN_HTTP", "").split(",")
+                                        if h.strip()),
+                   docker_config=environ.get("DOCKER_CONFIG") or None)
 
     def registry_options(self):
         """How to reach registries across a network (adapters.registry.base.RegistryOptions).
@@ -59,7 +70,9 @@ class Settings:
         from agentpack.adapters.registry.base import RegistryOptions
         from agentpack.errors import UsageError
 
-        options = RegistryOptions(cache_dir=self.cache_dir, ca_file=self.ca_file, token=self.token)
+        options = RegistryOptions(cache_dir=self.cache_dir, ca_file=self.ca_file, token=self.token,
+                                  oci_username=self.oci_username, oci_password=self.oci_password,
+                                  plain_http=self.oci_plain_http, docker_config=self.docker_config)
         if self.http_timeout is None:
             return options
         try:

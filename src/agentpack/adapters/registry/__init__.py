@@ -1,7 +1,7 @@
 """Registries, chosen by the URL scheme of their location.
 
 ``_BACKENDS`` is the one place a backend is plugged in: services call ``open_registry`` and never
-test the scheme themselves. An OCI backend will be added to the table, not to callers.
+test the scheme themselves.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import os
 from agentpack.adapters.registry.base import Registry, RegistryOptions
 from agentpack.adapters.registry.directory import DirectoryRegistry
 from agentpack.adapters.registry.http import HttpRegistry
+from agentpack.adapters.registry.oci import OciRegistry
 from agentpack.errors import RegistryError
 
-__all__ = ["Registry", "RegistryOptions", "DirectoryRegistry", "HttpRegistry", "open_registry",
+__all__ = ["Registry", "RegistryOptions", "DirectoryRegistry", "HttpRegistry", "OciRegistry", "open_registry",
            "supported_schemes"]
 
 # scheme -> backend class, constructed as Backend(target, url=location, options=options).
@@ -23,6 +24,7 @@ _BACKENDS: dict[str, type] = {
     "": DirectoryRegistry,
     "http": HttpRegistry,  # a registry tree read with plain GETs (docs/registry-protocol.md)
     "https": HttpRegistry,
+    "oci": OciRegistry,  # an OCI distribution registry (docs/registry-protocol.md, "OCI registries")
 }
 
 
@@ -43,7 +45,7 @@ def open_registry(location: str, *, base_dir: str | None = None,
     registry is reported by the first read.
     """
     if not location or not location.strip():
-        raise RegistryError("empty registry location", hint="give a directory path or an http(s):// or file:// URL")
+        raise RegistryError("empty registry location", hint="give a directory path or an http(s)://, oci:// or file:// URL")
     scheme, has_scheme, rest = location.partition("://")
     if not has_scheme or not _looks_like_scheme(scheme):
         scheme, target = "", _plain_path(location, base_dir)

@@ -41,7 +41,11 @@ class RegistryOptions(NamedTuple):
     connect or read may take; ``attempts``: how often a request that could not connect, or got a
     5xx answer, is tried in all; ``backoff``: seconds before the second attempt, doubled for each
     one after it; ``token``: the bearer token for registries that have none stored by
-    ``agentops login`` (``$AGENTOPS_TOKEN``).
+    ``agentops login`` (``$AGENTOPS_TOKEN``). For oci:// registries: ``oci_username`` and
+    ``oci_password`` (``$AGENTOPS_OCI_USERNAME`` / ``$AGENTOPS_OCI_PASSWORD``) are used when
+    `agentops login` stored none for the host; ``plain_http`` names the hosts (``HOST[:PORT]``,
+    ``$AGENTOPS_OCI_PLAIN_HTTP``) reached over http:// besides loopback addresses; ``docker_config``
+    is the folder of Docker's ``config.json`` (``$DOCKER_CONFIG``; None: ``~/.docker``).
     """
 
     cache_dir: str | None = None
@@ -50,6 +54,10 @@ class RegistryOptions(NamedTuple):
     attempts: int = 3
     backoff: float = 0.25
     token: str | None = None  # AGENTOPS_TOKEN: sent to a registry server that has no token stored by login
+    oci_username: str | None = None
+    oci_password: str | None = None
+    plain_http: tuple[str, ...] = ()
+    docker_config: str | None = None
 
 
 class Registry(Protocol):
