@@ -584,13 +584,13 @@ def test_file_url_with_a_remote_host_is_refused():
         open_registry("file://server/share/registry")
 
 
-@pytest.mark.parametrize("location", ["oci://ghcr.io/team", "s3://bucket/registry"])
+@pytest.mark.parametrize("location", ["gs://bucket/team", "s3://bucket/registry"])
 def test_unknown_scheme_lists_the_supported_ones(location):
     with pytest.raises(RegistryError) as caught:
         open_registry(location)
     scheme = location.split("://")[0]
     assert f"{scheme}://" in caught.value.message
-    assert "file://" in caught.value.hint and "http://" in caught.value.hint and "directory path" in caught.value.hint
+    assert "file://" in caught.value.hint and "http://" in caught.value.hint and "oci://" in caught.value.hint and "directory path" in caught.value.hint
 
 
 def test_empty_location_is_refused():
@@ -599,7 +599,7 @@ def test_empty_location_is_refused():
 
 
 def test_supported_schemes():
-    assert supported_schemes() == ["", "file", "http", "https"]
+    assert supported_schemes() == ["", "file", "http", "https", "oci"]
 
 
 # -- importing many versions at once (bundle load) ---------------------------------------------
