@@ -61,7 +61,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("registry", "catalog"): ("agentops registry catalog --registry /srv/agentpack --port 8080",
                               "agentops registry catalog --registry /srv/agentpack --host 0.0.0.0 --port 80 "
                               "--registry-url https://agentpack.example.org/"),
-    ("registry", "serve"): ("agentops registry serve --port 8080",
+    ("registry", "serve"): ("agentops registry serve --port 8080 --public-tree /srv/agentpack/public",
                             "agentops registry serve --host 0.0.0.0 --database postgresql://agentpack@db/agentpack "
                             "--blobs /srv/blobs --workers 4"),
     ("registry", "team", "create"): ("agentops registry team create team-alpha --classification secret "
