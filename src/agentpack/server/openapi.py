@@ -41,6 +41,12 @@ def openapi_document(version: str) -> dict:
         },
         "security": [{"bearer": []}, {}],
         "paths": {
+            "/downloads/blobs/sha256/{digest}": {"post": _op(
+                "a front server's report of a public blob it sent from the public tree (counted when an "
+                "anonymous reader may read it); always 204, whatever it names",
+                {"204": {"description": "noted"}},
+                params=[{"name": "digest", "in": "path", "required": True, "schema": text,
+                         "description": "the blob's SHA-256, 64 lower-case hex digits"}])},
             "/whoami": {"get": _op("the token's id, role, teams, clearance and expiry", {"200": {"description": "ok"}})},
             "/packages": {"post": _op(
                 "publish an archive (the body, streamed); 409 existing version, 403 role/team/classification/"

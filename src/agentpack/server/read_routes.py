@@ -30,6 +30,12 @@ _JSON = b"application/json"
 _BLOB = b"application/octet-stream"
 _FIXED = {"/config.json", "/registry.json", "/catalog.json"}
 _INDEX, _BLOBS = "/index/", "/blobs/sha256/"
+# A front server that sent a public blob from the public tree tells the server so (server.
+# public_tree): POST here with the blob's path, answered 204 whatever it names, counted only when
+# an anonymous caller may read that blob. A request it passes on after a miss in the tree says
+# ``X-Agentpack-Download: mirror``: the front counts that one itself, so the GET does not.
+DOWNLOADED = "/api/v1/downloads" + _BLOBS
+_COUNTED_BY_FRONT = (b"x-agentpack-download", b"mirror")
 
 
 class ReadProtocol:
@@ -46,6 +52,9 @@ class ReadProtocol:
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(DOWNLOADED) and scope["method"] == "POST":
+            await self._downloaded(scope, send, path[len(DOWNLOADED):])
+            return
         if scope["type"] != "http" or not (path in _FIXED or path.startswith(_INDEX) or path.startswith(_BLOBS)):
             await self.app(scope, receive, send)
             return
@@ -60,6 +69,17 @@ class ReadProtocol:
             self.server.log("error", path=path, error=type(error).__name__, message=str(error))
             body = b'{"error": "internal", "message": "internal error: ' + type(error).__name__.encode() + b'"}'
             await _send(send, 500, body, [(b"content-type", _JSON)], head=False)
+
+    async def _downloaded(self, scope, send, digest: str) -> None:
+        """A front server's report of a public blob it sent (see ``DOWNLOADED``)."""
+        from agentpack.server.responses import bearer_of
+
+        state = self.server
+        if is_sha256(digest) and bearer_of(scope["headers"]) is None:
+            snapshot = state.read_cache.fresh() or await run_in_threadpool(state.read_cache.load)
+            if state.may_read_blob(ANONYMOUS, digest, snapshot):
+                state.downloads.add(digest)
+        await _send(send, 204, b"", [], head=True, length=False)
 
     async def _caller(self, scope) -> Caller:
         """The caller behind the request's bearer token (anonymous without one). Tokens are looked
@@ -135,7 +155,7 @@ class ReadProtocol:
                 with stream:
                     kept = await run_in_threadpool(stream.read)
                 state.read_cache.keep_blob(digest, kept)
-        if not head:
+        if not head and not (caller is ANONYMOUS and _COUNTED_BY_FRONT in scope["headers"]):
             state.downloads.add(digest)
         if kept is not None:
             await _send(send, 200, kept, [(b"content-type", _BLOB), *headers], head=head)
