@@ -8,6 +8,7 @@ import time
 from collections import Counter
 
 from agentpack.core.access import Caller, Team, decide, team_of
+from agentpack.core.classification import record_level
 from agentpack.server.read_cache import ReadCache
 
 
@@ -110,9 +111,7 @@ class ServerState:
 
 
 def _level(record: dict) -> str | None:
-    manifest = record.get("manifest") or {}
-    level = manifest.get("classification")
-    return level if isinstance(level, str) else None
+    return record_level(record)
 
 
 def level_of_record(record: dict) -> str | None:
