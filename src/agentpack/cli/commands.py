@@ -295,14 +295,17 @@ def _signature_text(signature: dict) -> str:
 def cmd_search(args) -> int:
     from agentpack.services.search import search_line, search_packages
 
-    rows = search_packages(args.query, _settings(args), args.directory)
+    rows = search_packages(args.query, _settings(args), args.directory, keyword=args.keyword,
+                           category=args.category)
     if args.json:
         print_json(rows)
         return 0
     for row in rows:
         out(search_line(row))
     if not rows:
-        err(f"no packages match {args.query!r}")
+        filters = "".join(f" {name} {value!r}" for name, value in (("with keyword", args.keyword),
+                                                                   ("in category", args.category)) if value)
+        err(f"no packages match {args.query!r}{filters}")
     return 0
 
 

@@ -100,6 +100,20 @@ class ServerState:
                 packages[index["name"]] = catalog_entry(visible)
         return {"packages": packages}
 
+    def search(self, caller: Caller, query: str, keyword: str | None = None, category: str | None = None,
+               limit: int = 20, offset: int = 0) -> dict:
+        """``{"results", "total"}`` of the database's search (MetadataStore.search) over only the
+        versions ``caller`` may read: each (team, level) the search table holds is decided by
+        core.access exactly as ``readable_index`` decides a version."""
+        teams: dict[str, Team] = {}
+
+        def may_read(team_name: str, level: str | None) -> bool:
+            if team_name not in teams:
+                teams[team_name] = self.team(team_name)
+            return decide(self.data.levels, caller, "read", teams[team_name], level).allowed
+
+        return self.data.store.search(query, keyword, category, limit, offset, may_read=may_read)
+
     def may_read_blob(self, caller: Caller, sha256: str, snapshot=None) -> bool:
         """Whether ``caller`` may read some version whose archive is ``sha256``."""
         holders = snapshot.blobs.get(sha256, []) if snapshot else self.data.store.versions_with_blob(sha256)
