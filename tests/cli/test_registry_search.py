@@ -144,19 +144,27 @@ def test_yank_and_deprecate_through_the_api_reach_the_search(agentops, servers):
         assert published.search({"q": "", "keyword": "escalation"}).json()["total"] == 0
 
 
-@pytest.mark.parametrize(("params", "message"), [
+BAD = [
     ({"limit": "0"}, "'limit' must be between 1 and 100, not 0"),
     ({"limit": "101"}, "'limit' must be between 1 and 100, not 101"),
     ({"limit": "ten"}, "'limit' must be a whole number, not 'ten'"),
     ({"offset": "-1"}, "'offset' must be between 0 and"),
     ({"category": "finance"}, "unknown category 'finance': the categories are domain, industry, process, meta"),
     ({"q": "x" * 201}, "at most 200"),
-])  # fmt: skip
-def test_bad_parameters_are_422_naming_them(agentops, tmp_path, params, message):
+]  # fmt: skip
+
+
+def test_bad_parameters_are_422_naming_them_and_the_openapi_document_says_so(agentops, tmp_path):
     with RegistryService(tmp_path / "data", agentops.env) as server:
-        response = httpx.get(server.url + "api/v1/search", params=params)
-    assert response.status_code == 422
-    assert response.json()["error"] == "usage" and message in response.json()["message"]
+        for params, message in BAD:
+            response = httpx.get(server.url + "api/v1/search", params=params)
+            assert response.status_code == 422, params
+            assert response.json()["error"] == "usage" and message in response.json()["message"]
+        assert httpx.get(server.url + "api/v1/search").json() == {"results": [], "total": 0}
+        operation = httpx.get(server.url + "api/v1/openapi.json").json()["paths"]["/search"]["get"]
+    schemas = {param["name"]: param["schema"] for param in operation["parameters"]}
+    assert schemas["category"] == {"enum": ["domain", "industry", "process", "meta"]}
+    assert (schemas["limit"]["minimum"], schemas["limit"]["maximum"]) == (1, 100)
 
 
 def test_the_command_agrees_with_a_directory_and_uses_the_api(agentops, servers, archives, tmp_path):

@@ -83,3 +83,16 @@ def test_every_bad_parameter_is_named_at_once():
         search_text.check_search("", None, "x", 0, -1)
     assert all(part in caught.value.message for part in ("category", "limit", "offset"))
     search_text.check_search("anything", "kw", "meta", 100, 0)  # in bounds: no error
+
+
+def test_the_category_filter_allows_exactly_the_schemas_categories():
+    import json
+    from pathlib import Path
+
+    import agentpack
+
+    schema = json.loads((Path(agentpack.__file__).parent / "schemas" / "package.schema.json").read_text())
+    for category in schema["properties"]["category"]["enum"]:
+        search_text.check_search("", None, category)
+    with pytest.raises(UsageError):
+        search_text.check_search("", None, "Domain")
