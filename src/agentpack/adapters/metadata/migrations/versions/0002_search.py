@@ -1,7 +1,9 @@
 """Search: one row per version with the words of its name, keywords and description, the
 keywords for exact filtering, and a full-text index over the words (SQLite: an FTS5 table kept
 by triggers; PostgreSQL: a generated tsvector column with a GIN index). Versions published
-before this migration are indexed by it.
+before this migration are indexed by it. pg_trgm (shipped with Debian's postgresql) is not used:
+trigrams match substrings, which FTS5's word index cannot match alike, and both backends must
+answer every query with the same rows.
 
 Revision ID: 0002
 """
