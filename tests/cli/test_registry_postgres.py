@@ -153,7 +153,7 @@ def test_replicas_started_at_once_migrate_the_database_once(agentops, cluster, d
         for thread in threads:
             thread.join()
         assert not errors, errors
-        assert cluster.query(database, "SELECT version_num FROM alembic_version") == [("0001",)]
+        assert cluster.query(database, "SELECT version_num FROM alembic_version") == [("0002",)]
         assert all(httpx.get(server.url + "healthz").text == "ok\n" for server in servers)
     finally:
         for server in servers:

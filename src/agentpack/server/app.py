@@ -22,6 +22,7 @@ from agentpack.server.ops_routes import api_root_routes, ops_routes
 from agentpack.server.public_tree import PublicTree
 from agentpack.server.read_routes import ReadProtocol
 from agentpack.server.responses import error_response
+from agentpack.server.search_routes import search_routes
 from agentpack.server.state import ServerState
 
 
@@ -35,7 +36,7 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
                                 levels=settings.levels)
     state = ServerState(settings, data)
     _clear_uploads(data.data_dir)
-    routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), *api_root_routes()]),
+    routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), *search_routes(), *api_root_routes()]),
               *_catalog_routes(state), *ops_routes()]
 
     @contextlib.asynccontextmanager

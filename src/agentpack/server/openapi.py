@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from agentpack.core.manifest import CATEGORIES
+from agentpack.core.search_text import DEFAULT_LIMIT, MAX_KEYWORD, MAX_LIMIT, MAX_OFFSET, MAX_QUERY
+
 _ERROR = {"description": "an agentpack error: {error, message, hint?, problems?}",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -30,14 +33,22 @@ def openapi_document(version: str) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "agentpack registry API", "version": version,
-                 "description": "Writes and administration. Reads use the read protocol at the registry's root "
-                                "(config.json, catalog.json, index/<name>.json, blobs/sha256/<hex>)."},
+                 "description": "Writes, administration and search. Reads use the read protocol at the "
+                                "registry's root (config.json, catalog.json, index/<name>.json, "
+                                "blobs/sha256/<hex>)."},
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": {"type": "object", "required": ["error", "message"], "properties": {
                 "error": text, "message": text, "hint": text,
-                "problems": {"type": "array", "items": {"type": "object"}}}}},
+                "problems": {"type": "array", "items": {"type": "object"}}}},
+                "SearchResult": {"type": "object", "required": ["results", "total"], "properties": {
+                    "total": {"type": "integer"},
+                    "results": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": text, "latest": {"type": ["string", "null"]}, "description": text,
+                        "keywords": {"type": "array", "items": text}, "category": {"type": ["string", "null"]},
+                        "components": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "deprecated": {"type": ["string", "null"]}, "downloads": {"type": "integer"}}}}}}},
         },
         "security": [{"bearer": []}, {}],
         "paths": {
@@ -79,6 +90,23 @@ def openapi_document(version: str) -> dict:
             "/tokens/{token_id}": {"delete": _op(
                 "revoke a token", {"200": {"description": "{id, revoked}"}},
                 params=[{"name": "token_id", "in": "path", "required": True, "schema": text}])},
+            "/search": {"get": _op(
+                "search packages (the database's full-text index): every word of q must begin a word of the "
+                "name, keywords or description of the version a bare install would choose; ranked exact name, "
+                "then words in the name, then in name or keywords, then the rest, then by name. Only what the "
+                "caller may read is searched or counted. 422 for a parameter out of bounds",
+                {"200": {"description": "{results: [{name, latest, description, keywords, category, components, "
+                                        "deprecated, downloads}], total}",
+                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}}}}},
+                params=[{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_QUERY},
+                         "description": "words (none: every package)"},
+                        {"name": "keyword", "in": "query", "schema": {"type": "string", "maxLength": MAX_KEYWORD},
+                         "description": "only packages with this keyword (whole, case-insensitive)"},
+                        {"name": "category", "in": "query", "schema": {"enum": list(CATEGORIES)}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                     "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                                      "maximum": MAX_OFFSET, "default": 0}}])},
             "/openapi.json": {"get": _op("this document", {"200": {"description": "OpenAPI 3.1"}})},
         },
     }

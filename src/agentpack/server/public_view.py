@@ -16,7 +16,7 @@ ANONYMOUS = Caller()
 
 class PublicView:
     """A read-only ``Registry``-like view of ``state.registry`` (catalog, package_index,
-    fetch_archive, settings) limited to what an anonymous caller may read."""
+    fetch_archive, settings, search) limited to what an anonymous caller may read."""
 
     def __init__(self, state, url: str | None = None) -> None:
         self._state = state
@@ -38,6 +38,13 @@ class PublicView:
 
     def settings(self) -> dict:
         return self._state.registry.settings()
+
+    def search(self, query: str, *, keyword: str | None = None, category: str | None = None) -> list[dict]:
+        """Every package an anonymous caller may read that matches, from the database's search
+        (ServerState.search), ranked: the catalog's search box and category pages."""
+        from agentpack.core.search_text import MAX_OFFSET
+
+        return self._state.search(ANONYMOUS, query, keyword, category, limit=MAX_OFFSET)["results"]
 
 
 def downloads_of(state):

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 
 from agentpack.core.access import Caller, Team, decide, team_of
+from agentpack.core.classification import record_level
 from agentpack.server.read_cache import ReadCache
 
 
@@ -99,6 +100,22 @@ class ServerState:
                 packages[index["name"]] = catalog_entry(visible)
         return {"packages": packages}
 
+    def search(self, caller: Caller, query: str, keyword: str | None = None, category: str | None = None,
+               limit: int = 20, offset: int = 0) -> dict:
+        """``{"results", "total"}`` of the database's search (MetadataStore.search) over only the
+        versions ``caller`` may read: each (team, level) the search table holds is decided by
+        core.access exactly as ``readable_index`` decides a version."""
+        teams: dict[str, Team] = {}
+
+        def may_read(team_name: str, level: str | None) -> bool:
+            if not teams:  # every team in one query, the first time one is asked about
+                teams.update({row["name"]: Team(row["name"], private=row["private"], level=row["classification"])
+                              for row in self.data.store.teams()})
+            team = teams.get(team_name) or Team(team_name, exists=False)
+            return decide(self.data.levels, caller, "read", team, level).allowed
+
+        return self.data.store.search(query, keyword, category, limit, offset, may_read=may_read)
+
     def may_read_blob(self, caller: Caller, sha256: str, snapshot=None) -> bool:
         """Whether ``caller`` may read some version whose archive is ``sha256``."""
         holders = snapshot.blobs.get(sha256, []) if snapshot else self.data.store.versions_with_blob(sha256)
@@ -110,9 +127,7 @@ class ServerState:
 
 
 def _level(record: dict) -> str | None:
-    manifest = record.get("manifest") or {}
-    level = manifest.get("classification")
-    return level if isinstance(level, str) else None
+    return record_level(record)
 
 
 def level_of_record(record: dict) -> str | None:

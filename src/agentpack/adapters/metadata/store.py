@@ -201,6 +201,7 @@ class MetadataStore:
         from sqlalchemy import func, select
         from sqlalchemy.exc import IntegrityError
 
+        from agentpack.adapters.metadata import search_query
         from agentpack.adapters.metadata.tables import teams, versions
 
         try:
@@ -216,9 +217,10 @@ class MetadataStore:
                         select(func.coalesce(func.sum(versions.c.size), 0), func.count(versions.c.id))
                         .where(versions.c.team == team)).one()
                     _check_quota(team, int(size) + record["size"], int(count) + 1, quota)
-                connection.execute(versions.insert().values(
+                inserted = connection.execute(versions.insert().values(
                     package=name, version=record["version"], precedence=precedence, team=team,
                     sha256=record["sha256"], size=record["size"], record=_dump(record), downloads=0))
+                search_query.index_version(connection, inserted.inserted_primary_key[0], name, team, record)
                 self._bump_serial(connection, name, team, now_ms)
         except IntegrityError:
             held = self._held_version(name, precedence)
@@ -231,7 +233,8 @@ class MetadataStore:
         differ are stored and the package's serial raised. ``{version: whether it changed}``.
         Whatever ``choose`` raises leaves everything as it was. Reading under the lock is what keeps
         a yank and a deprecation sent to two replicas at once from undoing one another."""
-        from agentpack.adapters.metadata.tables import packages, versions
+        from agentpack.adapters.metadata import search_rows
+        from agentpack.adapters.metadata.tables import packages, search_entries, versions
 
         with self._write.begin() as connection:
             team = connection.execute(packages.select().where(packages.c.name == name).with_for_update()
@@ -246,6 +249,9 @@ class MetadataStore:
                     connection.execute(versions.update().where(versions.c.package == name,
                                                                versions.c.version == version)
                                        .values(record=_dump(record)))
+                    connection.execute(search_entries.update().where(search_entries.c.package == name,
+                                                                     search_entries.c.version == version)
+                                       .values(**search_rows.marks(record)))
             if any(changed.values()):
                 self._bump_serial(connection, name, team, now_ms)
         return changed
@@ -264,6 +270,18 @@ class MetadataStore:
                                        .values(downloads=versions.c.downloads + count))
 
         _retried(write)
+
+    def search(self, query: str, keyword: str | None = None, category: str | None = None, limit: int = 20,
+               offset: int = 0, *, may_read) -> dict:
+        """``{"results": [row], "total": N}``: the packages matching ``query``, ``keyword`` and
+        ``category`` as core.search_text defines it, ranked as it says, ``limit`` rows from
+        ``offset``; only the versions for which ``may_read(team, level)`` is true count (see
+        search_query.search, which says what a row holds). Parameters are checked by the caller
+        (core.search_text.check_search)."""
+        from agentpack.adapters.metadata import search_query
+
+        with self._read.begin() as connection:
+            return search_query.search(connection, self.sqlite, query, keyword, category, limit, offset, may_read)
 
     def read_stamp(self) -> tuple:
         """``(sum of the packages' serials, packages, teams' visibility)``: changes with every write

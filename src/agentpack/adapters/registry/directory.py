@@ -141,6 +141,10 @@ class DirectoryRegistry:
         self._check_registry()
         return self._read_blob(sha256, what=f"sha256:{sha256}")
 
+    def search(self, query: str, *, keyword: str | None = None, category: str | None = None) -> None:
+        """None: a directory has no search of its own (see ``Registry.search``)."""
+        return None
+
     def settings(self) -> dict:
         """registry.json as a dict (``{}`` while the registry does not exist): ``format`` and,
         when set, ``classification``, the highest level the registry may hold."""

@@ -65,6 +65,10 @@ class OciRegistry:
             return sorted(self._catalog_document()["packages"])
         return sorted(self._names_in(repositories))
 
+    def search(self, query: str, *, keyword: str | None = None, category: str | None = None) -> None:
+        """None: an OCI registry has no search of its own; its catalog is filtered (``Registry.search``)."""
+        return None
+
     def catalog(self) -> dict:
         """The catalog (see ``Registry.catalog``), listed as the module docstring says."""
         repositories = self.client.catalog()

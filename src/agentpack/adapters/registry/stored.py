@@ -70,6 +70,11 @@ class StoredRegistry:
         with stream:
             return stream.read()
 
+    def search(self, query: str, *, keyword: str | None = None, category: str | None = None) -> None:
+        """None: who may see what is the server's business, so the server searches the store with
+        the caller's rights itself (ServerState.search), never through this unfiltered view."""
+        return None
+
     def settings(self) -> dict:
         """``registry.json``: the format and the classification scale teams are measured on."""
         return {"format": documents.FORMAT, "classification_levels": list(self.levels)}
