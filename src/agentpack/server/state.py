@@ -67,7 +67,12 @@ class ServerState:
         row = self.data.store.team(name)
         if row is None:
             return Team(name, exists=False)
-        return Team(name, private=row["private"], level=row["classification"])
+        return team_of_row(row)
+
+    def may_read(self, caller: Caller, team: Team):
+        """``visible(record) -> bool``: whether ``caller`` may read a version record of ``team``."""
+        levels = self.data.levels
+        return lambda record: decide(levels, caller, "read", team, _level(record)).allowed
 
     def readable_index(self, caller: Caller, index: dict, teams: dict | None = None) -> dict | None:
         """``index`` with only the versions ``caller`` may read (None: none, or the team is hidden);
@@ -107,6 +112,11 @@ class ServerState:
             if decide(self.data.levels, caller, "read", team, _level(record)).allowed:
                 return True
         return False
+
+
+def team_of_row(row: dict) -> Team:
+    """The ``Team`` core.access decides over, from a row of the metadata store's teams."""
+    return Team(row["name"], private=row["private"], level=row["classification"], owners=frozenset(row["owners"]))
 
 
 def _level(record: dict) -> str | None:
