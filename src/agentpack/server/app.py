@@ -3,7 +3,8 @@
 The app is the read protocol at the root (server.read_routes), the API mounted at ``/api/v1``
 (server.api_routes), and operations (server.ops_routes); ``extra_routes`` (say, an HTML catalog
 mounted at ``/ui``) come before them. Its state (``app.state.server``: the data, counters) is made
-here, not at import; the lifespan writes download counts in batches and closes the store.
+here, not at import; the lifespan writes download counts in batches, shares this process's
+metrics with the server's other processes (server.metrics), and closes the store.
 """
 
 from __future__ import annotations
@@ -39,15 +40,18 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        flusher = asyncio.create_task(_flush_downloads(state))
+        await run_in_threadpool(state.metrics.flush, state.metrics.snapshot())  # this process joins the totals
+        flushers = [asyncio.create_task(_flush_downloads(state)), asyncio.create_task(_flush_metrics(state))]
         state.log("start", data=data.data_dir)
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for flusher in flushers:
+                flusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await flusher
             await run_in_threadpool(state.flush_downloads)
+            await run_in_threadpool(state.metrics.flush, state.metrics.snapshot())
             data.close()
             state.log("stop")
 
@@ -92,7 +96,7 @@ class _Logged:
             await self.app(scope, receive, sending)
         finally:
             route = _route_label(scope)
-            self.state.requests[(scope["method"], route, status["code"])] += 1
+            self.state.metrics.count_request(scope["method"], route, status["code"])
             token = (scope.get("state") or {}).get("token_id")
             self.state.log("request", method=scope["method"], path=scope["path"], status=status["code"],
                            ms=round((time.monotonic() - started) * 1000, 1), token=token,
@@ -130,6 +134,16 @@ async def _flush_downloads(state: ServerState) -> None:
             await run_in_threadpool(state.flush_downloads)
         except Exception as error:  # noqa: BLE001 (kept for the next batch is not possible; log and go on)
             state.log("error", event_detail="download flush failed", error=type(error).__name__)
+
+
+async def _flush_metrics(state: ServerState) -> None:
+    """Write this process's counts for the others' ``/metrics`` (when they changed)."""
+    while True:
+        await asyncio.sleep(state.settings.metrics_flush_seconds)
+        try:
+            await run_in_threadpool(state.metrics.flush, state.metrics.snapshot())
+        except OSError as error:  # the next interval tries again
+            state.log("error", event_detail="metrics flush failed", error=type(error).__name__)
 
 
 def _clear_uploads(data_dir: str) -> None:

@@ -88,6 +88,7 @@ async def blob(request) -> Response:
                 kept = await run_in_threadpool(stream.read)
             state.read_cache.keep_blob(digest, kept)
     state.downloads.add(digest)
+    state.metrics.count_download()
     if kept is not None:
         return Response(kept, media_type="application/octet-stream", headers=headers)
 

@@ -22,7 +22,9 @@ class ServerSettings:
     the URL users install from, named by the web catalog's install commands;
     ``read_cache_seconds``: how long the read path serves its snapshot of the metadata before
     asking the database whether another process wrote (server.read_cache; this server's own
-    writes are seen at once)."""
+    writes are seen at once); ``metrics_dir``: the folder where the server's processes share
+    their counts for ``/metrics`` (set by `registry serve` for each run; None: this process's
+    counts only), each writing its own every ``metrics_flush_seconds``."""
 
     data_dir: str | None = None
     database_url: str | None = None
@@ -33,3 +35,5 @@ class ServerSettings:
     log: TextIO = field(default_factory=lambda: sys.stderr)
     public_url: str | None = None
     read_cache_seconds: float = 1.0
+    metrics_dir: str | None = None
+    metrics_flush_seconds: float = 1.0

@@ -1,4 +1,4 @@
-"""The state one server app holds: its data, the download counter, the request counters."""
+"""The state one server app holds: its data, the download counter, the metrics' counters."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from collections import Counter
 
 from agentpack.core.access import Caller, Team, decide, team_of
+from agentpack.server.metrics import ProcessMetrics
 from agentpack.server.read_cache import ReadCache
 
 
@@ -18,12 +19,10 @@ class DownloadCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: Counter = Counter()
-        self.total = 0
 
     def add(self, sha256: str) -> None:
         with self._lock:
             self._pending[sha256] += 1
-            self.total += 1
 
     def drain(self) -> dict[str, int]:
         with self._lock:
@@ -38,8 +37,7 @@ class ServerState:
         self.settings = settings
         self.data = data
         self.downloads = DownloadCounter()
-        self.requests: Counter = Counter()  # (method, route, status) -> count
-        self.publishes: Counter = Counter()  # status -> count
+        self.metrics = ProcessMetrics(settings.metrics_dir)  # requests, downloads, publishes (server.metrics)
         self._log_lock = threading.Lock()
         self.read_cache = ReadCache(data.registry, data.store, settings.read_cache_seconds)
 
