@@ -6,6 +6,7 @@ about missing ones."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -243,3 +244,25 @@ def test_team_update_checks_what_it_is_given(agentops, server, tmp_path):
                                   server.url, "--json", env={"AGENTOPS_TOKEN": root}).out)
     assert updated["quota_versions"] is None
     assert publish(server, publisher, archive(agentops, tmp_path, "team-cui/desk", "1.0.0")).status_code == 201
+
+
+def test_a_team_changed_by_another_process_is_served_changed_within_a_second(agentops, server, tmp_path):
+    admin(agentops, server, "team", "create", "team-alpha", "--private", "--owner", "alice")
+    alice = token(agentops, server, "team-alpha", "publish", "--user", "alice")
+    assert publish(server, alice, archive(agentops, tmp_path, "team-alpha/triage", "1.0.0")).status_code == 201
+    index = server.url + "index/team-alpha/triage.json"
+    assert httpx.get(index).status_code == 404
+    admin(agentops, server, "team", "update", "team-alpha", "--public")  # on the data directory, not the server
+
+    def status() -> int:
+        return httpx.get(index).status_code
+
+    deadline = time.monotonic() + 5  # the read path checks the database's stamp once a second
+    while status() != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status() == 200
+    admin(agentops, server, "team", "update", "team-alpha", "--private")
+    deadline = time.monotonic() + 5
+    while status() != 404 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status() == 404
