@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from agentpack.core.access import ALL_TEAMS, EVERY_TEAM, ROLES, decide, decide_token
 from agentpack.errors import PackageNotFound, UsageError
-from agentpack.server.api_routes import _json_body, refused
+from agentpack.server.api_routes import json_body, refused
 from agentpack.server.responses import caller_of
 
 TEAM_FIELDS = {"add_owners": "admin", "remove_owners": "admin", "private": "admin",
@@ -59,7 +59,7 @@ async def create_team(request) -> Response:
     decision = decide(state.data.levels, caller, "create-team", state.team(""))
     if not decision.allowed:
         raise refused(decision)
-    body = await _json_body(request)
+    body = await json_body(request)
     owners = body.get("owners") or []
     if not isinstance(owners, list):
         raise UsageError("'owners' must be a list of user names")
@@ -92,7 +92,7 @@ async def update_team(request) -> Response:
     caller, _row = await caller_of(request)
     name = request.path_params["name"]
     team = await run_in_threadpool(state.team, name)
-    body = await _json_body(request)
+    body = await json_body(request)
     actions = {TEAM_FIELDS.get(key, "admin") for key in body} or {"admin"}
     for action in sorted(actions):  # "admin" first: a team administrator learns what it may not change
         decision = decide(state.data.levels, caller, action, team)
@@ -123,7 +123,7 @@ async def create_token(request) -> Response:
 
     state = request.app.state.server
     caller, _row = await caller_of(request)
-    body = await _json_body(request)
+    body = await json_body(request)
     teams = body.get("teams")
     if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
         raise UsageError("'teams' must be a non-empty list of team names")

@@ -131,7 +131,8 @@ def _signature(header: str | None) -> dict | None:
     return document
 
 
-async def _json_body(request) -> dict:
+async def json_body(request) -> dict:
+    """The request body as a JSON object (at most MAX_JSON_BODY bytes; 413, 422 otherwise)."""
     body = await request.body()
     if len(body) > MAX_JSON_BODY:
         raise UploadTooLarge(f"a request body here is at most {MAX_JSON_BODY} bytes")
@@ -179,7 +180,7 @@ async def yank(request) -> Response:
     from agentpack.core.release_marks import YANKED
 
     name = request.path_params["name"]
-    body = await _json_body(request)
+    body = await json_body(request)
     state, visible, may_read = await _marking(request, name)
     version = body.get("version")
     if not isinstance(version, str):
@@ -202,7 +203,7 @@ async def deprecate(request) -> Response:
     from agentpack.core.release_marks import DEPRECATED
 
     name = request.path_params["name"]
-    body = await _json_body(request)
+    body = await json_body(request)
     state, _visible, may_read = await _marking(request, name)
     range_text = body.get("range", "*")
     if not isinstance(range_text, str):
