@@ -72,7 +72,7 @@ def test_a_front_nginx_answers_public_reads_from_the_tree_and_passes_the_rest(ag
     data.mkdir()
     admin(agentops, data, "team", "create", "ops", "--classification", "secret")
     admin(agentops, data, "team", "create", "vault", "--private")
-    publisher = admin(agentops, data, "token", "create", "--team", "*", "--role", "publish",
+    publisher = admin(agentops, data, "token", "create", "--team", "*", "--role", "admin",
                       "--clearance", "secret")
     reader = admin(agentops, data, "token", "create", "--team", "vault", "--role", "read")
     with RegistryService(data, agentops.env, "--public-tree", str(tree)) as server:
@@ -156,16 +156,7 @@ def test_a_team_made_private_leaves_the_tree(agentops, tmp_path):
     with RegistryService(data, agentops.env, "--public-tree", str(tree)) as server:
         publish(agentops, server, build(agentops, tmp_path, "ops/triage", "1.0.0"), publisher)
         until(lambda: (tree / "index" / "ops" / "triage.json").exists())
-        from agentpack.services.registry_admin import open_server_data
-
-        server_data = open_server_data(str(data))
-        try:
-            from agentpack.adapters.metadata.tables import teams
-
-            with server_data.store._write.begin() as connection:  # what an administration command does
-                connection.execute(teams.update().where(teams.c.name == "ops").values(private=True))
-        finally:
-            server_data.close()
+        admin(agentops, data, "team", "update", "ops", "--private")
         until(lambda: not (tree / "index" / "ops" / "triage.json").exists())
         assert not list((tree / "blobs" / "sha256").iterdir())
         assert "ops/triage" not in json.loads((tree / "catalog.json").read_bytes())["packages"]

@@ -67,6 +67,7 @@ class Published:
         admin(agentops, where, "team", "create", "team-beta")
         self.tokens = {team: admin(agentops, where, "token", "create", "--team", team, "--role", "publish")
                        for team in ("public", "team-alpha", "team-beta")}
+        self.public_admin = admin(agentops, where, "token", "create", "--team", "public", "--role", "admin")
         for path, row in zip(archives, PACKAGES, strict=True):
             team = row[0].partition("/")[0] if "/" in row[0] else "public"
             response = httpx.post(self.url + "api/v1/packages", content=path.read_bytes(), timeout=60,
@@ -132,7 +133,7 @@ def test_both_databases_answer_every_query_alike_and_hide_private_teams(servers)
 
 def test_yank_and_deprecate_through_the_api_reach_the_search(agentops, servers):
     for published in servers.values():
-        env = {"AGENTOPS_TOKEN": published.tokens["public"]}
+        env = {"AGENTOPS_TOKEN": published.public_admin}  # yanking takes an admin or an owner
         agentops("package", "yank", "customer-service@1.2.0", "--reason", "broken", "--registry", published.url,
                  env=env)
         agentops("package", "deprecate", "triage", "--message", "use team-beta/triage", "--registry", published.url,

@@ -115,7 +115,8 @@ def _login(who: Agentops, url: str, secret: str):
 
 
 def test_public_team_anonymous_install_yank_and_deprecate(agentops, server, tmp_path):
-    publisher = token(agentops, server, "public", "publish")
+    admin(agentops, server, "team", "update", "public", "--add-owner", "pat")
+    publisher = token(agentops, server, "public", "publish", "--user", "pat")  # an owner's token
     env = {"AGENTOPS_TOKEN": publisher}
     for version in ("1.0.0", "1.1.0"):
         agentops("package", "publish", build(agentops, tmp_path, "triage", version), "--registry", server.url,
@@ -127,6 +128,11 @@ def test_public_team_anonymous_install_yank_and_deprecate(agentops, server, tmp_
 
     refused = anonymous("package", "yank", "triage@1.1.0", "--reason", "broken", "--registry", server.url, expect=1)
     assert "needs a token" in refused.err
+    # a publisher who owns nothing may publish, not yank
+    outsider = {"AGENTOPS_TOKEN": token(agentops, server, "public", "publish", "--user", "olly")}
+    refused = agentops("package", "yank", "triage@1.1.0", "--reason", "x", "--registry", server.url, env=outsider,
+                       expect=1)
+    assert "token lacks admin on public, and is not held by an owner of public" in refused.err
     agentops("package", "yank", "triage@1.1.0", "--reason", "broken agents", "--registry", server.url, env=env)
     agentops("package", "deprecate", "triage@<1.1.0", "--message", "use 2.x", "--registry", server.url, env=env)
     fresh = workspace(tmp_path, "fresh-ws")

@@ -66,10 +66,13 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
                             "agentops registry serve --host 0.0.0.0 --database postgresql://agentpack@db/agentpack "
                             "--blobs /srv/blobs --workers 4"),
     ("registry", "team", "create"): ("agentops registry team create team-alpha --classification secret "
-                                     "--quota 10GiB --private",
+                                     "--quota 10GiB --private --owner alice",
                                      "agentops registry team create team-beta --registry http://host:8080/"),
+    ("registry", "team", "update"): ("agentops registry team update team-alpha --add-owner alice --remove-owner bob",
+                                     "agentops registry team update team-alpha --public --registry http://host:8080/"),
     ("registry", "team", "list"): ("agentops registry team list --data /srv/agentpack-server",),
-    ("registry", "token", "create"): ("agentops registry token create --team team-alpha --role publish --expires 90d",
+    ("registry", "token", "create"): ("agentops registry token create --team team-alpha --role publish --user alice "
+                                      "--expires 90d",
                                       "agentops registry token create --team '*' --role admin --expires 30d"),
     ("registry", "token", "revoke"): ("agentops registry token revoke tok_1a2b3c4d5e6f",),
     ("registry", "token", "list"): ("agentops registry token list --data /srv/agentpack-server",),

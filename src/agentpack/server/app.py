@@ -3,7 +3,8 @@
 The app is the read protocol at the root (server.read_routes, in front of the routes), the API mounted at ``/api/v1``
 (server.api_routes), and operations (server.ops_routes); ``extra_routes`` (say, an HTML catalog
 mounted at ``/ui``) come before them. Its state (``app.state.server``: the data, counters) is made
-here, not at import; the lifespan writes download counts in batches and closes the store.
+here, not at import; the lifespan writes download counts in batches, shares this process's
+metrics with the server's other processes (server.metrics), and closes the store.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        tasks = [asyncio.create_task(_flush_downloads(state))]
+        await run_in_threadpool(state.metrics.flush, state.metrics.snapshot())  # this process joins the totals
+        tasks = [asyncio.create_task(_flush_downloads(state)), asyncio.create_task(_flush_metrics(state))]
         if settings.public_tree:
             tree = PublicTree(settings.public_tree)
             await run_in_threadpool(tree.sync, state, await run_in_threadpool(state.read_cache.load))
@@ -55,6 +57,7 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await run_in_threadpool(state.flush_downloads)
+            await run_in_threadpool(state.metrics.flush, state.metrics.snapshot())
             data.close()
             state.log("stop")
 
@@ -99,7 +102,7 @@ class _Logged:
             await self.app(scope, receive, sending)
         finally:
             route = _route_label(scope)
-            self.state.requests[(scope["method"], route, status["code"])] += 1
+            self.state.metrics.count_request(scope["method"], route, status["code"])
             token = (scope.get("state") or {}).get("token_id")
             self.state.log("request", method=scope["method"], path=scope["path"], status=status["code"],
                            ms=round((time.monotonic() - started) * 1000, 1), token=token,
@@ -155,6 +158,16 @@ async def _keep_public_tree(state: ServerState, tree: PublicTree) -> None:
         except Exception as error:  # noqa: BLE001 (tried again at the next change or period)
             state.log("error", event_detail="public tree sync failed", error=type(error).__name__,
                       message=str(error))
+
+
+async def _flush_metrics(state: ServerState) -> None:
+    """Write this process's counts for the others' ``/metrics`` (when they changed)."""
+    while True:
+        await asyncio.sleep(state.settings.metrics_flush_seconds)
+        try:
+            await run_in_threadpool(state.metrics.flush, state.metrics.snapshot())
+        except OSError as error:  # the next interval tries again
+            state.log("error", event_detail="metrics flush failed", error=type(error).__name__)
 
 
 def _clear_uploads(data_dir: str) -> None:

@@ -58,7 +58,8 @@ def openapi_document(version: str) -> dict:
                 {"204": {"description": "noted"}},
                 params=[{"name": "digest", "in": "path", "required": True, "schema": text,
                          "description": "the blob's SHA-256, 64 lower-case hex digits"}])},
-            "/whoami": {"get": _op("the token's id, role, teams, clearance and expiry", {"200": {"description": "ok"}})},
+            "/whoami": {"get": _op("the token's id, role, teams, clearance, expiry, holder (user) and the teams it "
+                                   "acts as an owner of (owner_of)", {"200": {"description": "ok"}})},
             "/packages": {"post": _op(
                 "publish an archive (the body, streamed); 409 existing version, 403 role/team/classification/"
                 "quota, 413 too large, 422 invalid (every problem listed)",
@@ -70,10 +71,14 @@ def openapi_document(version: str) -> dict:
                         {"name": "X-Agentpack-Signature", "in": "header", "schema": text,
                          "description": "base64 of the detached signature document (ARCHIVE.sig)"}])},
             "/packages/{name}/yank": {"post": _op(
-                "yank one version, or take the yank back", {"200": {"description": "{changed}"}}, params=[_NAME],
+                "yank one version, or take the yank back (an owner of the package's team, or an admin of it); "
+                "a version the caller may not see is 404, as one that does not exist",
+                {"200": {"description": "{changed}"}}, params=[_NAME],
                 body=_json_body({"version": text, "reason": text, "undo": {"type": "boolean"}}, ["version"]))},
             "/packages/{name}/deprecate": {"post": _op(
-                "deprecate the versions in a range, or take it back", {"200": {"description": "{versions}"}},
+                "deprecate the versions in a range, or take it back (an owner of the package's team, or an admin "
+                "of it): only versions the caller may see are touched and listed; a range matching none is 404",
+                {"200": {"description": "{versions}"}},
                 params=[_NAME],
                 body=_json_body({"range": text, "message": text, "undo": {"type": "boolean"}}, []))},
             "/teams": {
@@ -82,13 +87,29 @@ def openapi_document(version: str) -> dict:
                             body=_json_body({"name": text, "private": {"type": "boolean"}, "classification": text,
                                              "quota": text, "max_versions": {"type": "integer"},
                                              "owners": {"type": "array", "items": text}}, ["name"]))},
+            "/teams/{name}": {"patch": _op(
+                "change a team: owners and visibility (an owner's token, or admin on the team), classification "
+                "and quota (admin on *); 409 when a team that has owners would be left without one, or its level "
+                "would drop below a version it holds",
+                {"200": {"description": "the team"}},
+                params=[{"name": "name", "in": "path", "required": True, "schema": text}],
+                body=_json_body({"add_owners": {"type": "array", "items": text},
+                                 "remove_owners": {"type": "array", "items": text},
+                                 "private": {"type": "boolean"}, "classification": text,
+                                 "quota": {"type": ["string", "null"], "description": "a size, or none"},
+                                 "max_versions": {"type": ["integer", "string", "null"],
+                                                  "description": "a count, or none"}}, []))},
             "/tokens": {"post": _op(
-                "create a token (admin of every team named); the secret is in the answer only",
-                {"201": {"description": "{token, id, role, teams, clearance, expires_at}"}},
+                "create a token (an administrator of every team named: admin on it, or an owner's token with a role "
+                "at least the new one's and a clearance at least its clearance; admin on * for *); the secret is in "
+                "the answer only",
+                {"201": {"description": "{token, id, role, teams, clearance, expires_at, user}"}},
                 body=_json_body({"teams": {"type": "array", "items": text}, "role": {"enum": ["read", "publish", "admin"]},
-                                 "expires": text, "clearance": text, "note": text}, ["teams", "role"]))},
+                                 "expires": text, "clearance": text, "note": text,
+                                 "user": {"type": "string", "description": "who holds the token"}}, ["teams", "role"]))},
             "/tokens/{token_id}": {"delete": _op(
-                "revoke a token", {"200": {"description": "{id, revoked}"}},
+                "revoke a token (the token itself, or whoever may create one like it)",
+                {"200": {"description": "{id, revoked}"}},
                 params=[{"name": "token_id", "in": "path", "required": True, "schema": text}])},
             "/search": {"get": _op(
                 "search packages (the database's full-text index): every word of q must begin a word of the "

@@ -79,6 +79,7 @@ class ReadProtocol:
             snapshot = state.read_cache.fresh() or await run_in_threadpool(state.read_cache.load)
             if state.may_read_blob(ANONYMOUS, digest, snapshot):
                 state.downloads.add(digest)
+                state.metrics.count_download()
         await _send(send, 204, b"", [], head=True, length=False)
 
     async def _caller(self, scope) -> Caller:
@@ -157,6 +158,7 @@ class ReadProtocol:
                 state.read_cache.keep_blob(digest, kept)
         if not head and not (caller is ANONYMOUS and _COUNTED_BY_FRONT in scope["headers"]):
             state.downloads.add(digest)
+            state.metrics.count_download()
         if kept is not None:
             await _send(send, 200, kept, [(b"content-type", _BLOB), *headers], head=head)
             return

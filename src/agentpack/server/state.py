@@ -1,4 +1,4 @@
-"""The state one server app holds: its data, the download counter, the request counters."""
+"""The state one server app holds: its data, the download counter, the metrics' counters."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections import Counter
 
 from agentpack.core.access import Caller, Team, decide, team_of
 from agentpack.core.classification import record_level
+from agentpack.server.metrics import ProcessMetrics
 from agentpack.server.read_cache import ReadCache
 
 
@@ -19,12 +20,10 @@ class DownloadCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: Counter = Counter()
-        self.total = 0
 
     def add(self, sha256: str) -> None:
         with self._lock:
             self._pending[sha256] += 1
-            self.total += 1
 
     def drain(self) -> dict[str, int]:
         with self._lock:
@@ -39,8 +38,7 @@ class ServerState:
         self.settings = settings
         self.data = data
         self.downloads = DownloadCounter()
-        self.requests: Counter = Counter()  # (method, route, status) -> count
-        self.publishes: Counter = Counter()  # status -> count
+        self.metrics = ProcessMetrics(settings.metrics_dir)  # requests, downloads, publishes (server.metrics)
         self._log_lock = threading.Lock()
         self.read_cache = ReadCache(data.registry, data.store, settings.read_cache_seconds)
 
@@ -68,7 +66,12 @@ class ServerState:
         row = self.data.store.team(name)
         if row is None:
             return Team(name, exists=False)
-        return Team(name, private=row["private"], level=row["classification"])
+        return team_of_row(row)
+
+    def may_read(self, caller: Caller, team: Team):
+        """``visible(record) -> bool``: whether ``caller`` may read a version record of ``team``."""
+        levels = self.data.levels
+        return lambda record: decide(levels, caller, "read", team, _level(record)).allowed
 
     def readable_index(self, caller: Caller, index: dict, teams: dict | None = None) -> dict | None:
         """``index`` with only the versions ``caller`` may read (None: none, or the team is hidden);
@@ -124,6 +127,11 @@ class ServerState:
             if decide(self.data.levels, caller, "read", team, _level(record)).allowed:
                 return True
         return False
+
+
+def team_of_row(row: dict) -> Team:
+    """The ``Team`` core.access decides over, from a row of the metadata store's teams."""
+    return Team(row["name"], private=row["private"], level=row["classification"], owners=frozenset(row["owners"]))
 
 
 def _level(record: dict) -> str | None:

@@ -21,8 +21,9 @@ teams = Table(
     Column("classification", String(64), nullable=True),  # the highest level the team may hold
     Column("quota_bytes", BigInteger, nullable=True),  # None: no limit
     Column("quota_versions", Integer, nullable=True),
-    Column("owners", Text, nullable=False, default="[]"),  # JSON list of names
+    Column("owners", Text, nullable=False, default="[]"),  # JSON list of user names
     Column("created_at", BigInteger, nullable=False),
+    Column("revision", Integer, nullable=False, default=0),  # raised by every change of the team
 )
 
 tokens = Table(
@@ -36,6 +37,7 @@ tokens = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=True),  # None: never
     Column("revoked_at", BigInteger, nullable=True),
+    Column("holder", String(64), nullable=True),  # the user holding it (None: no one in particular)
 )
 
 packages = Table(
