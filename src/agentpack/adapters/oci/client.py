@@ -60,6 +60,7 @@ class OciClient:
         self._challenge: dict | None = None  # the last Bearer challenge's realm and service
         self._credentials = credentials
         self._looked_up = credentials is not None
+        self.referrers_api: bool | None = None  # whether the registry has the referrers API (None: not asked yet)
 
     # -- the registry ----------------------------------------------------------------------------
 
@@ -235,21 +236,31 @@ class OciClient:
 
     # -- referrers ----------------------------------------------------------------------------------
 
-    def referrers(self, repository: str, digest: str) -> list[dict]:
+    def referrers(self, repository: str, digest: str, *, tags: list[str] | None = None) -> list[dict]:
         """The descriptors of the manifests whose ``subject`` is ``digest``: from the referrers API,
-        else (a registry without it answers 404) from the ``sha256-<hex>`` fallback tag's index."""
+        else (a registry without it answers 404) from the ``sha256-<hex>`` fallback tag's index.
+
+        A registry either has the API or not, so after its first 404 this client asks only the
+        fallback tag; and when ``tags`` (the repository's tags list, just read) lacks that tag,
+        nothing at all: an unsigned version costs no request."""
         from agentpack.core.oci_artifacts import fallback_tag
 
-        url = f"{self._repo(repository)}referrers/{digest}"
-        status, headers, body = self._call("GET", url, scope=_pull(repository), headers={"Accept": INDEX_MEDIA_TYPE},
-                                           limit=MAX_MANIFEST_BYTES)
-        index = _json(body) if status == 200 else None
-        if isinstance(index, dict) and index.get("mediaType", INDEX_MEDIA_TYPE) == INDEX_MEDIA_TYPE \
-                and isinstance(index.get("manifests"), list):
-            return [m for m in index["manifests"] if isinstance(m, dict)]
-        if status not in (200, 404):
-            raise self._failure(status, body, f"GET the referrers of {digest}", url)
-        found = self.manifest(repository, fallback_tag(digest[len("sha256:"):]))
+        if self.referrers_api is not False:
+            url = f"{self._repo(repository)}referrers/{digest}"
+            status, headers, body = self._call("GET", url, scope=_pull(repository),
+                                               headers={"Accept": INDEX_MEDIA_TYPE}, limit=MAX_MANIFEST_BYTES)
+            index = _json(body) if status == 200 else None
+            if isinstance(index, dict) and index.get("mediaType", INDEX_MEDIA_TYPE) == INDEX_MEDIA_TYPE \
+                    and isinstance(index.get("manifests"), list):
+                self.referrers_api = True
+                return [m for m in index["manifests"] if isinstance(m, dict)]
+            if status not in (200, 404):
+                raise self._failure(status, body, f"GET the referrers of {digest}", url)
+            self.referrers_api = False
+        tag = fallback_tag(digest[len("sha256:"):])
+        if tags is not None and tag not in tags:
+            return []
+        found = self.manifest(repository, tag)
         index = _json(found[0]) if found else None
         manifests = index.get("manifests") if isinstance(index, dict) else None
         return [m for m in manifests if isinstance(m, dict)] if isinstance(manifests, list) else []

@@ -25,6 +25,7 @@ is the catalog artifact this client keeps up to date on every write.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import RegistryOptions
@@ -35,6 +36,20 @@ _HOST_HINT = "write the registry as oci://HOST[:PORT]/PREFIX, e.g. oci://registr
 _DAMAGED_HINT = ("the registry holds an artifact agentops did not write, or a damaged one; tell whoever runs "
                  "it (published versions cannot be replaced)")
 _LOOPBACK = ("localhost", "127.", "[::1]")
+
+
+class _Push(NamedTuple):
+    """One version's manifest ready to go up, with the blobs it needs (a new version's archive
+    and record; none for a held one whose marks change) and its signature artifact (the
+    manifest's bytes and its descriptor) when it is signed."""
+
+    name: str
+    version: str
+    record: dict
+    blobs: tuple[bytes, ...]
+    manifest: bytes
+    signature: tuple[bytes, dict] | None
+    new: bool  # a tag that must not exist yet
 
 
 class OciRegistry:
@@ -55,6 +70,7 @@ class OciRegistry:
         self._indexes: dict[str, dict] = {}
         self._manifests: dict[tuple[str, str], dict] = {}
         self._catalog_doc: dict | None = None
+        self._tags: dict[str, list[str]] = {}  # name -> its repository's tags, as last listed
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -143,33 +159,62 @@ class OciRegistry:
     # -- writing -------------------------------------------------------------------------------
 
     def publish(self, archive: bytes, record: dict) -> dict:
-        """Push one version (see ``Registry.publish``): the archive and the record as blobs, then the
-        manifest under the version's tag, then the catalog artifact. ``VersionExists`` when a tag of
-        the same version, or of equal precedence, is there already: tags are never overwritten."""
-        from agentpack.adapters.registry.directory import make_record
+        """Push one version (see ``Registry.publish``): the archive and the record as blobs, then its
+        signature artifact (when signed), then the manifest under the version's tag, then the
+        catalog artifact. ``VersionExists`` when a tag of the same version, or of equal precedence,
+        is there already: tags are never overwritten."""
+        return self._add([(archive, record)], keep_identical=False)[0][0]
 
-        name = documents.checked_name(record.get("name"))
-        stored = make_record(archive, record)
-        version, repository = stored["version"], self._repository(name)
-        self._refuse_existing(name, version)
-        layer = self.client.push_blob(repository, archive)
-        config_bytes = oci.encode(oci.config_record(stored))
-        config = self.client.push_blob(repository, config_bytes)
-        manifest = oci.package_manifest(stored, oci.descriptor(oci.CONFIG_MEDIA_TYPE, config["digest"][7:], config["size"]),
-                                        oci.descriptor(oci.LAYER_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
-        body = oci.encode(manifest)
-        tag = oci.tag_of(version)
-        if self.client.manifest_digest(repository, tag) is not None:  # appeared while the blobs went up
-            raise self._exists(name, version, version)
-        self.client.put_manifest(repository, tag, body)
-        ours = "sha256:" + _sha256(body)
-        if self.client.manifest_digest(repository, tag) not in (ours, ""):
-            raise VersionExists(f"{name}@{version} was published to registry {self.url} by someone else at the same "
-                                "moment; theirs is the one kept", hint="check it with `agentops package info`, and "
-                                "bump the version in package.yaml to publish yours")
-        self._forget(name)
-        self._write_catalog(name)
-        return stored
+    def import_versions(self, items: list[tuple[bytes, dict]]) -> list[tuple[dict, bool]]:
+        """Add many versions at once (``bundle load``): ``[(stored record, imported)]`` in order, as
+        ``DirectoryRegistry.import_versions`` does. Every version is checked before anything is
+        pushed: one the registry holds with the same sha256 is kept (``imported`` False; marks it
+        lacks are added), while one held with other content, or of equal precedence, raises
+        ``VersionExists`` naming every such version, and nothing is written. Then all blobs go
+        up, then the signature artifacts, then the manifests, then the catalog artifact once.
+        Without the registry's help this is not atomic: a load stopped half-way leaves versions
+        that are complete (a tag is pushed after everything it names), and loading again adds the
+        rest."""
+        return self._add(items, keep_identical=True)
+
+    def _add(self, items: list[tuple[bytes, dict]], *, keep_identical: bool) -> list[tuple[dict, bool]]:
+        from agentpack.adapters.registry.directory import make_record, version_exists
+        from agentpack.core.release_marks import with_marks_of
+        from agentpack.core.versions import parse_version
+
+        stored = [(archive, make_record(archive, dict(record, name=documents.checked_name(record.get("name")))))
+                  for archive, record in items]
+        held: dict[str, dict[str, object]] = {}  # name -> {version: parsed}, with what this call adds
+        there: set[tuple[str, str]] = set()  # the versions the registry held before this call
+        outcome, conflicts, fresh, remarked = [], [], [], []
+        for archive, record in stored:
+            name, version = record["name"], record["version"]
+            if name not in held:
+                self._forget(name)
+                held[name] = {text: parse_version(text) for text in self._versions(name)}
+                there |= {(name, text) for text in held[name]}
+            if keep_identical and (name, version) in there:
+                kept = self._record(name, version)
+                if kept["sha256"] == record["sha256"]:
+                    marked = with_marks_of(kept, record)  # a yank or deprecation made since is added
+                    if marked is not kept:
+                        remarked.append(self._remarked(name, version, marked))
+                    outcome.append((marked, False))
+                    continue
+                conflicts.append((record, version, kept))
+                continue
+            wanted = parse_version(version)
+            clash = next((text for text, other in held[name].items() if other == wanted), None)
+            if clash is not None:  # equality is precedence: 1.0.0+a clashes with 1.0.0+b
+                conflicts.append((record, clash, None))
+                continue
+            held[name][version] = wanted
+            fresh.append(self._prepared(record, archive))
+            outcome.append((record, True))
+        if conflicts:
+            raise version_exists(conflicts, self.url)
+        self._push(fresh, remarked)
+        return outcome
 
     def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
         """Yank ``name@version`` or take the yank back (see ``Registry.mark_yanked``): the manifest is
@@ -189,41 +234,79 @@ class OciRegistry:
         current = self.package_index(name)["versions"]
         updated = choose(current)
         changed = {version: record != current[version] for version, record in updated.items()}
-        for version in [v for v, differs in changed.items() if differs]:
-            manifest = oci.with_marks(self._manifests[(name, version)], updated[version])
-            self.client.put_manifest(self._repository(name), oci.tag_of(version), oci.encode(manifest))
-        if any(changed.values()):
-            self._forget(name)
-            self._write_catalog(name)
+        self._push([], [self._remarked(name, v, updated[v]) for v, differs in changed.items() if differs])
         return changed
 
-    def _refuse_existing(self, name: str, version: str) -> None:
-        from agentpack.core.versions import parse_version
+    def _prepared(self, stored: dict, archive: bytes) -> _Push:
+        """A new version ready to push: the archive and the record as blobs, and its manifest."""
+        config_bytes = oci.encode(oci.config_record(stored))
+        manifest = oci.package_manifest(stored, oci.descriptor(oci.CONFIG_MEDIA_TYPE, _sha256(config_bytes),
+                                                               len(config_bytes)),
+                                        oci.descriptor(oci.LAYER_MEDIA_TYPE, stored["sha256"], stored["size"]))
+        return self._with_signature(stored, [archive, config_bytes], oci.encode(manifest), new=True)
 
-        wanted = parse_version(version)
-        for held in self._versions(name):
-            if parse_version(held) == wanted:  # equality is precedence: 1.0.0+a clashes with 1.0.0+b
-                raise self._exists(name, version, held)
+    def _remarked(self, name: str, version: str, record: dict) -> _Push:
+        """A held version whose marks change to ``record``'s: its manifest with other annotations,
+        so another digest, to which its signature artifact (if any) is pointed again."""
+        manifest = oci.with_marks(self._manifests[(name, version)], record)
+        return self._with_signature(record, [], oci.encode(manifest), new=False)
+
+    def _with_signature(self, record: dict, blobs: list[bytes], manifest: bytes, *, new: bool) -> _Push:
+        signature = None
+        document = record.get("signature")
+        if isinstance(document, dict):
+            layer = oci.encode(document)
+            artifact = oci.signature_manifest(layer, document.get("key"), manifest)
+            body = oci.encode(artifact)
+            blobs = [*blobs, oci.EMPTY_CONFIG, layer]
+            signature = (body, oci.referrer_descriptor(body, artifact))
+        return _Push(record["name"], record["version"], record, tuple(blobs), manifest, signature, new)
+
+    def _push(self, fresh: list[_Push], remarked: list[_Push]) -> None:
+        """Blobs first, then signature artifacts, then manifests, then the catalog artifact: a tag
+        appears only once everything it names, its signature included, is there. A new version's
+        tag is looked for again just before its manifest goes up, and read back after."""
+        versions = [*fresh, *remarked]
+        for push in versions:
+            for blob in push.blobs:
+                self.client.push_blob(self._repository(push.name), blob)
+        for push in versions:
+            if push.signature is not None:
+                body, found = push.signature
+                self.client.push_referrer(self._repository(push.name), body, found, "sha256:" + _sha256(push.manifest))
+        for push in versions:
+            repository, tag = self._repository(push.name), oci.tag_of(push.version)
+            if push.new and self.client.manifest_digest(repository, tag) is not None:  # appeared meanwhile
+                raise self._exists(push.name, push.version, push.version)
+            self.client.put_manifest(repository, tag, push.manifest)
+            if push.new and self.client.manifest_digest(repository, tag) not in ("sha256:" + _sha256(push.manifest), ""):
+                raise VersionExists(f"{push.name}@{push.version} was published to registry {self.url} by someone "
+                                    "else at the same moment; theirs is the one kept", hint="check it with "
+                                    "`agentops package info`, and bump the version in package.yaml to publish yours")
+        if versions:
+            self._write_catalog(sorted({push.name for push in versions}))
 
     def _exists(self, name: str, version: str, held: str) -> VersionExists:
         same = "" if held == version else f" (same precedence as {held})"
         return VersionExists(f"{name}@{version}{same} already exists in registry {self.url}",
                              hint="published versions never change; bump the version in package.yaml")
 
-    def _write_catalog(self, name: str) -> None:
-        """Put ``name``'s fresh entry and a higher serial into the catalog artifact. The artifact is
-        read again first, so that a publish of another package since this command started is kept;
-        OCI offers no compare-and-swap, so two writers at the same instant may still lose one entry,
-        which the next write of that package restores."""
+    def _write_catalog(self, names: list[str]) -> None:
+        """Put the fresh entries of ``names`` and higher serials into the catalog artifact. The
+        artifact is read again first, so that a publish of another package since this command
+        started is kept; OCI offers no compare-and-swap, so two writers at the same instant may
+        still lose one entry, which the next write of that package restores."""
         from agentpack.adapters.registry.directory import catalog_entry
         from agentpack.core.index_serial import next_serial
 
         self._catalog_doc = None
         document = self._catalog_document()
         packages, serials = dict(document["packages"]), dict(document["serials"])
-        index = self.package_index(name)
-        packages[name] = catalog_entry(index)
-        serials[name] = next_serial({"serial": serials.get(name, 0)}, int(time.time() * 1000))
+        now_ms = int(time.time() * 1000)
+        for name in names:
+            self._forget(name)
+            packages[name] = catalog_entry(self.package_index(name))
+            serials[name] = next_serial({"serial": serials.get(name, 0)}, now_ms)
         artifact = oci.catalog_artifact(packages, serials)
         if isinstance(document.get("settings"), dict):
             artifact["settings"] = document["settings"]
@@ -234,7 +317,8 @@ class OciRegistry:
                                         oci.descriptor(oci.CATALOG_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
         self.client.put_manifest(repository, oci.CATALOG_TAG, oci.encode(manifest))
         self._catalog_doc = None
-        self._forget(name)
+        for name in names:
+            self._forget(name)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -249,6 +333,7 @@ class OciRegistry:
 
     def _versions(self, name: str) -> list[str]:
         tags = self.client.tags(self._repository(name)) or []
+        self._tags[name] = tags  # the referrers fallback tags are among them
         return [version for version in map(oci.version_of, tags) if version is not None]
 
     def _record(self, name: str, version: str) -> dict:
@@ -279,7 +364,49 @@ class OciRegistry:
         if problem:
             raise _malformed(source, problem)
         self._manifests[(name, version)] = manifest
-        return {**oci.config_record(record), **oci.marks_of(manifest)}
+        stored = {**oci.config_record(record), **oci.marks_of(manifest)}
+        signature = self._signature(name, version, found[1])
+        return {**stored, "signature": signature} if signature is not None else stored
+
+    def _signature(self, name: str, version: str, digest: str) -> dict | None:
+        """The signature document of the version whose manifest has ``digest``: the one layer of
+        the agentops signature artifact referring to it (None when there is none). Its shape and
+        bytes are checked here; whether it verifies is for the caller, as for every registry. A
+        listed referrer that is gone, or refers to another manifest, is not its signature; two
+        different signatures are a damaged registry, since agentops writes one."""
+        from agentpack.core.limits import MAX_JSON_BYTES
+
+        repository, source = self._repository(name), self._source(name, version)
+        listed = [d for d in self.client.referrers(repository, digest, tags=self._tags.get(name)) if oci.is_signature(d)]
+        found: dict[str, dict] = {}
+        for descriptor in listed[:oci.MAX_SIGNATURES]:
+            problem = oci.descriptor_problem(descriptor)
+            if problem:
+                raise _malformed(source, f"a signature referrer of it: {problem}")
+            answer = self.client.manifest(repository, descriptor["digest"])
+            if answer is None:
+                continue
+            where = f"oci://{self.host}/{repository}@{descriptor['digest']}"
+            manifest = documents.parse_document(answer[0], where, _malformed)
+            problem = oci.manifest_problem(manifest, "signature")
+            if problem:
+                raise _malformed(where, problem)
+            if manifest["subject"]["digest"] != digest:
+                continue
+            layer = manifest["layers"][0]
+            if layer["size"] > min(oci.MAX_SIGNATURE_BYTES, MAX_JSON_BYTES):
+                raise _malformed(where, f"its signature is {layer['size']:,} bytes, more than a signature may be")
+            data = self.client.fetch_blob(repository, layer["digest"], layer["size"], f"the signature of {name}@{version}")
+            if data is None:
+                raise RegistryError(f"registry {self.url} has no blob {layer['digest']} for the signature of "
+                                    f"{name}@{version}", path=where, hint="the registry is incomplete; tell whoever runs it")
+            document = documents.parse_document(data, where, _malformed)
+            if not isinstance(document, dict):
+                raise _malformed(where, "its signature is not a JSON object")
+            found[oci.encode(document).decode()] = document
+        if len(found) > 1:
+            raise _malformed(source, f"{len(found)} different signatures refer to it; agentops writes one")
+        return next(iter(found.values()), None)
 
     def _catalog_document(self) -> dict:
         """The catalog artifact (read once per registry object; empty when there is none)."""
@@ -319,6 +446,7 @@ class OciRegistry:
 
     def _forget(self, name: str) -> None:
         self._indexes.pop(name, None)
+        self._tags.pop(name, None)
         for key in [k for k in self._manifests if k[0] == name]:
             del self._manifests[key]
 
