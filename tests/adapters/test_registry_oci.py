@@ -6,9 +6,10 @@ import os
 
 import pytest
 
+from agentpack.adapters.oci.location import parse_location
 from agentpack.adapters.registry import open_registry
 from agentpack.adapters.registry.base import RegistryOptions
-from agentpack.adapters.registry.oci import OciRegistry, parse_location
+from agentpack.adapters.registry.oci import OciRegistry
 from agentpack.errors import InvalidName, PackageNotFound, RegistryError, VersionExists
 from oci_registry import DockerRegistry
 

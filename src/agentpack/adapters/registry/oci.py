@@ -18,6 +18,11 @@ is the catalog artifact this client keeps up to date on every write.
   exists) and every pull checks digest and size before anything uses the bytes. Two publishers
   racing for one new tag cannot both be stopped without the registry's help: the loser is told
   when it reads back a manifest other than its own, but its content may have been overwritten.
+- A version's signature is an artifact whose ``subject`` is its manifest (adapters.oci.signatures
+  reads it; the config blob never holds one): pushed before the tag, so that a tag never appears
+  unsigned for a moment, and pushed again for the new manifest when a mark changes it.
+- ``import_versions`` (``bundle load``) checks every version before anything is pushed, then pushes
+  all blobs, then the signature artifacts, then the manifests, then the catalog artifact once.
 - ``local`` is False: under ``--offline``, install reads the index copy and archives the download
   cache kept from an earlier online command, as for http(s):// registries.
 """
@@ -27,15 +32,14 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
+from agentpack.adapters.oci.location import parse_location
 from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import RegistryOptions
 from agentpack.core import oci_artifacts as oci
 from agentpack.errors import IntegrityError, PackageNotFound, RegistryError, VersionExists
 
-_HOST_HINT = "write the registry as oci://HOST[:PORT]/PREFIX, e.g. oci://registry.local:5000/agents"
 _DAMAGED_HINT = ("the registry holds an artifact agentops did not write, or a damaged one; tell whoever runs "
                  "it (published versions cannot be replaced)")
-_LOOPBACK = ("localhost", "127.", "[::1]")
 
 
 class _Push(NamedTuple):
@@ -369,44 +373,10 @@ class OciRegistry:
         return {**stored, "signature": signature} if signature is not None else stored
 
     def _signature(self, name: str, version: str, digest: str) -> dict | None:
-        """The signature document of the version whose manifest has ``digest``: the one layer of
-        the agentops signature artifact referring to it (None when there is none). Its shape and
-        bytes are checked here; whether it verifies is for the caller, as for every registry. A
-        listed referrer that is gone, or refers to another manifest, is not its signature; two
-        different signatures are a damaged registry, since agentops writes one."""
-        from agentpack.core.limits import MAX_JSON_BYTES
+        from agentpack.adapters.oci.signatures import read_signature
 
-        repository, source = self._repository(name), self._source(name, version)
-        listed = [d for d in self.client.referrers(repository, digest, tags=self._tags.get(name)) if oci.is_signature(d)]
-        found: dict[str, dict] = {}
-        for descriptor in listed[:oci.MAX_SIGNATURES]:
-            problem = oci.descriptor_problem(descriptor)
-            if problem:
-                raise _malformed(source, f"a signature referrer of it: {problem}")
-            answer = self.client.manifest(repository, descriptor["digest"])
-            if answer is None:
-                continue
-            where = f"oci://{self.host}/{repository}@{descriptor['digest']}"
-            manifest = documents.parse_document(answer[0], where, _malformed)
-            problem = oci.manifest_problem(manifest, "signature")
-            if problem:
-                raise _malformed(where, problem)
-            if manifest["subject"]["digest"] != digest:
-                continue
-            layer = manifest["layers"][0]
-            if layer["size"] > min(oci.MAX_SIGNATURE_BYTES, MAX_JSON_BYTES):
-                raise _malformed(where, f"its signature is {layer['size']:,} bytes, more than a signature may be")
-            data = self.client.fetch_blob(repository, layer["digest"], layer["size"], f"the signature of {name}@{version}")
-            if data is None:
-                raise RegistryError(f"registry {self.url} has no blob {layer['digest']} for the signature of "
-                                    f"{name}@{version}", path=where, hint="the registry is incomplete; tell whoever runs it")
-            document = documents.parse_document(data, where, _malformed)
-            if not isinstance(document, dict):
-                raise _malformed(where, "its signature is not a JSON object")
-            found[oci.encode(document).decode()] = document
-        if len(found) > 1:
-            raise _malformed(source, f"{len(found)} different signatures refer to it; agentops writes one")
-        return next(iter(found.values()), None)
+        return read_signature(self.client, self._repository(name), digest, tags=self._tags.get(name),
+                              what=f"{name}@{version}", source=self._source(name, version), malformed=_malformed)
 
     def _catalog_document(self) -> dict:
         """The catalog artifact (read once per registry object; empty when there is none)."""
@@ -465,43 +435,6 @@ def oci_serial(value: object) -> int | None:
     from agentpack.core.index_serial import index_serial
 
     return index_serial({"serial": value})
-
-
-def parse_location(location: str, plain_http: tuple[str, ...] = ()) -> tuple[str, str, str]:
-    """``(scheme to reach it with, "host[:port]" in lower case, prefix)`` of ``oci://HOST[:PORT]/PREFIX``.
-
-    Loopback hosts and those in ``plain_http`` are reached over http://, every other over https://.
-    The prefix must be a valid OCI repository path (lowercase components joined by ``/``)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(location.strip())
-        port = parts.port
-    except ValueError as error:
-        raise RegistryError(f"not an OCI registry URL: {location} ({error})", hint=_HOST_HINT) from None
-    if parts.scheme.lower() != "oci" or not parts.hostname:
-        raise RegistryError(f"not an OCI registry URL: {location} (no host)", hint=_HOST_HINT)
-    if parts.query or parts.fragment:
-        raise RegistryError(f"an OCI registry URL has no query or fragment: {location}", hint=_HOST_HINT)
-    if parts.username is not None or parts.password is not None:
-        raise RegistryError(f"an OCI registry URL carries no credentials: oci://…@{parts.hostname}/",
-                            hint="log in instead (agentops login oci://HOST), or set AGENTOPS_OCI_USERNAME and "
-                                 "AGENTOPS_OCI_PASSWORD")
-    hostname = parts.hostname.lower()
-    host = (f"[{hostname}]" if ":" in hostname else hostname) + (f":{port}" if port is not None else "")
-    prefix = parts.path.strip("/")
-    if prefix and not all(_is_component(part) for part in prefix.split("/")):
-        raise RegistryError(f"{location}: {prefix!r} is not an OCI repository path (lowercase letters and digits, "
-                            "separated by '.', '_', '__' or '-', in parts joined by '/')", hint=_HOST_HINT)
-    plain = host.startswith(_LOOPBACK) or host in plain_http or hostname in plain_http
-    return ("http" if plain else "https"), host, prefix
-
-
-def _is_component(part: str) -> bool:
-    """The distribution spec's path component: ``[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*``."""
-    import re
-
-    return re.fullmatch(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*", part) is not None
 
 
 def _sha256(data: bytes) -> str:
