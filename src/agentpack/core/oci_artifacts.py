@@ -45,6 +45,7 @@ CATALOG_REPOSITORY = "agentops_catalog"
 CATALOG_TAG = "catalog"
 EMPTY_CONFIG = b"{}"  # the OCI 1.1 empty descriptor's blob, the catalog artifact's config
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what the distribution spec lets a registry refuse beyond
+TITLE_ANNOTATION = "org.opencontainers.image.title"
 MARK_ANNOTATIONS = {"yanked": "vnd.agentops.package.yanked", "deprecated": "vnd.agentops.package.deprecated"}
 _NOT_IN_CONFIG = (*MARK_ANNOTATIONS, "signature")  # marks are annotations, the signature a referrer
 _ARTIFACTS = {  # artifact -> (config media type, layer media type)
@@ -106,13 +107,17 @@ def config_record(record: dict) -> dict:
 
 def package_manifest(record: dict, config: dict, layer: dict) -> dict:
     """The manifest of one version: ``config`` and ``layer`` are the descriptors of the config blob
-    (the record) and of the archive. Marks the record carries become annotations."""
+    (the record) and of the archive. The layer is titled with the archive's file name, which
+    `oras pull` writes it to; marks the record carries become annotations."""
+    from agentpack.core.names import archive_basename
+
+    title = archive_basename(str(record.get("name")), str(record.get("version"))) + ".tar.gz"
     manifest = {
         "schemaVersion": 2,
         "mediaType": MANIFEST_MEDIA_TYPE,
         "artifactType": PACKAGE_ARTIFACT_TYPE,
         "config": config,
-        "layers": [layer],
+        "layers": [dict(layer, annotations={TITLE_ANNOTATION: title})],
         "annotations": package_annotations(record),
     }
     return with_marks(manifest, record)
@@ -123,7 +128,7 @@ def package_annotations(record: dict) -> dict:
     source (the package's homepage or repository), licenses, created; empty values left out."""
     manifest = record.get("manifest") or {}
     values = {
-        "org.opencontainers.image.title": record.get("name"),
+        TITLE_ANNOTATION: record.get("name"),
         "org.opencontainers.image.version": record.get("version"),
         "org.opencontainers.image.description": manifest.get("description"),
         "org.opencontainers.image.source": manifest.get("repository") or manifest.get("homepage"),
