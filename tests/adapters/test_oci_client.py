@@ -145,6 +145,18 @@ def test_basic_auth_follows_the_challenge(tmp_path, monkeypatch):
             wrong.ping()
 
 
+def test_requests_side_by_side_meet_the_first_basic_challenge_together(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with DockerRegistry(tmp_path / "auth", htpasswd=(USER, PASSWORD)) as registry:
+        client = _client(registry, oci_username=USER, oci_password=PASSWORD)
+        blobs = [os.urandom(100) for _ in range(8)]
+        with ThreadPoolExecutor(8) as pool:  # the first requests of this client, all refused at once
+            pushed = list(pool.map(lambda data: client.push_blob("agents/a", data), blobs))
+        assert all(p["pushed"] for p in pushed)
+        assert client.fetch_blob("agents/a", pushed[3]["digest"], 100, "the blob") == blobs[3]
+
+
 def test_docker_config_auths_and_credential_helpers(tmp_path, monkeypatch):
     folder = tmp_path / "docker"
     folder.mkdir()

@@ -198,6 +198,11 @@ def test_import_versions_keeps_identical_ones_adds_marks_and_names_every_conflic
     assert fresh.package_index("tool")["versions"]["1.0.0"]["yanked"]["reason"] == "bad"
     assert fresh.package_index("other")["versions"]["2.0.0"]["signature"] == signature
     assert fresh.catalog()["packages"]["tool"]["versions"] == ["1.0.0", "1.1.0"]
+    from agentpack.adapters.registry.directory import catalog_entry
+
+    kept = fresh._catalog_document()["packages"]  # "other" was new: its entry made from what was pushed
+    assert kept["other"] == catalog_entry(fresh.package_index("other")) and kept["other"]["latest"] == "2.0.0"
+    assert kept["tool"] == catalog_entry(fresh.package_index("tool"))
     before = {repo: _tags(registry, repo) for repo in ("agents/tool", "agents/other", "agents/new")}
     with pytest.raises(VersionExists) as refused:
         _open(registry).import_versions([(_archive(b"n"), _record("new", "1.0.0")),

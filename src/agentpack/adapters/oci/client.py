@@ -35,6 +35,7 @@ _ACCEPT = f"{MANIFEST_MEDIA_TYPE}, {INDEX_MEDIA_TYPE}"
 _MAX_ANSWER = 1024 * 1024  # error bodies, tag lists pages, token answers
 _PAGE = 1000
 _FINAL = ":final-url"  # a key no header can have: the URL that answered
+_SENT = ":authorization"  # nor this: the Authorization a request was sent with
 _TAMPERED = ("the registry, or something between it and this machine, changed the content; nothing was "
              "installed: tell whoever runs the registry")
 
@@ -293,7 +294,7 @@ class OciClient:
         registry asks (one more attempt after a 401 challenge). A HEAD has no body."""
         status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
         if status == 401 and self._same_origin(answer[_FINAL]) and \
-                self._answer_challenge(answer.get("www-authenticate", ""), scope):
+                self._answer_challenge(answer.get("www-authenticate", ""), scope, answer[_SENT]):
             status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
             if status == 401 and self._same_origin(answer[_FINAL]):
                 raise self._refused_credentials(url)
@@ -314,6 +315,7 @@ class OciClient:
         with self.http.exchange(method, url, sent, content=content, retry=retry) as response:
             answer = {k.lower(): v for k, v in response.headers.items()}
             answer[_FINAL] = str(response.url)  # where the answer came from, after any redirects
+            answer[_SENT] = authorization
             ok = 200 <= response.status_code < 300
             body = b"" if method == "HEAD" else self.http.read(response, url, limit if ok else _MAX_ANSWER)
             return response.status_code, answer, body
@@ -328,10 +330,14 @@ class OciClient:
             return f"Bearer {kept[0]}"
         return None
 
-    def _answer_challenge(self, header: str, scope: str) -> bool:
-        """Prepare the credentials a 401's challenge asks for; whether there is anything new to send."""
+    def _answer_challenge(self, header: str, scope: str, sent: str | None) -> bool:
+        """Prepare the credentials a 401's challenge asks for; whether there is anything new to send.
+        ``sent``: the Authorization the refused request carried (requests going out side by side
+        may meet the first challenge together: one prepares Basic, the others then just use it)."""
         scheme, params = parse_challenge(header)
         if scheme == "basic":
+            if self._basic and self._basic != sent:
+                return True
             credentials = self._find_credentials()
             if credentials is None or self._basic:
                 raise self._refused_credentials(self.base)

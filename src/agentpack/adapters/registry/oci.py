@@ -217,7 +217,13 @@ class OciRegistry:
             outcome.append((record, True))
         if conflicts:
             raise version_exists(conflicts, self.url)
-        self._push(fresh, remarked)
+        # A package that had no version here has, once pushed, exactly the records just pushed:
+        # its catalog entry is made from them rather than read back (a bundle load into an empty
+        # registry would otherwise read every version again).
+        known = {name: {push.version: push.record
+                        for push in sorted((p for p in fresh if p.name == name), key=lambda p: held[name][p.version])}
+                 for name in held if not any(n == name for n, _ in there)}
+        self._push(fresh, remarked, known)
         return outcome
 
     def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
@@ -266,37 +272,39 @@ class OciRegistry:
             signature = (body, oci.referrer_descriptor(body, artifact))
         return _Push(record["name"], record["version"], record, tuple(blobs), manifest, signature, new)
 
-    def _push(self, fresh: list[_Push], remarked: list[_Push]) -> None:
+    def _push(self, fresh: list[_Push], remarked: list[_Push], known: dict[str, dict] | None = None) -> None:
         """Blobs first, then signature artifacts, then manifests, then the catalog artifact: a tag
         appears only once everything it names, its signature included, is there. A new version's
-        tag is looked for again just before its manifest goes up, and read back after."""
+        tag is looked for again just before its manifest goes up, and read back after. Within each
+        step the requests of different versions go out side by side (``_each``)."""
         versions = [*fresh, *remarked]
-        for push in versions:
-            for blob in push.blobs:
-                self.client.push_blob(self._repository(push.name), blob)
-        for push in versions:
-            if push.signature is not None:
-                body, found = push.signature
-                self.client.push_referrer(self._repository(push.name), body, found, "sha256:" + _sha256(push.manifest))
-        for push in versions:
-            repository, tag = self._repository(push.name), oci.tag_of(push.version)
-            if push.new and self.client.manifest_digest(repository, tag) is not None:  # appeared meanwhile
-                raise self._exists(push.name, push.version, push.version)
-            self.client.put_manifest(repository, tag, push.manifest)
-            if push.new and self.client.manifest_digest(repository, tag) not in ("sha256:" + _sha256(push.manifest), ""):
-                raise VersionExists(f"{push.name}@{push.version} was published to registry {self.url} by someone "
-                                    "else at the same moment; theirs is the one kept", hint="check it with "
-                                    "`agentops package info`, and bump the version in package.yaml to publish yours")
+        _each([(self._repository(push.name), blob) for push in versions for blob in push.blobs],
+              lambda item: self.client.push_blob(*item))
+        _each([push for push in versions if push.signature is not None],
+              lambda push: self.client.push_referrer(self._repository(push.name), *push.signature,
+                                                     "sha256:" + _sha256(push.manifest)))
+        _each(versions, self._put_manifest)
         if versions:
-            self._write_catalog(sorted({push.name for push in versions}))
+            self._write_catalog(sorted({push.name for push in versions}), known or {})
+
+    def _put_manifest(self, push: _Push) -> None:
+        repository, tag = self._repository(push.name), oci.tag_of(push.version)
+        if push.new and self.client.manifest_digest(repository, tag) is not None:  # appeared meanwhile
+            raise self._exists(push.name, push.version, push.version)
+        self.client.put_manifest(repository, tag, push.manifest)
+        if push.new and self.client.manifest_digest(repository, tag) not in ("sha256:" + _sha256(push.manifest), ""):
+            raise VersionExists(f"{push.name}@{push.version} was published to registry {self.url} by someone "
+                                "else at the same moment; theirs is the one kept", hint="check it with "
+                                "`agentops package info`, and bump the version in package.yaml to publish yours")
 
     def _exists(self, name: str, version: str, held: str) -> VersionExists:
         same = "" if held == version else f" (same precedence as {held})"
         return VersionExists(f"{name}@{version}{same} already exists in registry {self.url}",
                              hint="published versions never change; bump the version in package.yaml")
 
-    def _write_catalog(self, names: list[str]) -> None:
-        """Put the fresh entries of ``names`` and higher serials into the catalog artifact. The
+    def _write_catalog(self, names: list[str], known: dict[str, dict] | None = None) -> None:
+        """Put the fresh entries of ``names`` and higher serials into the catalog artifact (the
+        entry of a name in ``known`` made from its records there, by precedence). The
         artifact is read again first, so that a publish of another package since this command
         started is kept; OCI offers no compare-and-swap, so two writers at the same instant may
         still lose one entry, which the next write of that package restores."""
@@ -309,7 +317,8 @@ class OciRegistry:
         now_ms = int(time.time() * 1000)
         for name in names:
             self._forget(name)
-            packages[name] = catalog_entry(self.package_index(name))
+            index = {"versions": known[name]} if name in (known or {}) else self.package_index(name)
+            packages[name] = catalog_entry(index)
             serials[name] = next_serial({"serial": serials.get(name, 0)}, now_ms)
         artifact = oci.catalog_artifact(packages, serials)
         if isinstance(document.get("settings"), dict):
@@ -435,6 +444,23 @@ def oci_serial(value: object) -> int | None:
     from agentpack.core.index_serial import index_serial
 
     return index_serial({"serial": value})
+
+
+_PARALLEL = 4  # requests in flight at once while a batch is pushed: registries commit uploads slowly
+
+
+def _each(items: list, work) -> None:
+    """``work(item)`` for every item, up to ``_PARALLEL`` at a time; the first error is raised once
+    all have finished (none of a step's results is needed by another of the same step)."""
+    if len(items) <= 1:
+        for item in items:
+            work(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+        for _ in pool.map(work, items):
+            pass
 
 
 def _sha256(data: bytes) -> str:
