@@ -87,7 +87,9 @@ class DockerRegistry:
     def url(self, prefix: str = "agents") -> str:
         return f"oci://{self.host}/{prefix}"
 
-    def start(self) -> DockerRegistry:
+    def command(self) -> list[str]:
+        """Write config.yml and return the command that serves it (run by ``start``, or by a test
+        that starts the registry elsewhere, e.g. in another network namespace)."""
         binary = registry_binary()
         self.work.mkdir(parents=True, exist_ok=True)
         auth = self.auth
@@ -98,7 +100,11 @@ class DockerRegistry:
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
             f"storage:\n  filesystem:\n    rootdirectory: {self.work / 'data'}\n  delete:\n    enabled: true\n"
             f"{auth}http:\n  addr: 127.0.0.1:{self.port}\n")
-        self.process = subprocess.Popen([binary, "serve", str(self.work / "config.yml")], stdout=subprocess.DEVNULL,
+        return [binary, "serve", str(self.work / "config.yml")]
+
+    def start(self) -> DockerRegistry:
+        command = self.command()
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                         stderr=open(self.work / "registry.log", "wb"))  # noqa: SIM115
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

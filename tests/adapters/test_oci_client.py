@@ -145,6 +145,18 @@ def test_basic_auth_follows_the_challenge(tmp_path, monkeypatch):
             wrong.ping()
 
 
+def test_requests_side_by_side_meet_the_first_basic_challenge_together(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with DockerRegistry(tmp_path / "auth", htpasswd=(USER, PASSWORD)) as registry:
+        client = _client(registry, oci_username=USER, oci_password=PASSWORD)
+        blobs = [os.urandom(100) for _ in range(8)]
+        with ThreadPoolExecutor(8) as pool:  # the first requests of this client, all refused at once
+            pushed = list(pool.map(lambda data: client.push_blob("agents/a", data), blobs))
+        assert all(p["pushed"] for p in pushed)
+        assert client.fetch_blob("agents/a", pushed[3]["digest"], 100, "the blob") == blobs[3]
+
+
 def test_docker_config_auths_and_credential_helpers(tmp_path, monkeypatch):
     folder = tmp_path / "docker"
     folder.mkdir()
@@ -202,3 +214,47 @@ def test_a_token_service_over_http_is_refused_for_an_https_registry():
     client._challenge = {"realm": "http://auth.example/token", "service": "reg"}
     with pytest.raises(RegistryError, match="not an https:// URL"):
         client._token("repository:agents/a:pull")
+
+
+def test_referrers_through_the_api_where_the_registry_has_it():
+    from referrers_registry import ReferrersRegistry
+
+    with ReferrersRegistry() as registry:
+        client = OciClient("http", registry.host, RegistryOptions(backoff=0.01), registry.url())
+        subject_body = _subject(client)
+        subject = "sha256:" + hashlib.sha256(subject_body).hexdigest()
+        assert client.referrers("agents/a", subject) == [] and client.referrers_api is True
+        signature = oci.encode({"key": "k" * 64, "signature": "c2ln"})
+        client.push_blob("agents/a", oci.EMPTY_CONFIG)
+        client.push_blob("agents/a", signature)
+        artifact = oci.signature_manifest(signature, "k" * 64, subject_body)
+        body = oci.encode(artifact)
+        descriptor = oci.referrer_descriptor(body, artifact)
+        client.push_referrer("agents/a", body, descriptor, subject)
+        # The registry indexed it (OCI-Subject): no fallback tag is written, and the API lists it.
+        assert client.tags("agents/a") == ["1.0.0"]
+        assert client.referrers("agents/a", subject) == [descriptor]
+        assert descriptor["artifactType"] == oci.SIGNATURE_ARTIFACT_TYPE
+        assert descriptor["annotations"] == {oci.SIGNATURE_KEY_ANNOTATION: "k" * 64}
+        assert not [path for method, path in registry.requests if "sha256-" in path]
+
+
+def test_without_the_api_only_the_fallback_tag_is_asked_and_only_when_listed(registry):
+    with FrontProxy(registry) as proxy:
+        client = OciClient("http", proxy.host, RegistryOptions(backoff=0.01), proxy.url())
+        subject_body = _subject(client)
+        subject = "sha256:" + hashlib.sha256(subject_body).hexdigest()
+        assert client.referrers("agents/a", subject, tags=["1.0.0"]) == []
+        assert client.referrers_api is False
+        assert client.referrers("agents/a", subject, tags=["1.0.0"]) == []
+        asked = [path for method, path, _ in proxy.requests if "referrers" in path or "sha256-" in path]
+        assert asked == [f"/v2/agents/a/referrers/{subject}"]  # once; and no fallback tag that is not listed
+
+
+def _subject(client) -> bytes:
+    config = client.push_blob("agents/a", b"{}")
+    layer = client.push_blob("agents/a", b"signed")
+    body = oci.encode(oci.catalog_manifest(oci.descriptor(oci.EMPTY_MEDIA_TYPE, config["digest"][7:], 2),
+                                           oci.descriptor(oci.CATALOG_MEDIA_TYPE, layer["digest"][7:], 6)))
+    client.put_manifest("agents/a", "1.0.0", body)
+    return body

@@ -82,7 +82,8 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("bundle", "collect"): ("agentops bundle collect --lock -o site.bundle --sign release",
                             "agentops bundle collect customer-service@^1.2 -o cs.bundle"),
     ("bundle", "verify"): ("agentops bundle verify site.bundle --trust release.pub",),
-    ("bundle", "load"): ("agentops bundle load site.bundle --registry /srv/agentpack --trust release.pub",),
+    ("bundle", "load"): ("agentops bundle load site.bundle --registry /srv/agentpack --trust release.pub",
+                         "agentops bundle load site.bundle --registry oci://registry.local:5000/agents"),
 }
 
 

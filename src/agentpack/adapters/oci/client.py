@@ -35,6 +35,7 @@ _ACCEPT = f"{MANIFEST_MEDIA_TYPE}, {INDEX_MEDIA_TYPE}"
 _MAX_ANSWER = 1024 * 1024  # error bodies, tag lists pages, token answers
 _PAGE = 1000
 _FINAL = ":final-url"  # a key no header can have: the URL that answered
+_SENT = ":authorization"  # nor this: the Authorization a request was sent with
 _TAMPERED = ("the registry, or something between it and this machine, changed the content; nothing was "
              "installed: tell whoever runs the registry")
 
@@ -60,6 +61,7 @@ class OciClient:
         self._challenge: dict | None = None  # the last Bearer challenge's realm and service
         self._credentials = credentials
         self._looked_up = credentials is not None
+        self.referrers_api: bool | None = None  # whether the registry has the referrers API (None: not asked yet)
 
     # -- the registry ----------------------------------------------------------------------------
 
@@ -235,21 +237,31 @@ class OciClient:
 
     # -- referrers ----------------------------------------------------------------------------------
 
-    def referrers(self, repository: str, digest: str) -> list[dict]:
+    def referrers(self, repository: str, digest: str, *, tags: list[str] | None = None) -> list[dict]:
         """The descriptors of the manifests whose ``subject`` is ``digest``: from the referrers API,
-        else (a registry without it answers 404) from the ``sha256-<hex>`` fallback tag's index."""
+        else (a registry without it answers 404) from the ``sha256-<hex>`` fallback tag's index.
+
+        A registry either has the API or not, so after its first 404 this client asks only the
+        fallback tag; and when ``tags`` (the repository's tags list, just read) lacks that tag,
+        nothing at all: an unsigned version costs no request."""
         from agentpack.core.oci_artifacts import fallback_tag
 
-        url = f"{self._repo(repository)}referrers/{digest}"
-        status, headers, body = self._call("GET", url, scope=_pull(repository), headers={"Accept": INDEX_MEDIA_TYPE},
-                                           limit=MAX_MANIFEST_BYTES)
-        index = _json(body) if status == 200 else None
-        if isinstance(index, dict) and index.get("mediaType", INDEX_MEDIA_TYPE) == INDEX_MEDIA_TYPE \
-                and isinstance(index.get("manifests"), list):
-            return [m for m in index["manifests"] if isinstance(m, dict)]
-        if status not in (200, 404):
-            raise self._failure(status, body, f"GET the referrers of {digest}", url)
-        found = self.manifest(repository, fallback_tag(digest[len("sha256:"):]))
+        if self.referrers_api is not False:
+            url = f"{self._repo(repository)}referrers/{digest}"
+            status, headers, body = self._call("GET", url, scope=_pull(repository),
+                                               headers={"Accept": INDEX_MEDIA_TYPE}, limit=MAX_MANIFEST_BYTES)
+            index = _json(body) if status == 200 else None
+            if isinstance(index, dict) and index.get("mediaType", INDEX_MEDIA_TYPE) == INDEX_MEDIA_TYPE \
+                    and isinstance(index.get("manifests"), list):
+                self.referrers_api = True
+                return [m for m in index["manifests"] if isinstance(m, dict)]
+            if status not in (200, 404):
+                raise self._failure(status, body, f"GET the referrers of {digest}", url)
+            self.referrers_api = False
+        tag = fallback_tag(digest[len("sha256:"):])
+        if tags is not None and tag not in tags:
+            return []
+        found = self.manifest(repository, tag)
         index = _json(found[0]) if found else None
         manifests = index.get("manifests") if isinstance(index, dict) else None
         return [m for m in manifests if isinstance(m, dict)] if isinstance(manifests, list) else []
@@ -282,7 +294,7 @@ class OciClient:
         registry asks (one more attempt after a 401 challenge). A HEAD has no body."""
         status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
         if status == 401 and self._same_origin(answer[_FINAL]) and \
-                self._answer_challenge(answer.get("www-authenticate", ""), scope):
+                self._answer_challenge(answer.get("www-authenticate", ""), scope, answer[_SENT]):
             status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
             if status == 401 and self._same_origin(answer[_FINAL]):
                 raise self._refused_credentials(url)
@@ -303,6 +315,7 @@ class OciClient:
         with self.http.exchange(method, url, sent, content=content, retry=retry) as response:
             answer = {k.lower(): v for k, v in response.headers.items()}
             answer[_FINAL] = str(response.url)  # where the answer came from, after any redirects
+            answer[_SENT] = authorization
             ok = 200 <= response.status_code < 300
             body = b"" if method == "HEAD" else self.http.read(response, url, limit if ok else _MAX_ANSWER)
             return response.status_code, answer, body
@@ -317,10 +330,14 @@ class OciClient:
             return f"Bearer {kept[0]}"
         return None
 
-    def _answer_challenge(self, header: str, scope: str) -> bool:
-        """Prepare the credentials a 401's challenge asks for; whether there is anything new to send."""
+    def _answer_challenge(self, header: str, scope: str, sent: str | None) -> bool:
+        """Prepare the credentials a 401's challenge asks for; whether there is anything new to send.
+        ``sent``: the Authorization the refused request carried (requests going out side by side
+        may meet the first challenge together: one prepares Basic, the others then just use it)."""
         scheme, params = parse_challenge(header)
         if scheme == "basic":
+            if self._basic and self._basic != sent:
+                return True
             credentials = self._find_credentials()
             if credentials is None or self._basic:
                 raise self._refused_credentials(self.base)

@@ -18,6 +18,11 @@ is the catalog artifact this client keeps up to date on every write.
   exists) and every pull checks digest and size before anything uses the bytes. Two publishers
   racing for one new tag cannot both be stopped without the registry's help: the loser is told
   when it reads back a manifest other than its own, but its content may have been overwritten.
+- A version's signature is an artifact whose ``subject`` is its manifest (adapters.oci.signatures
+  reads it; the config blob never holds one): pushed before the tag, so that a tag never appears
+  unsigned for a moment, and pushed again for the new manifest when a mark changes it.
+- ``import_versions`` (``bundle load``) checks every version before anything is pushed, then pushes
+  all blobs, then the signature artifacts, then the manifests, then the catalog artifact once.
 - ``local`` is False: under ``--offline``, install reads the index copy and archives the download
   cache kept from an earlier online command, as for http(s):// registries.
 """
@@ -25,16 +30,30 @@ is the catalog artifact this client keeps up to date on every write.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
+from agentpack.adapters.oci.location import parse_location
 from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import RegistryOptions
 from agentpack.core import oci_artifacts as oci
 from agentpack.errors import IntegrityError, PackageNotFound, RegistryError, VersionExists
 
-_HOST_HINT = "write the registry as oci://HOST[:PORT]/PREFIX, e.g. oci://registry.local:5000/agents"
 _DAMAGED_HINT = ("the registry holds an artifact agentops did not write, or a damaged one; tell whoever runs "
                  "it (published versions cannot be replaced)")
-_LOOPBACK = ("localhost", "127.", "[::1]")
+
+
+class _Push(NamedTuple):
+    """One version's manifest ready to go up, with the blobs it needs (a new version's archive
+    and record; none for a held one whose marks change) and its signature artifact (the
+    manifest's bytes and its descriptor) when it is signed."""
+
+    name: str
+    version: str
+    record: dict
+    blobs: tuple[bytes, ...]
+    manifest: bytes
+    signature: tuple[bytes, dict] | None
+    new: bool  # a tag that must not exist yet
 
 
 class OciRegistry:
@@ -55,6 +74,7 @@ class OciRegistry:
         self._indexes: dict[str, dict] = {}
         self._manifests: dict[tuple[str, str], dict] = {}
         self._catalog_doc: dict | None = None
+        self._tags: dict[str, list[str]] = {}  # name -> its repository's tags, as last listed
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -147,33 +167,68 @@ class OciRegistry:
     # -- writing -------------------------------------------------------------------------------
 
     def publish(self, archive: bytes, record: dict) -> dict:
-        """Push one version (see ``Registry.publish``): the archive and the record as blobs, then the
-        manifest under the version's tag, then the catalog artifact. ``VersionExists`` when a tag of
-        the same version, or of equal precedence, is there already: tags are never overwritten."""
-        from agentpack.adapters.registry.directory import make_record
+        """Push one version (see ``Registry.publish``): the archive and the record as blobs, then its
+        signature artifact (when signed), then the manifest under the version's tag, then the
+        catalog artifact. ``VersionExists`` when a tag of the same version, or of equal precedence,
+        is there already: tags are never overwritten."""
+        return self._add([(archive, record)], keep_identical=False)[0][0]
 
-        name = documents.checked_name(record.get("name"))
-        stored = make_record(archive, record)
-        version, repository = stored["version"], self._repository(name)
-        self._refuse_existing(name, version)
-        layer = self.client.push_blob(repository, archive)
-        config_bytes = oci.encode(oci.config_record(stored))
-        config = self.client.push_blob(repository, config_bytes)
-        manifest = oci.package_manifest(stored, oci.descriptor(oci.CONFIG_MEDIA_TYPE, config["digest"][7:], config["size"]),
-                                        oci.descriptor(oci.LAYER_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
-        body = oci.encode(manifest)
-        tag = oci.tag_of(version)
-        if self.client.manifest_digest(repository, tag) is not None:  # appeared while the blobs went up
-            raise self._exists(name, version, version)
-        self.client.put_manifest(repository, tag, body)
-        ours = "sha256:" + _sha256(body)
-        if self.client.manifest_digest(repository, tag) not in (ours, ""):
-            raise VersionExists(f"{name}@{version} was published to registry {self.url} by someone else at the same "
-                                "moment; theirs is the one kept", hint="check it with `agentops package info`, and "
-                                "bump the version in package.yaml to publish yours")
-        self._forget(name)
-        self._write_catalog(name)
-        return stored
+    def import_versions(self, items: list[tuple[bytes, dict]]) -> list[tuple[dict, bool]]:
+        """Add many versions at once (``bundle load``): ``[(stored record, imported)]`` in order, as
+        ``DirectoryRegistry.import_versions`` does. Every version is checked before anything is
+        pushed: one the registry holds with the same sha256 is kept (``imported`` False; marks it
+        lacks are added), while one held with other content, or of equal precedence, raises
+        ``VersionExists`` naming every such version, and nothing is written. Then all blobs go
+        up, then the signature artifacts, then the manifests, then the catalog artifact once.
+        Without the registry's help this is not atomic: a load stopped half-way leaves versions
+        that are complete (a tag is pushed after everything it names), and loading again adds the
+        rest."""
+        return self._add(items, keep_identical=True)
+
+    def _add(self, items: list[tuple[bytes, dict]], *, keep_identical: bool) -> list[tuple[dict, bool]]:
+        from agentpack.adapters.registry.directory import make_record, version_exists
+        from agentpack.core.release_marks import with_marks_of
+        from agentpack.core.versions import parse_version
+
+        stored = [(archive, make_record(archive, dict(record, name=documents.checked_name(record.get("name")))))
+                  for archive, record in items]
+        held: dict[str, dict[str, object]] = {}  # name -> {version: parsed}, with what this call adds
+        there: set[tuple[str, str]] = set()  # the versions the registry held before this call
+        outcome, conflicts, fresh, remarked = [], [], [], []
+        for archive, record in stored:
+            name, version = record["name"], record["version"]
+            if name not in held:
+                self._forget(name)
+                held[name] = {text: parse_version(text) for text in self._versions(name)}
+                there |= {(name, text) for text in held[name]}
+            if keep_identical and (name, version) in there:
+                kept = self._record(name, version)
+                if kept["sha256"] == record["sha256"]:
+                    marked = with_marks_of(kept, record)  # a yank or deprecation made since is added
+                    if marked is not kept:
+                        remarked.append(self._remarked(name, version, marked))
+                    outcome.append((marked, False))
+                    continue
+                conflicts.append((record, version, kept))
+                continue
+            wanted = parse_version(version)
+            clash = next((text for text, other in held[name].items() if other == wanted), None)
+            if clash is not None:  # equality is precedence: 1.0.0+a clashes with 1.0.0+b
+                conflicts.append((record, clash, None))
+                continue
+            held[name][version] = wanted
+            fresh.append(self._prepared(record, archive))
+            outcome.append((record, True))
+        if conflicts:
+            raise version_exists(conflicts, self.url)
+        # A package that had no version here has, once pushed, exactly the records just pushed:
+        # its catalog entry is made from them rather than read back (a bundle load into an empty
+        # registry would otherwise read every version again).
+        known = {name: {push.version: push.record
+                        for push in sorted((p for p in fresh if p.name == name), key=lambda p: held[name][p.version])}
+                 for name in held if not any(n == name for n, _ in there)}
+        self._push(fresh, remarked, known)
+        return outcome
 
     def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
         """Yank ``name@version`` or take the yank back (see ``Registry.mark_yanked``): the manifest is
@@ -193,41 +248,82 @@ class OciRegistry:
         current = self.package_index(name)["versions"]
         updated = choose(current)
         changed = {version: record != current[version] for version, record in updated.items()}
-        for version in [v for v, differs in changed.items() if differs]:
-            manifest = oci.with_marks(self._manifests[(name, version)], updated[version])
-            self.client.put_manifest(self._repository(name), oci.tag_of(version), oci.encode(manifest))
-        if any(changed.values()):
-            self._forget(name)
-            self._write_catalog(name)
+        self._push([], [self._remarked(name, v, updated[v]) for v, differs in changed.items() if differs])
         return changed
 
-    def _refuse_existing(self, name: str, version: str) -> None:
-        from agentpack.core.versions import parse_version
+    def _prepared(self, stored: dict, archive: bytes) -> _Push:
+        """A new version ready to push: the archive and the record as blobs, and its manifest."""
+        config_bytes = oci.encode(oci.config_record(stored))
+        manifest = oci.package_manifest(stored, oci.descriptor(oci.CONFIG_MEDIA_TYPE, _sha256(config_bytes),
+                                                               len(config_bytes)),
+                                        oci.descriptor(oci.LAYER_MEDIA_TYPE, stored["sha256"], stored["size"]))
+        return self._with_signature(stored, [archive, config_bytes], oci.encode(manifest), new=True)
 
-        wanted = parse_version(version)
-        for held in self._versions(name):
-            if parse_version(held) == wanted:  # equality is precedence: 1.0.0+a clashes with 1.0.0+b
-                raise self._exists(name, version, held)
+    def _remarked(self, name: str, version: str, record: dict) -> _Push:
+        """A held version whose marks change to ``record``'s: its manifest with other annotations,
+        so another digest, to which its signature artifact (if any) is pointed again."""
+        manifest = oci.with_marks(self._manifests[(name, version)], record)
+        return self._with_signature(record, [], oci.encode(manifest), new=False)
+
+    def _with_signature(self, record: dict, blobs: list[bytes], manifest: bytes, *, new: bool) -> _Push:
+        signature = None
+        document = record.get("signature")
+        if isinstance(document, dict):
+            layer = oci.encode(document)
+            artifact = oci.signature_manifest(layer, document.get("key"), manifest)
+            body = oci.encode(artifact)
+            blobs = [*blobs, oci.EMPTY_CONFIG, layer]
+            signature = (body, oci.referrer_descriptor(body, artifact))
+        return _Push(record["name"], record["version"], record, tuple(blobs), manifest, signature, new)
+
+    def _push(self, fresh: list[_Push], remarked: list[_Push], known: dict[str, dict] | None = None) -> None:
+        """Blobs first, then signature artifacts, then manifests, then the catalog artifact: a tag
+        appears only once everything it names, its signature included, is there. A new version's
+        tag is looked for again just before its manifest goes up, and read back after. Within each
+        step the requests of different versions go out side by side (``_each``)."""
+        versions = [*fresh, *remarked]
+        _each([(self._repository(push.name), blob) for push in versions for blob in push.blobs],
+              lambda item: self.client.push_blob(*item))
+        _each([push for push in versions if push.signature is not None],
+              lambda push: self.client.push_referrer(self._repository(push.name), *push.signature,
+                                                     "sha256:" + _sha256(push.manifest)))
+        _each(versions, self._put_manifest)
+        if versions:
+            self._write_catalog(sorted({push.name for push in versions}), known or {})
+
+    def _put_manifest(self, push: _Push) -> None:
+        repository, tag = self._repository(push.name), oci.tag_of(push.version)
+        if push.new and self.client.manifest_digest(repository, tag) is not None:  # appeared meanwhile
+            raise self._exists(push.name, push.version, push.version)
+        self.client.put_manifest(repository, tag, push.manifest)
+        if push.new and self.client.manifest_digest(repository, tag) not in ("sha256:" + _sha256(push.manifest), ""):
+            raise VersionExists(f"{push.name}@{push.version} was published to registry {self.url} by someone "
+                                "else at the same moment; theirs is the one kept", hint="check it with "
+                                "`agentops package info`, and bump the version in package.yaml to publish yours")
 
     def _exists(self, name: str, version: str, held: str) -> VersionExists:
         same = "" if held == version else f" (same precedence as {held})"
         return VersionExists(f"{name}@{version}{same} already exists in registry {self.url}",
                              hint="published versions never change; bump the version in package.yaml")
 
-    def _write_catalog(self, name: str) -> None:
-        """Put ``name``'s fresh entry and a higher serial into the catalog artifact. The artifact is
-        read again first, so that a publish of another package since this command started is kept;
-        OCI offers no compare-and-swap, so two writers at the same instant may still lose one entry,
-        which the next write of that package restores."""
+    def _write_catalog(self, names: list[str], known: dict[str, dict] | None = None) -> None:
+        """Put the fresh entries of ``names`` and higher serials into the catalog artifact (the
+        entry of a name in ``known`` made from its records there, by precedence). The
+        artifact is read again first, so that a publish of another package since this command
+        started is kept; OCI offers no compare-and-swap, so two writers at the same instant may
+        still lose one entry, which the next write of that package restores."""
         from agentpack.adapters.registry.directory import catalog_entry
         from agentpack.core.index_serial import next_serial
 
         self._catalog_doc = None
         document = self._catalog_document()
         packages, serials = dict(document["packages"]), dict(document["serials"])
-        index = self.package_index(name)
-        packages[name] = catalog_entry(index)
-        serials[name] = next_serial({"serial": serials.get(name, 0)}, int(time.time() * 1000))
+        now_ms = int(time.time() * 1000)
+        for name in names:
+            self._forget(name)
+            index = {"versions": known[name]} if name in (known or {}) else self.package_index(name)
+            packages[name] = catalog_entry(index)
+            serials[name] = next_serial({"serial": serials.get(name, 0)}, now_ms)
         artifact = oci.catalog_artifact(packages, serials)
         if isinstance(document.get("settings"), dict):
             artifact["settings"] = document["settings"]
@@ -238,7 +334,8 @@ class OciRegistry:
                                         oci.descriptor(oci.CATALOG_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
         self.client.put_manifest(repository, oci.CATALOG_TAG, oci.encode(manifest))
         self._catalog_doc = None
-        self._forget(name)
+        for name in names:
+            self._forget(name)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -253,6 +350,7 @@ class OciRegistry:
 
     def _versions(self, name: str) -> list[str]:
         tags = self.client.tags(self._repository(name)) or []
+        self._tags[name] = tags  # the referrers fallback tags are among them
         return [version for version in map(oci.version_of, tags) if version is not None]
 
     def _record(self, name: str, version: str) -> dict:
@@ -283,7 +381,15 @@ class OciRegistry:
         if problem:
             raise _malformed(source, problem)
         self._manifests[(name, version)] = manifest
-        return {**oci.config_record(record), **oci.marks_of(manifest)}
+        stored = {**oci.config_record(record), **oci.marks_of(manifest)}
+        signature = self._signature(name, version, found[1])
+        return {**stored, "signature": signature} if signature is not None else stored
+
+    def _signature(self, name: str, version: str, digest: str) -> dict | None:
+        from agentpack.adapters.oci.signatures import read_signature
+
+        return read_signature(self.client, self._repository(name), digest, tags=self._tags.get(name),
+                              what=f"{name}@{version}", source=self._source(name, version), malformed=_malformed)
 
     def _catalog_document(self) -> dict:
         """The catalog artifact (read once per registry object; empty when there is none)."""
@@ -323,6 +429,7 @@ class OciRegistry:
 
     def _forget(self, name: str) -> None:
         self._indexes.pop(name, None)
+        self._tags.pop(name, None)
         for key in [k for k in self._manifests if k[0] == name]:
             del self._manifests[key]
 
@@ -343,41 +450,21 @@ def oci_serial(value: object) -> int | None:
     return index_serial({"serial": value})
 
 
-def parse_location(location: str, plain_http: tuple[str, ...] = ()) -> tuple[str, str, str]:
-    """``(scheme to reach it with, "host[:port]" in lower case, prefix)`` of ``oci://HOST[:PORT]/PREFIX``.
-
-    Loopback hosts and those in ``plain_http`` are reached over http://, every other over https://.
-    The prefix must be a valid OCI repository path (lowercase components joined by ``/``)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(location.strip())
-        port = parts.port
-    except ValueError as error:
-        raise RegistryError(f"not an OCI registry URL: {location} ({error})", hint=_HOST_HINT) from None
-    if parts.scheme.lower() != "oci" or not parts.hostname:
-        raise RegistryError(f"not an OCI registry URL: {location} (no host)", hint=_HOST_HINT)
-    if parts.query or parts.fragment:
-        raise RegistryError(f"an OCI registry URL has no query or fragment: {location}", hint=_HOST_HINT)
-    if parts.username is not None or parts.password is not None:
-        raise RegistryError(f"an OCI registry URL carries no credentials: oci://…@{parts.hostname}/",
-                            hint="log in instead (agentops login oci://HOST), or set AGENTOPS_OCI_USERNAME and "
-                                 "AGENTOPS_OCI_PASSWORD")
-    hostname = parts.hostname.lower()
-    host = (f"[{hostname}]" if ":" in hostname else hostname) + (f":{port}" if port is not None else "")
-    prefix = parts.path.strip("/")
-    if prefix and not all(_is_component(part) for part in prefix.split("/")):
-        raise RegistryError(f"{location}: {prefix!r} is not an OCI repository path (lowercase letters and digits, "
-                            "separated by '.', '_', '__' or '-', in parts joined by '/')", hint=_HOST_HINT)
-    plain = host.startswith(_LOOPBACK) or host in plain_http or hostname in plain_http
-    return ("http" if plain else "https"), host, prefix
+_PARALLEL = 4  # requests in flight at once while a batch is pushed: registries commit uploads slowly
 
 
-def _is_component(part: str) -> bool:
-    """The distribution spec's path component: ``[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*``."""
-    import re
+def _each(items: list, work) -> None:
+    """``work(item)`` for every item, up to ``_PARALLEL`` at a time; the first error is raised once
+    all have finished (none of a step's results is needed by another of the same step)."""
+    if len(items) <= 1:
+        for item in items:
+            work(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor
 
-    return re.fullmatch(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*", part) is not None
+    with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+        for _ in pool.map(work, items):
+            pass
 
 
 def _sha256(data: bytes) -> str:
