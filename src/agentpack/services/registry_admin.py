@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from agentpack.core.access import ALL_TEAMS, ROLES, Caller
 from agentpack.core.classification import DEFAULT_LEVELS, Levels
+from agentpack.core.limits import MAX_QUOTA_VERSIONS
 from agentpack.core.names import check_team
 from agentpack.core.quantities import parse_duration, parse_size
 from agentpack.errors import AuthenticationRequired, PackageNotFound, UsageError
@@ -99,11 +100,17 @@ def create_team(data: ServerData, name: str, *, private: bool = False, classific
         raise UsageError(f"--classification: {data.levels.check(classification)}")
     quota_bytes = None
     if quota is not None:
+        if not isinstance(quota, str):
+            raise UsageError(f"--quota must be a size such as 10GiB, not {type(quota).__name__}")
         quota_bytes, problem = parse_size(quota)
         if problem:
             raise UsageError(f"--quota: {problem}")
-    if max_versions is not None and max_versions < 0:
-        raise UsageError("--max-versions must be 0 or more")
+    if max_versions is not None and (isinstance(max_versions, bool) or not isinstance(max_versions, int)
+                                     or not 0 <= max_versions <= MAX_QUOTA_VERSIONS):
+        # The store's column holds a 32-bit integer: a larger count would fail the insert.
+        raise UsageError(f"--max-versions must be a whole number from 0 to {MAX_QUOTA_VERSIONS:,}")
+    if not all(isinstance(owner, str) and owner for owner in owners):
+        raise UsageError("--owner must name an owner (a non-empty string)")
     return data.store.create_team({"name": name, "private": private, "classification": classification,
                                    "quota_bytes": quota_bytes, "quota_versions": max_versions,
                                    "owners": list(owners), "created_at": now})
@@ -134,6 +141,8 @@ def create_token(data: ServerData, teams: list[str], role: str, *, expires: str 
     if clearance is not None and data.levels.check(clearance):
         raise UsageError(f"--clearance: {data.levels.check(clearance)}")
     expires_at = None
+    if expires is not None and not isinstance(expires, str):
+        raise UsageError(f"--expires must be a duration such as 90d, or never, not {type(expires).__name__}")
     if expires is not None and expires != "never":
         seconds, problem = parse_duration(expires)
         if problem:
