@@ -28,10 +28,10 @@ from agentpack.errors import (
     UploadTooLarge,
     UsageError,
 )
+from agentpack.server.openapi import MAX_JSON_BODY
 from agentpack.server.responses import caller_of
 
 SIGNATURE_HEADER = "X-Agentpack-Signature"  # base64 of the signature document's JSON
-MAX_JSON_BODY = 64 * 1024
 
 
 def api_routes() -> list[Route]:
@@ -41,11 +41,15 @@ def api_routes() -> list[Route]:
         Route("/packages", publish, methods=["POST"]),
         Route("/packages/{name:path}/yank", yank, methods=["POST"]),
         Route("/packages/{name:path}/deprecate", deprecate, methods=["POST"]),
-        Route("/teams", create_team, methods=["POST"]),
-        Route("/teams", list_teams, methods=["GET"]),
+        # One route for both methods: a 405 on /teams then names both in its Allow header.
+        Route("/teams", teams, methods=["GET", "POST"]),
         Route("/tokens", create_token, methods=["POST"]),
         Route("/tokens/{token_id}", revoke_token, methods=["DELETE"]),
     ]
+
+
+async def teams(request) -> Response:
+    return await (list_teams(request) if request.method in ("GET", "HEAD") else create_team(request))
 
 
 def _refused(decision, what: str = "") -> AgentpackError:
@@ -54,6 +58,15 @@ def _refused(decision, what: str = "") -> AgentpackError:
     if decision.status == 401:
         return AuthenticationRequired(decision.reason, hint="log in first: agentops login URL")
     return AccessDenied(decision.reason)
+
+
+async def _token_holder(request, doing: str):
+    """``(Caller, token row)`` for a route that needs a token: an anonymous caller is refused
+    (401) before anything else is looked at, so it learns nothing of what exists."""
+    caller, row = await caller_of(request)
+    if row is None:
+        raise AuthenticationRequired(f"{doing} needs a token", hint="log in first: agentops login URL")
+    return caller, row
 
 
 def _flag(request, name: str) -> bool:
@@ -75,10 +88,7 @@ async def publish(request) -> Response:
     from agentpack.services.server_publish import check_upload, publish_upload
 
     state = request.app.state.server
-    caller, _row = await caller_of(request)
-    if caller.role is None:
-        raise AuthenticationRequired("publishing needs a token with the publish role",
-                                     hint="log in first: agentops login URL")
+    caller, _row = await _token_holder(request, "publishing")
     signature = _signature(request.headers.get(SIGNATURE_HEADER))
     data = await _receive(request, state)
     inspected, signature = await run_in_threadpool(check_upload, data, signature)
@@ -136,24 +146,46 @@ def _signature(header: str | None) -> dict | None:
     return document
 
 
-async def _json_body(request) -> dict:
-    body = await request.body()
-    if len(body) > MAX_JSON_BODY:
-        raise UploadTooLarge(f"a request body here is at most {MAX_JSON_BODY} bytes")
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        raise UsageError("the request body is not JSON") from None
+async def _json_body(request, operation: str) -> dict:
+    """The JSON object in the body, checked against the schema the OpenAPI document gives for
+    ``operation`` (server.openapi.request_schemas): 413 past MAX_JSON_BODY (as soon as it says or
+    sends more), 422 for anything else wrong, with every violation listed."""
+    from agentpack.core.bounded_json import parse_json
+
+    raw = await _read_limited(request, MAX_JSON_BODY, f"a request body here is at most {MAX_JSON_BODY:,} bytes")
+    value = parse_json(raw or b"{}", source="the request body", error=UsageError, max_bytes=MAX_JSON_BODY)
     if not isinstance(value, dict):
         raise UsageError("the request body must be a JSON object")
+    problems = request.app.state.server.body_problems(operation, value)
+    if problems:
+        raise UsageError(f"the request body is invalid: {problems[0].message}"
+                         + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), problems=problems,
+                         hint="see the request schemas in /api/v1/openapi.json")
     return value
 
 
-async def _marking(request, name: str) -> tuple[object, dict]:
-    """``(server state, the index the caller can see)`` once the caller may mark versions of
+async def _read_limited(request, limit: int, too_large: str) -> bytes:
+    """The whole body, refused (UploadTooLarge) once its declared or received size passes ``limit``:
+    never more than ``limit`` bytes are held."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise UploadTooLarge(too_large)
+    chunks, received = [], 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise UploadTooLarge(too_large)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise UsageError("the request body broke off before it was complete") from None
+    return b"".join(chunks)
+
+
+async def _marking(request, caller, name: str) -> tuple[object, dict]:
+    """``(server state, the index the caller can see)`` once ``caller`` may mark versions of
     ``name``: a package it cannot see is 404, a role or team it lacks 403."""
     state = request.app.state.server
-    caller, _row = await caller_of(request)
     try:
         index = await run_in_threadpool(state.registry.package_index, name)
     except PackageNotFound:
@@ -184,8 +216,9 @@ async def yank(request) -> Response:
     from agentpack.core.release_marks import YANKED
 
     name = request.path_params["name"]
-    body = await _json_body(request)
-    state, visible = await _marking(request, name)
+    caller, _row = await _token_holder(request, "yanking")
+    body = await _json_body(request, "yank")
+    state, visible = await _marking(request, caller, name)
     version = body.get("version")
     if not isinstance(version, str):
         raise UsageError("'version' must be the version to yank")
@@ -206,8 +239,9 @@ async def deprecate(request) -> Response:
     from agentpack.core.release_marks import DEPRECATED
 
     name = request.path_params["name"]
-    body = await _json_body(request)
-    state, _visible = await _marking(request, name)
+    caller, _row = await _token_holder(request, "deprecating")
+    body = await _json_body(request, "deprecate")
+    state, _visible = await _marking(request, caller, name)
     range_text = body.get("range", "*")
     if not isinstance(range_text, str):
         raise UsageError("'range' must be a version range")
@@ -224,11 +258,11 @@ async def create_team(request) -> Response:
     from agentpack.services import registry_admin
 
     state = request.app.state.server
-    caller, _row = await caller_of(request)
+    caller, _row = await _token_holder(request, "creating a team")
     decision = decide(state.data.levels, caller, "create-team", state.team(""))
     if not decision.allowed:
         raise _refused(decision)
-    body = await _json_body(request)
+    body = await _json_body(request, "create-team")
     team = await run_in_threadpool(
         lambda: registry_admin.create_team(
             state.data, body.get("name"), private=body.get("private") is True,
@@ -254,8 +288,8 @@ async def create_token(request) -> Response:
     from agentpack.services import registry_admin
 
     state = request.app.state.server
-    caller, _row = await caller_of(request)
-    body = await _json_body(request)
+    caller, _row = await _token_holder(request, "creating a token")
+    body = await _json_body(request, "create-token")
     teams = body.get("teams")
     if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
         raise UsageError("'teams' must be a non-empty list of team names")
@@ -278,12 +312,12 @@ async def revoke_token(request) -> Response:
     from agentpack.services import registry_admin
 
     state = request.app.state.server
-    caller, row = await caller_of(request)
+    caller, row = await _token_holder(request, "revoking a token")
     token_id = request.path_params["token_id"]
     target = next((t for t in await run_in_threadpool(state.data.store.tokens) if t["id"] == token_id), None)
     if target is None:
         raise PackageNotFound(f"token {token_id} not found")
-    if row is None or row["id"] != token_id:
+    if row["id"] != token_id:
         for team in target["teams"]:
             decision = (decide(state.data.levels, caller, "create-team", state.team("")) if team == ALL_TEAMS
                         else decide(state.data.levels, caller, "admin", state.team(team)))
