@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from agentpack.core.access import ALL_TEAMS, EVERY_TEAM, ROLES, decide, decide_token
 from agentpack.errors import PackageNotFound, UsageError
-from agentpack.server.api_routes import json_body, refused
+from agentpack.server.api_routes import json_body, refused, token_holder
 from agentpack.server.responses import caller_of
 
 TEAM_FIELDS = {"add_owners": "admin", "remove_owners": "admin", "private": "admin",
@@ -29,8 +29,8 @@ def admin_routes() -> list[Route]:
     """The routes of the administration API (mounted under /api/v1 with the write API)."""
     return [
         Route("/whoami", whoami, methods=["GET"]),
-        Route("/teams", create_team, methods=["POST"]),
-        Route("/teams", list_teams, methods=["GET"]),
+        # One route for both methods: a 405 on /teams then names both in its Allow header.
+        Route("/teams", teams, methods=["GET", "POST"]),
         Route("/teams/{name}", update_team, methods=["PATCH"]),
         Route("/tokens", create_token, methods=["POST"]),
         Route("/tokens/{token_id}", revoke_token, methods=["DELETE"]),
@@ -50,16 +50,20 @@ async def whoami(request) -> Response:
                          "owner_of": [team.name for team in teams if caller.owns(team)]})
 
 
+async def teams(request) -> Response:
+    return await (list_teams(request) if request.method in ("GET", "HEAD") else create_team(request))
+
+
 async def create_team(request) -> Response:
     """Body ``{"name", "private", "classification", "quota", "max_versions", "owners"}``: 201."""
     from agentpack.services import registry_admin
 
     state = request.app.state.server
-    caller, _row = await caller_of(request)
+    caller, _row = await token_holder(request, "creating a team")
     decision = decide(state.data.levels, caller, "create-team", state.team(""))
     if not decision.allowed:
         raise refused(decision)
-    body = await json_body(request)
+    body = await json_body(request, "create-team")
     owners = body.get("owners") or []
     if not isinstance(owners, list):
         raise UsageError("'owners' must be a list of user names")
@@ -89,10 +93,10 @@ async def update_team(request) -> Response:
     from agentpack.services import registry_admin
 
     state = request.app.state.server
-    caller, _row = await caller_of(request)
+    caller, _row = await token_holder(request, "changing a team")
     name = request.path_params["name"]
     team = await run_in_threadpool(state.team, name)
-    body = await json_body(request)
+    body = await json_body(request, "update-team")
     actions = {TEAM_FIELDS.get(key, "admin") for key in body} or {"admin"}
     for action in sorted(actions):  # "admin" first: a team administrator learns what it may not change
         decision = decide(state.data.levels, caller, action, team)
@@ -122,8 +126,8 @@ async def create_token(request) -> Response:
     from agentpack.services import registry_admin
 
     state = request.app.state.server
-    caller, _row = await caller_of(request)
-    body = await json_body(request)
+    caller, _row = await token_holder(request, "creating a token")
+    body = await json_body(request, "create-token")
     teams = body.get("teams")
     if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
         raise UsageError("'teams' must be a non-empty list of team names")
@@ -155,12 +159,12 @@ async def revoke_token(request) -> Response:
     from agentpack.services import registry_admin
 
     state = request.app.state.server
-    caller, row = await caller_of(request)
+    caller, row = await token_holder(request, "revoking a token")
     token_id = request.path_params["token_id"]
     target = next((t for t in await run_in_threadpool(state.data.store.tokens) if t["id"] == token_id), None)
     if target is None:
         raise PackageNotFound(f"token {token_id} not found")
-    if row is None or row["id"] != token_id:
+    if row["id"] != token_id:
         for team in target["teams"]:
             where = EVERY_TEAM if team == ALL_TEAMS else await run_in_threadpool(state.team, team)
             decision = decide_token(state.data.levels, caller, where, target["role"])

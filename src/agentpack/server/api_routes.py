@@ -31,11 +31,11 @@ from agentpack.errors import (
     UploadTooLarge,
     UsageError,
 )
+from agentpack.server.openapi import MAX_JSON_BODY
 from agentpack.server.public_view import CallerView
 from agentpack.server.responses import caller_of
 
 SIGNATURE_HEADER = "X-Agentpack-Signature"  # base64 of the signature document's JSON
-MAX_JSON_BODY = 64 * 1024
 
 
 def api_routes() -> list[Route]:
@@ -59,6 +59,15 @@ def refused(decision, what: str = "") -> AgentpackError:
     return AccessDenied(decision.reason)
 
 
+async def token_holder(request, doing: str):
+    """``(Caller, token row)`` for a route that needs a token: an anonymous caller is refused
+    (401) before anything else is looked at, so it learns nothing of what exists."""
+    caller, row = await caller_of(request)
+    if row is None:
+        raise AuthenticationRequired(f"{doing} needs a token", hint="log in first: agentops login URL")
+    return caller, row
+
+
 def _flag(request, name: str) -> bool:
     return request.query_params.get(name, "").lower() in ("1", "true", "yes")
 
@@ -69,10 +78,7 @@ async def publish(request) -> Response:
     from agentpack.services.server_publish import check_upload, publish_upload
 
     state = request.app.state.server
-    caller, _row = await caller_of(request)
-    if caller.role is None:
-        raise AuthenticationRequired("publishing needs a token with the publish role",
-                                     hint="log in first: agentops login URL")
+    caller, _row = await token_holder(request, "publishing")
     signature = _signature(request.headers.get(SIGNATURE_HEADER))
     data = await _receive(request, state)
     inspected, signature = await run_in_threadpool(check_upload, data, signature)
@@ -131,25 +137,46 @@ def _signature(header: str | None) -> dict | None:
     return document
 
 
-async def json_body(request) -> dict:
-    """The request body as a JSON object (at most MAX_JSON_BODY bytes; 413, 422 otherwise)."""
-    body = await request.body()
-    if len(body) > MAX_JSON_BODY:
-        raise UploadTooLarge(f"a request body here is at most {MAX_JSON_BODY} bytes")
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        raise UsageError("the request body is not JSON") from None
+async def json_body(request, operation: str) -> dict:
+    """The JSON object in the body, checked against the schema the OpenAPI document gives for
+    ``operation`` (server.openapi.request_schemas): 413 past MAX_JSON_BODY (as soon as it says or
+    sends more), 422 for anything else wrong, with every violation listed."""
+    from agentpack.core.bounded_json import parse_json
+
+    raw = await _read_limited(request, MAX_JSON_BODY, f"a request body here is at most {MAX_JSON_BODY:,} bytes")
+    value = parse_json(raw or b"{}", source="the request body", error=UsageError, max_bytes=MAX_JSON_BODY)
     if not isinstance(value, dict):
         raise UsageError("the request body must be a JSON object")
+    problems = request.app.state.server.body_problems(operation, value)
+    if problems:
+        raise UsageError(f"the request body is invalid: {problems[0].message}"
+                         + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), problems=problems,
+                         hint="see the request schemas in /api/v1/openapi.json")
     return value
 
 
-async def _marking(request, name: str):
-    """``(server state, the index the caller can see, visible(record))`` once the caller may mark
+async def _read_limited(request, limit: int, too_large: str) -> bytes:
+    """The whole body, refused (UploadTooLarge) once its declared or received size passes ``limit``:
+    never more than ``limit`` bytes are held."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise UploadTooLarge(too_large)
+    chunks, received = [], 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise UploadTooLarge(too_large)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise UsageError("the request body broke off before it was complete") from None
+    return b"".join(chunks)
+
+
+async def _marking(request, caller, name: str):
+    """``(server state, the index ``caller`` can see, visible(record))`` once it may mark
     versions of ``name``: a package it cannot see is 404, a role, team or ownership it lacks 403."""
     state = request.app.state.server
-    caller, _row = await caller_of(request)
     try:
         index = await run_in_threadpool(state.registry.package_index, name)
     except PackageNotFound:
@@ -180,8 +207,9 @@ async def yank(request) -> Response:
     from agentpack.core.release_marks import YANKED
 
     name = request.path_params["name"]
-    body = await json_body(request)
-    state, visible, may_read = await _marking(request, name)
+    caller, _row = await token_holder(request, "yanking")
+    body = await json_body(request, "yank")
+    state, visible, may_read = await _marking(request, caller, name)
     version = body.get("version")
     if not isinstance(version, str):
         raise UsageError("'version' must be the version to yank")
@@ -203,8 +231,9 @@ async def deprecate(request) -> Response:
     from agentpack.core.release_marks import DEPRECATED
 
     name = request.path_params["name"]
-    body = await json_body(request)
-    state, _visible, may_read = await _marking(request, name)
+    caller, _row = await token_holder(request, "deprecating")
+    body = await json_body(request, "deprecate")
+    state, _visible, may_read = await _marking(request, caller, name)
     range_text = body.get("range", "*")
     if not isinstance(range_text, str):
         raise UsageError("'range' must be a version range")

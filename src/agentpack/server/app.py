@@ -15,6 +15,7 @@ import time
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.routing import Mount
 
 from agentpack.errors import AgentpackError
@@ -62,7 +63,8 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
             state.log("stop")
 
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={AgentpackError: _agentpack_error, Exception: _unexpected})
+                    exception_handlers={AgentpackError: _agentpack_error, HTTPException: _http_error,
+                                        Exception: _unexpected})
     app.state.server = state
     return _Logged(ReadProtocol(app, state), state)
 
@@ -124,6 +126,19 @@ async def _agentpack_error(request, error: AgentpackError):
         state.log("refused", path=request.url.path, status=response.status_code, error=error.code,
                   message=error.message)
     return response
+
+
+async def _http_error(request, error: HTTPException):
+    """Starlette's own refusals (no such route, a method the route lacks): JSON errors under
+    ``/api/``, as the OpenAPI document promises for every answer there; plain text elsewhere."""
+    from starlette.responses import JSONResponse, PlainTextResponse
+
+    if not request.url.path.startswith("/api/"):
+        return PlainTextResponse(error.detail, status_code=error.status_code, headers=error.headers)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http")
+    message = {404: f"no such API route: {request.method} {request.url.path}",
+               405: f"{request.method} is not allowed on {request.url.path}"}.get(error.status_code, error.detail)
+    return JSONResponse({"error": code, "message": message}, status_code=error.status_code, headers=error.headers)
 
 
 async def _unexpected(request, error: Exception):

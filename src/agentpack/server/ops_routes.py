@@ -44,7 +44,7 @@ async def readyz(request) -> Response:
 
 
 async def openapi(request) -> Response:
-    return JSONResponse(openapi_document(__version__))
+    return JSONResponse(openapi_document(__version__, request.app.state.server.data.levels.names))
 
 
 async def metrics(request) -> Response:

@@ -20,7 +20,7 @@ from starlette.responses import StreamingResponse
 from agentpack.adapters.registry import documents
 from agentpack.core.access import Caller
 from agentpack.core.digests import is_sha256
-from agentpack.errors import AgentpackError, PackageNotFound
+from agentpack.errors import AgentpackError, PackageNotFound, UsageError
 from agentpack.server.read_cache import BLOB_ITEM_LIMIT, Rendered
 from agentpack.server.responses import error_response
 
@@ -31,8 +31,8 @@ _BLOB = b"application/octet-stream"
 _FIXED = {"/config.json", "/registry.json", "/catalog.json"}
 _INDEX, _BLOBS = "/index/", "/blobs/sha256/"
 # A front server that sent a public blob from the public tree tells the server so (server.
-# public_tree): POST here with the blob's path, answered 204 whatever it names, counted only when
-# an anonymous caller may read that blob. A request it passes on after a miss in the tree says
+# public_tree): POST here with the blob's path, answered 204 whatever blob it names (422 for what
+# is no digest), counted only when an anonymous caller may read that blob. A request it passes on after a miss in the tree says
 # ``X-Agentpack-Download: mirror``: the front counts that one itself, so the GET does not.
 DOWNLOADED = "/api/v1/downloads" + _BLOBS
 _COUNTED_BY_FRONT = (b"x-agentpack-download", b"mirror")
@@ -53,7 +53,12 @@ class ReadProtocol:
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "")
         if scope["type"] == "http" and path.startswith(DOWNLOADED) and scope["method"] == "POST":
-            await self._downloaded(scope, send, path[len(DOWNLOADED):])
+            digest = path[len(DOWNLOADED):]
+            if not is_sha256(digest):
+                await error_response(UsageError(f"not a blob digest (64 lower-case hex digits): {digest[:80]!r}"))(
+                    scope, receive, send)
+                return
+            await self._downloaded(scope, send, digest)
             return
         if scope["type"] != "http" or not (path in _FIXED or path.startswith(_INDEX) or path.startswith(_BLOBS)):
             await self.app(scope, receive, send)
@@ -75,7 +80,7 @@ class ReadProtocol:
         from agentpack.server.responses import bearer_of
 
         state = self.server
-        if is_sha256(digest) and bearer_of(scope["headers"]) is None:
+        if bearer_of(scope["headers"]) is None:
             snapshot = state.read_cache.fresh() or await run_in_threadpool(state.read_cache.load)
             if state.may_read_blob(ANONYMOUS, digest, snapshot):
                 state.downloads.add(digest)

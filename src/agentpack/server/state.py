@@ -12,6 +12,12 @@ from agentpack.core.classification import record_level
 from agentpack.server.metrics import ProcessMetrics
 from agentpack.server.read_cache import ReadCache
 
+# Characters json.dumps leaves raw that line-oriented readers (Python's splitlines, some log
+# shippers, terminals) take as a line break or control: C1 controls (NEL among them) and the Unicode
+# line and paragraph separators. A logged request path may hold any of them; escaped, each log
+# entry stays one line to every reader. They can occur only inside JSON strings, where \uXXXX is valid.
+_LINE_BREAKING = {code: f"\\u{code:04x}" for code in [*range(0x7F, 0xA0), 0x2028, 0x2029]}
+
 
 class DownloadCounter:
     """Downloads per archive digest, counted in memory and written in batches (never one database
@@ -41,15 +47,36 @@ class ServerState:
         self.metrics = ProcessMetrics(settings.metrics_dir)  # requests, downloads, publishes (server.metrics)
         self._log_lock = threading.Lock()
         self.read_cache = ReadCache(data.registry, data.store, settings.read_cache_seconds)
+        self._validators: dict | None = None  # request schema validators, made on first use
 
     @property
     def registry(self):
         return self.data.registry
 
+    def body_problems(self, operation: str, body: dict) -> list:
+        """Every way ``body`` breaks the request schema of ``operation`` in the OpenAPI document
+        (server.openapi.request_schemas, for this server's levels), as core Problems, each naming
+        the field; empty when it conforms."""
+        from agentpack.errors import Problem
+
+        if self._validators is None:
+            from jsonschema import Draft202012Validator
+
+            from agentpack.server.openapi import request_schemas
+
+            self._validators = {name: Draft202012Validator(schema)
+                                for name, schema in request_schemas(self.data.levels.names).items()}
+        problems = []
+        for error in sorted(self._validators[operation].iter_errors(body), key=lambda e: list(e.absolute_path)):
+            field = ".".join(str(part) for part in error.absolute_path) or None
+            problems.append(Problem("error", "invalid-field", f"'{field}': {_short(error)}" if field else _short(error),
+                                    field=field))
+        return problems
+
     def log(self, event: str, **fields) -> None:
         """Write one JSON object on one line to the server's log."""
         entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "event": event, **fields}
-        line = json.dumps(entry, ensure_ascii=False, default=str)
+        line = json.dumps(entry, ensure_ascii=False, default=str).translate(_LINE_BREAKING)
         with self._log_lock:
             self.settings.log.write(line + "\n")
             self.settings.log.flush()
@@ -132,6 +159,33 @@ class ServerState:
 def team_of_row(row: dict) -> Team:
     """The ``Team`` core.access decides over, from a row of the metadata store's teams."""
     return Team(row["name"], private=row["private"], level=row["classification"], owners=frozenset(row["owners"]))
+
+
+_SAID = {"type": "must be of type {}", "enum": "must be one of {}", "const": "must be {}",
+         "pattern": "does not match {}", "minLength": "must be at least {} characters long",
+         "maxLength": "must be at most {} characters long", "minimum": "must be at least {}",
+         "maximum": "must be at most {}", "minItems": "must hold at least {} items",
+         "maxItems": "must hold at most {} items"}
+
+
+def _short(error) -> str:
+    """What ``error`` (a jsonschema ValidationError) says is wrong, without repeating the offending
+    value, which may be large or hold characters a log line should not."""
+    said = _SAID.get(error.validator)
+    if said is not None:
+        expected = error.validator_value
+        if error.validator == "type" and isinstance(expected, list):
+            expected = " or ".join(expected)
+        return said.format(expected if isinstance(expected, (str, int)) else json.dumps(expected))
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(error.schema.get("properties", {}))
+        extra = sorted(str(key)[:64] for key in set(error.instance) - set(known))
+        return f"unknown field(s) {', '.join(extra)} (fields: {', '.join(known)})"
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    if error.validator == "anyOf" and error.schema_path and not error.path:
+        return "needs one of: " + "; ".join(", ".join(option.get("required", [])) for option in error.validator_value)
+    return f"is none of the forms the schema allows ({error.validator})"
 
 
 def _level(record: dict) -> str | None:

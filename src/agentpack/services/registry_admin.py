@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from agentpack.core.access import ALL_TEAMS, ROLES, Caller
 from agentpack.core.classification import DEFAULT_LEVELS, Levels
+from agentpack.core.limits import MAX_QUOTA_VERSIONS
 from agentpack.core.names import check_team
 from agentpack.core.quantities import parse_duration, parse_size
 from agentpack.errors import AuthenticationRequired, PackageNotFound, UsageError
@@ -185,8 +186,10 @@ def _quota_bytes(quota) -> int | None:
 def _max_versions(max_versions) -> int | None:
     if max_versions is None:
         return None
-    if isinstance(max_versions, bool) or not isinstance(max_versions, int) or max_versions < 0:
-        raise UsageError("--max-versions must be 0 or more")
+    if isinstance(max_versions, bool) or not isinstance(max_versions, int) \
+            or not 0 <= max_versions <= MAX_QUOTA_VERSIONS:
+        # The store's column holds a 32-bit integer: a larger count would fail the insert.
+        raise UsageError(f"--max-versions must be a whole number from 0 to {MAX_QUOTA_VERSIONS:,}")
     return max_versions
 
 
@@ -220,6 +223,8 @@ def create_token(data: ServerData, teams: list[str], role: str, *, expires: str 
     if clearance is not None and data.levels.check(clearance):
         raise UsageError(f"--clearance: {data.levels.check(clearance)}")
     expires_at = None
+    if expires is not None and not isinstance(expires, str):
+        raise UsageError(f"--expires must be a duration such as 90d, or never, not {type(expires).__name__}")
     if expires is not None and expires != "never":
         seconds, problem = parse_duration(expires)
         if problem:
