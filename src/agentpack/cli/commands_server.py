@@ -41,6 +41,16 @@ def add_server_commands(verbs, common, epilog: str) -> None:
                         "server to answer the read path itself (see deploy/nginx/agentpack-front.conf)")
     p.set_defaults(handler=cmd_serve)
 
+    text = ("Bring a registry server's metadata database to the newest schema and exit, without serving "
+            "(`registry serve` does the same at start; run this once before servers of a new version start, "
+            "e.g. as a deployment's migration job).")
+    p = verbs.add_parser("migrate", help="migrate a registry server's database", description=text, epilog=epilog,
+                         parents=[common(json_flag=True)])
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    group.add_argument("--database-url", "--database", dest="database_url", metavar="URL", help=DATABASE_HELP)
+    p.set_defaults(handler=cmd_migrate)
+
     team = verbs.add_parser("team", help="create, update and list a registry server's teams", epilog=epilog,
                             description="Create, update and list a registry server's teams.")
     team_verbs = team.add_subparsers(dest="team_verb", metavar="VERB")
@@ -54,6 +64,8 @@ def add_server_commands(verbs, common, epilog: str) -> None:
     p.add_argument("--private", action="store_true", help="only its tokens see its packages (default: public)")
     p.add_argument("--owner", action="append", default=[], metavar="NAME",
                    help="an owner (repeatable): tokens held by NAME (token create --user NAME) administer the team")
+    p.add_argument("--exist-ok", action="store_true",
+                   help="a team of that name that exists already is left as it is, and that is not an error")
     _where(p)
     p.set_defaults(handler=cmd_team_create)
     p = team_verbs.add_parser("update", help="change a team's owners, visibility or limits", epilog=epilog,
@@ -186,28 +198,68 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_migrate(args) -> int:
+    from agentpack.services.registry_admin import migrate_database
+
+    result = migrate_database(args.data, database_url=args.database_url)
+    if args.json:
+        print_json(result)
+        return 0
+    if result["before"] == result["after"]:
+        out(f"Database {result['database']} is up to date (schema {result['after']})")
+    else:
+        out(f"Migrated database {result['database']} from schema {result['before'] or 'none'} to {result['after']}")
+    return 0
+
+
 def cmd_team_create(args) -> int:
+    from agentpack.errors import RegistryConflict, VersionExists
+
     body = {"name": args.name, "private": args.private, "classification": args.classification, "quota": args.quota,
             "max_versions": args.max_versions, "owners": args.owner}
+    existed = False
     if args.registry:
         from agentpack.services.registry_admin import remote_call
 
-        team = remote_call(args.registry, _settings(), "POST", "teams", body)
+        try:
+            team = remote_call(args.registry, _settings(), "POST", "teams", body)
+        except (RegistryConflict, VersionExists):  # a server's 409, by its code or by its status
+            if not args.exist_ok:
+                raise
+            team = next((t for t in remote_call(args.registry, _settings(), "GET", "teams")["teams"]
+                         if t["name"] == args.name), None)
+            if team is None:  # the conflict was about something else than the name being taken
+                raise
+            existed = True
     else:
         from agentpack.services.registry_admin import create_team
 
         data = _local(args)
         try:
-            team = create_team(data, args.name, private=args.private, classification=args.classification,
-                               quota=args.quota, max_versions=args.max_versions, owners=tuple(args.owner),
-                               now=int(time.time()))
+            # Checked before creating, not by catching the conflict, so that the name is the only
+            # reason a create is skipped; a race with another creator still ends in the conflict.
+            team = data.store.team(args.name) if args.exist_ok else None
+            existed = team is not None
+            if team is None:
+                team = create_team(data, args.name, private=args.private, classification=args.classification,
+                                   quota=args.quota, max_versions=args.max_versions, owners=tuple(args.owner),
+                                   now=int(time.time()))
+        except RegistryConflict:
+            team = data.store.team(args.name) if args.exist_ok else None
+            if team is None:
+                raise
+            existed = True
         finally:
             data.close()
     if args.json:
-        print_json(team)
+        print_json(dict(team, existed=existed))
         return 0
-    out(f"Created team {team['name']}: {'private' if team['private'] else 'public'}, up to "
-        f"{team['classification'] or 'the lowest level'}" + _quota(team) + _owners(team))
+    summary = (f"{'private' if team['private'] else 'public'}, up to {team['classification'] or 'the lowest level'}"
+               + _quota(team) + _owners(team))
+    if existed:
+        out(f"Team {team['name']} exists already, left as it is: {summary}")
+    else:
+        out(f"Created team {team['name']}: {summary}")
     return 0
 
 

@@ -65,9 +65,11 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("registry", "serve"): ("agentops registry serve --port 8080 --public-tree /srv/agentpack/public",
                             "agentops registry serve --host 0.0.0.0 --database postgresql://agentpack@db/agentpack "
                             "--blobs /srv/blobs --workers 4"),
+    ("registry", "migrate"): ("agentops registry migrate --data /srv/agentpack-server",
+                              "agentops registry migrate --database postgresql://agentpack@db/agentpack --json"),
     ("registry", "team", "create"): ("agentops registry team create team-alpha --classification secret "
                                      "--quota 10GiB --private --owner alice",
-                                     "agentops registry team create team-beta --registry http://host:8080/"),
+                                     "agentops registry team create team-beta --exist-ok --registry http://host:8080/"),
     ("registry", "team", "update"): ("agentops registry team update team-alpha --add-owner alice --remove-owner bob",
                                      "agentops registry team update team-alpha --public --registry http://host:8080/"),
     ("registry", "team", "list"): ("agentops registry team list --data /srv/agentpack-server",),

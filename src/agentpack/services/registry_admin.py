@@ -73,6 +73,43 @@ def open_server_data(data_dir: str | None, *, database_url: str | None = None, b
     return ServerData(root, store, blobs, StoredRegistry(store, blobs, url=url, levels=levels), Levels(levels))
 
 
+def migrate_database(data_dir: str | None, *, database_url: str | None = None) -> dict:
+    """Bring the metadata database (``database_url``, else ``DATA/registry.db`` under ``data_dir``
+    or ``default_data_dir()``) to the newest schema, as `registry serve` does at start, and touch
+    nothing else (no blob store): what a deployment runs once before new servers start.
+    ``{"database": the URL without its password, "before": revision or None, "after": revision}``.
+    Raises ``RegistryUnreachable`` when the database cannot be reached, ``UsageError`` naming the
+    `server` extra when its libraries are missing."""
+    require_server_extra(database_url)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from agentpack.adapters.metadata.store import MetadataStore
+    from agentpack.adapters.paths import make_dirs
+    from agentpack.errors import RegistryUnreachable
+
+    if database_url is None:
+        root = os.path.abspath(os.path.expanduser(data_dir or default_data_dir()))
+        make_dirs(root, root)
+        database_url = f"sqlite:///{os.path.join(root, DATABASE_FILE)}"
+    try:
+        shown = make_url(database_url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: say which without echoing what may be a password
+        raise UsageError("--database: not a database URL such as postgresql://USER@HOST/NAME") from None
+    store = MetadataStore(database_url)
+    try:
+        before = store.schema_revision()
+        store.migrate()
+        after = store.schema_revision()
+    except OperationalError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise RegistryUnreachable(f"cannot reach the metadata database {shown}: {reason}",
+                                  hint="check the URL, that the database server is up, and its credentials") from None
+    finally:
+        store.close()
+    return {"database": shown, "before": before, "after": after}
+
+
 def require_server_extra(database_url: str | None = None) -> None:
     """Raise ``UsageError`` naming ``pip install 'agentpack[server]'`` unless the server's
     libraries (starlette, uvicorn, sqlalchemy, alembic; psycopg for a ``postgres`` URL) can be

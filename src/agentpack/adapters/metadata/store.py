@@ -75,6 +75,13 @@ class MetadataStore:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database's schema is at (None: never migrated)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self._read.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
     def close(self) -> None:
         """Release every pooled connection."""
         self._read.dispose()
