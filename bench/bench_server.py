@@ -128,7 +128,8 @@ def main() -> int:
         tmp = Path(name)
         registry, archives = make_registry(tmp / "src", 20, 20)
         digests = sorted(p.name for p in (registry / "blobs" / "sha256").iterdir())
-        service = start_server(tmp, archives, "--public-tree", str(tmp / "public"))
+        service = start_server(tmp, archives, "--public-tree", str(tmp / "public"),
+                               "--front-log", str(tmp / "front" / "downloads.log"))
         nginx = front = None
         if Nginx.binary():
             nginx = Nginx(registry, tmp / "nginx").start()

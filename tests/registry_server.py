@@ -250,20 +250,22 @@ class Nginx:
 class FrontNginx(Nginx):
     """nginx in front of a registry server as deploy/nginx/agentpack-front.conf configures it:
     anonymous reads from ``tree`` (the server's --public-tree), the rest passed to ``upstream``
-    (``host:port``). The file is used as shipped, with only its two marked values and its listen
-    address replaced."""
+    (``host:port``), the blobs it sends logged to ``downloads`` (the server's --front-log). The
+    file is used as shipped, with only its three marked values and its listen address replaced."""
 
     CONF = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "agentpack-front.conf"
 
-    def __init__(self, tree: Path, upstream: str, work: Path) -> None:
+    def __init__(self, tree: Path, upstream: str, work: Path, downloads: Path | None = None) -> None:
         super().__init__(tree, work)
         self.upstream = upstream
+        self.downloads = downloads or self.work / "downloads.log"
 
     def server_blocks(self) -> str:
         text = self.CONF.read_text()
         for old, new in (("server 127.0.0.1:8080;", f"server {self.upstream};"),
                          ('""      /srv/agentpack/public;', f'""      {self.root};'),
-                         ("listen 80;", f"listen 127.0.0.1:{self.port};")):
+                         ("listen 80;", f"listen 127.0.0.1:{self.port};"),
+                         ("/var/log/nginx/agentpack-downloads.log", str(self.downloads))):
             assert old in text, f"{self.CONF} no longer holds {old!r}"
             text = text.replace(old, new)
         return text

@@ -39,6 +39,9 @@ def add_server_commands(verbs, common, epilog: str) -> None:
     p.add_argument("--public-tree", metavar="DIR",
                    help="keep in DIR, as static files, what anonymous readers may read, for a front web "
                         "server to answer the read path itself (see deploy/nginx/agentpack-front.conf)")
+    p.add_argument("--front-log", metavar="FILE",
+                   help="the front web server's log of the blobs it sent from --public-tree, read to count "
+                        "those downloads (agentpack-front.conf writes it)")
     p.set_defaults(handler=cmd_serve)
 
     text = ("Bring a registry server's metadata database to the newest schema and exit, without serving "
@@ -192,8 +195,12 @@ def cmd_serve(args) -> int:
 
     public_url = args.public_url or f"http://{args.host}:{args.port}/"
     public_tree = _public_tree(args.public_tree) if args.public_tree else None
+    if args.front_log and not public_tree:
+        raise UsageError("--front-log counts what a front server sends from --public-tree: give both")
+    front_log = os.path.abspath(os.path.expanduser(args.front_log)) if args.front_log else None
     settings = ServerSettings(data_dir=args.data, database_url=args.database_url, blobs_dir=args.blobs,
-                              max_upload=max_upload, public_url=public_url, public_tree=public_tree)
+                              max_upload=max_upload, public_url=public_url, public_tree=public_tree,
+                              front_log=front_log)
     serve(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 

@@ -186,13 +186,6 @@ def openapi_document(version: str, levels=DEFAULT_LEVELS) -> dict:
                                 "properties": {"anonymous": {"const": False}, **_TOKEN_ROW["properties"],
                                                "owner_of": {"type": "array", "items": _TEXT}}}]},
                     "the caller")}, ("401",))},
-            "/downloads/blobs/sha256/{digest}": {"post": _op(
-                "downloaded", "a front server's report of a public blob it sent from the public tree (counted "
-                "when an anonymous reader may read it); 204 whatever blob it names, 422 for what is no digest",
-                {"204": {"description": "noted"}}, ("422",),
-                params=[{"name": "digest", "in": "path", "required": True,
-                         "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                         "description": "the blob's SHA-256, 64 lower-case hex digits"}], security=[{}])},
             "/search": {"get": _op(
                 "search", "search packages (the database's full-text index): every word of q must begin a word "
                 "of the name, keywords or description of the version a bare install would choose; ranked exact "

@@ -20,7 +20,7 @@ from starlette.responses import StreamingResponse
 from agentpack.adapters.registry import documents
 from agentpack.core.access import Caller
 from agentpack.core.digests import is_sha256
-from agentpack.errors import AgentpackError, PackageNotFound, UsageError
+from agentpack.errors import AgentpackError, PackageNotFound
 from agentpack.server.read_cache import BLOB_ITEM_LIMIT, Rendered
 from agentpack.server.responses import error_response
 
@@ -52,14 +52,6 @@ class ReadProtocol:
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith(DOWNLOADED) and scope["method"] == "POST":
-            digest = path[len(DOWNLOADED):]
-            if not is_sha256(digest):
-                await error_response(UsageError(f"not a blob digest (64 lower-case hex digits): {digest[:80]!r}"))(
-                    scope, receive, send)
-                return
-            await self._downloaded(scope, send, digest)
-            return
         if scope["type"] != "http" or not (path in _FIXED or path.startswith(_INDEX) or path.startswith(_BLOBS)):
             await self.app(scope, receive, send)
             return
@@ -74,18 +66,6 @@ class ReadProtocol:
             self.server.log("error", path=path, error=type(error).__name__, message=str(error))
             body = b'{"error": "internal", "message": "internal error: ' + type(error).__name__.encode() + b'"}'
             await _send(send, 500, body, [(b"content-type", _JSON)], head=False)
-
-    async def _downloaded(self, scope, send, digest: str) -> None:
-        """A front server's report of a public blob it sent (see ``DOWNLOADED``)."""
-        from agentpack.server.responses import bearer_of
-
-        state = self.server
-        if bearer_of(scope["headers"]) is None:
-            snapshot = state.read_cache.fresh() or await run_in_threadpool(state.read_cache.load)
-            if state.may_read_blob(ANONYMOUS, digest, snapshot):
-                state.downloads.add(digest)
-                state.metrics.count_download()
-        await _send(send, 204, b"", [], head=True, length=False)
 
     async def _caller(self, scope) -> Caller:
         """The caller behind the request's bearer token (anonymous without one). Tokens are looked
@@ -161,7 +141,7 @@ class ReadProtocol:
                 with stream:
                     kept = await run_in_threadpool(stream.read)
                 state.read_cache.keep_blob(digest, kept)
-        if not head and not (caller is ANONYMOUS and _COUNTED_BY_FRONT in scope["headers"]):
+        if not head:
             state.downloads.add(digest)
             state.metrics.count_download()
         if kept is not None:

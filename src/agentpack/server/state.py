@@ -27,9 +27,9 @@ class DownloadCounter:
         self._lock = threading.Lock()
         self._pending: Counter = Counter()
 
-    def add(self, sha256: str) -> None:
+    def add(self, sha256: str, count: int = 1) -> None:
         with self._lock:
-            self._pending[sha256] += 1
+            self._pending[sha256] += count
 
     def drain(self) -> dict[str, int]:
         with self._lock:
@@ -47,6 +47,13 @@ class ServerState:
         self.metrics = ProcessMetrics(settings.metrics_dir)  # requests, downloads, publishes (server.metrics)
         self._log_lock = threading.Lock()
         self.read_cache = ReadCache(data.registry, data.store, settings.read_cache_seconds)
+        self.front_log = None
+        if settings.front_log:
+            import os
+
+            from agentpack.server.front_log import FrontLog
+
+            self.front_log = FrontLog(settings.front_log, os.path.join(data.data_dir, "run", "front-log.json"))
         self._validators: dict | None = None  # request schema validators, made on first use
 
     @property
@@ -82,7 +89,17 @@ class ServerState:
             self.settings.log.flush()
 
     def flush_downloads(self) -> None:
-        """Write the downloads counted since the last flush, in one transaction."""
+        """Write the downloads counted since the last flush, with those the front server logged
+        (server.front_log), in one transaction."""
+        if self.front_log is not None:
+            from agentpack.core.access import Caller
+
+            logged = self.front_log.read_new()
+            if logged:
+                snapshot = self.read_cache.load()
+                for digest, count in logged.items():
+                    if self.may_read_blob(Caller(), digest, snapshot):  # the tree holds nothing else
+                        self.downloads.add(digest, count)
         pending = self.downloads.drain()
         if pending:
             self.data.store.add_downloads(pending)
