@@ -81,6 +81,8 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("logout",): ("agentops logout http://registry.example:8080/", "agentops logout oci://registry.local:5000"),
     ("bundle", "collect"): ("agentops bundle collect --lock -o site.bundle --sign release",
                             "agentops bundle collect customer-service@^1.2 -o cs.bundle"),
+    ("deploy", "render"): ("agentops deploy render --tier edge --namespace-per-classification -o deploy/agents",
+                           "agentops deploy render --format values -o values-agents.yaml --json"),
     ("bundle", "verify"): ("agentops bundle verify site.bundle --trust release.pub",),
     ("bundle", "load"): ("agentops bundle load site.bundle --registry /srv/agentpack --trust release.pub",
                          "agentops bundle load site.bundle --registry oci://registry.local:5000/agents"),
