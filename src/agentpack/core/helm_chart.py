@@ -7,8 +7,8 @@ images a rendered chart needs.
   Chart.yaml's metadata as JSON (``application/vnd.cncf.helm.config.v1+json``) and whose one
   layer is the chart archive (``application/vnd.cncf.helm.chart.content.v1.tar+gzip``), tagged
   with the version (``+`` written ``_``, as Helm does). agentops puts it in the repository
-  ``PREFIX/agentops_charts/NAME``: no package name can take that path (package names have no
-  ``_``), so a chart never stands where the registry's packages are listed.
+  ``PREFIX/agentops.charts/NAME``: no package name can take that path (package names have no
+  ``.``), so a chart never stands where the registry's packages are listed.
 - The images a chart needs are the ``image`` of every container, init container and ephemeral
   container in the objects ``helm template`` renders; an image pinned by digest
   (``repo@sha256:...``) keeps it.
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 
 CONFIG_MEDIA_TYPE = "application/vnd.cncf.helm.config.v1+json"
 LAYER_MEDIA_TYPE = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
-CHARTS_REPOSITORY = "agentops_charts"
+CHARTS_REPOSITORY = "agentops.charts"
 _NAME = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
