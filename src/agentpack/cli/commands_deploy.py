@@ -42,6 +42,23 @@ def add_deploy_commands(groups, common, epilog: str) -> None:
     p.add_argument("--force", action="store_true", help="replace DIR even if `deploy render` did not write it")
     p.set_defaults(handler=cmd_deploy_render)
 
+    text = "Run the production checklist: tier and values, air gap, classification, tenancy, helm lint."
+    p = groups.add_parser("doctor", help=text, epilog=epilog, parents=[common(json_flag=True)],
+                          description=text + " Each line reads pass, warn or fail (warn: could not be checked "
+                          "here, or worth a look); exit 1 on any fail.")
+    p.add_argument("--tier", metavar="TIER", help="the tier to check for (default: the workspace's)")
+    p.add_argument("--chart", metavar="DIR",
+                   help="the chart whose values-tierN-TIER.yaml and values-tenants.yaml are checked and which "
+                        "helm lints (default: deploy/helm/agentpack in the workspace, if there)")
+    p.add_argument("--values", metavar="FILE", help="the tier's values file (default: the chart's)")
+    p.add_argument("--bundle", action="append", metavar="FILE",
+                   help="a bundle to verify (repeatable; default: *.bundle in the workspace)")
+    p.add_argument("--tenants", metavar="FILE", help="the tenants' values file (default: the chart's "
+                   "values-tenants.yaml)")
+    p.add_argument("--trust", action="append", metavar="PUBKEY",
+                   help="also trust this public key for the bundle's signatures (repeatable)")
+    p.set_defaults(handler=cmd_doctor)
+
 
 def _path(args, path: str | None) -> str | None:
     if path is None or args.directory is None or os.path.isabs(path):
@@ -79,3 +96,29 @@ def cmd_deploy_render(args) -> int:
     apply = f"kubectl apply -k {target}" if rendering.format == "kustomize" else f"helm upgrade --install ... -f {target}"
     err(f"Wrote {summary} to {target} ({paint(apply, '1')})")
     return 0
+
+
+_MARKS = {"pass": ("pass", "32"), "warn": ("warn", "33"), "fail": ("FAIL", "31")}
+
+
+def cmd_doctor(args) -> int:
+    from agentpack.services.doctor import DoctorOptions, run_doctor
+
+    trust = [_path(args, k) if os.path.isfile(_path(args, k)) else k for k in args.trust or ()]
+    options = DoctorOptions(tier=args.tier, chart=_path(args, args.chart), values=_path(args, args.values),
+                            bundles=[_path(args, b) for b in args.bundle or ()], tenants=_path(args, args.tenants),
+                            trust=trust)
+    report = run_doctor(args.directory, options)
+    if args.json:
+        print_json(report.to_dict())
+        return 0 if report.ok else 1
+    width = max(len(check.name) for check in report.checks)
+    for check in report.checks:
+        word, colour = _MARKS[check.status]
+        out(f"{paint(word, colour)}  {check.name.ljust(width)}  {check.message}")
+        if check.hint and check.status != "pass":
+            out(f"      {' ' * width}  hint: {check.hint}")
+    counts = report.to_dict()["counts"]
+    err(f"doctor: {counts['pass']} pass, {counts['warn']} warn, {counts['fail']} fail"
+        + ("" if report.ok else " - not ready for production"))
+    return 0 if report.ok else 1

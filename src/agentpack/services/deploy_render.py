@@ -154,8 +154,9 @@ def read_values_file(path: str):
 
 # -- render ---------------------------------------------------------------------------------------
 
-def render_workspace(directory: str | None, options: RenderOptions) -> Rendering:
-    """The objects of the workspace at ``directory`` (see the module docstring); nothing is written."""
+def render_workspace(directory: str | None, options: RenderOptions, *, tier_facts: Tier | None = None) -> Rendering:
+    """The objects of the workspace at ``directory`` (see the module docstring); nothing is written.
+    ``tier_facts``: the tier's facts, already read (`doctor`), instead of resolving ``options.tier``."""
     from agentpack.services.adapt import Adaptation, read_snapshot
 
     if options.format not in FORMATS:
@@ -173,7 +174,8 @@ def render_workspace(directory: str | None, options: RenderOptions) -> Rendering
                              hint="install packages first: agentops package install NAME")
     levels = manifest.levels if manifest else Levels()
     tier_name = options.tier or (manifest.tier if manifest else None)
-    tier, problems = resolve_tier(tier_name, chart=options.chart, values=options.values)
+    tier, problems = (tier_facts, []) if tier_facts is not None else \
+        resolve_tier(tier_name, chart=options.chart, values=options.values)
     if problems:
         raise UsageError(f"the values file of tier {tier_name!r} is invalid: {'; '.join(problems)}",
                          hint="fix the file, or give another one with --values")
