@@ -337,7 +337,10 @@ def _read_installed(ws, relpath: str) -> bytes:
         refuse_links(ws.root, path)
         descriptor = open_no_follow(path, os.O_RDONLY)
     except FileNotFoundError:
-        raise WorkspaceError(f"{relpath} is missing from the workspace", path=path, hint=hint) from None
+        raise WorkspaceError(f"{relpath} is not in the workspace (deleted, or left out by the workspace's own tier)",
+                             path=path, hint="render for the workspace's tier, or switch it first (agentops config "
+                             "apply --tier TIER); a deleted file comes back with `agentops package install "
+                             "--force`") from None
     except OSError as exc:
         raise WorkspaceError(f"cannot read {relpath}: {exc.strerror or exc}", path=path, hint=hint) from None
     with os.fdopen(descriptor, "rb") as handle:
