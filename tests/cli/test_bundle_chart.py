@@ -253,3 +253,52 @@ def test_values_format_goes_through_the_chart_to_the_same_objects(agentops, tmp_
         return d["kind"], d["metadata"]["name"]
 
     assert sorted(from_chart, key=key) == sorted([d for d in written if d["kind"] != "Namespace"], key=key)
+
+
+def _with_chart_archive(bundle: Path, out: Path, archive: bytes) -> None:
+    """``bundle`` with its chart replaced by ``archive``, the manifest's digests updated to match
+    (a crafted bundle: every checksum agrees, only the chart's content is hostile)."""
+    members = _members(bundle)
+    name = "charts/mini-agents-0.3.1.tgz"
+    digest = hashlib.sha256(archive).hexdigest()
+    manifest = json.loads(members["manifest.yaml"])
+    manifest["files"][name] = digest
+    manifest["charts"][0]["sha256"] = digest
+    members["manifest.yaml"] = json.dumps(manifest).encode()
+    members[name] = archive
+    out.write_bytes(tar_bytes(list(members.items())))
+
+
+def _tgz(entries) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data, kind in entries:
+            info = tarfile.TarInfo(name)
+            if kind == "link":
+                info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            else:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if kind != "link" else None)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("entries, reason", [
+    ([("mini-agents/Chart.yaml", b"apiVersion: v2\nname: mini-agents\nversion: 0.3.1\n", "file"),
+      ("mini-agents/../../evil", b"x", "file")], "unsafe member name"),
+    ([("mini-agents/Chart.yaml", b"apiVersion: v2\nname: mini-agents\nversion: 0.3.1\n", "file"),
+      ("mini-agents/templates/x.yaml", b"", "link")], "is not a regular file"),
+    ([("mini-agents/Chart.yaml", b"apiVersion: v2\nname: mini-agents\nversion: 0.3.1\n", "file"),
+      ("other/values.yaml", b"x", "file")], "outside the chart's folder"),
+    ([("mini-agents/Chart.yaml", b"apiVersion: v2\nname: mini-agents\nversion: 9.9.9\n", "file")],
+     "holds the chart mini-agents@9.9.9, not mini-agents@0.3.1"),
+    ([("mini-agents/values.yaml", b"x: 1\n", "file")], "no mini-agents/Chart.yaml"),
+])
+def test_a_hostile_chart_archive_is_refused_even_when_its_digests_agree(agentops, chart, tmp_path, entries, reason):
+    bundle = tmp_path / "site.bundle"
+    agentops("bundle", "collect", "--chart", chart, "-o", bundle)
+    crafted = tmp_path / "crafted.bundle"
+    _with_chart_archive(bundle, crafted, _tgz(entries))
+    refused = agentops("bundle", "verify", crafted, expect=1)
+    assert reason in refused.err, refused.err
+    assert agentops("bundle", "load", crafted, "--registry", tmp_path / "reg", expect=1).code == 1
+    assert not (tmp_path / "reg").exists() or not any((tmp_path / "reg").rglob("*.tgz"))
