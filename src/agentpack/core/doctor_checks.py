@@ -25,18 +25,17 @@ def inside_enclave(location: str) -> bool:
     """Whether a registry ``location`` (as agentops.yaml writes it) stays inside an air-gapped
     enclave: a directory or ``file://`` URL, or a URL whose host is loopback (127.0.0.0/8, ::1,
     localhost, *.localhost) or a ``.local`` name (mDNS, the seed's ``registry.local:5000``)."""
-    from urllib.parse import urlsplit
-
     text = location.strip()
     if "://" not in text:
         return True  # a path: a directory registry on this machine or its mounts
-    parts = urlsplit(text)
-    if parts.scheme.lower() == "file":
+    scheme, _, rest = text.partition("://")
+    if scheme.lower() == "file":
         return True
-    try:
-        host = (parts.hostname or "").lower().rstrip(".")
-    except ValueError:
-        return False
+    authority = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2].lower()
+    if authority.startswith("["):  # an IPv6 literal: [::1]:8080
+        host = authority[1:authority.find("]")] if "]" in authority else ""
+    else:
+        host = authority.split(":", 1)[0].rstrip(".")
     if not host:
         return False
     if host in _LOOPBACK_NAMES or host.endswith(".localhost") or host.endswith(".local") or host == "::1":
