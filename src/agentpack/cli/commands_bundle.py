@@ -25,6 +25,10 @@ def add_bundle_commands(groups, common, epilog: str) -> None:
                    help="refuse to include any package classified above LEVEL (recorded in the bundle)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle file to write")
     p.add_argument("--sign", metavar="KEY", help="sign the bundle manifest with this private key")
+    p.add_argument("--chart", metavar="DIR", help="also carry this Helm chart, packaged reproducibly (its "
+                   "archive's sha256 is in the manifest; `bundle load` pushes it into an oci:// registry)")
+    p.add_argument("--images", action="store_true", help="with --chart: list in the manifest the images the "
+                   "chart's templates run for the tier (helm template; digests where pinned); nothing is pulled")
     p.set_defaults(handler=cmd_bundle_collect)
 
     text = "Check a bundle's checksums, contents and signatures, and show what it holds."
@@ -89,6 +93,11 @@ def _show(report) -> None:
     for package in report.packages:
         out(f"  {package.name}@{package.version}  {_shown(package.classification)}  sha256 {package.sha256[:12]}  "
             f"{_signer(package.signed_by, package.trusted)}{_marks(package)}")
+    for chart in report.charts:
+        out(f"  chart {_shown(chart['name'])}@{_shown(chart['version'])}  sha256 {_shown(chart['sha256'])[:12]}")
+    for image in report.images:
+        pinned = "" if image.get("digest") else "  (not pinned by digest)"
+        out(f"  image {_shown(image['image'])}{pinned}")
 
 
 def _marks(package) -> str:
@@ -130,7 +139,8 @@ def cmd_bundle_collect(args) -> int:
     try:
         report = collect_bundle(args.directory, args.specs, _settings(args), _path(args, args.output),
                                 use_lock=args.lock, tier=args.tier, classification=args.classification,
-                                signer=signer, progress=progress)
+                                signer=signer, progress=progress,
+                                chart=_path(args, args.chart) if args.chart else None, images=args.images)
     finally:
         progress.close()
     if args.json:
@@ -171,6 +181,13 @@ def cmd_bundle_load(args) -> int:
         out(f"  + {key}{_marks(packages[key]) if key in packages else ''}")
     for key in result.skipped:
         out(f"  = {key} (already present){_marks(packages[key]) if key in packages else ''}")
+    for chart in result.charts:
+        if chart["reference"] is None:
+            out(f"  chart {chart['name']}@{chart['version']} not pushed: only an oci:// registry holds charts "
+                f"(take it from the bundle: tar -xf {result.report.path} charts/)")
+        else:
+            out(f"  {'+' if chart['pushed'] else '='} chart {chart['reference']}  (helm pull "
+                f"{chart['reference'].rsplit(':', 1)[0]} --version {chart['version']})")
     out(f"Loaded {result.report.path} into {result.registry}: {len(result.imported)} imported, "
         f"{len(result.skipped)} already present ({_verdict(result.report)})")
     return 0

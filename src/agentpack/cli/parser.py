@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agentpack.cli.commands_bundle import add_bundle_commands
 
     add_bundle_commands(groups, _common, EPILOG)
+    from agentpack.cli.commands_deploy import add_deploy_commands
+
+    add_deploy_commands(groups, _common, EPILOG)
     from agentpack.cli.help_text import finish
 
     finish(root, EPILOG)

@@ -6,10 +6,16 @@ A bundle is one uncompressed tar file carried across an air gap. Its members::
     manifest.sig                                   optional: a signature document over manifest.yaml
     packages/<name>/<version>/archive.tar.gz       the package archive, byte for byte as published
     packages/<name>/<version>/record.json          its registry record (signature included, if any)
+    charts/<chart>-<version>.tgz                   format 2: a Helm chart archive (``bundle collect --chart``)
 
 The manifest lists every package (name, version, archive sha256, classification) and the sha256
 of every member other than itself and its signature; a bundle whose members differ from that list
 in any way is refused.
+
+Format 2 adds ``charts`` (name, version, sha256 of each chart archive, which ``files`` lists too)
+and ``images`` (``{image, digest}``: what the chart's rendered objects run, for the operator to
+carry; nothing pulls them). A bundle without charts or images is written in format 1, so every
+agentops that reads bundles reads it; format 1 bundles are read as before.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from agentpack.core.names import check_name
 from agentpack.errors import IntegrityError
 
 BUNDLE_FORMAT = 1
+CHARTS_FORMAT = 2  # a bundle that carries charts or images
+FORMATS = (BUNDLE_FORMAT, CHARTS_FORMAT)
+CHARTS_DIR = "charts/"
 MANIFEST_NAME = "manifest.yaml"
 SIGNATURE_NAME = "manifest.sig"
 ARCHIVE_FILE = "archive.tar.gz"
@@ -37,12 +46,26 @@ def package_paths(name: str, version: str) -> tuple[str, str]:
     return base + ARCHIVE_FILE, base + RECORD_FILE
 
 
+def chart_path(name: str, version: str) -> str:
+    """The member name of a chart archive."""
+    return f"{CHARTS_DIR}{name}-{version}.tgz"
+
+
 def build_manifest(*, created: str, tier: str | None, classification: str | None,
-                   packages: list[Mapping], files: Mapping[str, str]) -> dict:
+                   packages: list[Mapping], files: Mapping[str, str], charts: list[Mapping] = (),
+                   images: list[Mapping] = ()) -> dict:
     """The manifest document: ``packages`` are mappings with name, version, sha256, classification;
-    ``files`` maps every other member name to its sha256."""
+    ``files`` maps every other member name to its sha256; ``charts`` (name, version, sha256) and
+    ``images`` (image, digest) make it format 2."""
+    extra = {}
+    if charts or images:
+        extra = {"charts": [{"name": c["name"], "version": c["version"], "sha256": c["sha256"]}
+                            for c in sorted(charts, key=lambda c: (c["name"], c["version"]))],
+                 "images": [{"image": i["image"], "digest": i.get("digest")}
+                            for i in sorted(images, key=lambda i: i["image"])]}
     return {
-        "bundle_format": BUNDLE_FORMAT,
+        "bundle_format": CHARTS_FORMAT if extra else BUNDLE_FORMAT,
+        **extra,
         "created": created,
         "tier": tier,
         "classification": classification,
@@ -88,6 +111,34 @@ def parse_manifest(raw: bytes) -> object:
         raise ValueError(exc.message) from None
 
 
+def _chart_members(data: dict, bad) -> set[str]:
+    """The member names of a format 2 manifest's charts, once ``charts`` and ``images`` are checked."""
+    from agentpack.core.helm_chart import chart_problem, image_problem
+
+    if data["bundle_format"] == BUNDLE_FORMAT:
+        if "charts" in data or "images" in data:
+            raise bad("a format 1 manifest lists no charts or images")
+        return set()
+    charts, images = data.get("charts"), data.get("images")
+    if not isinstance(charts, list) or not isinstance(images, list):
+        raise bad("a format 2 manifest needs a 'charts' list and an 'images' list")
+    members = set()
+    for entry in charts:
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+            raise bad(f"malformed chart entry {entry!r}")
+        problem = chart_problem({"apiVersion": "v2", "name": entry.get("name"), "version": entry.get("version")})
+        if problem:
+            raise bad(f"chart entry: {problem}")
+        path = chart_path(entry["name"], entry["version"])
+        if path in members:
+            raise bad(f"chart {entry['name']}@{entry['version']} is listed twice")
+        members.add(path)
+    for entry in images:
+        if image_problem(entry):
+            raise bad(image_problem(entry))
+    return members
+
+
 def member_rule(name: str) -> str | None:
     """Why a member name is refused (absolute, '..', empty parts, backslash, control characters), or None."""
     if not name or name.startswith("/"):
@@ -113,8 +164,9 @@ def check_manifest(data: object, where: str) -> dict:
 
     if not isinstance(data, dict):
         raise bad("manifest.yaml is not a mapping")
-    if type(data.get("bundle_format")) is not int or data["bundle_format"] != BUNDLE_FORMAT:
-        raise bad(f"unsupported bundle format {data.get('bundle_format')!r} (expected {BUNDLE_FORMAT})")
+    if type(data.get("bundle_format")) is not int or data["bundle_format"] not in FORMATS:
+        raise bad(f"unsupported bundle format {data.get('bundle_format')!r} (this agentops reads formats "
+                  f"{', '.join(map(str, FORMATS))}; a newer agentops wrote it?)")
     packages, files = data.get("packages"), data.get("files")
     if not isinstance(packages, list) or not isinstance(files, dict):
         raise bad("manifest.yaml needs a 'packages' list and a 'files' mapping")
@@ -139,6 +191,7 @@ def check_manifest(data: object, where: str) -> dict:
             if member_rule(path):
                 raise bad(f"package entry {entry['name']}@{entry['version']}: {member_rule(path)}")
             expected.add(path)
+    expected |= _chart_members(data, bad)
     listed = set(files)
     if listed != expected:
         extra, missing = sorted(listed - expected), sorted(expected - listed)

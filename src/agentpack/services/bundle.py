@@ -31,6 +31,7 @@ from agentpack.core.bundle_manifest import (
     SIGNED_NAME,
     SIGNED_VERSION,
     build_manifest,
+    chart_path,
     package_paths,
     render_manifest,
 )
@@ -52,10 +53,14 @@ class LoadResult:
     report: BundleReport
     imported: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    charts: list[dict] = field(default_factory=list)  # {name, version, reference or None, pushed}
 
     def to_dict(self) -> dict:
-        return {**self.report.to_dict(), "registry": self.registry, "imported": self.imported,
+        data = {**self.report.to_dict(), "registry": self.registry, "imported": self.imported,
                 "skipped": self.skipped}
+        if self.charts:
+            data["loaded_charts"] = self.charts
+        return data
 
 
 def _sha(data: bytes) -> str:
@@ -71,22 +76,35 @@ def _dump_json(data: dict) -> bytes:
 
 def collect_bundle(directory: str | None, specs: list[str], settings, out_path: str, *, use_lock: bool = False,
                    tier: str | None = None, classification: str | None = None, signer=None,
-                   progress: Progress | None = None) -> BundleReport:
-    """Write the bundle of ``specs``' closure (or of agentops.lock with ``use_lock``) to ``out_path``."""
+                   progress: Progress | None = None, chart: str | None = None, images: bool = False) -> BundleReport:
+    """Write the bundle of ``specs``' closure (or of agentops.lock with ``use_lock``) to ``out_path``;
+    with ``chart`` (a chart folder) also its archive, and with ``images`` the images its templates
+    run for the tier (services.bundle_chart)."""
     from agentpack.services.sources import PackageSource
     from agentpack.services.workspace import open_workspace
 
-    if bool(specs) == use_lock:
-        raise UsageError("give package specs or --lock (not both)",
+    if specs and use_lock or not (specs or use_lock or chart):
+        raise UsageError("give package specs or --lock (not both), or a --chart",
                          hint="e.g. agentops bundle collect customer-service -o site.bundle")
+    if images and not chart:
+        raise UsageError("--images lists what a chart's templates run: give the chart with --chart")
     ws = open_workspace(directory)
     manifest = ws.load_manifest()
+    tier = tier or (manifest.tier if manifest else None)
+    chart_entry, image_list = None, []
+    if chart is not None:  # packaged (and its images listed) first: a broken chart writes nothing
+        from agentpack.services.bundle_chart import chart_images, package_chart_folder
+
+        archive = package_chart_folder(chart)
+        chart_entry = {"name": archive.name, "version": archive.version, "sha256": archive.sha256,
+                       "data": archive.data}
+        image_list = chart_images(chart, tier) if images else []
     levels = manifest.levels if manifest else Levels()
     if classification is not None and levels.check(classification):
         raise UsageError(f"--classification: {levels.check(classification)}")
     source = PackageSource(lambda: settings.registry_routing(manifest, ws.root), settings.resolved_cache_dir,
                            registry_options=settings.registry_options)
-    pins = _lock_pins(ws) if use_lock else _resolve_pins(specs, source, manifest)
+    pins = _lock_pins(ws) if use_lock else _resolve_pins(specs, source, manifest) if specs else {}
     records = {name: source.record(name, version) for name, (version, _sha256) in pins.items()}
     entries = []
     above = []
@@ -113,10 +131,13 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
     for entry in entries:
         archive_path, record_path = package_paths(entry["name"], entry["version"])
         files[archive_path], files[record_path] = entry["sha256"], _sha(record_bytes[entry["name"]])
+    charts: list[dict] = []
+    if chart_entry is not None:
+        files[chart_path(chart_entry["name"], chart_entry["version"])] = chart_entry["sha256"]
+        charts = [chart_entry]
     created = settings.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    tier = tier or (manifest.tier if manifest else None)
     document = build_manifest(created=created, tier=tier, classification=classification, packages=entries,
-                              files=files)
+                              files=files, charts=charts, images=image_list)
     manifest_bytes = render_manifest(document)
     head = [(MANIFEST_NAME, manifest_bytes)]
     signed_by = None
@@ -127,6 +148,8 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
 
     def members():
         yield from head
+        for entry in charts:
+            yield chart_path(entry["name"], entry["version"]), entry["data"]
         for done, entry in enumerate(entries, 1):
             name, version = entry["name"], entry["version"]
             archive_path, record_path = package_paths(name, version)
@@ -140,7 +163,8 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
                                (records[e["name"]].get("signature") or {}).get("key"),
                                yanked=mark_text(records[e["name"]], YANKED),
                                deprecated=mark_text(records[e["name"]], DEPRECATED)) for e in entries]
-    return BundleReport(out_path, digest, created, tier, classification, packages, signed_by)
+    return BundleReport(out_path, digest, created, tier, classification, packages, signed_by,
+                        charts=document.get("charts", []), images=document.get("images", []))
 
 
 def _lock_pins(ws) -> dict[str, tuple[str, str]]:
@@ -216,7 +240,12 @@ def load_bundle(path: str, registry_location: str, *, trust: list[str] = (), all
     policy = trust_policy(trust, allow_untrusted=allow_untrusted, directory=directory)
     verified = verify(path, policy, progress)
     items = {key: (verified.archives[key], verified.records[key]) for key in sorted(verified.records)}
+    from agentpack.services.bundle_chart import check_charts, push_charts
+
+    check_charts(registry, verified.charts, path)  # a chart the registry holds otherwise stops the load first
     imported, skipped = import_into(
         registry, items, open_workspace(directory).load_manifest(), what=f"bundle {path} not loaded",
-        hint="published versions cannot be replaced; bump the version and collect again")
-    return LoadResult(registry=registry.url, report=verified.report, imported=imported, skipped=skipped)
+        hint="published versions cannot be replaced; bump the version and collect again") if items else ([], [])
+    charts = push_charts(registry, verified.charts)
+    return LoadResult(registry=registry.url, report=verified.report, imported=imported, skipped=skipped,
+                      charts=charts)

@@ -34,11 +34,13 @@ from dataclasses import dataclass, field
 from agentpack.core.bounded_json import parse_json
 from agentpack.core.bundle_manifest import (
     ARCHIVE_FILE,
+    CHARTS_DIR,
     MANIFEST_NAME,
     RECORD_FILE,
     SIGNATURE_NAME,
     SIGNED_NAME,
     SIGNED_VERSION,
+    chart_path,
     check_manifest,
     member_rule,
     package_paths,
@@ -96,11 +98,16 @@ class BundleReport:
     packages: list[BundledPackage] = field(default_factory=list)
     signed_by: str | None = None
     trusted: bool | None = None  # whether the manifest's signer is trusted here; None: unsigned
+    charts: list[dict] = field(default_factory=list)  # {name, version, sha256} (format 2)
+    images: list[dict] = field(default_factory=list)  # {image, digest} (format 2)
 
     def to_dict(self) -> dict:
-        return {"bundle": self.path, "sha256": self.sha256, "created": self.created, "tier": self.tier,
+        data = {"bundle": self.path, "sha256": self.sha256, "created": self.created, "tier": self.tier,
                 "classification": self.classification, "signed_by": self.signed_by, "trusted": self.trusted,
                 "packages": [p.to_dict() for p in self.packages]}
+        if self.charts or self.images:
+            data.update(charts=self.charts, images=self.images)
+        return data
 
     @property
     def untrusted(self) -> list[str]:
@@ -189,6 +196,7 @@ class VerifiedBundle:
     report: BundleReport
     records: dict[str, dict]
     archives: dict[str, bytes]
+    charts: dict[str, tuple[dict, bytes]] = field(default_factory=dict)  # name@version -> (Chart.yaml, archive)
 
 
 def fail(path: str, reason: str, hint: str = "the bundle is damaged or was altered; nothing was imported"):
@@ -238,9 +246,11 @@ def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> 
     manifest_raw = first.read()
     manifest = _check_entries(path, check_manifest(_load_manifest(path, manifest_raw), f"{path}:{MANIFEST_NAME}"))
     report = BundleReport(path, digest if isinstance(digest, str) else "", str(manifest.get("created")),
-                          manifest.get("tier"), manifest.get("classification"))
-    records, archives, checked = _read_members(path, members, manifest, manifest_raw, report, policy, progress)
+                          manifest.get("tier"), manifest.get("classification"),
+                          charts=list(manifest.get("charts", [])), images=list(manifest.get("images", [])))
     verified = VerifiedBundle(report, {}, {})
+    records, archives, checked = _read_members(path, members, manifest, manifest_raw, report, policy, progress,
+                                               verified.charts)
     for entry in manifest["packages"]:
         archive_path, record_path = package_paths(entry["name"], entry["version"])
         _check_slot(path, entry, archives[archive_path], checked[archive_path], records[record_path], policy,
@@ -249,9 +259,11 @@ def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> 
 
 
 def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, report: BundleReport,
-                  policy: TrustPolicy, progress: Progress | None) -> tuple[dict, dict, dict]:
+                  policy: TrustPolicy, progress: Progress | None, charts: dict) -> tuple[dict, dict, dict]:
     """Read the members after the manifest: (records, archives, the registry records their
-    validation gave) by member name, every digest matching the manifest and nothing missing."""
+    validation gave) by member name, every digest matching the manifest and nothing missing;
+    chart archives go to ``charts`` (see ``_read_chart``)."""
+    listed_charts = {chart_path(c["name"], c["version"]): c for c in manifest.get("charts", [])}
     files: dict[str, str] = manifest["files"]
     records: dict[str, bytes] = {}
     archives: dict[str, bytes] = {}
@@ -274,6 +286,9 @@ def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, repor
         if name not in files:
             raise fail(path, f"file(s) not listed in {MANIFEST_NAME}: {name}")
         archive_files = None
+        if name in listed_charts:
+            _read_chart(path, member, files[name], listed_charts[name], charts)
+            continue
         if name.endswith("/" + RECORD_FILE):
             data = records[name] = member.read()
         else:
@@ -289,10 +304,30 @@ def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, repor
                 progress(len(archives), len(manifest["packages"]), f"{package}@{version}")
     if not judged:
         report.signed_by, report.trusted = _judge_manifest(path, manifest_raw, signature, policy)
-    missing = sorted(set(files) - set(records) - set(archives))
+    missing = sorted(set(files) - set(records) - set(archives) - set(listed_charts))
+    missing += sorted(p for p, c in listed_charts.items() if f"{c['name']}@{c['version']}" not in charts)
     if missing:
         raise fail(path, f"file(s) listed in {MANIFEST_NAME} are missing: {', '.join(missing)}")
     return records, archives, checked
+
+
+def _read_chart(path: str, member, digest: str, entry: dict, charts: dict) -> None:
+    """Check one chart archive: its sha256 is the manifest's (in ``files`` and in ``charts``), and
+    it is a safe chart archive whose Chart.yaml names the entry's chart and version."""
+    from agentpack.adapters.chart_archive import read_chart
+
+    data = member.read()
+    actual = _sha(data)
+    if actual != digest or actual != entry["sha256"]:
+        raise fail(path, f"{member.name} has sha256 {actual}, {MANIFEST_NAME} says {entry['sha256']}")
+    try:
+        metadata, _files = read_chart(data, member.name)
+    except IntegrityError as exc:
+        raise fail(path, exc.message) from None
+    if (metadata["name"], str(metadata["version"])) != (entry["name"], entry["version"]):
+        raise fail(path, f"{member.name} holds the chart {metadata['name']}@{metadata['version']}, not "
+                         f"{entry['name']}@{entry['version']}")
+    charts[f"{entry['name']}@{entry['version']}"] = (metadata, data)
 
 
 def _validate(path: str, name: str, data: bytes, files: dict[str, bytes], sha256: str) -> dict:
@@ -319,6 +354,12 @@ def member_limit(name: str, size: int) -> str | None:
         limit = _MAX_MANIFEST
     elif name == SIGNATURE_NAME:
         limit = _MAX_SMALL
+    elif name.startswith(CHARTS_DIR):
+        from agentpack.adapters.chart_archive import MAX_ARCHIVE
+
+        if "/" in name[len(CHARTS_DIR):] or not name.endswith(".tgz"):
+            return f"not a chart archive a bundle holds ({CHARTS_DIR}NAME-VERSION.tgz)"
+        limit = MAX_ARCHIVE
     else:
         leaf = name.rpartition("/")[2]
         slot = name[len(_PACKAGES_DIR) : -len(leaf) - 1]
