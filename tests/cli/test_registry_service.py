@@ -200,7 +200,7 @@ def test_concurrent_publishes_of_one_version_exactly_one_wins(agentops, server, 
     publisher = token(agentops, server, "public", "publish")
     data = Path(build(agentops, tmp_path, "triage", "1.0.0")).read_bytes()
     statuses: list[int] = []
-    barrier = threading.Barrier(20)
+    barrier = threading.Barrier(50)
 
     def publish() -> None:
         barrier.wait()

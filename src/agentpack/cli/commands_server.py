@@ -39,6 +39,11 @@ def add_server_commands(verbs, common, epilog: str) -> None:
     p.add_argument("--public-tree", metavar="DIR",
                    help="keep in DIR, as static files, what anonymous readers may read, for a front web "
                         "server to answer the read path itself (see deploy/nginx/agentpack-front.conf)")
+    p.add_argument("--tier", metavar="NAME", default=os.environ.get("AGENTPACK_TIER") or None,
+                   help="the site's tier, logged at start (default: $AGENTPACK_TIER, which the Helm chart sets)")
+    p.add_argument("--classification", metavar="LEVEL", default=os.environ.get("AGENTPACK_CLASSIFICATION") or None,
+                   help="the highest level this registry may hold: registry.json says it and a version above "
+                        "it is refused (default: $AGENTPACK_CLASSIFICATION, the chart's global.classification)")
     p.add_argument("--front-log", metavar="FILE",
                    help="the front web server's log of the blobs it sent from --public-tree, read to count "
                         "those downloads (agentpack-front.conf writes it)")
@@ -198,9 +203,15 @@ def cmd_serve(args) -> int:
     if args.front_log and not public_tree:
         raise UsageError("--front-log counts what a front server sends from --public-tree: give both")
     front_log = os.path.abspath(os.path.expanduser(args.front_log)) if args.front_log else None
+    if args.classification is not None:
+        from agentpack.core.classification import Levels
+
+        problem = Levels().check(args.classification)
+        if problem:
+            raise UsageError(f"--classification (or AGENTPACK_CLASSIFICATION): {problem}")
     settings = ServerSettings(data_dir=args.data, database_url=args.database_url, blobs_dir=args.blobs,
                               max_upload=max_upload, public_url=public_url, public_tree=public_tree,
-                              front_log=front_log)
+                              front_log=front_log, tier=args.tier, classification=args.classification)
     serve(settings, host=args.host, port=args.port, workers=args.workers)
     return 0
 

@@ -86,6 +86,12 @@ async def publish(request) -> Response:
     team_name = team_of(name)
     team = await run_in_threadpool(state.team, team_name)
     level = inspected.record["manifest"].get("classification")
+    ceiling = state.settings.classification
+    if ceiling and state.data.levels.above(level, ceiling):  # the site's level (the tier's), above any team's
+        from agentpack.errors import ClassificationError
+
+        raise ClassificationError(f"write down refused: {name} is classified {level!r}, above this registry's "
+                                  f"level {ceiling!r}", hint="publish it to a registry of a site cleared for it")
     decision = decide(state.data.levels, caller, "publish", team, level)
     if not decision.allowed:
         raise refused(decision, f"team {team_name}")

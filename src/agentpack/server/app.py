@@ -36,6 +36,7 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
     if data is None:
         data = open_server_data(settings.data_dir, database_url=settings.database_url, blobs_dir=settings.blobs_dir,
                                 levels=settings.levels)
+    data.registry.classification = settings.classification
     state = ServerState(settings, data)
     _clear_uploads(data.data_dir)
     routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), *search_routes(), *api_root_routes()]),
@@ -49,7 +50,8 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
             tree = PublicTree(settings.public_tree)
             await run_in_threadpool(tree.sync, state, await run_in_threadpool(state.read_cache.load))
             tasks.append(asyncio.create_task(_keep_public_tree(state, tree)))
-        state.log("start", data=data.data_dir, public_tree=settings.public_tree)
+        state.log("start", data=data.data_dir, public_tree=settings.public_tree, tier=settings.tier,
+                  classification=settings.classification)
         try:
             yield
         finally:

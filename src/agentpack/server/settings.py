@@ -25,7 +25,9 @@ class ServerSettings:
     writes are seen at once); ``public_tree``: a folder kept holding what anonymous readers may
     read, as static files for a front web server (server.public_tree; None: none); ``front_log``:
     that front server's log of the blobs it sent from the tree, counted as downloads
-    (server.front_log; None: none);
+    (server.front_log; None: none); ``tier`` and ``classification``: the site's tier and the
+    highest level this registry may hold (a Helm tier's ``global.*``; registry.json says the level,
+    and a version above it is refused);
     ``metrics_dir``: the folder where the server's processes share
     their counts for ``/metrics`` (set by `registry serve` for each run; None: this process's
     counts only), each writing its own every ``metrics_flush_seconds``."""
@@ -41,5 +43,7 @@ class ServerSettings:
     read_cache_seconds: float = 1.0
     public_tree: str | None = None
     front_log: str | None = None
+    tier: str | None = None
+    classification: str | None = None
     metrics_dir: str | None = None
     metrics_flush_seconds: float = 1.0

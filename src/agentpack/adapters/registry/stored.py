@@ -28,6 +28,7 @@ class StoredRegistry:
         self.url = url
         self.identity = url
         self.levels = tuple(levels)
+        self.classification: str | None = None  # the site's ceiling (server.settings), set by the app
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -76,8 +77,12 @@ class StoredRegistry:
         return None
 
     def settings(self) -> dict:
-        """``registry.json``: the format and the classification scale teams are measured on."""
-        return {"format": documents.FORMAT, "classification_levels": list(self.levels)}
+        """``registry.json``: the format, the classification scale teams are measured on and, when
+        the site sets one, the highest level the registry may hold."""
+        found = {"format": documents.FORMAT, "classification_levels": list(self.levels)}
+        if self.classification:
+            found["classification"] = self.classification
+        return found
 
     # -- writing -------------------------------------------------------------------------------
 
