@@ -32,9 +32,12 @@ CONFIG_MEDIA_TYPE = "application/vnd.agentops.package.config.v1+json"
 LAYER_MEDIA_TYPE = "application/vnd.agentops.package.layer.v1.tar+gzip"
 CATALOG_ARTIFACT_TYPE = "application/vnd.agentops.catalog.v1"
 CATALOG_MEDIA_TYPE = "application/vnd.agentops.catalog.v1+json"
+BLOB_ARTIFACT_TYPE = "application/vnd.agentops.blob.v1"
+BLOB_TAG_PREFIX = "archive-"
 CATALOG_REPOSITORY = "agentops_catalog"
 CATALOG_TAG = "catalog"
 EMPTY_CONFIG = b"{}"  # the OCI 1.1 empty descriptor's blob, the catalog artifact's config
+_EMPTY_SHA256 = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # of EMPTY_CONFIG
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what the distribution spec lets a registry refuse beyond
 MARK_ANNOTATIONS = {"yanked": "vnd.agentops.package.yanked", "deprecated": "vnd.agentops.package.deprecated"}
 _MAX_TAG = 128
@@ -146,15 +149,20 @@ def marks_of(manifest: dict) -> dict:
     return marks
 
 
+# artifact -> (the config's media type, the one layer's media type)
+_MEDIA_TYPES = {"package": (CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE), "catalog": (EMPTY_MEDIA_TYPE, CATALOG_MEDIA_TYPE),
+                "blob": (EMPTY_MEDIA_TYPE, LAYER_MEDIA_TYPE)}
+
+
 def manifest_problem(manifest: object, artifact: str) -> str | None:
-    """Why ``manifest`` is not an OCI image manifest of an agentops ``artifact`` ("package" or
-    "catalog"): the media types, exactly one layer, descriptors with a sha256 digest and a size."""
+    """Why ``manifest`` is not an OCI image manifest of an agentops ``artifact`` ("package",
+    "catalog" or "blob"): the media types, exactly one layer, descriptors with a sha256 digest and
+    a size."""
     if not isinstance(manifest, dict) or manifest.get("schemaVersion") != 2:
         return "not an OCI image manifest (schemaVersion 2)"
     if manifest.get("mediaType", MANIFEST_MEDIA_TYPE) != MANIFEST_MEDIA_TYPE:
         return f"media type {str(manifest.get('mediaType'))[:100]!r}, expected {MANIFEST_MEDIA_TYPE}"
-    config_type, layer_type = ((CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE) if artifact == "package"
-                               else (EMPTY_MEDIA_TYPE, CATALOG_MEDIA_TYPE))
+    config_type, layer_type = _MEDIA_TYPES[artifact]
     layers = manifest.get("layers")
     if not isinstance(layers, list) or len(layers) != 1:
         return "expected exactly one layer"
@@ -208,6 +216,21 @@ def catalog_artifact(packages: dict, serials: dict) -> dict:
 def catalog_manifest(config: dict, layer: dict) -> dict:
     return {"schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE, "artifactType": CATALOG_ARTIFACT_TYPE,
             "config": config, "layers": [layer]}
+
+
+def blob_tag(sha256: str) -> str:
+    """The tag that keeps the archive ``sha256`` of a registry server's OCI blob store referenced
+    (``archive-<hex>``: not ``sha256-<hex>``, which the OCI 1.1 referrers fallback reserves)."""
+    return BLOB_TAG_PREFIX + sha256
+
+
+def blob_manifest(sha256: str, size: int) -> dict:
+    """The manifest tagged ``blob_tag(sha256)`` in a server's OCI blob store: the empty config and
+    the archive as its one layer, so that the registry's garbage collector counts the archive as
+    referenced (docs/registry-protocol.md, "The server's blobs in an OCI registry")."""
+    return {"schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE, "artifactType": BLOB_ARTIFACT_TYPE,
+            "config": descriptor(EMPTY_MEDIA_TYPE, _EMPTY_SHA256, len(EMPTY_CONFIG)),
+            "layers": [descriptor(LAYER_MEDIA_TYPE, sha256, size)]}
 
 
 def fallback_tag(sha256: str) -> str:

@@ -233,6 +233,24 @@ class OciClient:
                                  path=url, hint=_TAMPERED)
         return body
 
+    def open_blob(self, repository: str, digest: str, size: int, what: str, *, hint: str = _TAMPERED,
+                  failure=None):
+        """The bytes of a blob as a file open for reading (adapters.oci.blob_stream.VerifiedBlob),
+        streamed: refused as soon as more than ``size`` bytes arrive, and at its end unless it had
+        exactly ``size`` bytes hashing to ``digest`` (``IntegrityError`` naming ``what``, with
+        ``hint``); None when the registry has no such blob. ``failure`` maps a ``RegistryError``
+        of a read that breaks off to the error to raise instead (default: raised as it is)."""
+        from agentpack.adapters.oci.blob_stream import VerifiedBlob
+
+        url = f"{self._repo(repository)}blobs/{digest}"
+        status, _headers, body = self._call("GET", url, scope=_pull(repository), keep=True)
+        if status == 404:
+            return None
+        if status != 200:
+            raise self._failure(status, body, f"GET the blob {digest} of {repository}", url)
+        return VerifiedBlob(body, self.http, url, digest=digest, size=size,
+                            what=f"{what} in registry {self.registry_url}", hint=hint, failure=failure)
+
     # -- referrers ----------------------------------------------------------------------------------
 
     def referrers(self, repository: str, digest: str) -> list[dict]:
@@ -277,13 +295,14 @@ class OciClient:
     # -- requests and authentication ------------------------------------------------------------
 
     def _call(self, method: str, url: str, *, scope: str, headers: dict | None = None, content: bytes | None = None,
-              limit: int = _MAX_ANSWER, retry: bool = True) -> tuple[int, dict, bytes]:
+              limit: int = _MAX_ANSWER, retry: bool = True, keep: bool = False) -> tuple[int, dict, bytes]:
         """``(status, headers with lower-case names, body)`` of one request, authenticated as the
-        registry asks (one more attempt after a 401 challenge). A HEAD has no body."""
-        status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
+        registry asks (one more attempt after a 401 challenge). A HEAD has no body. With ``keep``,
+        a 200 answer's body is the open streamed response instead, for the caller to read and close."""
+        status, answer, body = self._once(method, url, scope, headers, content, limit, retry, keep)
         if status == 401 and self._same_origin(answer[_FINAL]) and \
                 self._answer_challenge(answer.get("www-authenticate", ""), scope):
-            status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
+            status, answer, body = self._once(method, url, scope, headers, content, limit, retry, keep)
             if status == 401 and self._same_origin(answer[_FINAL]):
                 raise self._refused_credentials(url)
         if status == 401:
@@ -293,19 +312,26 @@ class OciClient:
                 hint="ask whoever runs the registry to serve it without that redirect")
         return status, answer, body
 
-    def _once(self, method, url, scope, headers, content, limit, retry) -> tuple[int, dict, bytes]:
+    def _once(self, method, url, scope, headers, content, limit, retry, keep=False) -> tuple[int, dict, bytes]:
+        # ``keep``: a 200 answer's body is not read; the open response takes its place (the caller closes it).
         sent = dict(headers or {})
         authorization = self._authorization(scope) if self._same_origin(url) else None
         if authorization:
             sent["Authorization"] = authorization
         if content is not None:
             sent.setdefault("Content-Length", str(len(content)))
-        with self.http.exchange(method, url, sent, content=content, retry=retry) as response:
-            answer = {k.lower(): v for k, v in response.headers.items()}
-            answer[_FINAL] = str(response.url)  # where the answer came from, after any redirects
-            ok = 200 <= response.status_code < 300
-            body = b"" if method == "HEAD" else self.http.read(response, url, limit if ok else _MAX_ANSWER)
-            return response.status_code, answer, body
+        response = self.http.send(method, url, sent, content=content, retry=retry)
+        answer = {k.lower(): v for k, v in response.headers.items()}
+        answer[_FINAL] = str(response.url)  # where the answer came from, after any redirects
+        if keep and response.status_code == 200:
+            return 200, answer, response
+        try:
+            with self.http.reading(url, method):
+                ok = 200 <= response.status_code < 300
+                body = b"" if method == "HEAD" else self.http.read(response, url, limit if ok else _MAX_ANSWER)
+        finally:
+            response.close()
+        return response.status_code, answer, body
 
     def _authorization(self, scope: str) -> str | None:
         if self._basic:
