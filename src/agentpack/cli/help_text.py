@@ -63,7 +63,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
                               "--registry-url https://agentpack.example.org/"),
     ("registry", "serve"): ("agentops registry serve --port 8080",
                             "agentops registry serve --host 0.0.0.0 --database postgresql://agentpack@db/agentpack "
-                            "--blobs /srv/blobs --workers 4"),
+                            "--blobs oci://registry.local:5000/agentops-blobs --workers 4"),
     ("registry", "team", "create"): ("agentops registry team create team-alpha --classification secret "
                                      "--quota 10GiB --private",
                                      "agentops registry team create team-beta --registry http://host:8080/"),
