@@ -202,3 +202,14 @@ def test_a_token_service_over_http_is_refused_for_an_https_registry():
     client._challenge = {"realm": "http://auth.example/token", "service": "reg"}
     with pytest.raises(RegistryError, match="not an https:// URL"):
         client._token("repository:agents/a:pull")
+
+
+def test_requests_in_several_threads_answer_one_challenge_once(tmp_path):
+    from agentpack.adapters.background import Background
+
+    with DockerRegistry(tmp_path / "auth", htpasswd=(USER, PASSWORD)) as registry:
+        client = _client(registry, oci_username=USER, oci_password=PASSWORD)
+        blobs = [os.urandom(100) for _ in range(6)]
+        pushed = Background().run_all([lambda b=b: client.push_blob("agents/a", b) for b in blobs])
+        assert [p["pushed"] for p in pushed] == [True] * 6
+        assert [client.fetch_blob("agents/a", p["digest"], 100, "the blob") for p in pushed] == blobs

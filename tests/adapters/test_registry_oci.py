@@ -134,3 +134,54 @@ def test_plain_http_hosts_and_refused_locations():
         with pytest.raises(RegistryError, match=message):
             parse_location(location)
     assert OciRegistry("oci://Host:5000/agents/").identity == "oci://host:5000/agents"
+
+
+def _through(proxy, prefix: str = "agents") -> OciRegistry:
+    return open_registry(proxy.url(prefix), options=RegistryOptions(backoff=0.01, attempts=1))
+
+
+def test_a_publish_lists_tags_once_and_does_not_read_back_what_it_wrote(registry):
+    from oci_registry import FrontProxy
+
+    _open(registry).publish(_archive(b"x"), _record("tool", "1.0.0"))
+    with FrontProxy(registry) as proxy:
+        publisher = _through(proxy)
+        publisher.package_index("tool")  # as the release check reads it before publishing
+        seen = len(proxy.requests)
+        publisher.publish(_archive(b"y"), _record("tool", "1.1.0"))
+        sent = [(method, path.split("?")[0]) for method, path, _ in proxy.requests[seen:]]
+    assert not [p for m, p in sent if p.endswith("/tags/list")]  # listed once, before
+    uploads = [p for m, p in sent if m == "PUT" and p.startswith("/v2/agents/tool/blobs/uploads/")]
+    heads = [p for m, p in sent if m == "HEAD" and p.startswith("/v2/agents/tool/blobs/")]
+    assert len(uploads) == 2 and len(heads) == 1  # the archive's HEAD only: the record is new content
+    assert not [p for m, p in sent if m == "GET" and p.startswith("/v2/agents/tool/")]  # nothing read back
+    index = _open(registry).package_index("tool")
+    assert list(index["versions"]) == ["1.0.0", "1.1.0"]
+    catalog = _open(registry)._catalog_document()
+    assert catalog["packages"]["tool"]["versions"] == ["1.0.0", "1.1.0"]
+
+
+def test_dependencies_are_read_ahead_and_their_failures_raised_when_asked_for(registry):
+    from oci_registry import FrontProxy
+
+    for name in ("dep-a", "dep-b"):
+        _open(registry).publish(_archive(name.encode()), _record(name, "1.0.0"))
+    _open(registry).publish(_archive(b"app"), _record("app", "1.0.0", dependencies=["dep-a@^1", "dep-b@^1"]))
+    with FrontProxy(registry) as proxy:
+        reader = _through(proxy)
+        reader.package_index("app")
+        assert set(reader._pending) == {"dep-a", "dep-b"}
+        reader._pending["dep-a"].result(timeout=30)
+        served = len(proxy.requests)
+        assert reader.package_index("dep-a")["versions"]["1.0.0"]["name"] == "dep-a"
+        assert len(proxy.requests) == served  # read ahead: nothing more to ask
+        assert reader.listing == "the tags list of agents/dep-a"
+
+        proxy.fail["agents/dep-b/manifests/"] = 500
+        failing = _through(proxy)
+        failing.package_index("app")
+        failing._pending["dep-b"].exception(timeout=30)
+        with pytest.raises(RegistryError, match="HTTP 500"):
+            failing.package_index("dep-b")
+        proxy.fail.clear()
+        assert list(failing.package_index("dep-b")["versions"]) == ["1.0.0"]  # asked again, read again

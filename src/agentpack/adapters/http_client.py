@@ -300,6 +300,14 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def _httpx():
+    import sys
+
+    if "httpx" not in sys.modules:
+        # httpx's __init__ imports its command-line tool (click, rich, pygments) wherever click is
+        # installed, and the server extra's uvicorn installs it: ~50 ms of every command that reads
+        # a remote registry, for a tool agentops never runs. A None entry makes that one import
+        # fail, and httpx goes on without its tool, as it does where click is absent.
+        sys.modules.setdefault("httpx._main", None)
     import httpx  # imported on first use: see the module docstring
 
     return httpx

@@ -52,7 +52,7 @@ def login_oci(url: str, username: str, password: str, settings: Settings) -> Log
     from agentpack.adapters.credentials import CredentialStore
     from agentpack.adapters.oci.client import OciClient
     from agentpack.adapters.oci.credentials import Credentials, host_identity
-    from agentpack.adapters.registry.oci import parse_location
+    from agentpack.adapters.oci.location import parse_location
 
     username, password = username.strip(), password.rstrip("\r\n")
     if not username or not password:
@@ -74,7 +74,7 @@ def logout(url: str) -> tuple[str, bool]:
 
     if url.lower().startswith("oci://"):
         from agentpack.adapters.oci.credentials import host_identity
-        from agentpack.adapters.registry.oci import parse_location
+        from agentpack.adapters.oci.location import parse_location
 
         return (identity := host_identity(parse_location(url)[1])), CredentialStore().forget(identity)
     identity = HttpRegistry(url).identity

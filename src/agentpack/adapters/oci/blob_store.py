@@ -46,7 +46,7 @@ class OciBlobStore:
     (``oci://HOST[:PORT]/REPOSITORY``), reached as ``options`` (RegistryOptions) say."""
 
     def __init__(self, location: str, options) -> None:
-        from agentpack.adapters.registry.oci import parse_location
+        from agentpack.adapters.oci.location import parse_location
 
         try:
             self._scheme, self._host, self.repository = parse_location(location, options.plain_http)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 import time
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -60,6 +61,7 @@ class OciClient:
         self._challenge: dict | None = None  # the last Bearer challenge's realm and service
         self._credentials = credentials
         self._looked_up = credentials is not None
+        self._auth_lock = threading.RLock()  # requests of several threads answer one challenge once
 
     # -- the registry ----------------------------------------------------------------------------
 
@@ -167,13 +169,15 @@ class OciClient:
         length = headers.get("content-length", "")
         return int(length) if length.isdigit() else -1
 
-    def push_blob(self, repository: str, data: bytes, *, mount_from: str | None = None) -> dict:
+    def push_blob(self, repository: str, data: bytes, *, mount_from: str | None = None, check: bool = True) -> dict:
         """Make ``data`` a blob of ``repository`` and return ``{"digest", "size", "pushed"}``: skipped
-        when the repository has it already (HEAD); mounted from ``mount_from`` when that repository
-        has it (no bytes sent); else uploaded, in one PUT or, above ``chunk_size``, in PATCH chunks."""
+        when the repository has it already (HEAD; ``check=False`` skips the HEAD, for content that
+        is new nearly always, such as a record with its publication time); mounted from
+        ``mount_from`` when that repository has it (no bytes sent); else uploaded, in one PUT or,
+        above ``chunk_size``, in PATCH chunks."""
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         done = {"digest": digest, "size": len(data), "pushed": False}
-        if self.blob_size(repository, digest) == len(data):
+        if check and self.blob_size(repository, digest) == len(data):
             return done
         uploads = f"{self._repo(repository)}blobs/uploads/"
         scope = _push(repository) + (f" {_pull(mount_from)}" if mount_from else "")
@@ -299,10 +303,11 @@ class OciClient:
         """``(status, headers with lower-case names, body)`` of one request, authenticated as the
         registry asks (one more attempt after a 401 challenge). A HEAD has no body. With ``keep``,
         a 200 answer's body is the open streamed response instead, for the caller to read and close."""
-        status, answer, body = self._once(method, url, scope, headers, content, limit, retry, keep)
-        if status == 401 and self._same_origin(answer[_FINAL]) and \
-                self._answer_challenge(answer.get("www-authenticate", ""), scope):
-            status, answer, body = self._once(method, url, scope, headers, content, limit, retry, keep)
+        sent = self._authorization(scope) if self._same_origin(url) else None
+        status, answer, body = self._once(method, url, sent, headers, content, limit, retry, keep)
+        if status == 401 and self._same_origin(answer[_FINAL]) and self._reauthorize(answer, scope, sent):
+            sent = self._authorization(scope) if self._same_origin(url) else None
+            status, answer, body = self._once(method, url, sent, headers, content, limit, retry, keep)
             if status == 401 and self._same_origin(answer[_FINAL]):
                 raise self._refused_credentials(url)
         if status == 401:
@@ -312,10 +317,18 @@ class OciClient:
                 hint="ask whoever runs the registry to serve it without that redirect")
         return status, answer, body
 
-    def _once(self, method, url, scope, headers, content, limit, retry, keep=False) -> tuple[int, dict, bytes]:
+    def _reauthorize(self, answer: dict, scope: str, sent: str | None) -> bool:
+        """After a 401 to a request sent with ``sent``: whether to send it again. Requests may run in
+        several threads at once; the first to be challenged answers the challenge, and the others
+        find new credentials in place and only try again."""
+        with self._auth_lock:
+            if self._authorization(scope) != sent:
+                return True
+            return self._answer_challenge(answer.get("www-authenticate", ""), scope)
+
+    def _once(self, method, url, authorization, headers, content, limit, retry, keep=False) -> tuple[int, dict, bytes]:
         # ``keep``: a 200 answer's body is not read; the open response takes its place (the caller closes it).
         sent = dict(headers or {})
-        authorization = self._authorization(scope) if self._same_origin(url) else None
         if authorization:
             sent["Authorization"] = authorization
         if content is not None:

@@ -20,21 +20,26 @@ is the catalog artifact this client keeps up to date on every write.
   when it reads back a manifest other than its own, but its content may have been overwritten.
 - ``local`` is False: under ``--offline``, install reads the index copy and archives the download
   cache kept from an earlier online command, as for http(s):// registries.
+- Round trips are what an OCI registry costs, so they are kept few and overlapped
+  (adapters.background): a package's tags are listed once per command; reading an index starts
+  reading the indexes of the dependencies its versions name, a few at a time, since a resolver
+  asks for them next; a publish uploads its two blobs together, skips the HEAD of a config blob
+  (new content: it holds the publication time), and builds the package's new index from the one
+  it read rather than reading it back.
 """
 
 from __future__ import annotations
 
 import time
 
+from agentpack.adapters.oci.location import parse_location
 from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import RegistryOptions
 from agentpack.core import oci_artifacts as oci
 from agentpack.errors import IntegrityError, PackageNotFound, RegistryError, VersionExists
 
-_HOST_HINT = "write the registry as oci://HOST[:PORT]/PREFIX, e.g. oci://registry.local:5000/agents"
 _DAMAGED_HINT = ("the registry holds an artifact agentops did not write, or a damaged one; tell whoever runs "
                  "it (published versions cannot be replaced)")
-_LOOPBACK = ("localhost", "127.", "[::1]")
 
 
 class OciRegistry:
@@ -42,6 +47,7 @@ class OciRegistry:
 
     local = False  # needs the network: under --offline, install reads the cache instead
     writable = True
+    concurrent_reads = True  # fetch_archive may run in several threads at once (services.sources)
 
     def __init__(self, target: str, *, url: str | None = None, options: RegistryOptions | None = None,
                  chunk_size: int | None = None) -> None:
@@ -55,6 +61,10 @@ class OciRegistry:
         self._indexes: dict[str, dict] = {}
         self._manifests: dict[tuple[str, str], dict] = {}
         self._catalog_doc: dict | None = None
+        self._tags: dict[str, list[str]] = {}
+        self._pending: dict = {}  # name -> Future of an index being read ahead
+        self._background = None
+        self._empty_config_in: set[str] = set()  # repositories this object pushed the empty config to
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -89,9 +99,22 @@ class OciRegistry:
 
     def package_index(self, name: str) -> dict:
         """``{"name", "serial", "versions"}`` from the package's tags (see ``Registry.package_index``)."""
+        index = self._index_of(name)
+        self.listing = f"the tags list of {self._repository(name)}"
+        return index
+
+    def _index_of(self, name: str) -> dict:
+        """``package_index`` without saying how it was listed (safe in several threads at once)."""
         documents.checked_name(name)
-        if name in self._indexes:
-            return self._indexes[name]
+        if name not in self._indexes:
+            pending = self._pending.pop(name, None)
+            index = pending.result() if pending is not None else self._read_index(name)
+            self._indexes[name] = index
+            self._read_ahead(index)
+        return self._indexes[name]
+
+    def _read_index(self, name: str) -> dict:
+        """The index of ``name`` read from the registry (in this thread or a background one)."""
         versions = self._versions(name)
         if not versions:
             raise PackageNotFound(f"package {name} not found in registry {self.url}",
@@ -101,18 +124,33 @@ class OciRegistry:
 
         records = {version: self._record(name, version) for version in sorted(versions, key=parse_version)}
         serial = self._catalog_document()["serials"].get(name, 0)
-        index = documents.checked_index({"name": name, "serial": serial, "versions": records}, name,
-                                        self._source(name), _malformed)
-        self.listing = f"the tags list of {self._repository(name)}"
-        self._indexes[name] = index
-        return index
+        return documents.checked_index({"name": name, "serial": serial, "versions": records}, name,
+                                       self._source(name), _malformed)
+
+    def _read_ahead(self, index: dict) -> None:
+        """Start reading the indexes of the dependencies ``index``'s versions name (see the module
+        docstring); a read that fails is raised only if its package is asked for."""
+        from agentpack.core.spec import parse_dependency
+        from agentpack.errors import AgentpackError
+
+        self._catalog_document()  # read once here, not by each reader at the same time
+        wanted = set()
+        for record in index["versions"].values():
+            manifest = record.get("manifest") if isinstance(record.get("manifest"), dict) else {}
+            for text in manifest.get("dependencies") or []:
+                try:
+                    wanted.add(parse_dependency(text)[0])
+                except AgentpackError:
+                    continue  # the resolver reports it, if it matters
+        for name in sorted(wanted - self._indexes.keys() - self._pending.keys()):
+            self._pending[name] = self.background.submit(self._read_index, name)
 
     def fetch_archive(self, name: str, version: str) -> bytes:
         """The archive of ``name@version``: its layer, streamed within the layer's size and verified
         against the layer's digest, which the record's sha256 and size were checked to equal."""
         from agentpack.adapters.archive_rules import ArchiveLimits
 
-        index = self.package_index(name)
+        index = self._index_of(name)
         record = documents.archive_record(index, version, self.url, self._source(name, version), _malformed)
         layer = self._manifests[(name, version)]["layers"][0]
         limit = ArchiveLimits().max_archive_size
@@ -152,9 +190,9 @@ class OciRegistry:
         stored = make_record(archive, record)
         version, repository = stored["version"], self._repository(name)
         self._refuse_existing(name, version)
-        layer = self.client.push_blob(repository, archive)
         config_bytes = oci.encode(oci.config_record(stored))
-        config = self.client.push_blob(repository, config_bytes)
+        layer, config = self.background.run_all([lambda: self.client.push_blob(repository, archive),
+                                                 lambda: self.client.push_blob(repository, config_bytes, check=False)])
         manifest = oci.package_manifest(stored, oci.descriptor(oci.CONFIG_MEDIA_TYPE, config["digest"][7:], config["size"]),
                                         oci.descriptor(oci.LAYER_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
         body = oci.encode(manifest)
@@ -167,9 +205,33 @@ class OciRegistry:
             raise VersionExists(f"{name}@{version} was published to registry {self.url} by someone else at the same "
                                 "moment; theirs is the one kept", hint="check it with `agentops package info`, and "
                                 "bump the version in package.yaml to publish yours")
-        self._forget(name)
+        self._remember_published(name, stored, manifest)
         self._write_catalog(name)
         return stored
+
+    def _remember_published(self, name: str, stored: dict, manifest: dict) -> None:
+        """The package's index with the version just published, built from the index this object
+        read (or an empty one for a new package) as a read-back would find it; when it read none,
+        it is forgotten, to be read again."""
+        from agentpack.core.versions import parse_version
+
+        known = self._indexes.get(name)
+        held = self._tags.get(name)
+        kept = {key: found for key, found in self._manifests.items() if key[0] == name}
+        self._forget(name)
+        if known is None and held is None:
+            return
+        if known is None:
+            if [v for v in map(oci.version_of, held) if v is not None]:
+                return  # versions this object never read: read them with the new one
+            known = {"name": name, "serial": self._catalog_document()["serials"].get(name, 0), "versions": {}}
+        version = stored["version"]
+        versions = {**known["versions"], version: {**oci.config_record(stored), **oci.marks_of(manifest)}}
+        ordered = {v: versions[v] for v in sorted(versions, key=parse_version)}
+        self._indexes[name] = documents.checked_index(dict(known, versions=ordered), name, self._source(name),
+                                                      _malformed)
+        self._manifests.update(kept)
+        self._manifests[(name, version)] = manifest
 
     def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
         """Yank ``name@version`` or take the yank back (see ``Registry.mark_yanked``): the manifest is
@@ -228,8 +290,10 @@ class OciRegistry:
         if isinstance(document.get("settings"), dict):
             artifact["settings"] = document["settings"]
         repository = self._catalog_repository()
-        config = self.client.push_blob(repository, oci.EMPTY_CONFIG)
-        layer = self.client.push_blob(repository, oci.encode(artifact))
+        body = oci.encode(artifact)
+        layer, config = self.background.run_all([
+            lambda: self.client.push_blob(repository, body, check=False),  # another catalog than any before
+            lambda: self._push_empty_config(repository)])
         manifest = oci.catalog_manifest(oci.descriptor(oci.EMPTY_MEDIA_TYPE, config["digest"][7:], config["size"]),
                                         oci.descriptor(oci.CATALOG_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
         self.client.put_manifest(repository, oci.CATALOG_TAG, oci.encode(manifest))
@@ -247,9 +311,26 @@ class OciRegistry:
                                      chunk_size=self._chunk_size or CHUNK_SIZE)
         return self._client
 
+    @property
+    def background(self):
+        if self._background is None:
+            from agentpack.adapters.background import Background
+
+            self._background = Background()
+        return self._background
+
+    def _push_empty_config(self, repository: str) -> dict:
+        if repository in self._empty_config_in:
+            return {"digest": oci.digest_of(_sha256(oci.EMPTY_CONFIG)), "size": len(oci.EMPTY_CONFIG), "pushed": False}
+        pushed = self.client.push_blob(repository, oci.EMPTY_CONFIG)
+        self._empty_config_in.add(repository)
+        return pushed
+
     def _versions(self, name: str) -> list[str]:
-        tags = self.client.tags(self._repository(name)) or []
-        return [version for version in map(oci.version_of, tags) if version is not None]
+        """The versions of ``name``'s tags (listed once per package until it is written)."""
+        if name not in self._tags:
+            self._tags[name] = self.client.tags(self._repository(name)) or []
+        return [version for version in map(oci.version_of, self._tags[name]) if version is not None]
 
     def _record(self, name: str, version: str) -> dict:
         """The record of one version from its manifest and config blob, checked as the module
@@ -319,6 +400,8 @@ class OciRegistry:
 
     def _forget(self, name: str) -> None:
         self._indexes.pop(name, None)
+        self._tags.pop(name, None)
+        self._pending.pop(name, None)
         for key in [k for k in self._manifests if k[0] == name]:
             del self._manifests[key]
 
@@ -337,43 +420,6 @@ def oci_serial(value: object) -> int | None:
     from agentpack.core.index_serial import index_serial
 
     return index_serial({"serial": value})
-
-
-def parse_location(location: str, plain_http: tuple[str, ...] = ()) -> tuple[str, str, str]:
-    """``(scheme to reach it with, "host[:port]" in lower case, prefix)`` of ``oci://HOST[:PORT]/PREFIX``.
-
-    Loopback hosts and those in ``plain_http`` are reached over http://, every other over https://.
-    The prefix must be a valid OCI repository path (lowercase components joined by ``/``)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(location.strip())
-        port = parts.port
-    except ValueError as error:
-        raise RegistryError(f"not an OCI registry URL: {location} ({error})", hint=_HOST_HINT) from None
-    if parts.scheme.lower() != "oci" or not parts.hostname:
-        raise RegistryError(f"not an OCI registry URL: {location} (no host)", hint=_HOST_HINT)
-    if parts.query or parts.fragment:
-        raise RegistryError(f"an OCI registry URL has no query or fragment: {location}", hint=_HOST_HINT)
-    if parts.username is not None or parts.password is not None:
-        raise RegistryError(f"an OCI registry URL carries no credentials: oci://…@{parts.hostname}/",
-                            hint="log in instead (agentops login oci://HOST), or set AGENTOPS_OCI_USERNAME and "
-                                 "AGENTOPS_OCI_PASSWORD")
-    hostname = parts.hostname.lower()
-    host = (f"[{hostname}]" if ":" in hostname else hostname) + (f":{port}" if port is not None else "")
-    prefix = parts.path.strip("/")
-    if prefix and not all(_is_component(part) for part in prefix.split("/")):
-        raise RegistryError(f"{location}: {prefix!r} is not an OCI repository path (lowercase letters and digits, "
-                            "separated by '.', '_', '__' or '-', in parts joined by '/')", hint=_HOST_HINT)
-    plain = host.startswith(_LOOPBACK) or host in plain_http or hostname in plain_http
-    return ("http" if plain else "https"), host, prefix
-
-
-def _is_component(part: str) -> bool:
-    """The distribution spec's path component: ``[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*``."""
-    import re
-
-    return re.fullmatch(r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*", part) is not None
 
 
 def _sha256(data: bytes) -> str:
