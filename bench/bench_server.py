@@ -7,7 +7,10 @@ server's API, to the server. Then:
 1. a bounded load test of the read path: a fixed number of GETs over a fixed number of keep-alive
    connections (16, then 32), for `catalog.json`, `index/<name>.json`, the same index revalidated
    with `If-None-Match` (answered 304), and blobs. Requests per second and p50 / p99 latency of
-   each server, the runs of the two taken in turn; target: the server's rate >= 0.5 x nginx's;
+   the server on its own, of the documented deployment (nginx with deploy/nginx/agentpack-front.conf
+   in front of the server started with --public-tree), and of nginx serving the directory, the
+   runs taken in turn; target: >= 0.5 x nginx's rate. The server's CPU per request beside
+   nginx's is printed too: unlike the rates, it does not depend on what else the machine runs;
 2. a first install of the 20 packages, cold download cache, from the server beside the same from
    the directory (target <= 1.5 x), and `package info` with a warm cache, all 304s (<= 3 x).
 
@@ -25,14 +28,14 @@ from pathlib import Path
 
 from bench_install import make_registry
 from bench_registry_http import bench_server as bench_install_over_http
-from common import REPO, LoadResult, agentops, compile_sources, load, summary
+from common import REPO, LoadResult, agentops, compile_sources, load, summary, tree_cpu
 
 sys.path.insert(0, str(REPO / "tests"))
 
 MIN_RATE_RATIO = 0.5
 
 
-def start_server(tmp: Path, archives: list[Path]):
+def start_server(tmp: Path, archives: list[Path], *extra: str):
     """`agentops registry serve` over a fresh data directory, holding ``archives`` published over
     its API with a publish token (dependencies first)."""
     import subprocess
@@ -45,7 +48,7 @@ def start_server(tmp: Path, archives: list[Path]):
                             for kind in ("CONFIG", "CACHE", "DATA", "STATE")}}
     for key in [k for k in env if k.lower().endswith("_proxy")]:
         del env[key]
-    service = RegistryService(tmp / "server-data", env)
+    service = RegistryService(tmp / "server-data", env, *extra)
     service.data.mkdir(parents=True)
     secret = subprocess.run([*agentops(), "registry", "token", "create", "--team", "*", "--role", "publish",
                              "--data", str(service.data)], env=env, check=True, capture_output=True,
@@ -76,38 +79,47 @@ def median_of(results: list[LoadResult]) -> tuple[float, float, float]:
             statistics.median(r.p99 for r in results))
 
 
-def bench_read_path(server_url: str, nginx_url: str | None, digests: list[str], *, total: int, runs: int) -> bool:
+def bench_read_path(targets: list[tuple[str, str, int | None]], digests: list[str], *, total: int,
+                    runs: int) -> bool:
+    """Load each of ``targets`` (``(label, url, pid)``, the last the reference, nginx serving the
+    directory) in turn; print rates, latencies, CPU per request (of the process tree ``pid``) and
+    each rate's ratio to the reference's. True when the documented deployment (or, without nginx,
+    nothing) meets the target."""
     ok = True
-    ours = scenarios(server_url, digests)
-    theirs = scenarios(nginx_url, digests) if nginx_url else [None] * len(ours)
-    print(f"{'GET':<40} {'conns':>5} | {'agentops req/s':>14} {'p50 ms':>7} {'p99 ms':>7} | "
-          f"{'nginx req/s':>11} {'p50 ms':>7} {'p99 ms':>7} | ratio")
+    plans = [(label, url, pid, scenarios(url, digests)) for label, url, pid in targets]
+    print(f"{'GET':<40} {'conns':>5} | {'':<22} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} | ratio")
     for concurrency in (16, 32):
-        for (title, paths, headers), reference in zip(ours, theirs, strict=True):
-            measured, static = [], []
-            for _ in range(runs):  # in turn, so that a change in the machine's load falls on both
-                measured.append(load(server_url, paths, total=total, concurrency=concurrency, headers=headers))
-                if reference:
-                    static.append(load(nginx_url, reference[1], total=total, concurrency=concurrency,
-                                       headers=reference[2]))
-            for result in measured + static:
-                if set(result.statuses) - {200, 304}:
-                    raise SystemExit(f"{title}: unexpected answers {result.statuses}")
-            rate, p50, p99 = median_of(measured)
-            line = f"{title:<40} {concurrency:>5} | {rate:14.0f} {p50 * 1000:7.2f} {p99 * 1000:7.2f} | "
-            if static:
-                n_rate, n_p50, n_p99 = median_of(static)
-                ratio = rate / n_rate
-                passed = ratio >= MIN_RATE_RATIO
-                ok &= passed
-                line += (f"{n_rate:11.0f} {n_p50 * 1000:7.2f} {n_p99 * 1000:7.2f} | {ratio:4.2f} x nginx, "
-                         f"target >= {MIN_RATE_RATIO} x  {'PASS' if passed else 'OVER'}")
-            print(line)
+        for number, (title, _paths, _headers) in enumerate(plans[0][3]):
+            results: dict[str, list] = {label: [] for label, *_ in plans}
+            cpu: dict[str, float] = dict.fromkeys(results, 0.0)
+            for _ in range(runs):  # in turn, so that a change in the machine's load falls on all
+                for label, url, pid, scenario in plans:
+                    before = tree_cpu(pid) if pid else 0.0
+                    results[label].append(load(url, scenario[number][1], total=total, concurrency=concurrency,
+                                               headers=scenario[number][2]))
+                    cpu[label] += (tree_cpu(pid) - before) if pid else 0.0
+            for label, measured in results.items():
+                for result in measured:
+                    if set(result.statuses) - {200, 304}:
+                        raise SystemExit(f"{label}, {title}: unexpected answers {result.statuses}")
+            reference = median_of(results[plans[-1][0]])[0] if len(plans) > 1 else None
+            for index, (label, _url, pid, _scenario) in enumerate(plans):
+                rate, p50, p99 = median_of(results[label])
+                per_request = f"{cpu[label] / (total * runs) * 1e6:10.1f}" if pid else f"{'':>10}"
+                line = (f"{title if index == 0 else '':<40} {concurrency if index == 0 else '':>5} | {label:<22} "
+                        f"{rate:7.0f} {p50 * 1000:7.2f} {p99 * 1000:7.2f} {per_request} | ")
+                if reference and index < len(plans) - 1:
+                    ratio = rate / reference
+                    passed = ratio >= MIN_RATE_RATIO
+                    if label.startswith("nginx + agentops"):
+                        ok &= passed
+                    line += f"{ratio:4.2f} x nginx, target >= {MIN_RATE_RATIO} x  {'PASS' if passed else 'OVER'}"
+                print(line)
     return ok
 
 
 def main() -> int:
-    from registry_server import Nginx
+    from registry_server import FrontNginx, Nginx
 
     quick = "--quick" in sys.argv
     runs, total = (1, 1000) if quick else (3, 3000)
@@ -116,20 +128,28 @@ def main() -> int:
         tmp = Path(name)
         registry, archives = make_registry(tmp / "src", 20, 20)
         digests = sorted(p.name for p in (registry / "blobs" / "sha256").iterdir())
-        service = start_server(tmp, archives)
-        nginx = Nginx(registry, tmp / "nginx").start() if Nginx.binary() else None
-        if nginx is None:
-            print("nginx is not installed: its columns are left out (apt-get install -y nginx)")
+        service = start_server(tmp, archives, "--public-tree", str(tmp / "public"))
+        nginx = front = None
+        if Nginx.binary():
+            nginx = Nginx(registry, tmp / "nginx").start()
+            front = FrontNginx(tmp / "public", f"127.0.0.1:{service.port}", tmp / "front").start()
+        else:
+            print("nginx is not installed: its rows are left out (apt-get install -y nginx)")
         try:
-            print(f"Read path: {total} GETs per run, median of {runs} run(s), agentops and nginx in turn "
-                  "(one process each, one shared 2-core machine with the load client)")
-            ok = bench_read_path(service.url, nginx.url if nginx else None, digests, total=total, runs=runs)
+            print(f"Read path: {total} GETs per run, median of {runs} run(s), taken in turn; one process each "
+                  "(nginx: one worker), one shared 2-core machine with the load client")
+            targets = [("agentops registry serve", service.url, service.process.pid)]
+            if nginx:
+                targets += [("nginx + agentops (tree)", front.url, front.process.pid),
+                            ("nginx, static directory", nginx.url, nginx.process.pid)]
+            ok = bench_read_path(targets, digests, total=total, runs=runs)
             print()
             ok &= bench_install_over_http("agentops registry serve", service.url, registry, tmp / "install",
                                           5 if quick else 15)
         finally:
-            if nginx:
-                nginx.stop()
+            for web in (front, nginx):
+                if web:
+                    web.stop()
             service.stop()
     return summary(ok)
 

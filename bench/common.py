@@ -182,3 +182,22 @@ def load(url: str, paths: list[str], *, total: int, concurrency: int, headers: d
     latencies.sort()
     return LoadResult(len(latencies), seconds, statistics.median(latencies),
                       latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], statuses)
+
+
+def tree_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) used so far by process ``pid`` and every descendant still
+    running (Linux /proc); a load's cost is the difference before and after it."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # it ended meanwhile
+    return total

@@ -16,24 +16,9 @@ from agentpack.adapters.oci.blob_store import OciBlobStore
 from agentpack.adapters.registry.base import RegistryOptions
 from agentpack.core import oci_artifacts as oci
 from agentpack.errors import IntegrityError, PackageNotFound, StorageUnavailable, UsageError
-from oci_registry import DockerRegistry, registry_binary
+from oci_registry import DockerRegistry, isolated_config, registry_binary, registry_fixture  # noqa: F401 (fixtures: the first autouse)
 
 REPOSITORY = "agentops-blobs"
-
-
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path, monkeypatch):
-    """No login of the machine's user, no Docker configuration, no proxy."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for key in [k for k in os.environ if k.lower().endswith("_proxy")]:
-        monkeypatch.delenv(key)
-
-
-@pytest.fixture
-def registry(tmp_path):
-    with DockerRegistry(tmp_path / "oci") as running:
-        yield running
 
 
 def _store(registry, **options) -> OciBlobStore:

@@ -12,29 +12,15 @@ import stat
 
 import pytest
 
-from agentpack.adapters.oci.client import OciClient, parse_challenge
+from agentpack.adapters.oci.auth import parse_challenge
+from agentpack.adapters.oci.client import OciClient
 from agentpack.adapters.oci.credentials import docker_credentials
 from agentpack.adapters.registry.base import RegistryOptions
 from agentpack.core import oci_artifacts as oci
 from agentpack.errors import AuthenticationRequired, IntegrityError, RegistryError
-from oci_registry import DockerRegistry, FrontProxy
+from oci_registry import DockerRegistry, FrontProxy, isolated_config, registry_fixture  # noqa: F401 (fixtures: the first autouse)
 
 USER, PASSWORD = "reader", "pa55-word"
-
-
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path, monkeypatch):
-    """No login of the machine's user, no Docker configuration, no proxy."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for key in [k for k in os.environ if k.lower().endswith("_proxy")]:
-        monkeypatch.delenv(key)
-
-
-@pytest.fixture
-def registry(tmp_path):
-    with DockerRegistry(tmp_path / "oci") as running:
-        yield running
 
 
 def _client(registry, **options) -> OciClient:
@@ -199,17 +185,63 @@ def test_challenges_are_parsed(header, expected):
 
 def test_a_token_service_over_http_is_refused_for_an_https_registry():
     client = OciClient("https", "reg.example", RegistryOptions(), "oci://reg.example/agents")
-    client._challenge = {"realm": "http://auth.example/token", "service": "reg"}
+    client.auth._challenge = {"realm": "http://auth.example/token", "service": "reg"}
     with pytest.raises(RegistryError, match="not an https:// URL"):
-        client._token("repository:agents/a:pull")
+        client.auth._token("repository:agents/a:pull")
 
 
-def test_requests_in_several_threads_answer_one_challenge_once(tmp_path):
+def test_requests_side_by_side_meet_the_first_basic_challenge_together_and_answer_it_once(tmp_path):
     from agentpack.adapters.background import Background
 
     with DockerRegistry(tmp_path / "auth", htpasswd=(USER, PASSWORD)) as registry:
         client = _client(registry, oci_username=USER, oci_password=PASSWORD)
-        blobs = [os.urandom(100) for _ in range(6)]
+        blobs = [os.urandom(100) for _ in range(8)]
+        # The first requests of this client, refused at once: one answers the challenge, the others
+        # find its header in place (a second answer would take it for refused credentials).
         pushed = Background().run_all([lambda b=b: client.push_blob("agents/a", b) for b in blobs])
-        assert [p["pushed"] for p in pushed] == [True] * 6
+        assert [p["pushed"] for p in pushed] == [True] * 8
         assert [client.fetch_blob("agents/a", p["digest"], 100, "the blob") for p in pushed] == blobs
+
+
+def test_referrers_through_the_api_where_the_registry_has_it():
+    from referrers_registry import ReferrersRegistry
+
+    with ReferrersRegistry() as registry:
+        client = OciClient("http", registry.host, RegistryOptions(backoff=0.01), registry.url())
+        subject_body = _subject(client)
+        subject = "sha256:" + hashlib.sha256(subject_body).hexdigest()
+        assert client.referrers("agents/a", subject) == [] and client.referrers_api is True
+        signature = oci.encode({"key": "k" * 64, "signature": "c2ln"})
+        client.push_blob("agents/a", oci.EMPTY_CONFIG)
+        client.push_blob("agents/a", signature)
+        artifact = oci.signature_manifest(signature, "k" * 64, subject_body)
+        body = oci.encode(artifact)
+        descriptor = oci.referrer_descriptor(body, artifact)
+        client.push_referrer("agents/a", body, descriptor, subject)
+        # The registry indexed it (OCI-Subject): no fallback tag is written, and the API lists it.
+        assert client.tags("agents/a") == ["1.0.0"]
+        assert client.referrers("agents/a", subject) == [descriptor]
+        assert descriptor["artifactType"] == oci.SIGNATURE_ARTIFACT_TYPE
+        assert descriptor["annotations"] == {oci.SIGNATURE_KEY_ANNOTATION: "k" * 64}
+        assert not [path for method, path in registry.requests if "sha256-" in path]
+
+
+def test_without_the_api_only_the_fallback_tag_is_asked_and_only_when_listed(registry):
+    with FrontProxy(registry) as proxy:
+        client = OciClient("http", proxy.host, RegistryOptions(backoff=0.01), proxy.url())
+        subject_body = _subject(client)
+        subject = "sha256:" + hashlib.sha256(subject_body).hexdigest()
+        assert client.referrers("agents/a", subject, tags=["1.0.0"]) == []
+        assert client.referrers_api is False
+        assert client.referrers("agents/a", subject, tags=["1.0.0"]) == []
+        asked = [path for method, path, _ in proxy.requests if "referrers" in path or "sha256-" in path]
+        assert asked == [f"/v2/agents/a/referrers/{subject}"]  # once; and no fallback tag that is not listed
+
+
+def _subject(client) -> bytes:
+    config = client.push_blob("agents/a", b"{}")
+    layer = client.push_blob("agents/a", b"signed")
+    body = oci.encode(oci.catalog_manifest(oci.descriptor(oci.EMPTY_MEDIA_TYPE, config["digest"][7:], 2),
+                                           oci.descriptor(oci.CATALOG_MEDIA_TYPE, layer["digest"][7:], 6)))
+    client.put_manifest("agents/a", "1.0.0", body)
+    return body

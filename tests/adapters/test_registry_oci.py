@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
+from agentpack.adapters.oci.location import parse_location
 from agentpack.adapters.registry import open_registry
 from agentpack.adapters.registry.base import RegistryOptions
-from agentpack.adapters.registry.oci import OciRegistry, parse_location
+from agentpack.adapters.registry.oci import OciRegistry
+from agentpack.core import oci_artifacts as oci
 from agentpack.errors import InvalidName, PackageNotFound, RegistryError, VersionExists
-from oci_registry import DockerRegistry
-
-
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for key in [k for k in os.environ if k.lower().endswith("_proxy")]:
-        monkeypatch.delenv(key)
-
-
-@pytest.fixture
-def registry(tmp_path):
-    with DockerRegistry(tmp_path / "oci") as running:
-        yield running
+from oci_registry import isolated_config, registry_fixture  # noqa: F401 (fixtures: the first autouse)
 
 
 def _archive(tag: bytes) -> bytes:
@@ -111,6 +97,114 @@ def test_a_repository_without_the_catalog_artifact_has_serial_0(registry):
     assert list(fresh.catalog()["packages"]) == ["tool"]  # listed through _catalog and the tags
 
 
+def _signature(name: str, version: str, archive: bytes) -> dict:
+    import hashlib
+
+    return {"format": 1, "name": name, "version": version, "sha256": hashlib.sha256(archive).hexdigest(),
+            "key": "ab" * 32, "public_key": "cHVibGlj", "signature": "c2lnbmVk"}
+
+
+def test_a_signature_is_a_referrer_of_the_manifest_through_the_fallback_tag(registry):
+    import json
+
+    from agentpack.core import oci_artifacts as layout
+
+    signature = _signature("tool", "1.0.0", _archive(b"x"))
+    stored = _open(registry).publish(_archive(b"x"), dict(_record("tool", "1.0.0"), signature=signature))
+    assert stored["signature"] == signature
+    manifest, digest = registry.manifest("agents/tool", "1.0.0")
+    config = json.loads(registry.request("GET", f"agents/tool/blobs/{manifest['config']['digest']}")[2])
+    assert "signature" not in config  # the record's digest does not depend on being signed
+    index = json.loads(registry.request("GET", f"agents/tool/manifests/sha256-{digest[7:]}",
+                                        headers={"Accept": layout.INDEX_MEDIA_TYPE})[2])
+    [listed] = index["manifests"]
+    assert listed["artifactType"] == layout.SIGNATURE_ARTIFACT_TYPE
+    assert listed["annotations"] == {layout.SIGNATURE_KEY_ANNOTATION: "ab" * 32}
+    artifact, _ = registry.manifest("agents/tool", listed["digest"])
+    assert artifact["subject"] == {"mediaType": layout.MANIFEST_MEDIA_TYPE, "digest": digest,
+                                   "size": len(layout.encode(manifest))}
+    layer = registry.request("GET", f"agents/tool/blobs/{artifact['layers'][0]['digest']}")[2]
+    assert json.loads(layer) == signature
+    assert _open(registry).package_index("tool")["versions"]["1.0.0"]["signature"] == signature
+
+    # A mark changes the manifest's digest: the signature is pointed at the new manifest.
+    _open(registry).mark_deprecated("tool", "*", {"message": "use tool2", "at": "2026-01-02T00:00:00Z"})
+    _, marked = registry.manifest("agents/tool", "1.0.0")
+    assert marked != digest and f"sha256-{marked[7:]}" in _tags(registry, "agents/tool")
+    record = _open(registry).package_index("tool")["versions"]["1.0.0"]
+    assert record["signature"] == signature and record["deprecated"]["message"] == "use tool2"
+
+    unsigned = _open(registry)
+    unsigned.publish(_archive(b"y"), _record("tool", "1.1.0"))
+    assert "signature" not in unsigned.package_index("tool")["versions"]["1.1.0"]
+
+
+def test_a_second_different_signature_is_a_damaged_registry(registry):
+    from agentpack.core import oci_artifacts as layout
+
+    oci = _open(registry)
+    oci.publish(_archive(b"x"), dict(_record("tool", "1.0.0"), signature=_signature("tool", "1.0.0", _archive(b"x"))))
+    body, digest = oci.client.manifest("agents/tool", "1.0.0")
+    other = layout.encode(dict(_signature("tool", "1.0.0", _archive(b"x")), key="cd" * 32))
+    oci.client.push_blob("agents/tool", other)
+    artifact = layout.signature_manifest(other, "cd" * 32, body)
+    encoded = layout.encode(artifact)
+    oci.client.push_referrer("agents/tool", encoded, layout.referrer_descriptor(encoded, artifact), digest)
+    with pytest.raises(RegistryError, match="2 different signatures refer to it"):
+        _open(registry).package_index("tool")
+
+
+def test_signatures_through_the_referrers_api():
+    from referrers_registry import ReferrersRegistry
+
+    with ReferrersRegistry() as registry:
+        oci = open_registry(registry.url(), options=RegistryOptions(backoff=0.01))
+        signature = _signature("tool", "1.0.0", _archive(b"x"))
+        oci.publish(_archive(b"x"), dict(_record("tool", "1.0.0"), signature=signature))
+        assert [tag for repo, tag in registry.tags if repo == "agents/tool"] == ["1.0.0"]  # no fallback tag
+        fresh = open_registry(registry.url(), options=RegistryOptions(backoff=0.01))
+        assert fresh.package_index("tool")["versions"]["1.0.0"]["signature"] == signature
+        assert fresh.listing == "the tags list of agents/tool"
+        assert list(fresh.catalog()["packages"]) == ["tool"]  # no _catalog: the catalog artifact
+        fresh.mark_yanked("tool", "1.0.0", {"reason": "bad", "at": "2026-01-03T00:00:00Z"})
+        record = open_registry(registry.url()).package_index("tool")["versions"]["1.0.0"]
+        assert record["signature"] == signature and record["yanked"]["reason"] == "bad"
+
+
+def test_import_versions_keeps_identical_ones_adds_marks_and_names_every_conflict(registry):
+    oci = _open(registry)
+    oci.publish(_archive(b"x"), _record("tool", "1.0.0"))
+    yanked = dict(_record("tool", "1.0.0"), yanked={"reason": "bad", "at": "2026-01-03T00:00:00Z"})
+    signature = _signature("other", "2.0.0", _archive(b"o"))
+    outcome = _open(registry).import_versions([(_archive(b"x"), yanked), (_archive(b"z"), _record("tool", "1.1.0")),
+                                               (_archive(b"o"), dict(_record("other", "2.0.0"), signature=signature))])
+    assert [added for _, added in outcome] == [False, True, True]
+    fresh = _open(registry)
+    assert fresh.package_index("tool")["versions"]["1.0.0"]["yanked"]["reason"] == "bad"
+    assert fresh.package_index("other")["versions"]["2.0.0"]["signature"] == signature
+    assert fresh.catalog()["packages"]["tool"]["versions"] == ["1.0.0", "1.1.0"]
+    from agentpack.adapters.registry.directory import catalog_entry
+
+    kept = fresh._catalog_document()["packages"]  # "other" was new: its entry made from what was pushed
+    assert kept["other"] == catalog_entry(fresh.package_index("other")) and kept["other"]["latest"] == "2.0.0"
+    assert kept["tool"] == catalog_entry(fresh.package_index("tool"))
+    before = {repo: _tags(registry, repo) for repo in ("agents/tool", "agents/other", "agents/new")}
+    with pytest.raises(VersionExists) as refused:
+        _open(registry).import_versions([(_archive(b"n"), _record("new", "1.0.0")),
+                                         (_archive(b"q"), _record("tool", "1.0.0")),
+                                         (_archive(b"o"), _record("other", "2.0.0+build.1"))])
+    assert "tool@1.0.0 (other content: registry sha256" in refused.value.message
+    assert "other@2.0.0+build.1 (same precedence as 2.0.0)" in refused.value.message
+    assert {repo: _tags(registry, repo) for repo in before} == before  # nothing was pushed
+
+
+def _tags(registry, repository: str) -> list[str] | None:
+    import json
+
+    status, _, body = registry.request("GET", f"{repository}/tags/list")
+    return sorted(json.loads(body)["tags"]) if status == 200 else None
+
+
 @pytest.mark.parametrize(("location", "expected"), [
     ("oci://127.0.0.1:5000/agents", ("http", "127.0.0.1:5000", "agents")),
     ("oci://Registry.Local:5000/Site/", None),
@@ -159,6 +253,34 @@ def test_a_publish_lists_tags_once_and_does_not_read_back_what_it_wrote(registry
     assert list(index["versions"]) == ["1.0.0", "1.1.0"]
     catalog = _open(registry)._catalog_document()
     assert catalog["packages"]["tool"]["versions"] == ["1.0.0", "1.1.0"]
+
+
+def test_a_signed_publish_and_a_yank_make_the_catalog_entry_without_reading_the_package_back(registry):
+    from agentpack.adapters.registry.directory import catalog_entry
+    from oci_registry import FrontProxy
+
+    _open(registry).publish(_archive(b"x"), _record("tool", "1.0.0"))
+    signed = dict(_record("tool", "1.1.0"), signature=_signature("tool", "1.1.0", _archive(b"y")))
+    with FrontProxy(registry) as proxy:
+        writer = _through(proxy)
+        writer.package_index("tool")
+        seen = len(proxy.requests)
+        writer.publish(_archive(b"y"), signed)
+        writer.mark_yanked("tool", "1.1.0", {"reason": "bad", "at": "2026-01-03T00:00:00Z"})
+        sent = [(method, path.split("?")[0]) for method, path, _ in proxy.requests[seen:]]
+    # The yank reads the index again (another writer may have changed it), once: its tags, then
+    # each version's manifest; nothing of the package is read after the yank's manifest is pushed.
+    reads = [p for m, p in sent if m == "GET" and p.startswith("/v2/agents/tool/")]
+    yank_put = max(i for i, (m, p) in enumerate(sent) if m == "PUT" and p == "/v2/agents/tool/manifests/1.1.0")
+    assert not [p for m, p in sent[yank_put:] if m == "GET" and p.startswith("/v2/agents/tool/")]
+    assert len([p for p in reads if p.endswith("/tags/list")]) == 1
+    empty = f"/v2/agents/tool/blobs/sha256:{oci.EMPTY_SHA256}"
+    assert len([p for m, p in sent if m == "HEAD" and p == empty]) == 1  # the signature's empty config, once
+    fresh = _open(registry)
+    record = fresh.package_index("tool")["versions"]["1.1.0"]
+    assert record["yanked"]["reason"] == "bad" and record["signature"] == signed["signature"]
+    kept = fresh._catalog_document()["packages"]["tool"]
+    assert kept == catalog_entry(fresh.package_index("tool")) and kept["yanked"] == ["1.1.0"]
 
 
 def test_dependencies_are_read_ahead_and_their_failures_raised_when_asked_for(registry):

@@ -12,24 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, write_package
-from oci_registry import DockerRegistry, FrontProxy, TokenServer, skopeo_binary
+from conftest import EXAMPLES, in_ci, write_package
+from oci_registry import (
+    DockerRegistry,
+    FrontProxy,
+    TokenServer,
+    registry_fixture,  # noqa: F401 (a fixture)
+    skopeo_binary,
+)
+from registry_service import no_proxies  # noqa: F401 (an autouse fixture)
 
 LOCKED = {"communication-patterns": "1.5.3", "core-workflow": "2.1.0", "customer-service": "1.2.0"}
 USER, PASSWORD = "publisher", "s3cret-Passw0rd"
-
-
-@pytest.fixture(autouse=True)
-def no_proxies(agentops):
-    """Requests to 127.0.0.1 must not go through a proxy the machine happens to name."""
-    for key in [k for k in agentops.env if k.lower().endswith("_proxy")]:
-        del agentops.env[key]
-
-
-@pytest.fixture
-def registry(tmp_path):
-    with DockerRegistry(tmp_path / "oci") as running:
-        yield running
 
 
 def _publish_examples(agentops, url: str) -> dict[str, str]:
@@ -240,6 +234,41 @@ def test_skopeo_inspects_and_copies_what_agentops_pushed(agentops, registry, tmp
     assert _locked(ws) == LOCKED
     search = agentops("package", "search", "", "--registry", registry.url("copy"))
     assert [line.split(" ")[0] for line in search.lines] == sorted(LOCKED)
+
+
+def test_oras_py_pulls_what_agentops_pushed(agentops, tmp_path, monkeypatch):
+    try:
+        import oras.client as oras_client
+    except ImportError:
+        message = "oras-py is not installed (it is in the test extra: ./scripts/setup.sh --test)"
+        if in_ci():
+            pytest.fail(message + " (CI is set, so its absence is a failure)", pytrace=False)
+        pytest.skip(message)
+    monkeypatch.setenv("HOME", str(tmp_path / "oras-home"))  # it reads Docker's config.json from there
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "oras-home" / ".docker"))
+    with DockerRegistry(tmp_path / "oci", htpasswd=(USER, PASSWORD)) as registry:
+        env = {"AGENTOPS_OCI_USERNAME": USER, "AGENTOPS_OCI_PASSWORD": PASSWORD}
+        agentops.generate_key("alice")
+        archive = agentops.build_folder(EXAMPLES / "core-workflow", "--sign", "alice")
+        agentops("package", "publish", archive, "--registry", registry.url(), env=env)
+
+        # oras-py's default token backend cannot log in to a Basic registry; "basic" can.
+        client = oras_client.OrasClient(hostname=registry.host, insecure=True, auth_backend="basic")
+        client.auth.set_basic_auth(USER, PASSWORD)  # what its login() does, without writing Docker's config
+        pulled = client.pull(target=f"{registry.host}/agents/core-workflow:2.1.0", outdir=str(tmp_path / "pulled"))
+        assert [Path(p).name for p in pulled] == ["core-workflow-2.1.0.tar.gz"]  # the layer's title
+        assert Path(pulled[0]).read_bytes() == Path(archive).read_bytes()
+
+        _, headers, _ = registry.request("HEAD", "agents/core-workflow/manifests/2.1.0", auth=(USER, PASSWORD),
+                                         headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+        digest = headers["docker-content-digest"]
+        status, _, body = registry.request("GET", f"agents/core-workflow/manifests/sha256-{digest[7:]}",
+                                           headers={"Accept": "application/vnd.oci.image.index.v1+json"},
+                                           auth=(USER, PASSWORD))
+        assert status == 200
+        signature = json.loads(body)["manifests"][0]["digest"]
+        pulled = client.pull(target=f"{registry.host}/agents/core-workflow@{signature}", outdir=str(tmp_path / "sig"))
+        assert json.loads(Path(pulled[0]).read_bytes()) == json.loads(Path(f"{archive}.sig").read_text())
 
 
 def _run(*command: str) -> str:

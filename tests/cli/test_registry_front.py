@@ -72,7 +72,7 @@ def test_a_front_nginx_answers_public_reads_from_the_tree_and_passes_the_rest(ag
     data.mkdir()
     admin(agentops, data, "team", "create", "ops", "--classification", "secret")
     admin(agentops, data, "team", "create", "vault", "--private")
-    publisher = admin(agentops, data, "token", "create", "--team", "*", "--role", "publish",
+    publisher = admin(agentops, data, "token", "create", "--team", "*", "--role", "admin",
                       "--clearance", "secret")
     reader = admin(agentops, data, "token", "create", "--team", "vault", "--role", "read")
     with RegistryService(data, agentops.env, "--public-tree", str(tree)) as server:
@@ -100,7 +100,8 @@ def test_a_front_nginx_answers_public_reads_from_the_tree_and_passes_the_rest(ag
             lock = json.loads((ws / "agentops.lock").read_text())
             assert lock["packages"]["ops/triage"]["version"] == "1.0.0"
             asked = [e["path"] for e in server.log() if e.get("event") == "request"][served_before:]
-            assert asked == [], f"nginx passed these public reads to the server: {asked}"
+            reports = [p for p in asked if p.startswith("/api/v1/downloads/blobs/sha256/")]
+            assert len(reports) == 1 and asked == reports, f"nginx passed these public reads to the server: {asked}"
 
             # Not in the tree: the server decides, and says 404 without a token.
             assert httpx.get(front.url + "index/vault/ledger.json").status_code == 404
@@ -121,8 +122,28 @@ def test_a_front_nginx_answers_public_reads_from_the_tree_and_passes_the_rest(ag
             publish(agentops, server, build(agentops, tmp_path, "ops/triage", "1.2.0"), publisher)
             until(lambda: "1.2.0" in httpx.get(front.url + "index/ops/triage.json").json()["versions"])
             assert httpx.get(front.url + "catalog.json").json()["packages"]["ops/triage"]["latest"] == "1.2.0"
+            # Downloads served from the tree are counted once, and so are those passed on.
+            blob = "blobs/sha256/" + httpx.get(front.url + "index/ops/triage.json").json()["versions"]["1.2.0"]["sha256"]
+            assert httpx.get(front.url + blob).status_code == 200
+            for path in (blob, "blobs/sha256/" + "0" * 64):  # a report never says what exists
+                assert httpx.post(server.url + "api/v1/downloads/" + path).status_code == 204
         finally:
             front.stop()
+    # 1.0.0: read by the publish of 1.1.0 (its semver check), by the byte comparison above and by
+    # the anonymous install through nginx; 1.1.0: by the publish of 1.2.0; 1.2.0: through nginx
+    # from the tree, plus the one report by hand; the token's install, passed on: once.
+    assert downloads(data) == {("ops/triage", "1.0.0"): 3, ("ops/triage", "1.1.0"): 1, ("ops/triage", "1.2.0"): 2,
+                               ("vault/ledger", "1.0.0"): 1}
+
+
+def downloads(data: Path) -> dict:
+    from agentpack.services.registry_admin import open_server_data
+
+    server_data = open_server_data(str(data))
+    try:
+        return {key: count for key, count in server_data.store.downloads().items() if count}
+    finally:
+        server_data.close()
 
 
 def test_a_team_made_private_leaves_the_tree(agentops, tmp_path):
@@ -135,16 +156,7 @@ def test_a_team_made_private_leaves_the_tree(agentops, tmp_path):
     with RegistryService(data, agentops.env, "--public-tree", str(tree)) as server:
         publish(agentops, server, build(agentops, tmp_path, "ops/triage", "1.0.0"), publisher)
         until(lambda: (tree / "index" / "ops" / "triage.json").exists())
-        from agentpack.services.registry_admin import open_server_data
-
-        server_data = open_server_data(str(data))
-        try:
-            from agentpack.adapters.metadata.tables import teams
-
-            with server_data.store._write.begin() as connection:  # what an administration command does
-                connection.execute(teams.update().where(teams.c.name == "ops").values(private=True))
-        finally:
-            server_data.close()
+        admin(agentops, data, "team", "update", "ops", "--private")
         until(lambda: not (tree / "index" / "ops" / "triage.json").exists())
         assert not list((tree / "blobs" / "sha256").iterdir())
         assert "ops/triage" not in json.loads((tree / "catalog.json").read_bytes())["packages"]

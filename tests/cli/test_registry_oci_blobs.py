@@ -15,24 +15,11 @@ import pytest
 
 from conftest import Agentops, write_package
 from oci_registry import DockerRegistry
-from postgres_cluster import PostgresCluster, require_postgres
+from postgres_cluster import cluster_fixture, database_fixture  # noqa: F401 (fixtures)
 from registry_service import RegistryService, no_proxies  # noqa: F401 (an autouse fixture)
 
 BLOBS = "agentops-blobs"
 TEAM = "team-ops"
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    bin_dir = require_postgres()
-    running = PostgresCluster(bin_dir).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def database(cluster) -> str:
-    return cluster.database()
 
 
 @pytest.fixture
@@ -47,9 +34,9 @@ def replica(agentops: Agentops, tmp_path: Path, name: str, database: str, oci: D
 
 
 def publisher_token(agentops: Agentops, database: str) -> str:
-    agentops("registry", "team", "create", TEAM, "--private", "--database", database)
-    return agentops("registry", "token", "create", "--team", TEAM, "--role", "publish", "--database",
-                    database).out.strip()
+    agentops("registry", "team", "create", TEAM, "--private", "--owner", "ops-lead", "--database", database)
+    return agentops("registry", "token", "create", "--team", TEAM, "--role", "publish", "--user", "ops-lead",
+                    "--database", database).out.strip()  # an owner's token: it may yank too
 
 
 def archive_of(agentops: Agentops, tmp_path: Path, name: str, version: str) -> Path:

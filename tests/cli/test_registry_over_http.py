@@ -193,7 +193,7 @@ def test_publishing_to_static_files_is_refused_after_reading_only_config_json(ag
     assert served.paths() == ["/config.json"]  # which names no write API
 
 
-def test_a_bundle_is_never_loaded_into_a_url(agentops, tmp_path):
+def test_a_bundle_is_never_loaded_into_an_http_url(agentops, tmp_path):
     run = agentops("bundle", "load", tmp_path / "site.bundle", "--registry", "http://127.0.0.1:1/", expect=2)
     assert "directory registry" in run.err
     assert not list(agentops.home.glob("http*"))

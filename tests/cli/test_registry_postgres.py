@@ -10,24 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from conftest import Agentops, write_package
-from postgres_cluster import PostgresCluster, require_postgres
+from postgres_cluster import cluster_fixture, database_fixture  # noqa: F401 (fixtures)
 from registry_service import RegistryService, no_proxies  # noqa: F401 (an autouse fixture)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    bin_dir = require_postgres()
-    running = PostgresCluster(bin_dir).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def database(cluster) -> str:
-    return cluster.database()
 
 
 def replica(agentops: Agentops, tmp_path: Path, name: str, database: str, *extra: str) -> RegistryService:
@@ -65,8 +51,9 @@ def publish_all(urls: list[str], archives: list[bytes], secret: str) -> list[int
 
 
 def test_publish_on_one_replica_install_and_yank_through_another(agentops, database, tmp_path):
-    admin(agentops, database, "team", "create", "team-ops", "--private")
-    publisher = admin(agentops, database, "token", "create", "--team", "team-ops", "--role", "publish")
+    admin(agentops, database, "team", "create", "team-ops", "--private", "--owner", "ops-lead")
+    publisher = admin(agentops, database, "token", "create", "--team", "team-ops", "--role", "publish",
+                      "--user", "ops-lead")  # an owner's token: it may yank
     env = {"AGENTOPS_TOKEN": publisher}
     with replica(agentops, tmp_path, "a", database) as first, replica(agentops, tmp_path, "b", database) as second:
         for version in ("1.0.0", "1.1.0"):
@@ -94,6 +81,14 @@ def test_publish_on_one_replica_install_and_yank_through_another(agentops, datab
                 break
             time.sleep(0.2)
         assert index["versions"]["1.1.0"]["yanked"]["reason"] == "broken"
+        # the owner makes the team public through one replica; the other serves it so within its second
+        updated = httpx.patch(second.url + "api/v1/teams/team-ops", json={"private": False, "add_owners": ["sam"]},
+                              headers={"Authorization": f"Bearer {publisher}"})
+        assert updated.status_code == 200 and updated.json()["owners"] == ["ops-lead", "sam"]
+        deadline = time.monotonic() + 5
+        while httpx.get(first.url + "index/team-ops/triage.json").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert httpx.get(first.url + "index/team-ops/triage.json").status_code == 200
         # a token revoked through one replica is refused by the other at once
         token_id = json.loads(agentops("registry", "token", "list", "--database", database, "--json").out
                               )["tokens"][0]["id"]
@@ -153,8 +148,35 @@ def test_replicas_started_at_once_migrate_the_database_once(agentops, cluster, d
         for thread in threads:
             thread.join()
         assert not errors, errors
-        assert cluster.query(database, "SELECT version_num FROM alembic_version") == [("0001",)]
+        assert cluster.query(database, "SELECT version_num FROM alembic_version") == [("0003",)]
         assert all(httpx.get(server.url + "healthz").text == "ok\n" for server in servers)
     finally:
         for server in servers:
             server.stop()
+
+
+def test_two_owners_removing_each_other_at_once_leave_the_team_an_owner(agentops, database, tmp_path):
+    with replica(agentops, tmp_path, "a", database) as first, replica(agentops, tmp_path, "b", database) as second:
+        for round_ in range(5):
+            team = f"team-r{round_}"
+            admin(agentops, database, "team", "create", team, "--owner", "ann", "--owner", "ben")
+            tokens = {user: admin(agentops, database, "token", "create", "--team", team, "--role", "publish",
+                                  "--user", user) for user in ("ann", "ben")}
+            barrier = threading.Barrier(2)
+            statuses: list[int] = []
+
+            def remove(url: str, secret: str, other: str, team: str = team, barrier=barrier,
+                       statuses=statuses) -> None:
+                barrier.wait()
+                statuses.append(httpx.patch(url + f"api/v1/teams/{team}", json={"remove_owners": [other]},
+                                            headers={"Authorization": f"Bearer {secret}"}, timeout=60).status_code)
+
+            threads = [threading.Thread(target=remove, args=(first.url, tokens["ann"], "ben")),
+                       threading.Thread(target=remove, args=(second.url, tokens["ben"], "ann"))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(statuses)[0] == 200 and sorted(statuses)[1] in (403, 409), statuses
+            owners = json.loads(agentops("registry", "team", "list", "--database", database, "--json").out)["teams"]
+            assert len(next(t for t in owners if t["name"] == team)["owners"]) == 1

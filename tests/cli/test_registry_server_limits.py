@@ -169,3 +169,31 @@ def test_a_slow_upload_does_not_block_other_requests(server, publisher, tmp_path
     finally:
         stop.set()
         thread.join(10)
+
+
+def test_an_oversized_json_body_is_refused_before_it_is_received(agentops, server):
+    """The JSON routes read the whole body before weighing it: a client announcing 100 MiB and
+    sending nothing got no answer, and one sending it had it all held in memory."""
+    secret = agentops("registry", "token", "create", "--team", "*", "--role", "admin", "--data",
+                      server.data).out.strip()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:  # says more, sends nothing
+        sock.sendall((f"POST /api/v1/teams HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {secret}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: {100 * 1024 * 1024}\r\n\r\n").encode())
+        answer = read_response(sock)
+    assert answer.startswith(b"HTTP/1.1 413") and b"too-large" in answer
+    before = rss_kib(server.process.pid)
+
+    def endless():  # no Content-Length: chunked, 64 MiB of one JSON string
+        yield b'{"name": "x", "owners": ["'
+        for _ in range(256):
+            yield b"a" * (256 * 1024)
+
+    try:
+        answer = httpx.post(server.url + "api/v1/teams", content=endless(), timeout=30,
+                            headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"})
+        assert answer.status_code == 413 and answer.json()["error"] == "too-large"
+    except httpx.HTTPError:
+        pass  # the server answered 413 and closed while the client was still sending
+    grown = rss_kib(server.process.pid) - before
+    assert grown < 32 * 1024, f"the server grew by {grown} KiB receiving an oversized JSON body"
+    assert httpx.get(server.url + "healthz", timeout=5).status_code == 200

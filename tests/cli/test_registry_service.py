@@ -115,7 +115,8 @@ def _login(who: Agentops, url: str, secret: str):
 
 
 def test_public_team_anonymous_install_yank_and_deprecate(agentops, server, tmp_path):
-    publisher = token(agentops, server, "public", "publish")
+    admin(agentops, server, "team", "update", "public", "--add-owner", "pat")
+    publisher = token(agentops, server, "public", "publish", "--user", "pat")  # an owner's token
     env = {"AGENTOPS_TOKEN": publisher}
     for version in ("1.0.0", "1.1.0"):
         agentops("package", "publish", build(agentops, tmp_path, "triage", version), "--registry", server.url,
@@ -127,6 +128,11 @@ def test_public_team_anonymous_install_yank_and_deprecate(agentops, server, tmp_
 
     refused = anonymous("package", "yank", "triage@1.1.0", "--reason", "broken", "--registry", server.url, expect=1)
     assert "needs a token" in refused.err
+    # a publisher who owns nothing may publish, not yank
+    outsider = {"AGENTOPS_TOKEN": token(agentops, server, "public", "publish", "--user", "olly")}
+    refused = agentops("package", "yank", "triage@1.1.0", "--reason", "x", "--registry", server.url, env=outsider,
+                       expect=1)
+    assert "token lacks admin on public, and is not held by an owner of public" in refused.err
     agentops("package", "yank", "triage@1.1.0", "--reason", "broken agents", "--registry", server.url, env=env)
     agentops("package", "deprecate", "triage@<1.1.0", "--message", "use 2.x", "--registry", server.url, env=env)
     fresh = workspace(tmp_path, "fresh-ws")
@@ -274,3 +280,76 @@ def test_the_web_catalog_at_the_root_shows_only_what_anonymous_readers_may_see(a
     package = httpx.get(server.url + "packages/triage").text
     assert f"agentops package install triage@^1.0.0 --registry {server.url}" in package
     assert httpx.get(server.url + "api/v1/").json()["api"] == "api/v1/"
+
+
+# Request bodies that answered 500 before the API checked bodies against its OpenAPI document's
+# schemas (found by tests/server/test_api_fuzz.py); the 1e400 one was stored as an infinite version
+# quota, after which GET /api/v1/teams answered 500 for good.
+BAD_BODIES = [
+    ("teams", b'{"name": "q-int", "quota": 5}', "quota"),
+    ("teams", b'{"name": "v-text", "max_versions": "x"}', "max_versions"),
+    ("teams", b'{"name": "v-inf", "max_versions": 1e400}', None),
+    ("teams", b'{"name": "v-huge", "max_versions": 99999999999999999999999}', None),
+    ("teams", b'{"name": "v-int32", "max_versions": 2147483648}', "max_versions"),
+    ("teams", b'{"name": "owner-surrogate", "owners": ["\\ud800"]}', None),
+    ("teams", b'{"name": "owner-int", "owners": [1]}', "owners.0"),
+    ("teams", b'{"name": "private-text", "private": "yes"}', "private"),
+    ("teams", b'{"name": "typo", "max_version": 3}', None),
+    ("tokens", b'{"teams": ["public"], "expires": 5}', "expires"),
+    ("tokens", b'{"teams": ["public"], "note": "\\ud800"}', None),
+    ("tokens", b'{"teams": []}', "teams"),
+]
+
+
+def test_api_bodies_of_a_wrong_type_or_range_are_422_and_store_nothing(agentops, server):
+    headers = {"Authorization": f"Bearer {token(agentops, server, '*', 'admin')}",
+               "Content-Type": "application/json"}
+    for path, raw, field in BAD_BODIES:
+        answer = httpx.post(server.url + "api/v1/" + path, content=raw, headers=headers, timeout=10)
+        assert answer.status_code == 422, (raw, answer.text)
+        assert answer.json()["error"] == "usage" and answer.json()["message"], answer.text
+        if field is not None:
+            assert field in [p["field"] for p in answer.json()["problems"]], answer.text
+    teams = httpx.get(server.url + "api/v1/teams", headers=headers, timeout=10)
+    assert teams.status_code == 200 and [t["name"] for t in teams.json()["teams"]] == ["public"]
+    assert not [e for e in server.log() if e["event"] == "error" or e.get("status", 0) >= 500]
+
+
+def test_a_quota_beyond_what_the_store_holds_is_refused_not_a_crash(agentops, server):
+    # 18 digits of TiB overflow the store's 64-bit column: the insert crashed (locally too).
+    run = admin(agentops, server, "team", "create", "big", "--quota", "99999999999TiB", expect=2)
+    assert "too large" in run.err and "internal error" not in run.err
+    run = admin(agentops, server, "team", "create", "big", "--max-versions", "99999999999999999999", expect=2)
+    assert "--max-versions must be a whole number from 0 to" in run.err
+    admin(agentops, server, "team", "create", "big", "--quota", "1000000TiB")  # 1.1e18 bytes: held
+
+
+def test_api_refusals_are_json_and_an_anonymous_caller_is_asked_for_a_token_first(server):
+    api = server.url + "api/v1/"
+    # Routes that need a token answer 401 before looking anything up (a missing team or token id
+    # answered 404 to anyone, telling which ids exist).
+    for method, path, body in (("POST", "tokens", {"teams": ["nope"]}), ("DELETE", "tokens/tok_123", None),
+                               ("POST", "teams", {"name": 5}), ("POST", "packages/nope/yank", {"version": 1})):
+        answer = httpx.request(method, api + path, json=body, timeout=10)
+        assert answer.status_code == 401, (path, answer.text)
+        assert answer.headers["WWW-Authenticate"].startswith("Bearer") and answer.json()["error"] == "unauthenticated"
+    # Starlette's own 404 and 405 under /api/ were text/plain; the document promises JSON there.
+    for method, path, status in (("GET", "nowhere", 404), ("DELETE", "tokens/a%2Fb", 404), ("PUT", "teams", 405)):
+        answer = httpx.request(method, api + path, timeout=10)
+        assert answer.status_code == status and answer.headers["content-type"] == "application/json", answer.text
+        assert answer.json()["error"] in ("not-found", "method-not-allowed")
+    # One route serves GET and POST /teams: a 405 there names both.
+    assert {"GET", "POST"} <= {m.strip() for m in httpx.put(api + "teams").headers["Allow"].split(",")}
+    assert httpx.get(server.url + "nowhere").headers["content-type"].startswith("text/plain")
+
+
+def test_each_log_entry_stays_one_line_whatever_the_request_path_holds(server):
+    # NEL (U+0085) and U+2028 were logged raw: line-oriented readers split the entry in two.
+    assert httpx.get(server.url + "index/a%C2%85b%E2%80%A8c.json", timeout=10).status_code == 404
+    deadline = time.monotonic() + 5  # the request is logged just after it is answered
+    while True:
+        entries = server.log()  # each line one JSON object (splitlines splits at NEL and U+2028 too)
+        if any(e["event"] == "request" and e["path"] == "/index/a\x85b\u2028c.json" for e in entries):
+            break
+        assert time.monotonic() < deadline, entries[-3:]
+        time.sleep(0.05)

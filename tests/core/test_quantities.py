@@ -33,3 +33,14 @@ def test_describe_size():
     assert describe_size(10 * 2**30) == "10 GiB"
     assert describe_size(1536) == "1.5 KiB"
     assert describe_size(12) == "12 B"
+
+
+@pytest.mark.parametrize("text", ["99999999999TiB", "999999999999999999kB", "8388608TiB"])
+def test_sizes_no_integer_column_holds_are_refused(text):
+    value, problem = parse_size(text)
+    assert value is None and "too large" in problem
+
+
+def test_sizes_up_to_what_a_64_bit_column_holds_are_accepted():
+    assert parse_size("8388607TiB") == (2**63 - 2**40, None)
+    assert parse_size("999999999999999999") == (999999999999999999, None)

@@ -1,9 +1,11 @@
 """A few worker threads for requests that wait on a network, so that independent ones overlap.
 
 A registry across a network spends most of a command waiting for answers one after the other;
-a small pool lets the answers that do not depend on each other (two blobs of one publish, the
-indexes of a package's dependencies) be waited for together. The threads are daemons: a command
-that ends while a speculative read is still under way does not wait for it (a
+a small pool lets the answers that do not depend on each other be waited for together: the blobs,
+signature artifacts and manifests of each step of an ``oci://`` write (adapters.registry.oci_writes),
+the indexes of a package's dependencies, the archives an install fetches next. It is the one way
+agentops overlaps requests, so that every such wait has the same bound. The threads are daemons:
+a command that ends while a speculative read is still under way does not wait for it (a
 ``ThreadPoolExecutor`` would run every queued read to the end before the process may exit).
 """
 

@@ -298,7 +298,8 @@ def cmd_search(args) -> int:
     from agentpack.services.search import search_line, search_packages
 
     notes: list[str] = []
-    rows = search_packages(args.query, _settings(args), args.directory, notes=notes)
+    rows = search_packages(args.query, _settings(args), args.directory, keyword=args.keyword,
+                           category=args.category, notes=notes)
     if args.json:
         print_json(rows)
         return 0
@@ -307,7 +308,9 @@ def cmd_search(args) -> int:
     for note in notes:
         err(note)
     if not rows:
-        err(f"no packages match {args.query!r}")
+        filters = "".join(f" {name} {value!r}" for name, value in (("with keyword", args.keyword),
+                                                                   ("in category", args.category)) if value)
+        err(f"no packages match {args.query!r}{filters}")
     return 0
 
 

@@ -11,7 +11,7 @@ def add_bundle_commands(groups, common, epilog: str) -> None:
     """Add the `bundle` command group to the top-level sub-parsers ``groups``."""
     bundle = groups.add_parser("bundle", help="carry packages across an air gap in one verified file",
                                description="Collect packages into one bundle file, verify it, and load it "
-                               "into a directory registry on the far side.", epilog=epilog)
+                               "into a directory or oci:// registry on the far side.", epilog=epilog)
     verbs = bundle.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
 
@@ -35,10 +35,12 @@ def add_bundle_commands(groups, common, epilog: str) -> None:
     _trust_arguments(p)
     p.set_defaults(handler=cmd_bundle_verify)
 
-    text = "Verify a bundle, then import its packages into a directory registry (created if missing)."
+    text = ("Verify a bundle, then import its packages into a directory registry (created if missing) or an "
+            "oci:// registry.")
     p = verbs.add_parser("load", help=text, description=text, epilog=epilog, parents=[common(json_flag=True)])
     p.add_argument("file", metavar="FILE", help="the bundle file")
-    p.add_argument("--registry", required=True, metavar="DIR", help="the directory registry to import into")
+    p.add_argument("--registry", required=True, metavar="DIR|URL",
+                   help="the registry to import into: a directory, or oci://HOST[:PORT]/PREFIX")
     _trust_arguments(p)
     p.set_defaults(handler=cmd_bundle_load)
 
@@ -156,8 +158,9 @@ def cmd_bundle_load(args) -> int:
 
     progress = Progress("Loading")
     try:
-        result = load_bundle(_path(args, args.file), _path(args, args.registry), progress=progress,
-                             **_trust(args))
+        registry = args.registry if "://" in args.registry else _path(args, args.registry)
+        result = load_bundle(_path(args, args.file), registry, progress=progress,
+                             options=_settings(args).registry_options(), **_trust(args))
     finally:
         progress.close()
     if args.json:

@@ -2,7 +2,7 @@
 
 Team and token administration works on a server's data directory or database directly
 (``--data DIR`` or ``--database URL``, on a server's machine, no token needed) or through a running server (``--registry URL``, with an
-admin token from `agentops login` or AGENTOPS_TOKEN).
+admin token, or a token of one of the team's owners, from `agentops login` or AGENTOPS_TOKEN).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from agentpack.cli.output import err, out, print_json
 DATA_HELP = "the server's data directory (default: the user data directory's agentpack/server)"
 DATABASE_HELP = ("the metadata database, a SQLAlchemy URL, instead of DIR/registry.db "
                  "(e.g. postgresql://agentpack@db.internal/agentpack)")
-REMOTE_HELP = "administer the registry server at this URL instead, with an admin token (agentops login URL)"
+REMOTE_HELP = ("administer the registry server at this URL instead, with an admin or team owner's token "
+               "(agentops login URL)")
 
 
 def add_server_commands(verbs, common, epilog: str) -> None:
@@ -42,8 +43,8 @@ def add_server_commands(verbs, common, epilog: str) -> None:
                         "server to answer the read path itself (see deploy/nginx/agentpack-front.conf)")
     p.set_defaults(handler=cmd_serve)
 
-    team = verbs.add_parser("team", help="create and list a registry server's teams", epilog=epilog,
-                            description="Create and list a registry server's teams.")
+    team = verbs.add_parser("team", help="create, update and list a registry server's teams", epilog=epilog,
+                            description="Create, update and list a registry server's teams.")
     team_verbs = team.add_subparsers(dest="team_verb", metavar="VERB")
     team_verbs.required = True
     p = team_verbs.add_parser("create", help="create a team", description="Create a team: package names "
@@ -53,9 +54,26 @@ def add_server_commands(verbs, common, epilog: str) -> None:
     p.add_argument("--quota", metavar="SIZE", help="bytes its versions may take in all, e.g. 10GiB (default: no limit)")
     p.add_argument("--max-versions", type=int, metavar="N", help="versions it may publish in all (default: no limit)")
     p.add_argument("--private", action="store_true", help="only its tokens see its packages (default: public)")
-    p.add_argument("--owner", action="append", default=[], metavar="NAME", help="an owner (repeatable)")
+    p.add_argument("--owner", action="append", default=[], metavar="NAME",
+                   help="an owner (repeatable): tokens held by NAME (token create --user NAME) administer the team")
     _where(p)
     p.set_defaults(handler=cmd_team_create)
+    p = team_verbs.add_parser("update", help="change a team's owners, visibility or limits", epilog=epilog,
+                              description="Change a team: its owners and visibility (its owners may), its "
+                                          "classification and quota (a registry admin may). A team that has "
+                                          "owners keeps at least one.", parents=[common(json_flag=True)])
+    p.add_argument("name", metavar="TEAM")
+    p.add_argument("--add-owner", action="append", default=[], metavar="NAME", help="add an owner (repeatable)")
+    p.add_argument("--remove-owner", action="append", default=[], metavar="NAME", help="remove an owner (repeatable)")
+    visibility = p.add_mutually_exclusive_group()
+    visibility.add_argument("--private", dest="private", action="store_true", default=None,
+                            help="only its tokens see its packages")
+    visibility.add_argument("--public", dest="private", action="store_false", help="anyone sees its packages")
+    p.add_argument("--classification", metavar="LEVEL", help="the highest level the team may hold")
+    p.add_argument("--quota", metavar="SIZE", help="bytes its versions may take in all, e.g. 10GiB, or none")
+    p.add_argument("--max-versions", metavar="N", help="versions it may publish in all, or none")
+    _where(p)
+    p.set_defaults(handler=cmd_team_update)
     p = team_verbs.add_parser("list", help="list teams", description="List the teams.", epilog=epilog,
                               parents=[common(json_flag=True)])
     _where(p)
@@ -74,6 +92,8 @@ def add_server_commands(verbs, common, epilog: str) -> None:
     p.add_argument("--expires", metavar="DURATION", default="90d", help="e.g. 90d, 12h, 1y, or never (default: 90d)")
     p.add_argument("--clearance", metavar="LEVEL", help="highest level it may read (default: its teams' highest)")
     p.add_argument("--note", default="", metavar="TEXT", help="what it is for")
+    p.add_argument("--user", metavar="NAME",
+                   help="who holds it: a token held by an owner of a team may administer that team")
     _where(p)
     p.set_defaults(handler=cmd_token_create)
     p = token_verbs.add_parser("revoke", help="revoke a token", description="Revoke a token by its id.",
@@ -189,8 +209,59 @@ def cmd_team_create(args) -> int:
         print_json(team)
         return 0
     out(f"Created team {team['name']}: {'private' if team['private'] else 'public'}, up to "
-        f"{team['classification'] or 'the lowest level'}" + _quota(team))
+        f"{team['classification'] or 'the lowest level'}" + _quota(team) + _owners(team))
     return 0
+
+
+def cmd_team_update(args) -> int:
+    from agentpack.services.registry_admin import UNCHANGED
+
+    given = {}
+    if args.private is not None:
+        given["private"] = args.private
+    if args.classification is not None:
+        given["classification"] = args.classification
+    if args.quota is not None:
+        given["quota"] = args.quota
+    if args.max_versions is not None:
+        given["max_versions"] = _count(args.max_versions)
+    if args.registry:
+        from agentpack.services.registry_admin import remote_call
+
+        body = dict(given, add_owners=args.add_owner, remove_owners=args.remove_owner)
+        team = remote_call(args.registry, _settings(), "PATCH", f"teams/{args.name}", body)
+    else:
+        from agentpack.services.registry_admin import update_team
+
+        data = _local(args)
+        try:
+            team = update_team(data, args.name, add_owners=tuple(args.add_owner),
+                               remove_owners=tuple(args.remove_owner),
+                               **{key: given.get(key, UNCHANGED) for key in
+                                  ("private", "classification", "quota", "max_versions")})
+        finally:
+            data.close()
+    if args.json:
+        print_json(team)
+        return 0
+    out(f"Updated team {team['name']}: {'private' if team['private'] else 'public'}, up to "
+        f"{team['classification'] or 'the lowest level'}" + _quota(team) + _owners(team))
+    return 0
+
+
+def _count(text: str):
+    from agentpack.errors import UsageError
+    from agentpack.services.registry_admin import NO_LIMIT
+
+    if text == NO_LIMIT:
+        return NO_LIMIT
+    if not text.isdigit():
+        raise UsageError(f"--max-versions: {text!r} is not a whole number (or none, for no limit)")
+    return int(text)
+
+
+def _owners(team: dict) -> str:
+    return f", owners {', '.join(team['owners'])}" if team.get("owners") else ", no owners"
 
 
 def _quota(team: dict) -> str:
@@ -220,13 +291,13 @@ def cmd_team_list(args) -> int:
         return 0
     for team in teams:
         out(f"{team['name']}  {'private' if team['private'] else 'public'}  "
-            f"{team['classification'] or '-'}{_quota(team)}")
+            f"{team['classification'] or '-'}{_quota(team)}  owners: {', '.join(team['owners']) or '-'}")
     return 0
 
 
 def cmd_token_create(args) -> int:
     body = {"teams": args.team, "role": args.role, "expires": args.expires, "clearance": args.clearance,
-            "note": args.note}
+            "note": args.note, "user": args.user}
     if args.registry:
         from agentpack.services.registry_admin import remote_call
 
@@ -238,7 +309,7 @@ def cmd_token_create(args) -> int:
         data = _local(args)
         try:
             secret, row = create_token(data, args.team, args.role, expires=args.expires, clearance=args.clearance,
-                                       note=args.note, now=int(time.time()))
+                                       note=args.note, user=args.user, now=int(time.time()))
         finally:
             data.close()
     if args.json:
@@ -247,8 +318,9 @@ def cmd_token_create(args) -> int:
     out(secret)
     expiry = "never expires" if row["expires_at"] is None else \
         "expires " + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row["expires_at"]))
-    err(f"Token {row['id']}: {row['role']} on {', '.join(row['teams'])}, clearance {row['clearance']}, {expiry}. "
-        "It is shown only this once.")
+    holder = f", held by {row['user']}" if row.get("user") else ""
+    err(f"Token {row['id']}: {row['role']} on {', '.join(row['teams'])}{holder}, clearance {row['clearance']}, "
+        f"{expiry}. It is shown only this once.")
     return 0
 
 
@@ -290,7 +362,8 @@ def cmd_token_list(args) -> int:
     for row in tokens:
         state = "revoked" if row["revoked_at"] else "expired" if row["expires_at"] and row["expires_at"] <= now \
             else "active"
-        out(f"{row['id']}  {row['role']}  {','.join(row['teams'])}  {row['clearance']}  {state}  {row['note']}")
+        out(f"{row['id']}  {row['role']}  {','.join(row['teams'])}  {row['user'] or '-'}  {row['clearance']}  "
+            f"{state}  {row['note']}")
     return 0
 
 
@@ -318,8 +391,10 @@ def cmd_login(args) -> int:
         print_json(result.to_dict())
         return 0
     token_info = result.token
+    holder = f", held by {token_info['user']}" if token_info.get("user") else ""
+    owns = f", owner of {', '.join(token_info['owner_of'])}" if token_info.get("owner_of") else ""
     out(f"Logged in to {result.identity} with token {token_info.get('id')} ({token_info.get('role')} on "
-        f"{', '.join(token_info.get('teams') or [])}); stored in {result.stored}")
+        f"{', '.join(token_info.get('teams') or [])}{holder}{owns}); stored in {result.stored}")
     return 0
 
 

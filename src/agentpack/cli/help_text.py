@@ -27,7 +27,8 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("package", "outdated"): ("agentops package outdated",),
     ("package", "tree"): ("agentops package tree", "agentops package tree --json"),
     ("package", "info"): ("agentops package info customer-service", "agentops package info customer-service@^1.2"),
-    ("package", "search"): ("agentops package search refund", "agentops package search --json"),
+    ("package", "search"): ("agentops package search escalat",
+                            "agentops package search support --keyword refunds --category domain --json"),
     ("package", "yank"): ("agentops package yank customer-service@1.2.0 --reason 'leaks a token; use 1.2.1'",
                           "agentops package yank customer-service@1.2.0 --undo"),
     ("package", "deprecate"): ("agentops package deprecate customer-service --message 'use support-desk'",
@@ -61,14 +62,17 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("registry", "catalog"): ("agentops registry catalog --registry /srv/agentpack --port 8080",
                               "agentops registry catalog --registry /srv/agentpack --host 0.0.0.0 --port 80 "
                               "--registry-url https://agentpack.example.org/"),
-    ("registry", "serve"): ("agentops registry serve --port 8080",
+    ("registry", "serve"): ("agentops registry serve --port 8080 --public-tree /srv/agentpack/public",
                             "agentops registry serve --host 0.0.0.0 --database postgresql://agentpack@db/agentpack "
                             "--blobs oci://registry.local:5000/agentops-blobs --workers 4"),
     ("registry", "team", "create"): ("agentops registry team create team-alpha --classification secret "
-                                     "--quota 10GiB --private",
+                                     "--quota 10GiB --private --owner alice",
                                      "agentops registry team create team-beta --registry http://host:8080/"),
+    ("registry", "team", "update"): ("agentops registry team update team-alpha --add-owner alice --remove-owner bob",
+                                     "agentops registry team update team-alpha --public --registry http://host:8080/"),
     ("registry", "team", "list"): ("agentops registry team list --data /srv/agentpack-server",),
-    ("registry", "token", "create"): ("agentops registry token create --team team-alpha --role publish --expires 90d",
+    ("registry", "token", "create"): ("agentops registry token create --team team-alpha --role publish --user alice "
+                                      "--expires 90d",
                                       "agentops registry token create --team '*' --role admin --expires 30d"),
     ("registry", "token", "revoke"): ("agentops registry token revoke tok_1a2b3c4d5e6f",),
     ("registry", "token", "list"): ("agentops registry token list --data /srv/agentpack-server",),
@@ -78,7 +82,8 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("bundle", "collect"): ("agentops bundle collect --lock -o site.bundle --sign release",
                             "agentops bundle collect customer-service@^1.2 -o cs.bundle"),
     ("bundle", "verify"): ("agentops bundle verify site.bundle --trust release.pub",),
-    ("bundle", "load"): ("agentops bundle load site.bundle --registry /srv/agentpack --trust release.pub",),
+    ("bundle", "load"): ("agentops bundle load site.bundle --registry /srv/agentpack --trust release.pub",
+                         "agentops bundle load site.bundle --registry oci://registry.local:5000/agents"),
 }
 
 

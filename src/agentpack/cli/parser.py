@@ -144,9 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("info", "Show what a registry knows about a package.", c.cmd_info, json_flag=True, registry=True)
     p.add_argument("spec", metavar="SPEC", help="name or name@range")
 
-    p = verb("search", "Search a registry's packages by name, description or keyword.", c.cmd_search,
+    p = verb("search", "Search a registry's packages by name, description or keyword; filter by keyword or category.",
+             c.cmd_search,
              json_flag=True, registry=True)
-    p.add_argument("query", nargs="?", default="", metavar="QUERY", help="text to look for (default: everything)")
+    p.add_argument("query", nargs="?", default="", metavar="QUERY",
+                   help="words to look for: each must begin a word of the name, keywords or description "
+                        "(default: everything)")
+    p.add_argument("--keyword", metavar="K", help="only packages with the keyword K (whole, case-insensitive)")
+    p.add_argument("--category", metavar="C", help="only packages of the category C: domain, industry, process or meta")
 
     from agentpack.cli.commands_marks import add_mark_commands
 

@@ -45,6 +45,13 @@ class Levels:
         return self.rank(level) > self.rank(other)
 
 
+def record_level(record: Mapping) -> str | None:
+    """The level a version record's manifest declares (None: none, meaning the lowest level)."""
+    manifest = record.get("manifest") or {}
+    level = manifest.get("classification") if isinstance(manifest, Mapping) else None
+    return level if isinstance(level, str) else None
+
+
 def parse_levels(value: object) -> tuple[Levels | None, str | None]:
     """``(Levels, None)`` for a list of distinct non-empty level names, else ``(None, message)``.
 

@@ -21,6 +21,8 @@ exhausting memory or the stack:
 - ``MAX_MARK_TEXT``: characters of a yank reason or deprecation message (core.release_marks): one
   line that says why and what to use instead. Longer ones are refused when written and cut when
   read back from a registry or a bundle.
+- ``MAX_SIZE_BYTES``, ``MAX_QUOTA_VERSIONS``: a team's quota in bytes and in versions, the largest
+  the metadata store's columns hold (a signed 64-bit integer; PostgreSQL's 32-bit INTEGER).
 
 Also refused, whatever the size: NaN and infinite numbers (no JSON tool can read them back),
 duplicate keys in a mapping (which one wins differs between tools, so a reviewer and agentops
@@ -38,3 +40,5 @@ MAX_YAML_NODES = 100_000
 MAX_INT_DIGITS = 20
 MAX_KEY_BYTES = 65_536
 MAX_MARK_TEXT = 500
+MAX_SIZE_BYTES = 2**63 - 1
+MAX_QUOTA_VERSIONS = 2**31 - 1

@@ -44,6 +44,30 @@ def check_team(team: object) -> str | None:
     return _verdict("team name", team, _team_problem, _suggest_team)
 
 
+MAX_USER_LENGTH = 64
+_USER_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@+-")
+
+
+def check_user(user: object) -> str | None:
+    """Return ``None`` if ``user`` is a valid user name (a token's holder, a team's owner), else a
+    one-sentence message. A user name is 1-64 ASCII letters, digits and ``. _ @ + -``, starting
+    with a letter or digit, so that an e-mail address or a login fits, compares exactly (case
+    counts) and prints without quoting. Never raises."""
+    if not isinstance(user, str):
+        return f"a user name must be a string, not {type(user).__name__}"
+    if not user:
+        return "a user name is empty"
+    if len(user) > MAX_USER_LENGTH:
+        return f"invalid user name {user[:MAX_USER_LENGTH]!r}...: at most {MAX_USER_LENGTH} characters are allowed"
+    bad = sorted({c for c in user if c not in _USER_CHARACTERS})
+    if bad:
+        return (f"invalid user name {user!r}: it contains {' '.join(repr(c) for c in bad)} (use letters, "
+                "digits and . _ @ + -)")
+    if not user[0].isalnum():
+        return f"invalid user name {user!r}: it must start with a letter or digit"
+    return None
+
+
 def _verdict(what: str, value: object, problem_of, suggest) -> str | None:
     """None when ``problem_of(value)`` finds nothing, else the message: the problem, and
     ``suggest(value)`` to try instead when that gives another value (None: no suggestion)."""

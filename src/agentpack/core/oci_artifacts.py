@@ -11,6 +11,10 @@ The mapping is written down in docs/registry-protocol.md ("OCI registries"):
 - yank and deprecation marks change after publishing, so they are annotations of the manifest
   (re-pushed under the same tag, pointing at the same config and layer) rather than part of the
   config blob, whose digest never changes;
+- a version's signature (the detached document of ``ARCHIVE.sig``) is an artifact of its own whose
+  ``subject`` is the version's manifest, found through the referrers API or the ``sha256-<hex>``
+  fallback tag; it is not in the config blob, so that signing never changes a record's digest and
+  other tools see it as what it is;
 - ``<prefix>/agentops_catalog:catalog``, the catalog artifact the client maintains on every write:
   the search catalog for registries that refuse ``_catalog``, and the packages' index serials. A
   package name holds no ``_``, so no package can take that repository.
@@ -34,12 +38,25 @@ CATALOG_ARTIFACT_TYPE = "application/vnd.agentops.catalog.v1"
 CATALOG_MEDIA_TYPE = "application/vnd.agentops.catalog.v1+json"
 BLOB_ARTIFACT_TYPE = "application/vnd.agentops.blob.v1"
 BLOB_TAG_PREFIX = "archive-"
+SIGNATURE_ARTIFACT_TYPE = "application/vnd.agentops.package.signature.v1"
+SIGNATURE_MEDIA_TYPE = "application/vnd.agentops.package.signature.v1+json"
+SIGNATURE_KEY_ANNOTATION = "vnd.agentops.package.signature.key"
+MAX_SIGNATURE_BYTES = 64 * 1024  # a signature document is about 400 bytes
+MAX_SIGNATURES = 32  # signature referrers read for one version; agentops writes one
 CATALOG_REPOSITORY = "agentops_catalog"
 CATALOG_TAG = "catalog"
-EMPTY_CONFIG = b"{}"  # the OCI 1.1 empty descriptor's blob, the catalog artifact's config
-_EMPTY_SHA256 = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # of EMPTY_CONFIG
+EMPTY_CONFIG = b"{}"  # the OCI 1.1 empty descriptor's blob, the config of every artifact but a package
+EMPTY_SHA256 = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # of EMPTY_CONFIG
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what the distribution spec lets a registry refuse beyond
+TITLE_ANNOTATION = "org.opencontainers.image.title"
 MARK_ANNOTATIONS = {"yanked": "vnd.agentops.package.yanked", "deprecated": "vnd.agentops.package.deprecated"}
+_NOT_IN_CONFIG = (*MARK_ANNOTATIONS, "signature")  # marks are annotations, the signature a referrer
+_ARTIFACTS = {  # artifact -> (config media type, layer media type)
+    "package": (CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE),
+    "catalog": (EMPTY_MEDIA_TYPE, CATALOG_MEDIA_TYPE),
+    "signature": (EMPTY_MEDIA_TYPE, SIGNATURE_MEDIA_TYPE),
+    "blob": (EMPTY_MEDIA_TYPE, LAYER_MEDIA_TYPE),
+}
 _MAX_TAG = 128
 
 
@@ -86,19 +103,25 @@ def encode(document: dict) -> bytes:
 
 
 def config_record(record: dict) -> dict:
-    """The version record as stored in the config blob: without the marks, which are annotations."""
-    return {key: value for key, value in record.items() if key not in MARK_ANNOTATIONS}
+    """The version record as stored in the config blob: without the marks, which are annotations,
+    and without the signature, which is a referrer. Read back, a config blob's own ``signature``
+    is dropped the same way: only a signature artifact counts."""
+    return {key: value for key, value in record.items() if key not in _NOT_IN_CONFIG}
 
 
 def package_manifest(record: dict, config: dict, layer: dict) -> dict:
     """The manifest of one version: ``config`` and ``layer`` are the descriptors of the config blob
-    (the record) and of the archive. Marks the record carries become annotations."""
+    (the record) and of the archive. The layer is titled with the archive's file name, which
+    `oras pull` writes it to; marks the record carries become annotations."""
+    from agentpack.core.names import archive_basename
+
+    title = archive_basename(str(record.get("name")), str(record.get("version"))) + ".tar.gz"
     manifest = {
         "schemaVersion": 2,
         "mediaType": MANIFEST_MEDIA_TYPE,
         "artifactType": PACKAGE_ARTIFACT_TYPE,
         "config": config,
-        "layers": [layer],
+        "layers": [dict(layer, annotations={TITLE_ANNOTATION: title})],
         "annotations": package_annotations(record),
     }
     return with_marks(manifest, record)
@@ -109,7 +132,7 @@ def package_annotations(record: dict) -> dict:
     source (the package's homepage or repository), licenses, created; empty values left out."""
     manifest = record.get("manifest") or {}
     values = {
-        "org.opencontainers.image.title": record.get("name"),
+        TITLE_ANNOTATION: record.get("name"),
         "org.opencontainers.image.version": record.get("version"),
         "org.opencontainers.image.description": manifest.get("description"),
         "org.opencontainers.image.source": manifest.get("repository") or manifest.get("homepage"),
@@ -149,20 +172,15 @@ def marks_of(manifest: dict) -> dict:
     return marks
 
 
-# artifact -> (the config's media type, the one layer's media type)
-_MEDIA_TYPES = {"package": (CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE), "catalog": (EMPTY_MEDIA_TYPE, CATALOG_MEDIA_TYPE),
-                "blob": (EMPTY_MEDIA_TYPE, LAYER_MEDIA_TYPE)}
-
-
 def manifest_problem(manifest: object, artifact: str) -> str | None:
     """Why ``manifest`` is not an OCI image manifest of an agentops ``artifact`` ("package",
-    "catalog" or "blob"): the media types, exactly one layer, descriptors with a sha256 digest and
-    a size."""
+    "catalog", "signature" or "blob"): the media types, exactly one layer, descriptors with a
+    sha256 digest and a size, and for a signature a ``subject`` descriptor."""
     if not isinstance(manifest, dict) or manifest.get("schemaVersion") != 2:
         return "not an OCI image manifest (schemaVersion 2)"
     if manifest.get("mediaType", MANIFEST_MEDIA_TYPE) != MANIFEST_MEDIA_TYPE:
         return f"media type {str(manifest.get('mediaType'))[:100]!r}, expected {MANIFEST_MEDIA_TYPE}"
-    config_type, layer_type = _MEDIA_TYPES[artifact]
+    config_type, layer_type = _ARTIFACTS[artifact]
     layers = manifest.get("layers")
     if not isinstance(layers, list) or len(layers) != 1:
         return "expected exactly one layer"
@@ -175,6 +193,10 @@ def manifest_problem(manifest: object, artifact: str) -> str | None:
     annotations = manifest.get("annotations", {})
     if not isinstance(annotations, dict) or not all(isinstance(v, str) for v in annotations.values()):
         return "'annotations' must map names to strings"
+    if artifact == "signature":
+        reason = descriptor_problem(manifest.get("subject"))
+        if reason:
+            return f"its subject: {reason}"
     return None
 
 
@@ -229,8 +251,45 @@ def blob_manifest(sha256: str, size: int) -> dict:
     the archive as its one layer, so that the registry's garbage collector counts the archive as
     referenced (docs/registry-protocol.md, "The server's blobs in an OCI registry")."""
     return {"schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE, "artifactType": BLOB_ARTIFACT_TYPE,
-            "config": descriptor(EMPTY_MEDIA_TYPE, _EMPTY_SHA256, len(EMPTY_CONFIG)),
+            "config": descriptor(EMPTY_MEDIA_TYPE, EMPTY_SHA256, len(EMPTY_CONFIG)),
             "layers": [descriptor(LAYER_MEDIA_TYPE, sha256, size)]}
+
+
+def signature_manifest(document: bytes, key: object, subject: bytes) -> dict:
+    """The signature artifact of the package manifest ``subject`` (its bytes): the empty config,
+    one layer holding the signature document (its bytes ``document``, ``encode``d), and the
+    signing key's fingerprint ``key`` as an annotation for other tools. Nothing in it depends on
+    the clock, so pushing the same signature for the same manifest twice gives the same digest."""
+    import hashlib
+
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "artifactType": SIGNATURE_ARTIFACT_TYPE,
+        "config": descriptor(EMPTY_MEDIA_TYPE, EMPTY_SHA256, len(EMPTY_CONFIG)),
+        "layers": [descriptor(SIGNATURE_MEDIA_TYPE, hashlib.sha256(document).hexdigest(), len(document))],
+        "subject": descriptor(MANIFEST_MEDIA_TYPE, hashlib.sha256(subject).hexdigest(), len(subject)),
+    }
+    if isinstance(key, str) and key:
+        manifest["annotations"] = {SIGNATURE_KEY_ANNOTATION: key}
+    return manifest
+
+
+def referrer_descriptor(body: bytes, manifest: dict) -> dict:
+    """The descriptor of a referrer manifest (its ``body`` and parsed ``manifest``) as an image
+    index lists it: with its ``artifactType`` and annotations, so that a reader can filter."""
+    import hashlib
+
+    found = {"mediaType": MANIFEST_MEDIA_TYPE, "digest": digest_of(hashlib.sha256(body).hexdigest()),
+             "size": len(body), "artifactType": manifest.get("artifactType")}
+    if manifest.get("annotations"):
+        found["annotations"] = manifest["annotations"]
+    return found
+
+
+def is_signature(found: object) -> bool:
+    """Whether a referrer descriptor is of an agentops signature artifact."""
+    return isinstance(found, dict) and found.get("artifactType") == SIGNATURE_ARTIFACT_TYPE
 
 
 def fallback_tag(sha256: str) -> str:

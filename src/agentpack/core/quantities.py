@@ -6,6 +6,8 @@ returns ``(value, None)`` or ``(None, message)``, never raises.
 
 from __future__ import annotations
 
+from agentpack.core.limits import MAX_SIZE_BYTES
+
 _SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
                "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
@@ -18,7 +20,10 @@ def parse_size(text: str) -> tuple[int | None, str | None]:
     unit = raw[len(digits):].lower()
     if not digits.isascii() or not digits.isdigit() or unit not in _SIZE_UNITS or len(digits) > 18:
         return None, f"not a size: {text!r} (e.g. 10GiB, 500MB, 1048576)"
-    return int(digits) * _SIZE_UNITS[unit], None
+    size = int(digits) * _SIZE_UNITS[unit]
+    if size > MAX_SIZE_BYTES:  # 18 digits of TiB overflow every integer column that would store it
+        return None, f"too large: {text!r} is more than {MAX_SIZE_BYTES:,} bytes"
+    return size, None
 
 
 def parse_duration(text: str) -> tuple[int | None, str | None]:

@@ -1,7 +1,10 @@
-"""The write API under ``/api/v1``: publish, yank, deprecate, teams, tokens, whoami.
+"""The write API under ``/api/v1``: publish, yank, deprecate (teams, tokens and whoami are in
+server.admin_routes).
 
 Every route authenticates the caller, asks core.access.decide, then calls a service. Errors are
-agentpack errors, rendered by the app's handler (server.responses.error_response).
+agentpack errors, rendered by the app's handler (server.responses.error_response). What a caller
+may not see is absent for it here too: a publish judges dependencies only against what the
+publisher may read, and a yank or deprecation touches, counts and names only visible versions.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agentpack.core.access import ALL_TEAMS, decide, team_of
+from agentpack.core.access import decide, team_of
 from agentpack.errors import (
     AccessDenied,
     AgentpackError,
@@ -28,27 +31,27 @@ from agentpack.errors import (
     UploadTooLarge,
     UsageError,
 )
+from agentpack.server.openapi import MAX_JSON_BODY
+from agentpack.server.public_view import CallerView
 from agentpack.server.responses import caller_of
 
 SIGNATURE_HEADER = "X-Agentpack-Signature"  # base64 of the signature document's JSON
-MAX_JSON_BODY = 64 * 1024
 
 
 def api_routes() -> list[Route]:
     """The routes of the write API (mounted under /api/v1 by the app)."""
+    from agentpack.server.admin_routes import admin_routes
+
     return [
-        Route("/whoami", whoami, methods=["GET"]),
         Route("/packages", publish, methods=["POST"]),
         Route("/packages/{name:path}/yank", yank, methods=["POST"]),
         Route("/packages/{name:path}/deprecate", deprecate, methods=["POST"]),
-        Route("/teams", create_team, methods=["POST"]),
-        Route("/teams", list_teams, methods=["GET"]),
-        Route("/tokens", create_token, methods=["POST"]),
-        Route("/tokens/{token_id}", revoke_token, methods=["DELETE"]),
+        *admin_routes(),
     ]
 
 
-def _refused(decision, what: str = "") -> AgentpackError:
+def refused(decision, what: str = "") -> AgentpackError:
+    """The error for a refused ``decision`` about ``what`` (404: "``what`` not found")."""
     if decision.status == 404:
         return PackageNotFound(f"{what or 'it'} not found")
     if decision.status == 401:
@@ -56,17 +59,17 @@ def _refused(decision, what: str = "") -> AgentpackError:
     return AccessDenied(decision.reason)
 
 
-def _flag(request, name: str) -> bool:
-    return request.query_params.get(name, "").lower() in ("1", "true", "yes")
-
-
-async def whoami(request) -> Response:
+async def token_holder(request, doing: str):
+    """``(Caller, token row)`` for a route that needs a token: an anonymous caller is refused
+    (401) before anything else is looked at, so it learns nothing of what exists."""
     caller, row = await caller_of(request)
     if row is None:
-        return JSONResponse({"anonymous": True})
-    from agentpack.services.registry_admin import public_token
+        raise AuthenticationRequired(f"{doing} needs a token", hint="log in first: agentops login URL")
+    return caller, row
 
-    return JSONResponse({"anonymous": False, **public_token(row)})
+
+def _flag(request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() in ("1", "true", "yes")
 
 
 async def publish(request) -> Response:
@@ -75,10 +78,7 @@ async def publish(request) -> Response:
     from agentpack.services.server_publish import check_upload, publish_upload
 
     state = request.app.state.server
-    caller, _row = await caller_of(request)
-    if caller.role is None:
-        raise AuthenticationRequired("publishing needs a token with the publish role",
-                                     hint="log in first: agentops login URL")
+    caller, _row = await token_holder(request, "publishing")
     signature = _signature(request.headers.get(SIGNATURE_HEADER))
     data = await _receive(request, state)
     inspected, signature = await run_in_threadpool(check_upload, data, signature)
@@ -88,13 +88,14 @@ async def publish(request) -> Response:
     level = inspected.record["manifest"].get("classification")
     decision = decide(state.data.levels, caller, "publish", team, level)
     if not decision.allowed:
-        raise _refused(decision, f"team {team_name}")
+        raise refused(decision, f"team {team_name}")
     row = await run_in_threadpool(state.data.store.team, team_name)
     result = await run_in_threadpool(
         lambda: publish_upload(state.registry, inspected, signature, now=datetime.now(UTC),
                                allow_breaking=_flag(request, "allow_breaking"),
                                allow_unresolved=_flag(request, "allow_unresolved"),
-                               quota=(row["quota_bytes"], row["quota_versions"])))
+                               quota=(row["quota_bytes"], row["quota_versions"]),
+                               readable=CallerView(state, caller)))
     state.read_cache.invalidate()
     state.log("publish", name=result.name, version=result.version, sha256=result.sha256,
               token=request.state.token_id)
@@ -136,24 +137,46 @@ def _signature(header: str | None) -> dict | None:
     return document
 
 
-async def _json_body(request) -> dict:
-    body = await request.body()
-    if len(body) > MAX_JSON_BODY:
-        raise UploadTooLarge(f"a request body here is at most {MAX_JSON_BODY} bytes")
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        raise UsageError("the request body is not JSON") from None
+async def json_body(request, operation: str) -> dict:
+    """The JSON object in the body, checked against the schema the OpenAPI document gives for
+    ``operation`` (server.openapi.request_schemas): 413 past MAX_JSON_BODY (as soon as it says or
+    sends more), 422 for anything else wrong, with every violation listed."""
+    from agentpack.core.bounded_json import parse_json
+
+    raw = await _read_limited(request, MAX_JSON_BODY, f"a request body here is at most {MAX_JSON_BODY:,} bytes")
+    value = parse_json(raw or b"{}", source="the request body", error=UsageError, max_bytes=MAX_JSON_BODY)
     if not isinstance(value, dict):
         raise UsageError("the request body must be a JSON object")
+    problems = request.app.state.server.body_problems(operation, value)
+    if problems:
+        raise UsageError(f"the request body is invalid: {problems[0].message}"
+                         + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), problems=problems,
+                         hint="see the request schemas in /api/v1/openapi.json")
     return value
 
 
-async def _marking(request, name: str) -> tuple[object, dict]:
-    """``(server state, the index the caller can see)`` once the caller may mark versions of
-    ``name``: a package it cannot see is 404, a role or team it lacks 403."""
+async def _read_limited(request, limit: int, too_large: str) -> bytes:
+    """The whole body, refused (UploadTooLarge) once its declared or received size passes ``limit``:
+    never more than ``limit`` bytes are held."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise UploadTooLarge(too_large)
+    chunks, received = [], 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise UploadTooLarge(too_large)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise UsageError("the request body broke off before it was complete") from None
+    return b"".join(chunks)
+
+
+async def _marking(request, caller, name: str):
+    """``(server state, the index ``caller`` can see, visible(record))`` once it may mark
+    versions of ``name``: a package it cannot see is 404, a role, team or ownership it lacks 403."""
     state = request.app.state.server
-    caller, _row = await caller_of(request)
     try:
         index = await run_in_threadpool(state.registry.package_index, name)
     except PackageNotFound:
@@ -164,8 +187,8 @@ async def _marking(request, name: str) -> tuple[object, dict]:
         raise PackageNotFound(f"package {name} not found")
     decision = decide(state.data.levels, caller, "mark", team)
     if not decision.allowed:
-        raise _refused(decision, f"package {name}")
-    return state, visible
+        raise refused(decision, f"package {name}")
+    return state, visible, state.may_read(caller, team)
 
 
 def _mark(body: dict, key: str, kind: str) -> dict | None:
@@ -184,8 +207,9 @@ async def yank(request) -> Response:
     from agentpack.core.release_marks import YANKED
 
     name = request.path_params["name"]
-    body = await _json_body(request)
-    state, visible = await _marking(request, name)
+    caller, _row = await token_holder(request, "yanking")
+    body = await json_body(request, "yank")
+    state, visible, may_read = await _marking(request, caller, name)
     version = body.get("version")
     if not isinstance(version, str):
         raise UsageError("'version' must be the version to yank")
@@ -194,7 +218,8 @@ async def yank(request) -> Response:
                               hint=f"versions available: {', '.join(visible['versions'])}")
     if body.get("undo") is not True and not body.get("reason"):
         raise UsageError("'reason' says why the version is yanked")
-    changed = await run_in_threadpool(state.registry.mark_yanked, name, version, _mark(body, "reason", YANKED))
+    changed = await run_in_threadpool(lambda: state.registry.mark_yanked(
+        name, version, _mark(body, "reason", YANKED), visible=may_read))
     state.read_cache.invalidate()
     state.log("yank", name=name, version=version, undo=body.get("undo") is True, changed=changed,
               token=request.state.token_id)
@@ -206,89 +231,15 @@ async def deprecate(request) -> Response:
     from agentpack.core.release_marks import DEPRECATED
 
     name = request.path_params["name"]
-    body = await _json_body(request)
-    state, _visible = await _marking(request, name)
+    caller, _row = await token_holder(request, "deprecating")
+    body = await json_body(request, "deprecate")
+    state, _visible, may_read = await _marking(request, caller, name)
     range_text = body.get("range", "*")
     if not isinstance(range_text, str):
         raise UsageError("'range' must be a version range")
-    outcome = await run_in_threadpool(state.registry.mark_deprecated, name, range_text,
-                                      _mark(body, "message", DEPRECATED))
+    outcome = await run_in_threadpool(lambda: state.registry.mark_deprecated(
+        name, range_text, _mark(body, "message", DEPRECATED), visible=may_read))
     state.read_cache.invalidate()
     state.log("deprecate", name=name, range=range_text, undo=body.get("undo") is True,
               token=request.state.token_id)
     return JSONResponse({"name": name, "range": range_text, "versions": outcome})
-
-
-async def create_team(request) -> Response:
-    """Body ``{"name", "private", "classification", "quota", "max_versions", "owners"}``: 201."""
-    from agentpack.services import registry_admin
-
-    state = request.app.state.server
-    caller, _row = await caller_of(request)
-    decision = decide(state.data.levels, caller, "create-team", state.team(""))
-    if not decision.allowed:
-        raise _refused(decision)
-    body = await _json_body(request)
-    team = await run_in_threadpool(
-        lambda: registry_admin.create_team(
-            state.data, body.get("name"), private=body.get("private") is True,
-            classification=body.get("classification"), quota=body.get("quota"),
-            max_versions=body.get("max_versions"), owners=tuple(body.get("owners") or ()), now=int(time.time())))
-    state.read_cache.invalidate()
-    state.log("team-create", team=team["name"], token=request.state.token_id)
-    return JSONResponse(team, status_code=201)
-
-
-async def list_teams(request) -> Response:
-    """The teams the caller may see."""
-    state = request.app.state.server
-    caller, _row = await caller_of(request)
-    teams = await run_in_threadpool(state.data.store.teams)
-    return JSONResponse({"teams": [team for team in teams if decide(
-        state.data.levels, caller, "read", state.team(team["name"])).allowed]})
-
-
-async def create_token(request) -> Response:
-    """Body ``{"teams": [...], "role", "expires", "clearance", "note"}``: 201 with the secret
-    (shown once). The caller must be an admin of every team named (``*`` for ``*``)."""
-    from agentpack.services import registry_admin
-
-    state = request.app.state.server
-    caller, _row = await caller_of(request)
-    body = await _json_body(request)
-    teams = body.get("teams")
-    if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
-        raise UsageError("'teams' must be a non-empty list of team names")
-    for team in teams:
-        target = state.team(team) if team != ALL_TEAMS else None
-        decision = (decide(state.data.levels, caller, "create-team", state.team("")) if target is None
-                    else decide(state.data.levels, caller, "admin", target))
-        if not decision.allowed:
-            raise _refused(decision, f"team {team}")
-    secret, row = await run_in_threadpool(
-        lambda: registry_admin.create_token(state.data, teams, body.get("role", "read"), expires=body.get("expires"),
-                                            clearance=body.get("clearance"), note=str(body.get("note") or ""),
-                                            now=int(time.time())))
-    state.log("token-create", id=row["id"], role=row["role"], teams=row["teams"], token=request.state.token_id)
-    return JSONResponse({"token": secret, **row}, status_code=201)
-
-
-async def revoke_token(request) -> Response:
-    """Revoke a token (admin of every team it names, or the token itself)."""
-    from agentpack.services import registry_admin
-
-    state = request.app.state.server
-    caller, row = await caller_of(request)
-    token_id = request.path_params["token_id"]
-    target = next((t for t in await run_in_threadpool(state.data.store.tokens) if t["id"] == token_id), None)
-    if target is None:
-        raise PackageNotFound(f"token {token_id} not found")
-    if row is None or row["id"] != token_id:
-        for team in target["teams"]:
-            decision = (decide(state.data.levels, caller, "create-team", state.team("")) if team == ALL_TEAMS
-                        else decide(state.data.levels, caller, "admin", state.team(team)))
-            if not decision.allowed:
-                raise _refused(decision, f"token {token_id}")
-    changed = await run_in_threadpool(lambda: registry_admin.revoke_token(state.data, token_id, now=int(time.time())))
-    state.log("token-revoke", id=token_id, token=request.state.token_id)
-    return JSONResponse({"id": token_id, "revoked": True, "changed": changed})

@@ -3,7 +3,8 @@
 The app is the read protocol at the root (server.read_routes, in front of the routes), the API mounted at ``/api/v1``
 (server.api_routes), and operations (server.ops_routes); ``extra_routes`` (say, an HTML catalog
 mounted at ``/ui``) come before them. Its state (``app.state.server``: the data, counters) is made
-here, not at import; the lifespan writes download counts in batches and closes the store.
+here, not at import; the lifespan writes download counts in batches, shares this process's
+metrics with the server's other processes (server.metrics), and closes the store.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.routing import Mount
 
 from agentpack.errors import AgentpackError
@@ -22,6 +24,7 @@ from agentpack.server.ops_routes import api_root_routes, ops_routes
 from agentpack.server.public_tree import PublicTree
 from agentpack.server.read_routes import ReadProtocol
 from agentpack.server.responses import error_response
+from agentpack.server.search_routes import search_routes
 from agentpack.server.state import ServerState
 
 
@@ -35,12 +38,13 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
                                 levels=settings.levels, options=_network_options())
     state = ServerState(settings, data)
     _clear_uploads(data.data_dir)
-    routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), *api_root_routes()]),
+    routes = [*extra_routes, Mount("/api/v1", routes=[*api_routes(), *search_routes(), *api_root_routes()]),
               *_catalog_routes(state), *ops_routes()]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        tasks = [asyncio.create_task(_flush_downloads(state))]
+        await run_in_threadpool(state.metrics.flush, state.metrics.snapshot())  # this process joins the totals
+        tasks = [asyncio.create_task(_flush_downloads(state)), asyncio.create_task(_flush_metrics(state))]
         if settings.public_tree:
             tree = PublicTree(settings.public_tree)
             await run_in_threadpool(tree.sync, state, await run_in_threadpool(state.read_cache.load))
@@ -54,11 +58,13 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await run_in_threadpool(state.flush_downloads)
+            await run_in_threadpool(state.metrics.flush, state.metrics.snapshot())
             data.close()
             state.log("stop")
 
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={AgentpackError: _agentpack_error, Exception: _unexpected})
+                    exception_handlers={AgentpackError: _agentpack_error, HTTPException: _http_error,
+                                        Exception: _unexpected})
     app.state.server = state
     return _Logged(ReadProtocol(app, state), state)
 
@@ -110,7 +116,7 @@ class _Logged:
             await self.app(scope, receive, sending)
         finally:
             route = _route_label(scope)
-            self.state.requests[(scope["method"], route, status["code"])] += 1
+            self.state.metrics.count_request(scope["method"], route, status["code"])
             token = (scope.get("state") or {}).get("token_id")
             self.state.log("request", method=scope["method"], path=scope["path"], status=status["code"],
                            ms=round((time.monotonic() - started) * 1000, 1), token=token,
@@ -132,6 +138,19 @@ async def _agentpack_error(request, error: AgentpackError):
         state.log("refused", path=request.url.path, status=response.status_code, error=error.code,
                   message=error.message)
     return response
+
+
+async def _http_error(request, error: HTTPException):
+    """Starlette's own refusals (no such route, a method the route lacks): JSON errors under
+    ``/api/``, as the OpenAPI document promises for every answer there; plain text elsewhere."""
+    from starlette.responses import JSONResponse, PlainTextResponse
+
+    if not request.url.path.startswith("/api/"):
+        return PlainTextResponse(error.detail, status_code=error.status_code, headers=error.headers)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http")
+    message = {404: f"no such API route: {request.method} {request.url.path}",
+               405: f"{request.method} is not allowed on {request.url.path}"}.get(error.status_code, error.detail)
+    return JSONResponse({"error": code, "message": message}, status_code=error.status_code, headers=error.headers)
 
 
 async def _unexpected(request, error: Exception):
@@ -166,6 +185,16 @@ async def _keep_public_tree(state: ServerState, tree: PublicTree) -> None:
         except Exception as error:  # noqa: BLE001 (tried again at the next change or period)
             state.log("error", event_detail="public tree sync failed", error=type(error).__name__,
                       message=str(error))
+
+
+async def _flush_metrics(state: ServerState) -> None:
+    """Write this process's counts for the others' ``/metrics`` (when they changed)."""
+    while True:
+        await asyncio.sleep(state.settings.metrics_flush_seconds)
+        try:
+            await run_in_threadpool(state.metrics.flush, state.metrics.snapshot())
+        except OSError as error:  # the next interval tries again
+            state.log("error", event_detail="metrics flush failed", error=type(error).__name__)
 
 
 def _clear_uploads(data_dir: str) -> None:

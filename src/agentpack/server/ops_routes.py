@@ -50,33 +50,19 @@ async def readyz(request) -> Response:
 
 
 async def openapi(request) -> Response:
-    return JSONResponse(openapi_document(__version__))
+    return JSONResponse(openapi_document(__version__, request.app.state.server.data.levels.names))
 
 
 async def metrics(request) -> Response:
+    """The whole server's metrics (server.metrics), whichever of its processes answers."""
+    from agentpack.server.metrics import render
+
     state = request.app.state.server
-    store = state.data.store
+    snapshot = state.metrics.snapshot()  # on the event loop, where the counts change
 
-    def gather() -> tuple[int, int, dict]:
-        downloads = store.downloads()
-        return len({package for package, _ in downloads}), len(downloads), downloads
+    def gather() -> str:
+        downloads = state.data.store.downloads()
+        packages = len({package for package, _ in downloads})
+        return render(state.metrics.totals(snapshot), packages, len(downloads), downloads)
 
-    packages, versions, downloads = await run_in_threadpool(gather)
-    lines = ["# HELP agentpack_packages Packages held.", "# TYPE agentpack_packages gauge",
-             f"agentpack_packages {packages}",
-             "# HELP agentpack_versions Versions held.", "# TYPE agentpack_versions gauge",
-             f"agentpack_versions {versions}",
-             "# HELP agentpack_downloads_total Archive downloads since start (counted before they are stored).",
-             "# TYPE agentpack_downloads_total counter", f"agentpack_downloads_total {state.downloads.total}",
-             "# HELP agentpack_version_downloads Downloads per version, as last written in a batch.",
-             "# TYPE agentpack_version_downloads gauge"]
-    for (package, version), count in sorted(downloads.items()):
-        lines.append(f'agentpack_version_downloads{{package="{package}",version="{_label(version)}"}} {count}')
-    lines += ["# HELP agentpack_http_requests_total Requests answered.", "# TYPE agentpack_http_requests_total counter"]
-    for (method, route, status), count in sorted(state.requests.items()):
-        lines.append(f'agentpack_http_requests_total{{method="{method}",route="{_label(route)}",status="{status}"}} {count}')
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return PlainTextResponse(await run_in_threadpool(gather), media_type="text/plain; version=0.0.4")

@@ -4,7 +4,8 @@ rendered from it per kind of caller, and the bytes of small blobs.
 Reading `catalog.json`, `index/<name>.json` or a blob asks the database nothing while the snapshot
 is current. It is current until this server writes (every write route calls ``invalidate``), and
 is checked against the database's *stamp* (the sum of the packages' serials, which grows with
-every publish, yank or deprecation; the number of packages; each team's privacy and level) at most once per
+every publish, yank or deprecation; the number of packages; the number of teams and the sum of
+their revisions, which grows with every change of a team) at most once per
 ``ttl`` seconds, so that what another process wrote (an administration command on the data
 directory, another server over the same database) is served within ``ttl`` seconds. ``ttl`` 0
 checks the stamp on every request. Tokens are never cached: a revoked token is refused at once.
@@ -104,8 +105,9 @@ class ReadCache:
 
     def _read(self):
         indexes = {index["name"]: index for index in self._registry.indexes()}
-        teams = {row["name"]: Team(row["name"], private=row["private"], level=row["classification"])
-                 for row in self._store.teams()}
+        from agentpack.server.state import team_of_row
+
+        teams = {row["name"]: team_of_row(row) for row in self._store.teams()}
         blobs: dict[str, list] = {}
         for name, index in indexes.items():
             for record in index["versions"].values():

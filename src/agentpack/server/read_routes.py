@@ -20,7 +20,7 @@ from starlette.responses import StreamingResponse
 from agentpack.adapters.registry import documents
 from agentpack.core.access import Caller
 from agentpack.core.digests import is_sha256
-from agentpack.errors import AgentpackError, PackageNotFound
+from agentpack.errors import AgentpackError, PackageNotFound, UsageError
 from agentpack.server.read_cache import BLOB_ITEM_LIMIT, Rendered
 from agentpack.server.responses import error_response
 
@@ -30,6 +30,12 @@ _JSON = b"application/json"
 _BLOB = b"application/octet-stream"
 _FIXED = {"/config.json", "/registry.json", "/catalog.json"}
 _INDEX, _BLOBS = "/index/", "/blobs/sha256/"
+# A front server that sent a public blob from the public tree tells the server so (server.
+# public_tree): POST here with the blob's path, answered 204 whatever blob it names (422 for what
+# is no digest), counted only when an anonymous caller may read that blob. A request it passes on after a miss in the tree says
+# ``X-Agentpack-Download: mirror``: the front counts that one itself, so the GET does not.
+DOWNLOADED = "/api/v1/downloads" + _BLOBS
+_COUNTED_BY_FRONT = (b"x-agentpack-download", b"mirror")
 
 
 class ReadProtocol:
@@ -46,6 +52,14 @@ class ReadProtocol:
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(DOWNLOADED) and scope["method"] == "POST":
+            digest = path[len(DOWNLOADED):]
+            if not is_sha256(digest):
+                await error_response(UsageError(f"not a blob digest (64 lower-case hex digits): {digest[:80]!r}"))(
+                    scope, receive, send)
+                return
+            await self._downloaded(scope, send, digest)
+            return
         if scope["type"] != "http" or not (path in _FIXED or path.startswith(_INDEX) or path.startswith(_BLOBS)):
             await self.app(scope, receive, send)
             return
@@ -60,6 +74,18 @@ class ReadProtocol:
             self.server.log("error", path=path, error=type(error).__name__, message=str(error))
             body = b'{"error": "internal", "message": "internal error: ' + type(error).__name__.encode() + b'"}'
             await _send(send, 500, body, [(b"content-type", _JSON)], head=False)
+
+    async def _downloaded(self, scope, send, digest: str) -> None:
+        """A front server's report of a public blob it sent (see ``DOWNLOADED``)."""
+        from agentpack.server.responses import bearer_of
+
+        state = self.server
+        if bearer_of(scope["headers"]) is None:
+            snapshot = state.read_cache.fresh() or await run_in_threadpool(state.read_cache.load)
+            if state.may_read_blob(ANONYMOUS, digest, snapshot):
+                state.downloads.add(digest)
+                state.metrics.count_download()
+        await _send(send, 204, b"", [], head=True, length=False)
 
     async def _caller(self, scope) -> Caller:
         """The caller behind the request's bearer token (anonymous without one). Tokens are looked
@@ -135,8 +161,9 @@ class ReadProtocol:
                 with stream:
                     kept = await run_in_threadpool(stream.read)
                 state.read_cache.keep_blob(digest, kept)
-        if not head:
+        if not head and not (caller is ANONYMOUS and _COUNTED_BY_FRONT in scope["headers"]):
             state.downloads.add(digest)
+            state.metrics.count_download()
         if kept is not None:
             await _send(send, 200, kept, [(b"content-type", _BLOB), *headers], head=head)
             return

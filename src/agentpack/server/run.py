@@ -3,7 +3,9 @@
 With ``workers`` above one, uvicorn starts that many processes, each of which builds its own app
 (``worker_app``) from the settings handed down in the environment: a process holds nothing another
 needs (the metadata is in the database, archives in the blob folder; each process counts its own
-downloads and writes them in batches, and its own request metrics).
+downloads and writes them to the database in batches). Each run has a folder under the data
+directory (``run/metrics/<pid>``) where its processes add up their counts for ``/metrics``
+(adapters.process_counters), so that whichever process answers reports the whole server.
 """
 
 from __future__ import annotations
@@ -30,17 +32,26 @@ def serve(settings, *, host: str, port: int, workers: int = 1) -> None:
     ``workers`` processes (each logs to standard error; ``settings.log`` is for one process)."""
     import uvicorn
 
+    from agentpack.adapters.process_counters import end_run, start_run
+    from agentpack.services.registry_admin import default_data_dir
+
     _log_uvicorn_to(settings.log)
     options = {"host": host, "port": port, "log_config": None, "access_log": False, "lifespan": "on",
                "timeout_graceful_shutdown": 10}
-    if workers > 1:
-        fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name != "log"}
-        os.environ[SETTINGS_VARIABLE] = json.dumps(fields)
-        uvicorn.run("agentpack.server.run:worker_app", factory=True, workers=workers, **options)
-        return
-    from agentpack.server.app import create_app
+    data_dir = os.path.abspath(os.path.expanduser(settings.data_dir or default_data_dir()))
+    folder = start_run(data_dir)  # where this run's processes add up their metrics
+    settings = dataclasses.replace(settings, metrics_dir=folder)
+    try:
+        if workers > 1:
+            fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name != "log"}
+            os.environ[SETTINGS_VARIABLE] = json.dumps(fields)
+            uvicorn.run("agentpack.server.run:worker_app", factory=True, workers=workers, **options)
+            return
+        from agentpack.server.app import create_app
 
-    uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings), **options)
+    finally:
+        end_run(folder)
 
 
 def worker_app():

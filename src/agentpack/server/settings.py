@@ -24,7 +24,10 @@ class ServerSettings:
     ``read_cache_seconds``: how long the read path serves its snapshot of the metadata before
     asking the database whether another process wrote (server.read_cache; this server's own
     writes are seen at once); ``public_tree``: a folder kept holding what anonymous readers may
-    read, as static files for a front web server (server.public_tree; None: none)."""
+    read, as static files for a front web server (server.public_tree; None: none);
+    ``metrics_dir``: the folder where the server's processes share
+    their counts for ``/metrics`` (set by `registry serve` for each run; None: this process's
+    counts only), each writing its own every ``metrics_flush_seconds``."""
 
     data_dir: str | None = None
     database_url: str | None = None
@@ -36,3 +39,5 @@ class ServerSettings:
     public_url: str | None = None
     read_cache_seconds: float = 1.0
     public_tree: str | None = None
+    metrics_dir: str | None = None
+    metrics_flush_seconds: float = 1.0

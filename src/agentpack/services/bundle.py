@@ -6,13 +6,14 @@
 - every record in a bundle carries its version's yank and deprecation marks as the registry had
   them at collection (resolution skips yanked versions, so only ``--lock`` or an exact spec
   collects one); ``load_bundle`` adds them to the target registry and never removes a mark it
-  holds (services.bundle_verify, DirectoryRegistry.import_versions), so the far side never
+  holds (services.bundle_verify, the registry's ``import_versions``), so the far side never
   installs a yanked version unknowingly;
 - ``verify_bundle`` checks everything in it, deeply, before anything is imported: the tar itself,
   the manifest, every digest, every archive through the same reader and validation as publish and
   install, every signature against the trust stores (see services.bundle_verify);
-- ``load_bundle`` verifies, then checks every package against the target directory registry (same
-  version with other content, classification above the registry) before importing anything.
+- ``load_bundle`` verifies, then checks every package against the target registry, a directory or
+  an oci:// registry (same version with other content, classification above the registry),
+  before importing anything.
 
 The bundle format itself is described in core.bundle_manifest.
 """
@@ -201,16 +202,17 @@ def verify_bundle(path: str, *, trust: list[str] = (), allow_untrusted: bool = F
 
 # -- load -----------------------------------------------------------------------------------------
 
-def load_bundle(path: str, registry_dir: str, *, trust: list[str] = (), allow_untrusted: bool = False,
-                directory: str | None = None, progress: Progress | None = None) -> LoadResult:
-    """Verify the bundle as ``verify_bundle`` does, then import it into the directory registry
-    ``registry_dir`` (created if missing). Every package is checked first: a version the registry
-    holds with other content, or a package classified above the registry's level, stops the load
-    before anything is written."""
-    from agentpack.services.registry_import import directory_registry, import_into
+def load_bundle(path: str, registry_location: str, *, trust: list[str] = (), allow_untrusted: bool = False,
+                directory: str | None = None, progress: Progress | None = None, options=None) -> LoadResult:
+    """Verify the bundle as ``verify_bundle`` does, then import it into the registry at
+    ``registry_location``: a directory (created if missing) or an oci:// registry, reached with
+    ``options`` (RegistryOptions). Every package is checked first: a version the registry holds
+    with other content, or a package classified above the registry's level, stops the load before
+    anything is written."""
+    from agentpack.services.registry_import import import_into, import_target
     from agentpack.services.workspace import open_workspace
 
-    registry = directory_registry(registry_dir, "bundle load")
+    registry = import_target(registry_location, "bundle load", options)
     policy = trust_policy(trust, allow_untrusted=allow_untrusted, directory=directory)
     verified = verify(path, policy, progress)
     items = {key: (verified.archives[key], verified.records[key]) for key in sorted(verified.records)}

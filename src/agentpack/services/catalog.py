@@ -25,22 +25,28 @@ Downloads = Callable[[str], Mapping[str, int]] | None
 
 def listing(registry, query: str = "", category: str | None = None) -> list[dict]:
     """The packages of ``registry`` matching ``query`` (as `agentops package search` matches) and, when
-    given, of ``category``, sorted by name: search rows (services.search) plus ``line``, the row as
-    search prints it. A ``category`` outside the four gives ``[]``."""
-    rows = [row for row in catalog_matches(registry.catalog(), query)
-            if category is None or row["category"] == category]
+    given, of ``category``, ranked as search ranks them: search rows (services.search) plus
+    ``line``, the row as search prints it. A registry with a search of its own (``Registry.search``:
+    a registry server's database) is asked; any other's catalog is filtered by the same rules. A
+    ``category`` outside the four gives ``[]``."""
+    rows = _search(registry, query, category)
     for row in rows:
         row["line"] = search_line(row)
-    return sorted(rows, key=lambda row: row["name"])
+    return rows
 
 
 def category_counts(registry) -> dict[str, int]:
     """How many packages of ``registry`` declare each of the four categories, in the seed's order."""
     counts = dict.fromkeys(CATEGORIES, 0)
-    for row in catalog_matches(registry.catalog(), ""):
+    for row in _search(registry, "", None):
         if row["category"] in counts:
             counts[row["category"]] += 1
     return counts
+
+
+def _search(registry, query: str, category: str | None) -> list[dict]:
+    rows = registry.search(query, category=category)
+    return rows if rows is not None else catalog_matches(registry.catalog(), query, category=category)
 
 
 def package_page(registry, name: str, version: str | None = None, *, downloads: Downloads = None,

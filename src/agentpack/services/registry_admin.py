@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from agentpack.core.access import ALL_TEAMS, ROLES, Caller
 from agentpack.core.classification import DEFAULT_LEVELS, Levels
+from agentpack.core.limits import MAX_QUOTA_VERSIONS
 from agentpack.core.names import check_team
 from agentpack.core.quantities import parse_duration, parse_size
 from agentpack.errors import AuthenticationRequired, PackageNotFound, UsageError
@@ -88,34 +89,122 @@ def require_server_extra(database_url: str | None = None) -> None:
 def create_team(data: ServerData, name: str, *, private: bool = False, classification: str | None = None,
                 quota: str | None = None, max_versions: int | None = None, owners: tuple[str, ...] = (),
                 now: int) -> dict:
-    """Add the team ``name``; ``quota`` a size (``10GiB``), ``max_versions`` a count. Raises
-    ``UsageError`` for a bad name, level or quota, ``RegistryConflict`` when it exists."""
+    """Add the team ``name``; ``quota`` a size (``10GiB``), ``max_versions`` a count, ``owners``
+    user names. Raises ``UsageError`` for a bad name, level, quota or owner, ``RegistryConflict``
+    when it exists."""
     problem = check_team(name)
     if problem:
         raise UsageError(problem)
+    _check_level(data, classification)
+    _check_users(owners, "--owner")
+    return data.store.create_team({"name": name, "private": private, "classification": classification,
+                                   "quota_bytes": _quota_bytes(quota), "quota_versions": _max_versions(max_versions),
+                                   "owners": list(dict.fromkeys(owners)), "created_at": now})
+
+
+UNCHANGED = object()  # an update_team argument that was not given
+NO_LIMIT = "none"  # --quota none, --max-versions none: take the limit away
+
+
+def update_team(data: ServerData, name: str, *, add_owners=(), remove_owners=(), private=UNCHANGED,
+                classification=UNCHANGED, quota=UNCHANGED, max_versions=UNCHANGED) -> dict:
+    """Change the team ``name``: its owners (``add_owners``, ``remove_owners``), visibility
+    (``private``), level (``classification``) and quota (``quota`` a size, ``max_versions`` a
+    count, ``"none"`` for no limit); what is ``UNCHANGED`` stays. One transaction with the team's
+    row locked, so concurrent updates neither lose owners nor leave a team without one.
+
+    Raises ``UsageError`` for a bad value or a name that is not an owner, ``RegistryConflict``
+    when the change would leave a team that has owners without one or lower its level below a
+    version it holds, ``PackageNotFound`` for a team that does not exist.
+    """
+    from agentpack.core.access import owners_after
+    from agentpack.errors import RegistryConflict
+
+    _check_users(add_owners, "--add-owner")
+    _check_users(remove_owners, "--remove-owner")
+    values: dict = {}
+    if private is not UNCHANGED:
+        if not isinstance(private, bool):
+            raise UsageError("'private' must be true or false")
+        values["private"] = private
+    if classification is not UNCHANGED:
+        _check_level(data, classification)
+        values["classification"] = classification
+    if quota is not UNCHANGED:
+        values["quota_bytes"] = None if quota in (None, NO_LIMIT) else _quota_bytes(quota)
+    if max_versions is not UNCHANGED:
+        values["quota_versions"] = None if max_versions in (None, NO_LIMIT) else _max_versions(max_versions)
+    if not values and not add_owners and not remove_owners:
+        raise UsageError(f"nothing to change in team {name}",
+                         hint="give --add-owner, --remove-owner, --private or --public, --quota, --max-versions "
+                              "or --classification")
+
+    def change(team: dict, held_levels) -> dict:
+        owners = owners_after(name, team["owners"], list(add_owners), list(remove_owners))
+        if "classification" in values:
+            above = sorted(level or data.levels.lowest for level in held_levels()
+                           if level is not None and data.levels.check(level) is None
+                           and data.levels.above(level, values["classification"]))
+            if above:
+                raise RegistryConflict(f"team {name} holds versions classified {above[-1]!r}, above "
+                                       f"{values['classification'] or data.levels.lowest!r}; its level was not lowered",
+                                       hint="a team's level bounds what it holds: yanking does not remove a version")
+        return dict(values, owners=owners)
+
+    return data.store.update_team(name, change)
+
+
+def _check_level(data: ServerData, classification) -> None:
     if classification is not None and data.levels.check(classification):
         raise UsageError(f"--classification: {data.levels.check(classification)}")
-    quota_bytes = None
-    if quota is not None:
-        quota_bytes, problem = parse_size(quota)
+
+
+def _check_users(users, option: str) -> None:
+    from agentpack.core.names import check_user
+
+    if isinstance(users, str) or not all(isinstance(user, str) for user in users):
+        raise UsageError(f"{option}: owners are a list of user names")
+    for user in users:
+        problem = check_user(user)
         if problem:
-            raise UsageError(f"--quota: {problem}")
-    if max_versions is not None and max_versions < 0:
-        raise UsageError("--max-versions must be 0 or more")
-    return data.store.create_team({"name": name, "private": private, "classification": classification,
-                                   "quota_bytes": quota_bytes, "quota_versions": max_versions,
-                                   "owners": list(owners), "created_at": now})
+            raise UsageError(f"{option}: {problem}")
+
+
+def _quota_bytes(quota) -> int | None:
+    if quota is None:
+        return None
+    if not isinstance(quota, str):
+        raise UsageError("--quota must be a size such as 10GiB")
+    size, problem = parse_size(quota)
+    if problem:
+        raise UsageError(f"--quota: {problem}")
+    return size
+
+
+def _max_versions(max_versions) -> int | None:
+    if max_versions is None:
+        return None
+    if isinstance(max_versions, bool) or not isinstance(max_versions, int) \
+            or not 0 <= max_versions <= MAX_QUOTA_VERSIONS:
+        # The store's column holds a 32-bit integer: a larger count would fail the insert.
+        raise UsageError(f"--max-versions must be a whole number from 0 to {MAX_QUOTA_VERSIONS:,}")
+    return max_versions
 
 
 def create_token(data: ServerData, teams: list[str], role: str, *, expires: str | None, now: int,
-                 clearance: str | None = None, note: str = "") -> tuple[str, dict]:
-    """A new token for ``teams`` (``["*"]``: every team) with ``role``, expiring after ``expires``
-    (``90d``; None: never): ``(the secret, shown once; its stored row, without the secret)``.
+                 clearance: str | None = None, note: str = "", user: str | None = None,
+                 clearance_cap: str | None = None) -> tuple[str, dict]:
+    """A new token for ``teams`` (``["*"]``: every team) with ``role``, held by ``user`` (None: no
+    one in particular), expiring after ``expires`` (``90d``; None: never): ``(the secret, shown
+    once; its stored row, without the secret)``.
 
-    The clearance defaults to the highest level of its teams (the highest level of all for ``*``).
-    Raises ``UsageError`` for an unknown role, level or duration, ``PackageNotFound`` for a team
-    that does not exist.
+    The clearance defaults to the highest level of its teams (the highest level of all for
+    ``*``), but no higher than ``clearance_cap`` when given (the issuing token's own clearance).
+    Raises ``UsageError`` for an unknown role, level, user name or duration, ``PackageNotFound``
+    for a team that does not exist.
     """
+    if user is not None:
+        _check_users([user], "--user")
     if role not in ROLES:
         raise UsageError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
     if not teams:
@@ -132,15 +221,21 @@ def create_token(data: ServerData, teams: list[str], role: str, *, expires: str 
     if clearance is not None and data.levels.check(clearance):
         raise UsageError(f"--clearance: {data.levels.check(clearance)}")
     expires_at = None
+    if expires is not None and not isinstance(expires, str):
+        raise UsageError(f"--expires must be a duration such as 90d, or never, not {type(expires).__name__}")
     if expires is not None and expires != "never":
         seconds, problem = parse_duration(expires)
         if problem:
             raise UsageError(f"--expires: {problem}")
         expires_at = now + seconds
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    default = max(levels, key=data.levels.rank)
+    if clearance_cap is not None and data.levels.check(clearance_cap) is None \
+            and data.levels.above(default, clearance_cap):
+        default = clearance_cap
     row = {"id": "tok_" + secrets.token_hex(6), "hash": token_hash(secret), "role": role, "teams": sorted(set(teams)),
-           "clearance": clearance or max(levels, key=data.levels.rank), "note": note, "created_at": now,
-           "expires_at": expires_at, "revoked_at": None}
+           "clearance": clearance or default, "note": note, "created_at": now,
+           "expires_at": expires_at, "revoked_at": None, "user": user}
     data.store.add_token(row)
     return secret, public_token(row)
 
@@ -178,7 +273,7 @@ def authenticate(data: ServerData, secret: str | None, *, now: int) -> tuple[Cal
     if row["expires_at"] is not None and row["expires_at"] <= now:
         raise AuthenticationRequired(f"the token {row['id']} has expired",
                                      hint="ask an administrator of the registry for a new token")
-    return Caller(role=row["role"], teams=frozenset(row["teams"]), clearance=row["clearance"]), row
+    return Caller(role=row["role"], teams=frozenset(row["teams"]), clearance=row["clearance"], user=row["user"]), row
 
 
 def remote_call(url: str, settings, method: str, path: str, body: dict | None = None) -> dict:

@@ -1,4 +1,5 @@
-"""Importing versions from elsewhere into a directory registry: `bundle load` and `registry mirror`.
+"""Importing versions from elsewhere into a registry: `bundle load` (into a directory or an oci://
+registry) and `registry mirror` (into a directory).
 
 Both take archives from a place agentpack does not control (a bundle file, another registry) and
 add them to a directory registry the same way:
@@ -9,7 +10,7 @@ add them to a directory registry the same way:
   travelled with it, so no dependency or classification is smuggled in beside an archive that
   says otherwise;
 - every version is checked against the registry's classification level before anything is
-  written, then all are added at once (``import_into``, over ``DirectoryRegistry.import_versions``):
+  written, then all are added at once (``import_into``, over the backend's ``import_versions``):
   a version the registry holds with the same sha256 is kept (its marks added to), one held with
   other content stops the import, naming both digests, and nothing is written.
 """
@@ -30,6 +31,20 @@ def directory_registry(location: str, verb: str):
     if not isinstance(registry, DirectoryRegistry):
         raise UsageError(f"{verb} imports into a directory registry, and {location} is not one",
                          hint="import into a directory, then serve that folder over HTTP if others need it")
+    return registry
+
+
+def import_target(location: str, verb: str, options=None):
+    """The registry at ``location`` that ``verb`` imports into: any backend that takes a batch of
+    versions at once (``import_versions``: a directory, created when missing, or an oci://
+    registry); ``UsageError`` for one that cannot (a tree of static files served over HTTP)."""
+    from agentpack.adapters.registry import open_registry
+
+    registry = open_registry(location, options=options)
+    if not callable(getattr(registry, "import_versions", None)):
+        raise UsageError(f"{verb} imports into a directory registry or an oci:// registry, and {location} is neither",
+                         hint="import into a directory (then serve that folder over HTTP if others need it), "
+                              "or into oci://HOST[:PORT]/PREFIX")
     return registry
 
 
@@ -58,8 +73,8 @@ def imported_record(checked: dict, record: dict, *, where: str) -> tuple[dict, s
 
 def import_into(registry, items: dict[str, tuple[bytes, dict]], workspace_manifest, *,
                 what: str, hint: str) -> tuple[list[str], list[str]]:
-    """Add ``items`` (``{"name@version": (archive, record)}``) to the directory ``registry``
-    (created if missing), all or nothing: (the keys imported, the keys it already held with the
+    """Add ``items`` (``{"name@version": (archive, record)}``) to ``registry`` (a directory,
+    created if missing, or an oci:// registry), checked all before any is written: (the keys imported, the keys it already held with the
     same sha256), in the order of ``items``.
 
     First every package is checked against the registry's classification level (no write down:

@@ -34,19 +34,24 @@ def check_upload(data: bytes, signature: dict | None, source: str = "the upload"
 
 def publish_upload(registry, inspected: InspectedArchive, signature: dict | None, *, now: datetime,
                    allow_breaking: bool = False, allow_unresolved: bool = False,
-                   quota: tuple[int | None, int | None] = (None, None)) -> PublishResult:
+                   quota: tuple[int | None, int | None] = (None, None), readable=None) -> PublishResult:
     """Add a checked upload to ``registry`` (adapters.registry.stored.StoredRegistry).
 
+    ``readable`` is the registry as the publisher may read it (server.public_view.CallerView;
+    default: ``registry`` itself): the semver check and the dependency check look only at it, so
+    that what the publisher may not see counts as absent and no refusal reveals it.
+
     Raises ``BreakingRelease`` as publish does (unless ``allow_breaking``), ``ValidationError``
-    naming every dependency whose range matches nothing the registry holds (unless
+    naming every dependency whose range matches nothing ``readable`` holds (unless
     ``allow_unresolved``, which is then recorded), ``VersionExists``, ``QuotaExceeded``.
     """
     from agentpack.services.package_content import content_from_archive
     from agentpack.services.release_check import check_release
 
+    readable = registry if readable is None else readable
     content = content_from_archive(inspected.data, inspected.path)
-    release = check_release(registry, content, allow_breaking=allow_breaking)
-    unresolved = dependency_warnings(registry, inspected.report.manifest.dependencies)
+    release = check_release(readable, content, allow_breaking=allow_breaking)
+    unresolved = dependency_warnings(readable, inspected.report.manifest.dependencies)
     if unresolved and not allow_unresolved:
         problems = [Problem("error", p.code, p.message, p.path, p.line, p.field) for p in unresolved]
         raise ValidationError(f"{inspected.record['name']}@{inspected.record['version']} depends on what this "

@@ -111,6 +111,33 @@ class MetadataStore:
             row = connection.execute(teams.select().where(teams.c.name == name)).mappings().first()
         return _team(row) if row else None
 
+    def update_team(self, name: str, change) -> dict:
+        """In one transaction, with the team's row locked: ``change(team, held_levels)`` (the team
+        as ``team`` gives it; ``held_levels()`` the set of classification levels its versions
+        declare, None for none) gives the columns to set (owners a list); they are stored and the
+        team's revision raised. Whatever ``change`` raises leaves the team as it was; a team that
+        does not exist is ``PackageNotFound``. Returns the team as stored now."""
+        from sqlalchemy import select
+
+        from agentpack.adapters.metadata.tables import teams, versions
+        from agentpack.errors import PackageNotFound
+
+        with self._write.begin() as connection:
+            row = connection.execute(teams.select().where(teams.c.name == name).with_for_update()).mappings().first()
+            if row is None:
+                raise PackageNotFound(f"team {name} not found")
+
+            def held_levels() -> set:
+                records = connection.execute(select(versions.c.record).where(versions.c.team == name)).scalars()
+                return {_declared_level(text) for text in records}
+
+            values = dict(change(_team(row), held_levels))
+            if "owners" in values:
+                values["owners"] = json.dumps(list(values["owners"]))
+            connection.execute(teams.update().where(teams.c.name == name)
+                               .values(**values, revision=teams.c.revision + 1))
+        return self.team(name)
+
     def teams(self) -> list[dict]:
         """Every team, by name."""
         from agentpack.adapters.metadata.tables import teams
@@ -137,7 +164,9 @@ class MetadataStore:
         from agentpack.adapters.metadata.tables import tokens
 
         with self._write.begin() as connection:
-            connection.execute(tokens.insert().values(**dict(token, teams=json.dumps(sorted(token["teams"])))))
+            row = {key: value for key, value in token.items() if key != "user"}
+            row.update(holder=token.get("user"), teams=json.dumps(sorted(token["teams"])))
+            connection.execute(tokens.insert().values(**row))
 
     def token_by_hash(self, digest: str) -> dict | None:
         """The token whose secret hashes to ``digest``, or None."""
@@ -201,6 +230,7 @@ class MetadataStore:
         from sqlalchemy import func, select
         from sqlalchemy.exc import IntegrityError
 
+        from agentpack.adapters.metadata import search_query
         from agentpack.adapters.metadata.tables import teams, versions
 
         try:
@@ -216,9 +246,10 @@ class MetadataStore:
                         select(func.coalesce(func.sum(versions.c.size), 0), func.count(versions.c.id))
                         .where(versions.c.team == team)).one()
                     _check_quota(team, int(size) + record["size"], int(count) + 1, quota)
-                connection.execute(versions.insert().values(
+                inserted = connection.execute(versions.insert().values(
                     package=name, version=record["version"], precedence=precedence, team=team,
                     sha256=record["sha256"], size=record["size"], record=_dump(record), downloads=0))
+                search_query.index_version(connection, inserted.inserted_primary_key[0], name, team, record)
                 self._bump_serial(connection, name, team, now_ms)
         except IntegrityError:
             held = self._held_version(name, precedence)
@@ -231,7 +262,8 @@ class MetadataStore:
         differ are stored and the package's serial raised. ``{version: whether it changed}``.
         Whatever ``choose`` raises leaves everything as it was. Reading under the lock is what keeps
         a yank and a deprecation sent to two replicas at once from undoing one another."""
-        from agentpack.adapters.metadata.tables import packages, versions
+        from agentpack.adapters.metadata import search_rows
+        from agentpack.adapters.metadata.tables import packages, search_entries, versions
 
         with self._write.begin() as connection:
             team = connection.execute(packages.select().where(packages.c.name == name).with_for_update()
@@ -246,6 +278,9 @@ class MetadataStore:
                     connection.execute(versions.update().where(versions.c.package == name,
                                                                versions.c.version == version)
                                        .values(record=_dump(record)))
+                    connection.execute(search_entries.update().where(search_entries.c.package == name,
+                                                                     search_entries.c.version == version)
+                                       .values(**search_rows.marks(record)))
             if any(changed.values()):
                 self._bump_serial(connection, name, team, now_ms)
         return changed
@@ -265,10 +300,22 @@ class MetadataStore:
 
         _retried(write)
 
-    def read_stamp(self) -> tuple:
-        """``(sum of the packages' serials, packages, teams' visibility)``: changes with every write
-        that changes what the read protocol serves (each such write raises one package's serial,
-        or changes a team's privacy or level, which decide who may read what)."""
+    def search(self, query: str, keyword: str | None = None, category: str | None = None, limit: int = 20,
+               offset: int = 0, *, may_read) -> dict:
+        """``{"results": [row], "total": N}``: the packages matching ``query``, ``keyword`` and
+        ``category`` as core.search_text defines it, ranked as it says, ``limit`` rows from
+        ``offset``; only the versions for which ``may_read(team, level)`` is true count (see
+        search_query.search, which says what a row holds). Parameters are checked by the caller
+        (core.search_text.check_search)."""
+        from agentpack.adapters.metadata import search_query
+
+        with self._read.begin() as connection:
+            return search_query.search(connection, self.sqlite, query, keyword, category, limit, offset, may_read)
+
+    def read_stamp(self) -> tuple[int, int, int, int]:
+        """``(sum of the packages' serials, packages, teams, sum of the teams' revisions)``:
+        changes with every write that changes what the read protocol serves (a publish, yank or
+        deprecation raises one package's serial; a team's change, its revision)."""
         from sqlalchemy import func, select
 
         from agentpack.adapters.metadata.tables import packages, teams
@@ -276,9 +323,9 @@ class MetadataStore:
         with self._read.begin() as connection:
             total, count = connection.execute(
                 select(func.coalesce(func.sum(packages.c.serial), 0), func.count())).one()
-            visibility = tuple(tuple(row) for row in connection.execute(
-                select(teams.c.name, teams.c.private, teams.c.classification).order_by(teams.c.name)))
-        return int(total), int(count), visibility
+            team_count, revisions = connection.execute(
+                select(func.count(), func.coalesce(func.sum(teams.c.revision), 0))).one()
+        return int(total), int(count), int(team_count), int(revisions)
 
     def versions_with_blob(self, sha256: str) -> list[tuple[str, dict]]:
         """``[(package, record)]`` of every version whose archive is ``sha256``."""
@@ -378,11 +425,21 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 
 def _team(row) -> dict:
-    return dict(row, private=bool(row["private"]), owners=json.loads(row["owners"]))
+    team = dict(row, private=bool(row["private"]), owners=json.loads(row["owners"]))
+    team.pop("revision", None)  # the store's bookkeeping, not a fact about the team
+    return team
 
 
 def _token(row) -> dict:
-    return dict(row, teams=json.loads(row["teams"]))
+    token = {key: value for key, value in row.items() if key != "holder"}
+    return dict(token, teams=json.loads(row["teams"]), user=row["holder"])
+
+
+def _declared_level(record_text: str) -> str | None:
+    """The classification a stored version record declares (None: none, the lowest level)."""
+    manifest = json.loads(record_text).get("manifest") or {}
+    level = manifest.get("classification")
+    return level if isinstance(level, str) else None
 
 
 def _package(row, records) -> dict:

@@ -21,8 +21,9 @@ teams = Table(
     Column("classification", String(64), nullable=True),  # the highest level the team may hold
     Column("quota_bytes", BigInteger, nullable=True),  # None: no limit
     Column("quota_versions", Integer, nullable=True),
-    Column("owners", Text, nullable=False, default="[]"),  # JSON list of names
+    Column("owners", Text, nullable=False, default="[]"),  # JSON list of user names
     Column("created_at", BigInteger, nullable=False),
+    Column("revision", Integer, nullable=False, default=0),  # raised by every change of the team
 )
 
 tokens = Table(
@@ -36,6 +37,7 @@ tokens = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=True),  # None: never
     Column("revoked_at", BigInteger, nullable=True),
+    Column("holder", String(64), nullable=True),  # the user holding it (None: no one in particular)
 )
 
 packages = Table(
@@ -57,4 +59,37 @@ versions = Table(
     Column("record", Text, nullable=False),  # the version record, JSON
     Column("downloads", BigInteger, nullable=False, default=0),
     UniqueConstraint("package", "precedence", name="uq_versions_package_precedence"),
+)
+
+# Search (migration 0002): one row per version, kept by the store on publish, yank and deprecate
+# (adapters.metadata.search_rows). The words columns hold core.search_text's words, space-separated;
+# the full-text index over them is backend-specific DDL, made only by migration 0002 and left out
+# of these tables: on SQLite the FTS5 table ``search_fts`` (external content: search_entries,
+# rowid = version_id, the ``ascii`` tokenizer, which splits only where core.search_text already
+# did) kept by triggers; on PostgreSQL the generated tsvector column ``search_entries.document``
+# (array_to_tsvector of the words) with a GIN index. Only store.MetadataStore.search names them.
+search_entries = Table(
+    "search_entries", metadata,
+    Column("version_id", Integer, primary_key=True),  # versions.id
+    Column("package", String(130), nullable=False, index=True),
+    Column("team", String(64), nullable=False),
+    Column("level", String(64), nullable=True),  # the record's classification (None: the lowest)
+    Column("version", String(256), nullable=False),
+    Column("ord", Integer, nullable=False),  # position by SemVer precedence within the package
+    Column("release", Boolean, nullable=False),  # not a pre-release
+    Column("yanked", Boolean, nullable=False),
+    Column("deprecated", Text, nullable=True),  # the deprecation message shown (None: not deprecated)
+    Column("category", Text, nullable=True, index=True),
+    Column("description", Text, nullable=False),
+    Column("keywords", Text, nullable=False),  # JSON list, as published
+    Column("components", Text, nullable=False),  # JSON object of counts
+    Column("name_words", Text, nullable=False),
+    Column("keyword_words", Text, nullable=False),
+    Column("description_words", Text, nullable=False),
+)
+
+search_keywords = Table(
+    "search_keywords", metadata,
+    Column("version_id", Integer, primary_key=True),
+    Column("keyword", Text, primary_key=True, index=True),  # core.search_text.normal_keyword
 )

@@ -161,6 +161,15 @@ class Registry(Protocol):
         present, is the highest classification level it may hold; publish refuses anything above."""
         ...
 
+    def search(self, query: str, *, keyword: str | None = None, category: str | None = None) -> list[dict] | None:
+        """Every package matching ``query``, ``keyword`` and ``category``, ranked, as the registry
+        itself searches (a registry server's database, as core.search_text defines matching and
+        ranking): rows of ``services.search.catalog_matches`` plus ``downloads``. None when the
+        registry has no search of its own (a directory, static files): the caller then filters
+        ``catalog()`` with ``catalog_matches``, which finds the same rows in the same order.
+        """
+        ...
+
     def read_blob(self, sha256: str) -> bytes:
         """The raw bytes stored under ``sha256``, without verification.
 

@@ -141,6 +141,10 @@ class DirectoryRegistry:
         self._check_registry()
         return self._read_blob(sha256, what=f"sha256:{sha256}")
 
+    def search(self, query: str, *, keyword: str | None = None, category: str | None = None) -> None:
+        """None: a directory has no search of its own (see ``Registry.search``)."""
+        return None
+
     def settings(self) -> dict:
         """registry.json as a dict (``{}`` while the registry does not exist): ``format`` and,
         when set, ``classification``, the highest level the registry may hold."""
@@ -213,7 +217,7 @@ class DirectoryRegistry:
                 blobs.append((record["sha256"], archive))
                 changed.add(name)
             if conflicts:
-                raise _version_exists(conflicts, self.url)
+                raise version_exists(conflicts, self.url)
             now_ms = int(time.time() * 1000)
             new_indexes = {name: {"name": name, "serial": next_serial(indexes[name], now_ms),
                                   "versions": _by_precedence(indexes[name]["versions"], self._index_path(name))}
@@ -464,7 +468,7 @@ def _clash(versions: dict, version: str, path: str) -> str | None:
     return None
 
 
-def _version_exists(conflicts: list[tuple[dict, str, dict | None]], url: str) -> VersionExists:
+def version_exists(conflicts: list[tuple[dict, str, dict | None]], url: str) -> VersionExists:
     """One error naming every refused version: ``(new record, the version held, its record)``."""
     described = []
     for record, existing, held in conflicts:

@@ -145,12 +145,15 @@ def verified_archive(data: bytes, record: dict, url: str, *, path: str, hint: st
         path=path, hint=hint)
 
 
-def yank_chooser(name: str, version: str, mark: dict | None, url: str) -> Callable[[dict], dict]:
+def yank_chooser(name: str, version: str, mark: dict | None, url: str, visible=None) -> Callable[[dict], dict]:
     """``choose(versions)`` for a registry's mark-writing step: the new record of ``version``
-    yanked with ``mark`` (None: the yank taken back); ``PackageNotFound`` when it is not there."""
+    yanked with ``mark`` (None: the yank taken back); ``PackageNotFound`` when it is not there.
+    ``visible(record)`` (None: every record) limits which versions count as there at all, so a
+    version its caller may not see is never touched and never named."""
     from agentpack.core.release_marks import YANKED, marked
 
     def choose(versions: dict) -> dict:
+        versions = _only(versions, visible)
         if version not in versions:
             raise PackageNotFound(f"{name}@{version} not found in registry {url}",
                                   hint=f"versions available: {', '.join(versions)}")
@@ -159,16 +162,20 @@ def yank_chooser(name: str, version: str, mark: dict | None, url: str) -> Callab
     return choose
 
 
-def deprecation_chooser(name: str, range_text: str, mark: dict | None, url: str) -> Callable[[dict], dict]:
+def deprecation_chooser(name: str, range_text: str, mark: dict | None, url: str,
+                        visible=None) -> Callable[[dict], dict]:
     """``choose(versions)``: the new records of every version in ``range_text`` (prereleases too)
     deprecated with ``mark`` (None: taken back); ``PackageNotFound`` when none is in it.
-    ``InvalidRange`` at once, before any lock is taken."""
+    ``InvalidRange`` at once, before any lock is taken. ``visible(record)`` (None: every record)
+    limits the versions to those a caller may see: the others are neither touched, nor counted,
+    nor named, so a range that matches only them is answered as if they did not exist."""
     from agentpack.core.release_marks import DEPRECATED, marked
     from agentpack.core.versions import parse_range, parse_version
 
     wanted = parse_range(range_text)
 
     def choose(versions: dict) -> dict:
+        versions = _only(versions, visible)
         chosen = {text: marked(record, DEPRECATED, mark) for text, record in versions.items()
                   if wanted.allows(parse_version(text), include_prerelease=True)}
         if not chosen:
@@ -177,3 +184,7 @@ def deprecation_chooser(name: str, range_text: str, mark: dict | None, url: str)
         return chosen
 
     return choose
+
+
+def _only(versions: dict, visible) -> dict:
+    return versions if visible is None else {text: record for text, record in versions.items() if visible(record)}

@@ -124,6 +124,34 @@ class HttpRegistry:
             raise self._no_blob(f"sha256:{sha256}", sha256, url)
         return data
 
+    def search(self, query: str, *, keyword: str | None = None, category: str | None = None) -> list[dict] | None:
+        """The server's search (``GET <api>search``, page after page) when ``config.json`` names an
+        ``api``; None for static files, and for a server older than search (404), whose catalog
+        the caller then filters. The rows are checked for shape; a damaged answer is an error."""
+        from urllib.parse import urlencode
+
+        from agentpack.core.search_text import MAX_LIMIT, MAX_OFFSET
+
+        self._check_registry()
+        if self._api is None:
+            return None
+        rows: list[dict] = []
+        while True:
+            params = {"q": query, "limit": MAX_LIMIT, "offset": len(rows),
+                      **({"keyword": keyword} if keyword is not None else {}),
+                      **({"category": category} if category is not None else {})}
+            url = f"{self._api}search?{urlencode(params)}"
+            try:
+                answer = self._api_call("GET", url, what="the search")
+            except PackageNotFound:
+                if rows:
+                    raise
+                return None
+            page, total = _search_page(answer, url)
+            rows += page
+            if not page or len(rows) >= total or len(rows) > MAX_OFFSET:
+                return rows
+
     def settings(self) -> dict:
         """``registry.json`` as a dict (``{}`` when the registry serves none)."""
         self._check_registry()
@@ -320,6 +348,30 @@ def _refusal(status: int, answer: dict, url: str, what: str, request_url: str):
     error = kind(f"registry {url} refused {what}: {message} (HTTP {status})", hint=hint, problems=problems,
                  path=request_url if status >= 500 else None)
     return error
+
+
+def _search_page(answer: dict, url: str) -> tuple[list[dict], int]:
+    """(rows, total) of one search answer, each row reduced to the fields a search row has."""
+    from agentpack.core.release_marks import shown_text
+
+    results, total = answer.get("results"), answer.get("total")
+    if not isinstance(results, list) or not isinstance(total, int) or isinstance(total, bool):
+        raise _malformed(url, "a search answer must be {\"results\": [...], \"total\": N}")
+    rows = []
+    for item in results:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise _malformed(url, "every search result must be an object with a 'name'")
+        keywords = item.get("keywords") if isinstance(item.get("keywords"), list) else []
+        components = item.get("components") if isinstance(item.get("components"), dict) else {}
+        rows.append({
+            "name": item["name"], "latest": item.get("latest") if isinstance(item.get("latest"), str) else None,
+            "description": str(item.get("description") or ""), "keywords": [str(k) for k in keywords],
+            "components": {str(k): v for k, v in components.items() if isinstance(v, int)},
+            "deprecated": shown_text(item["deprecated"]) if isinstance(item.get("deprecated"), str) else None,
+            "category": item.get("category") if isinstance(item.get("category"), str) else None,
+            "downloads": item.get("downloads") if isinstance(item.get("downloads"), int) else None,
+        })  # fmt: skip
+    return rows, total
 
 
 def _subclasses(cls) -> list:

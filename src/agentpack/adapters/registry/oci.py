@@ -18,31 +18,37 @@ is the catalog artifact this client keeps up to date on every write.
   exists) and every pull checks digest and size before anything uses the bytes. Two publishers
   racing for one new tag cannot both be stopped without the registry's help: the loser is told
   when it reads back a manifest other than its own, but its content may have been overwritten.
+- A version's signature is an artifact whose ``subject`` is its manifest (adapters.oci.signatures
+  reads it; the config blob never holds one): pushed before the tag, so that a tag never appears
+  unsigned for a moment, and pushed again for the new manifest when a mark changes it.
+- Writes (publish, ``import_versions`` for ``bundle load``, yank, deprecate) are in
+  adapters.registry.oci_writes: every version of a batch is checked before anything is pushed,
+  then all blobs go up, then the signature artifacts, then the manifests, then the catalog
+  artifact once.
 - ``local`` is False: under ``--offline``, install reads the index copy and archives the download
   cache kept from an earlier online command, as for http(s):// registries.
 - Round trips are what an OCI registry costs, so they are kept few and overlapped
-  (adapters.background): a package's tags are listed once per command; reading an index starts
-  reading the indexes of the dependencies its versions name, a few at a time, since a resolver
-  asks for them next; a publish uploads its two blobs together, skips the HEAD of a config blob
-  (new content: it holds the publication time), and builds the package's new index from the one
-  it read rather than reading it back.
+  (adapters.background, a few threads per registry object): a package's tags are listed once per
+  command; reading an index starts reading the indexes of the dependencies its versions name,
+  since a resolver asks for them next; each step of a write sends its requests side by side, skips
+  the HEAD of a record's blob (new content: it holds the publication time), and makes the catalog
+  entry from the index it read rather than reading it back.
 """
 
 from __future__ import annotations
 
-import time
-
 from agentpack.adapters.oci.location import parse_location
 from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import RegistryOptions
+from agentpack.adapters.registry.oci_writes import OciWrites
 from agentpack.core import oci_artifacts as oci
-from agentpack.errors import IntegrityError, PackageNotFound, RegistryError, VersionExists
+from agentpack.errors import IntegrityError, PackageNotFound, RegistryError
 
 _DAMAGED_HINT = ("the registry holds an artifact agentops did not write, or a damaged one; tell whoever runs "
                  "it (published versions cannot be replaced)")
 
 
-class OciRegistry:
+class OciRegistry(OciWrites):
     """A ``Registry`` at ``oci://HOST[:PORT]/PREFIX`` (``target``; ``url`` as the user wrote it)."""
 
     local = False  # needs the network: under --offline, install reads the cache instead
@@ -61,7 +67,7 @@ class OciRegistry:
         self._indexes: dict[str, dict] = {}
         self._manifests: dict[tuple[str, str], dict] = {}
         self._catalog_doc: dict | None = None
-        self._tags: dict[str, list[str]] = {}
+        self._tags: dict[str, list[str]] = {}  # name -> its repository's tags, listed once until written
         self._pending: dict = {}  # name -> Future of an index being read ahead
         self._background = None
         self._empty_config_in: set[str] = set()  # repositories this object pushed the empty config to
@@ -74,6 +80,10 @@ class OciRegistry:
         if repositories is None:
             return sorted(self._catalog_document()["packages"])
         return sorted(self._names_in(repositories))
+
+    def search(self, query: str, *, keyword: str | None = None, category: str | None = None) -> None:
+        """None: an OCI registry has no search of its own; its catalog is filtered (``Registry.search``)."""
+        return None
 
     def catalog(self) -> dict:
         """The catalog (see ``Registry.catalog``), listed as the module docstring says."""
@@ -178,128 +188,6 @@ class OciRegistry:
         settings = self._catalog_document().get("settings")
         return settings if isinstance(settings, dict) else {}
 
-    # -- writing -------------------------------------------------------------------------------
-
-    def publish(self, archive: bytes, record: dict) -> dict:
-        """Push one version (see ``Registry.publish``): the archive and the record as blobs, then the
-        manifest under the version's tag, then the catalog artifact. ``VersionExists`` when a tag of
-        the same version, or of equal precedence, is there already: tags are never overwritten."""
-        from agentpack.adapters.registry.directory import make_record
-
-        name = documents.checked_name(record.get("name"))
-        stored = make_record(archive, record)
-        version, repository = stored["version"], self._repository(name)
-        self._refuse_existing(name, version)
-        config_bytes = oci.encode(oci.config_record(stored))
-        layer, config = self.background.run_all([lambda: self.client.push_blob(repository, archive),
-                                                 lambda: self.client.push_blob(repository, config_bytes, check=False)])
-        manifest = oci.package_manifest(stored, oci.descriptor(oci.CONFIG_MEDIA_TYPE, config["digest"][7:], config["size"]),
-                                        oci.descriptor(oci.LAYER_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
-        body = oci.encode(manifest)
-        tag = oci.tag_of(version)
-        if self.client.manifest_digest(repository, tag) is not None:  # appeared while the blobs went up
-            raise self._exists(name, version, version)
-        self.client.put_manifest(repository, tag, body)
-        ours = "sha256:" + _sha256(body)
-        if self.client.manifest_digest(repository, tag) not in (ours, ""):
-            raise VersionExists(f"{name}@{version} was published to registry {self.url} by someone else at the same "
-                                "moment; theirs is the one kept", hint="check it with `agentops package info`, and "
-                                "bump the version in package.yaml to publish yours")
-        self._remember_published(name, stored, manifest)
-        self._write_catalog(name)
-        return stored
-
-    def _remember_published(self, name: str, stored: dict, manifest: dict) -> None:
-        """The package's index with the version just published, built from the index this object
-        read (or an empty one for a new package) as a read-back would find it; when it read none,
-        it is forgotten, to be read again."""
-        from agentpack.core.versions import parse_version
-
-        known = self._indexes.get(name)
-        held = self._tags.get(name)
-        kept = {key: found for key, found in self._manifests.items() if key[0] == name}
-        self._forget(name)
-        if known is None and held is None:
-            return
-        if known is None:
-            if [v for v in map(oci.version_of, held) if v is not None]:
-                return  # versions this object never read: read them with the new one
-            known = {"name": name, "serial": self._catalog_document()["serials"].get(name, 0), "versions": {}}
-        version = stored["version"]
-        versions = {**known["versions"], version: {**oci.config_record(stored), **oci.marks_of(manifest)}}
-        ordered = {v: versions[v] for v in sorted(versions, key=parse_version)}
-        self._indexes[name] = documents.checked_index(dict(known, versions=ordered), name, self._source(name),
-                                                      _malformed)
-        self._manifests.update(kept)
-        self._manifests[(name, version)] = manifest
-
-    def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
-        """Yank ``name@version`` or take the yank back (see ``Registry.mark_yanked``): the manifest is
-        pushed again under its tag with the mark as an annotation (same config, same layer), and
-        the catalog artifact gets the mark and a higher serial."""
-        from agentpack.core.versions import parse_version
-
-        parse_version(version)
-        return self._remark(name, documents.yank_chooser(name, version, mark, self.url))[version]
-
-    def mark_deprecated(self, name: str, range_text: str, mark: dict | None) -> dict[str, bool]:
-        """Deprecate the versions of ``name`` in ``range_text`` (see ``Registry.mark_deprecated``)."""
-        return self._remark(name, documents.deprecation_chooser(name, range_text, mark, self.url))
-
-    def _remark(self, name: str, choose) -> dict[str, bool]:
-        self._forget(name)
-        current = self.package_index(name)["versions"]
-        updated = choose(current)
-        changed = {version: record != current[version] for version, record in updated.items()}
-        for version in [v for v, differs in changed.items() if differs]:
-            manifest = oci.with_marks(self._manifests[(name, version)], updated[version])
-            self.client.put_manifest(self._repository(name), oci.tag_of(version), oci.encode(manifest))
-        if any(changed.values()):
-            self._forget(name)
-            self._write_catalog(name)
-        return changed
-
-    def _refuse_existing(self, name: str, version: str) -> None:
-        from agentpack.core.versions import parse_version
-
-        wanted = parse_version(version)
-        for held in self._versions(name):
-            if parse_version(held) == wanted:  # equality is precedence: 1.0.0+a clashes with 1.0.0+b
-                raise self._exists(name, version, held)
-
-    def _exists(self, name: str, version: str, held: str) -> VersionExists:
-        same = "" if held == version else f" (same precedence as {held})"
-        return VersionExists(f"{name}@{version}{same} already exists in registry {self.url}",
-                             hint="published versions never change; bump the version in package.yaml")
-
-    def _write_catalog(self, name: str) -> None:
-        """Put ``name``'s fresh entry and a higher serial into the catalog artifact. The artifact is
-        read again first, so that a publish of another package since this command started is kept;
-        OCI offers no compare-and-swap, so two writers at the same instant may still lose one entry,
-        which the next write of that package restores."""
-        from agentpack.adapters.registry.directory import catalog_entry
-        from agentpack.core.index_serial import next_serial
-
-        self._catalog_doc = None
-        document = self._catalog_document()
-        packages, serials = dict(document["packages"]), dict(document["serials"])
-        index = self.package_index(name)
-        packages[name] = catalog_entry(index)
-        serials[name] = next_serial({"serial": serials.get(name, 0)}, int(time.time() * 1000))
-        artifact = oci.catalog_artifact(packages, serials)
-        if isinstance(document.get("settings"), dict):
-            artifact["settings"] = document["settings"]
-        repository = self._catalog_repository()
-        body = oci.encode(artifact)
-        layer, config = self.background.run_all([
-            lambda: self.client.push_blob(repository, body, check=False),  # another catalog than any before
-            lambda: self._push_empty_config(repository)])
-        manifest = oci.catalog_manifest(oci.descriptor(oci.EMPTY_MEDIA_TYPE, config["digest"][7:], config["size"]),
-                                        oci.descriptor(oci.CATALOG_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
-        self.client.put_manifest(repository, oci.CATALOG_TAG, oci.encode(manifest))
-        self._catalog_doc = None
-        self._forget(name)
-
     # -- internals -----------------------------------------------------------------------------
 
     @property
@@ -319,15 +207,9 @@ class OciRegistry:
             self._background = Background()
         return self._background
 
-    def _push_empty_config(self, repository: str) -> dict:
-        if repository in self._empty_config_in:
-            return {"digest": oci.digest_of(_sha256(oci.EMPTY_CONFIG)), "size": len(oci.EMPTY_CONFIG), "pushed": False}
-        pushed = self.client.push_blob(repository, oci.EMPTY_CONFIG)
-        self._empty_config_in.add(repository)
-        return pushed
-
     def _versions(self, name: str) -> list[str]:
-        """The versions of ``name``'s tags (listed once per package until it is written)."""
+        """The versions of ``name``'s tags (listed once per package until it is written; the
+        referrers fallback tags among them tell ``_signature`` which versions are signed)."""
         if name not in self._tags:
             self._tags[name] = self.client.tags(self._repository(name)) or []
         return [version for version in map(oci.version_of, self._tags[name]) if version is not None]
@@ -360,7 +242,15 @@ class OciRegistry:
         if problem:
             raise _malformed(source, problem)
         self._manifests[(name, version)] = manifest
-        return {**oci.config_record(record), **oci.marks_of(manifest)}
+        stored = {**oci.config_record(record), **oci.marks_of(manifest)}
+        signature = self._signature(name, version, found[1])
+        return {**stored, "signature": signature} if signature is not None else stored
+
+    def _signature(self, name: str, version: str, digest: str) -> dict | None:
+        from agentpack.adapters.oci.signatures import read_signature
+
+        return read_signature(self.client, self._repository(name), digest, tags=self._tags.get(name),
+                              what=f"{name}@{version}", source=self._source(name, version), malformed=_malformed)
 
     def _catalog_document(self) -> dict:
         """The catalog artifact (read once per registry object; empty when there is none)."""
@@ -420,12 +310,6 @@ def oci_serial(value: object) -> int | None:
     from agentpack.core.index_serial import index_serial
 
     return index_serial({"serial": value})
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def _malformed(source: str, detail: str) -> RegistryError:

@@ -70,6 +70,11 @@ class StoredRegistry:
         with stream:
             return stream.read()
 
+    def search(self, query: str, *, keyword: str | None = None, category: str | None = None) -> None:
+        """None: who may see what is the server's business, so the server searches the store with
+        the caller's rights itself (ServerState.search), never through this unfiltered view."""
+        return None
+
     def settings(self) -> dict:
         """``registry.json``: the format and the classification scale teams are measured on."""
         return {"format": documents.FORMAT, "classification_levels": list(self.levels)}
@@ -96,15 +101,17 @@ class StoredRegistry:
             raise
         return stored
 
-    def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
-        """Yank ``name@version`` or take the yank back (see ``Registry.mark_yanked``)."""
+    def mark_yanked(self, name: str, version: str, mark: dict | None, *, visible=None) -> bool:
+        """Yank ``name@version`` or take the yank back (see ``Registry.mark_yanked``); only among
+        the versions whose records ``visible`` accepts, when given (the caller's)."""
         self.package_index(name)  # PackageNotFound for a package it does not hold
-        choose = documents.yank_chooser(name, version, mark, self.url)
+        choose = documents.yank_chooser(name, version, mark, self.url, visible)
         return self.store.remark(name, choose, int(time.time() * 1000))[version]
 
-    def mark_deprecated(self, name: str, range_text: str, mark: dict | None) -> dict[str, bool]:
-        """Deprecate the versions of ``name`` in ``range_text`` (see ``Registry.mark_deprecated``)."""
-        choose = documents.deprecation_chooser(name, range_text, mark, self.url)
+    def mark_deprecated(self, name: str, range_text: str, mark: dict | None, *, visible=None) -> dict[str, bool]:
+        """Deprecate the versions of ``name`` in ``range_text`` (see ``Registry.mark_deprecated``);
+        only those whose records ``visible`` accepts, when given (the caller's)."""
+        choose = documents.deprecation_chooser(name, range_text, mark, self.url, visible)
         self.package_index(name)
         return self.store.remark(name, choose, int(time.time() * 1000))
 
