@@ -145,6 +145,14 @@ def agentops(tmp_path: Path) -> Agentops:
 
 
 @pytest.fixture
+def alice(agentops: Agentops) -> dict:
+    """A signing key named alice (``generate_key``), which the ``agentops`` user trusts."""
+    key = agentops.generate_key("alice")
+    agentops("trust", "add", key["public_key"])
+    return key
+
+
+@pytest.fixture
 def far(tmp_path: Path) -> Agentops:
     """A second, empty home: the far side of an air gap (its own registry, cache and trust)."""
     home = tmp_path / "far-home"

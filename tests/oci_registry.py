@@ -25,6 +25,26 @@ from registry_server import free_port
 BINARY_PATHS = ("/usr/bin/docker-registry", "/usr/sbin/docker-registry")
 
 
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path, monkeypatch):
+    """No login of the machine's user, no Docker configuration, no proxy (imported by the modules
+    that test the OCI adapters in this process: autouse there)."""
+    import os
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for key in [k for k in os.environ if k.lower().endswith("_proxy")]:
+        monkeypatch.delenv(key)
+
+
+@pytest.fixture(name="registry")
+def registry_fixture(tmp_path):
+    """A DockerRegistry of the test's own (imported by the modules that use it, under this name so
+    that a test's ``registry`` parameter does not shadow an import)."""
+    with DockerRegistry(tmp_path / "oci") as running:
+        yield running
+
+
 def registry_binary() -> str:
     """The docker-registry binary, skipping (or under CI failing) the test where it is missing."""
     found = shutil.which("docker-registry") or next((p for p in BINARY_PATHS if Path(p).is_file()), None)
@@ -184,7 +204,35 @@ class DockerRegistry:
         assert status == 201, (status, body)
 
 
-class FrontProxy:
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 in a daemon thread of the test process (``_serve(handler)`` from
+    ``__init__``), started and stopped as a context manager."""
+
+    def _serve(self, handler) -> None:
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def url(self, prefix: str = "agents") -> str:
+        return f"oci://{self.host}/{prefix}"
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FrontProxy(LoopbackServer):
     """A reverse proxy on 127.0.0.1 in front of ``target`` (a DockerRegistry), in a thread of the
     test process, that misbehaves on purpose by path prefix (below /v2/): ``deny`` answers 404,
     ``fail`` answers the given status every time, ``hang`` never answers, ``redirect`` sends a 307
@@ -193,7 +241,6 @@ class FrontProxy:
 
     def __init__(self, target: DockerRegistry) -> None:
         import threading
-        from http.server import ThreadingHTTPServer
 
         self.target = target
         self.deny: set[str] = set()
@@ -207,25 +254,11 @@ class FrontProxy:
         class Handler(_ProxyHandler):
             owner = proxy
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def url(self, prefix: str = "agents") -> str:
-        return f"oci://{self.host}/{prefix}"
-
-    def __enter__(self) -> FrontProxy:
-        self._thread.start()
-        return self
+        self._serve(Handler)
 
     def __exit__(self, *exc) -> None:
-        self.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.stopping.set()  # a hanging answer gives up, so that the server can stop
+        super().__exit__(*exc)
 
     def matching(self, table, path: str):
         relative = path.split("?", 1)[0][len("/v2/"):]
@@ -285,7 +318,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         pass
 
 
-class TokenServer:
+class TokenServer(LoopbackServer):
     """A tiny Bearer token service for docker-registry's ``auth: token`` (the Docker token flow):
     it signs ES256 JWTs with a self-signed certificate the registry trusts (``x5c`` header), and
     grants every scope asked for to ``user``/``password`` given as Basic credentials, and nothing
@@ -293,8 +326,6 @@ class TokenServer:
 
     def __init__(self, work: Path, user: str, password: str, service: str = "agentpack-tests") -> None:
         import datetime
-        import threading
-        from http.server import ThreadingHTTPServer
 
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
@@ -331,9 +362,7 @@ class TokenServer:
             def log_message(self, format, *args) -> None:  # noqa: A002 (the http.server API)
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._serve(Handler)
 
     @property
     def realm(self) -> str:
@@ -380,11 +409,3 @@ class TokenServer:
         signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
         r, s = decode_dss_signature(self.key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
         return f"{signing_input}.{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
-
-    def __enter__(self) -> TokenServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -45,6 +45,21 @@ def require_postgres() -> str:
     return folder
 
 
+@pytest.fixture(scope="module", name="cluster")
+def cluster_fixture():
+    """A PostgreSQL cluster for the test module (imported by the modules that use it, under this
+    name so that a test's ``cluster`` parameter does not shadow an import)."""
+    running = PostgresCluster(require_postgres()).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(name="database")
+def database_fixture(cluster) -> str:
+    """A fresh database of the module's cluster, for one test."""
+    return cluster.database()
+
+
 def _has_user(name: str) -> bool:
     import pwd
 

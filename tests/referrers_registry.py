@@ -17,13 +17,15 @@ import json
 import re
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from oci_registry import LoopbackServer
 
 INDEX = "application/vnd.oci.image.index.v1+json"
 _ROUTE = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>blobs/uploads|blobs|manifests|tags|referrers)/?(?P<ref>[^/]*)$")
 
 
-class ReferrersRegistry:
+class ReferrersRegistry(LoopbackServer):
     def __init__(self) -> None:
         self.blobs: dict[tuple[str, str], bytes] = {}
         self.manifests: dict[tuple[str, str], tuple[bytes, str]] = {}  # (repo, digest) -> (body, media type)
@@ -36,24 +38,7 @@ class ReferrersRegistry:
         class Handler(_Handler):
             registry = owner
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def url(self, prefix: str = "agents") -> str:
-        return f"oci://{self.host}/{prefix}"
-
-    def __enter__(self) -> ReferrersRegistry:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
     def referrers(self, repo: str, digest: str) -> dict:
         listed = []

@@ -292,6 +292,13 @@ class QuotaExceeded(AccessDenied):
     code = "quota-exceeded"
 
 
+class StorageUnavailable(RegistryError):
+    """A registry server cannot use its own storage (its blob store's OCI registry is down, or
+    answers with errors): HTTP 503. Not the caller's fault; trying again later may succeed."""
+
+    code = "storage-unavailable"
+
+
 class UploadTooLarge(RegistryError):
     """An upload is larger than the registry server accepts (HTTP 413)."""
 

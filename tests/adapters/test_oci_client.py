@@ -12,29 +12,15 @@ import stat
 
 import pytest
 
-from agentpack.adapters.oci.client import OciClient, parse_challenge
+from agentpack.adapters.oci.auth import parse_challenge
+from agentpack.adapters.oci.client import OciClient
 from agentpack.adapters.oci.credentials import docker_credentials
 from agentpack.adapters.registry.base import RegistryOptions
 from agentpack.core import oci_artifacts as oci
 from agentpack.errors import AuthenticationRequired, IntegrityError, RegistryError
-from oci_registry import DockerRegistry, FrontProxy
+from oci_registry import DockerRegistry, FrontProxy, isolated_config, registry_fixture  # noqa: F401 (fixtures: the first autouse)
 
 USER, PASSWORD = "reader", "pa55-word"
-
-
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path, monkeypatch):
-    """No login of the machine's user, no Docker configuration, no proxy."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for key in [k for k in os.environ if k.lower().endswith("_proxy")]:
-        monkeypatch.delenv(key)
-
-
-@pytest.fixture
-def registry(tmp_path):
-    with DockerRegistry(tmp_path / "oci") as running:
-        yield running
 
 
 def _client(registry, **options) -> OciClient:
@@ -145,18 +131,6 @@ def test_basic_auth_follows_the_challenge(tmp_path, monkeypatch):
             wrong.ping()
 
 
-def test_requests_side_by_side_meet_the_first_basic_challenge_together(tmp_path):
-    from concurrent.futures import ThreadPoolExecutor
-
-    with DockerRegistry(tmp_path / "auth", htpasswd=(USER, PASSWORD)) as registry:
-        client = _client(registry, oci_username=USER, oci_password=PASSWORD)
-        blobs = [os.urandom(100) for _ in range(8)]
-        with ThreadPoolExecutor(8) as pool:  # the first requests of this client, all refused at once
-            pushed = list(pool.map(lambda data: client.push_blob("agents/a", data), blobs))
-        assert all(p["pushed"] for p in pushed)
-        assert client.fetch_blob("agents/a", pushed[3]["digest"], 100, "the blob") == blobs[3]
-
-
 def test_docker_config_auths_and_credential_helpers(tmp_path, monkeypatch):
     folder = tmp_path / "docker"
     folder.mkdir()
@@ -211,9 +185,22 @@ def test_challenges_are_parsed(header, expected):
 
 def test_a_token_service_over_http_is_refused_for_an_https_registry():
     client = OciClient("https", "reg.example", RegistryOptions(), "oci://reg.example/agents")
-    client._challenge = {"realm": "http://auth.example/token", "service": "reg"}
+    client.auth._challenge = {"realm": "http://auth.example/token", "service": "reg"}
     with pytest.raises(RegistryError, match="not an https:// URL"):
-        client._token("repository:agents/a:pull")
+        client.auth._token("repository:agents/a:pull")
+
+
+def test_requests_side_by_side_meet_the_first_basic_challenge_together_and_answer_it_once(tmp_path):
+    from agentpack.adapters.background import Background
+
+    with DockerRegistry(tmp_path / "auth", htpasswd=(USER, PASSWORD)) as registry:
+        client = _client(registry, oci_username=USER, oci_password=PASSWORD)
+        blobs = [os.urandom(100) for _ in range(8)]
+        # The first requests of this client, refused at once: one answers the challenge, the others
+        # find its header in place (a second answer would take it for refused credentials).
+        pushed = Background().run_all([lambda b=b: client.push_blob("agents/a", b) for b in blobs])
+        assert [p["pushed"] for p in pushed] == [True] * 8
+        assert [client.fetch_blob("agents/a", p["digest"], 100, "the blob") for p in pushed] == blobs
 
 
 def test_referrers_through_the_api_where_the_registry_has_it():

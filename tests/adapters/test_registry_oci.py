@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from agentpack.adapters.oci.location import parse_location
 from agentpack.adapters.registry import open_registry
 from agentpack.adapters.registry.base import RegistryOptions
 from agentpack.adapters.registry.oci import OciRegistry
+from agentpack.core import oci_artifacts as oci
 from agentpack.errors import InvalidName, PackageNotFound, RegistryError, VersionExists
-from oci_registry import DockerRegistry
-
-
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for key in [k for k in os.environ if k.lower().endswith("_proxy")]:
-        monkeypatch.delenv(key)
-
-
-@pytest.fixture
-def registry(tmp_path):
-    with DockerRegistry(tmp_path / "oci") as running:
-        yield running
+from oci_registry import isolated_config, registry_fixture  # noqa: F401 (fixtures: the first autouse)
 
 
 def _archive(tag: bytes) -> bytes:
@@ -243,3 +228,82 @@ def test_plain_http_hosts_and_refused_locations():
         with pytest.raises(RegistryError, match=message):
             parse_location(location)
     assert OciRegistry("oci://Host:5000/agents/").identity == "oci://host:5000/agents"
+
+
+def _through(proxy, prefix: str = "agents") -> OciRegistry:
+    return open_registry(proxy.url(prefix), options=RegistryOptions(backoff=0.01, attempts=1))
+
+
+def test_a_publish_lists_tags_once_and_does_not_read_back_what_it_wrote(registry):
+    from oci_registry import FrontProxy
+
+    _open(registry).publish(_archive(b"x"), _record("tool", "1.0.0"))
+    with FrontProxy(registry) as proxy:
+        publisher = _through(proxy)
+        publisher.package_index("tool")  # as the release check reads it before publishing
+        seen = len(proxy.requests)
+        publisher.publish(_archive(b"y"), _record("tool", "1.1.0"))
+        sent = [(method, path.split("?")[0]) for method, path, _ in proxy.requests[seen:]]
+    assert not [p for m, p in sent if p.endswith("/tags/list")]  # listed once, before
+    uploads = [p for m, p in sent if m == "PUT" and p.startswith("/v2/agents/tool/blobs/uploads/")]
+    heads = [p for m, p in sent if m == "HEAD" and p.startswith("/v2/agents/tool/blobs/")]
+    assert len(uploads) == 2 and len(heads) == 1  # the archive's HEAD only: the record is new content
+    assert not [p for m, p in sent if m == "GET" and p.startswith("/v2/agents/tool/")]  # nothing read back
+    index = _open(registry).package_index("tool")
+    assert list(index["versions"]) == ["1.0.0", "1.1.0"]
+    catalog = _open(registry)._catalog_document()
+    assert catalog["packages"]["tool"]["versions"] == ["1.0.0", "1.1.0"]
+
+
+def test_a_signed_publish_and_a_yank_make_the_catalog_entry_without_reading_the_package_back(registry):
+    from agentpack.adapters.registry.directory import catalog_entry
+    from oci_registry import FrontProxy
+
+    _open(registry).publish(_archive(b"x"), _record("tool", "1.0.0"))
+    signed = dict(_record("tool", "1.1.0"), signature=_signature("tool", "1.1.0", _archive(b"y")))
+    with FrontProxy(registry) as proxy:
+        writer = _through(proxy)
+        writer.package_index("tool")
+        seen = len(proxy.requests)
+        writer.publish(_archive(b"y"), signed)
+        writer.mark_yanked("tool", "1.1.0", {"reason": "bad", "at": "2026-01-03T00:00:00Z"})
+        sent = [(method, path.split("?")[0]) for method, path, _ in proxy.requests[seen:]]
+    # The yank reads the index again (another writer may have changed it), once: its tags, then
+    # each version's manifest; nothing of the package is read after the yank's manifest is pushed.
+    reads = [p for m, p in sent if m == "GET" and p.startswith("/v2/agents/tool/")]
+    yank_put = max(i for i, (m, p) in enumerate(sent) if m == "PUT" and p == "/v2/agents/tool/manifests/1.1.0")
+    assert not [p for m, p in sent[yank_put:] if m == "GET" and p.startswith("/v2/agents/tool/")]
+    assert len([p for p in reads if p.endswith("/tags/list")]) == 1
+    empty = f"/v2/agents/tool/blobs/sha256:{oci.EMPTY_SHA256}"
+    assert len([p for m, p in sent if m == "HEAD" and p == empty]) == 1  # the signature's empty config, once
+    fresh = _open(registry)
+    record = fresh.package_index("tool")["versions"]["1.1.0"]
+    assert record["yanked"]["reason"] == "bad" and record["signature"] == signed["signature"]
+    kept = fresh._catalog_document()["packages"]["tool"]
+    assert kept == catalog_entry(fresh.package_index("tool")) and kept["yanked"] == ["1.1.0"]
+
+
+def test_dependencies_are_read_ahead_and_their_failures_raised_when_asked_for(registry):
+    from oci_registry import FrontProxy
+
+    for name in ("dep-a", "dep-b"):
+        _open(registry).publish(_archive(name.encode()), _record(name, "1.0.0"))
+    _open(registry).publish(_archive(b"app"), _record("app", "1.0.0", dependencies=["dep-a@^1", "dep-b@^1"]))
+    with FrontProxy(registry) as proxy:
+        reader = _through(proxy)
+        reader.package_index("app")
+        assert set(reader._pending) == {"dep-a", "dep-b"}
+        reader._pending["dep-a"].result(timeout=30)
+        served = len(proxy.requests)
+        assert reader.package_index("dep-a")["versions"]["1.0.0"]["name"] == "dep-a"
+        assert len(proxy.requests) == served  # read ahead: nothing more to ask
+        assert reader.listing == "the tags list of agents/dep-a"
+
+        proxy.fail["agents/dep-b/manifests/"] = 500
+        failing = _through(proxy)
+        failing.package_index("app")
+        failing._pending["dep-b"].exception(timeout=30)
+        with pytest.raises(RegistryError, match="HTTP 500"):
+            failing.package_index("dep-b")
+        proxy.fail.clear()
+        assert list(failing.package_index("dep-b")["versions"]) == ["1.0.0"]  # asked again, read again

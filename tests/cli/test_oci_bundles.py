@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, KEY_ENV, agentops_command, in_ci, write_package
-from oci_registry import DockerRegistry, FrontProxy
+from oci_registry import (
+    DockerRegistry,
+    FrontProxy,
+    registry_fixture,  # noqa: F401 (a fixture)
+)
 from registry_server import free_port
 
 LOCKED = {"communication-patterns": "1.5.3", "core-workflow": "2.1.0", "customer-service": "1.2.0"}
@@ -26,19 +30,6 @@ def no_proxies(agentops, far):
     for side in (agentops, far):
         for key in [k for k in side.env if k.lower().endswith("_proxy")]:
             del side.env[key]
-
-
-@pytest.fixture
-def registry(tmp_path):
-    with DockerRegistry(tmp_path / "oci") as running:
-        yield running
-
-
-@pytest.fixture
-def alice(agentops):
-    key = agentops.generate_key("alice")
-    agentops("trust", "add", key["public_key"])
-    return key
 
 
 def _workspace(tmp_path: Path, name: str) -> Path:

@@ -13,23 +13,17 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, in_ci, write_package
-from oci_registry import DockerRegistry, FrontProxy, TokenServer, skopeo_binary
+from oci_registry import (
+    DockerRegistry,
+    FrontProxy,
+    TokenServer,
+    registry_fixture,  # noqa: F401 (a fixture)
+    skopeo_binary,
+)
+from registry_service import no_proxies  # noqa: F401 (an autouse fixture)
 
 LOCKED = {"communication-patterns": "1.5.3", "core-workflow": "2.1.0", "customer-service": "1.2.0"}
 USER, PASSWORD = "publisher", "s3cret-Passw0rd"
-
-
-@pytest.fixture(autouse=True)
-def no_proxies(agentops):
-    """Requests to 127.0.0.1 must not go through a proxy the machine happens to name."""
-    for key in [k for k in agentops.env if k.lower().endswith("_proxy")]:
-        del agentops.env[key]
-
-
-@pytest.fixture
-def registry(tmp_path):
-    with DockerRegistry(tmp_path / "oci") as running:
-        yield running
 
 
 def _publish_examples(agentops, url: str) -> dict[str, str]:

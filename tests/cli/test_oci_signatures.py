@@ -9,33 +9,16 @@ import hashlib
 import json
 from pathlib import Path
 
-import pytest
-
 from conftest import write_package
-from oci_registry import DockerRegistry
+from oci_registry import (
+    DockerRegistry,
+    registry_fixture,  # noqa: F401 (a fixture)
+)
 from referrers_registry import ReferrersRegistry
+from registry_service import no_proxies  # noqa: F401 (an autouse fixture)
 
 SIGNATURE_TYPE = "application/vnd.agentops.package.signature.v1"
 INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
-
-
-@pytest.fixture(autouse=True)
-def no_proxies(agentops):
-    for key in [k for k in agentops.env if k.lower().endswith("_proxy")]:
-        del agentops.env[key]
-
-
-@pytest.fixture
-def registry(tmp_path):
-    with DockerRegistry(tmp_path / "oci") as running:
-        yield running
-
-
-@pytest.fixture
-def alice(agentops):
-    key = agentops.generate_key("alice")
-    agentops("trust", "add", key["public_key"])
-    return key
 
 
 def _publish(agentops, tmp_path: Path, url: str, name: str, *sign: str) -> Path:

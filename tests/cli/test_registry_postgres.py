@@ -10,24 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from conftest import Agentops, write_package
-from postgres_cluster import PostgresCluster, require_postgres
+from postgres_cluster import cluster_fixture, database_fixture  # noqa: F401 (fixtures)
 from registry_service import RegistryService, no_proxies  # noqa: F401 (an autouse fixture)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    bin_dir = require_postgres()
-    running = PostgresCluster(bin_dir).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def database(cluster) -> str:
-    return cluster.database()
 
 
 def replica(agentops: Agentops, tmp_path: Path, name: str, database: str, *extra: str) -> RegistryService:

@@ -136,13 +136,6 @@ def test_a_lock_source_is_used_only_when_agentops_yaml_asks_for_it(agentops, ws,
 
 # -- 2. a lock's signer is a claim -------------------------------------------------------------
 
-@pytest.fixture
-def alice(agentops) -> dict:
-    key = agentops.generate_key("alice")
-    agentops("trust", "add", key["public_key"])
-    return key
-
-
 @pytest.mark.parametrize("how", ["flag", "flag-frozen", "manifest", "fresh-clone"])
 def test_a_signer_claimed_by_the_lock_is_verified_when_signatures_are_required(agentops, ws, alice, how):
     """pkg-a is unsigned; the lock says alice (trusted) signed it. Every way of requiring signatures

@@ -97,3 +97,17 @@ def test_manifests_of_another_shape_are_refused(change, problem):
 def test_a_record_that_disagrees_with_its_tag_or_layer_is_refused(record, problem):
     layer = oci.descriptor(oci.LAYER_MEDIA_TYPE, SHA, 10)
     assert problem in oci.record_problem(record, "tool", "1.0.0", layer)
+
+
+def test_a_blob_store_manifest_references_one_archive_under_its_own_tag():
+    import hashlib
+
+    manifest = oci.blob_manifest(SHA, 1234)
+    assert oci.manifest_problem(manifest, "blob") is None
+    assert manifest["config"] == oci.descriptor(oci.EMPTY_MEDIA_TYPE, hashlib.sha256(oci.EMPTY_CONFIG).hexdigest(), 2)
+    assert manifest["layers"] == [oci.descriptor(oci.LAYER_MEDIA_TYPE, SHA, 1234)]
+    assert oci.blob_tag(SHA) == "archive-" + SHA
+    assert oci.version_of(oci.blob_tag(SHA)) is None  # never taken for a version
+    assert oci.blob_tag(SHA) != oci.fallback_tag(SHA)  # nor for a referrers index
+    assert "expected exactly one layer" in oci.manifest_problem(dict(manifest, layers=[]), "blob")
+    assert "media type" in oci.manifest_problem(_manifest(_record()), "blob")  # a package is not a blob reference

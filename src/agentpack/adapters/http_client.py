@@ -126,8 +126,21 @@ class HttpClient:
         if response.status_code in _ABSENT:
             return None
         if response.status_code != 200:
-            raise self._status_error(response.status_code, url)
+            raise self._status_error(response.status_code, url, self._said(response, url))
         return self.read(response, url, max_bytes)
+
+    def _said(self, response, url: str) -> str:
+        """The ``message`` of an error answer in the registry server's JSON shape, made safe to
+        print (``""`` for any other answer, or one that cannot be read)."""
+        import json
+
+        from agentpack.core.release_marks import shown_text
+
+        try:
+            answer = json.loads(self.read(response, url, 64 * 1024))
+        except (RegistryError, ValueError):
+            return ""
+        return shown_text(answer.get("message")) if isinstance(answer, dict) else ""
 
     def read(self, response, url: str, max_bytes: int) -> bytes:
         """The whole body of a streamed ``response`` (to a request for ``url``), whatever its status,
@@ -157,17 +170,25 @@ class HttpClient:
                  retry: bool = True):
         """The streamed response to ``send(method, url, ...)``, closed on leaving; a read inside
         that times out or breaks becomes ``RegistryUnreachable`` / ``RegistryError`` naming ``url``."""
-        httpx = _httpx()
         response = self.send(method, url, headers, content=content, retry=retry)
         try:
-            yield response
+            with self.reading(url, method):
+                yield response
+        finally:
+            response.close()
+
+    @contextlib.contextmanager
+    def reading(self, url: str, method: str = "GET"):
+        """Turn a read of a response to ``method url`` that times out or breaks, inside, into
+        ``RegistryUnreachable`` / ``RegistryError`` naming ``url`` (for a response kept open)."""
+        httpx = _httpx()
+        try:
+            yield
         except httpx.TimeoutException as error:
             raise self._timed_out(url, error, method) from None
         except httpx.HTTPError as error:
             raise RegistryError(f"the connection to registry {self.registry_url} broke while reading "
                                 f"{url}: {_reason(error)}", path=url, hint="try again") from None
-        finally:
-            response.close()
 
     def _send(self, url: str, headers: dict):
         return self.send("GET", url, headers)
@@ -253,7 +274,7 @@ class HttpClient:
                                    f"{self.options.timeout:g} s ({method} {url}: {_reason(error)})", path=url,
                                    hint="try again later; for a slow registry raise AGENTOPS_HTTP_TIMEOUT (seconds)")
 
-    def _status_error(self, status: int, url: str) -> RegistryError:
+    def _status_error(self, status: int, url: str, said: str = "") -> RegistryError:
         if status in (401, 403, 407):
             sent = "the token sent" if self.token else "access without a token"
             hint = (f"log in with a valid token: agentops login {self.registry_url}" if self.token else
@@ -261,7 +282,8 @@ class HttpClient:
             return RegistryError(f"registry {self.registry_url} refused {sent} to {url} (HTTP {status})",
                                  path=url, hint=hint)
         after = f" after {_tries(self.options.attempts)}" if status >= 500 else ""
-        return RegistryError(f"registry {self.registry_url} answered HTTP {status} for {url}{after}", path=url,
+        said = f": {said}" if said else ""
+        return RegistryError(f"registry {self.registry_url} answered HTTP {status} for {url}{after}{said}", path=url,
                              hint="check the registry URL; a 5xx status is the server's own failure")
 
 
@@ -278,6 +300,14 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def _httpx():
+    import sys
+
+    if "httpx" not in sys.modules:
+        # httpx's __init__ imports its command-line tool (click, rich, pygments) wherever click is
+        # installed, and the server extra's uvicorn installs it: ~50 ms of every command that reads
+        # a remote registry, for a tool agentops never runs. A None entry makes that one import
+        # fail, and httpx goes on without its tool, as it does where click is absent.
+        sys.modules.setdefault("httpx._main", None)
     import httpx  # imported on first use: see the module docstring
 
     return httpx

@@ -30,7 +30,9 @@ def add_server_commands(verbs, common, epilog: str) -> None:
     p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     p.add_argument("--data", metavar="DIR", help=DATA_HELP)
     p.add_argument("--database-url", "--database", dest="database_url", metavar="URL", help=DATABASE_HELP)
-    p.add_argument("--blobs", metavar="DIR", help="the archives' folder instead of DIR/blobs (replicas share one)")
+    p.add_argument("--blobs", metavar="DIR|oci://HOST[:PORT]/REPO",
+                   help="where the archives are instead of DIR/blobs: a folder, or a repository of an OCI "
+                        "registry (replicas share one)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="server processes (default: 1)")
     p.add_argument("--max-upload", metavar="SIZE", default="1GiB", help="largest upload accepted (default: 1GiB)")
     p.add_argument("--public-url", metavar="URL",
@@ -209,7 +211,7 @@ def cmd_serve(args) -> int:
         problem = Levels().check(args.classification)
         if problem:
             raise UsageError(f"--classification (or AGENTPACK_CLASSIFICATION): {problem}")
-    settings = ServerSettings(data_dir=args.data, database_url=args.database_url, blobs_dir=args.blobs,
+    settings = ServerSettings(data_dir=args.data, database_url=args.database_url, blobs=args.blobs,
                               max_upload=max_upload, public_url=public_url, public_tree=public_tree,
                               front_log=front_log, tier=args.tier, classification=args.classification)
     serve(settings, host=args.host, port=args.port, workers=args.workers)

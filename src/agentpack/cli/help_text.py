@@ -64,7 +64,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
                               "--registry-url https://agentpack.example.org/"),
     ("registry", "serve"): ("agentops registry serve --port 8080 --public-tree /srv/agentpack/public",
                             "agentops registry serve --host 0.0.0.0 --database postgresql://agentpack@db/agentpack "
-                            "--blobs /srv/blobs --workers 4"),
+                            "--blobs oci://registry.local:5000/agentops-blobs --workers 4"),
     ("registry", "migrate"): ("agentops registry migrate --data /srv/agentpack-server",
                               "agentops registry migrate --database postgresql://agentpack@db/agentpack --json"),
     ("registry", "team", "create"): ("agentops registry team create team-alpha --classification secret "

@@ -36,6 +36,8 @@ CONFIG_MEDIA_TYPE = "application/vnd.agentops.package.config.v1+json"
 LAYER_MEDIA_TYPE = "application/vnd.agentops.package.layer.v1.tar+gzip"
 CATALOG_ARTIFACT_TYPE = "application/vnd.agentops.catalog.v1"
 CATALOG_MEDIA_TYPE = "application/vnd.agentops.catalog.v1+json"
+BLOB_ARTIFACT_TYPE = "application/vnd.agentops.blob.v1"
+BLOB_TAG_PREFIX = "archive-"
 SIGNATURE_ARTIFACT_TYPE = "application/vnd.agentops.package.signature.v1"
 SIGNATURE_MEDIA_TYPE = "application/vnd.agentops.package.signature.v1+json"
 SIGNATURE_KEY_ANNOTATION = "vnd.agentops.package.signature.key"
@@ -43,7 +45,8 @@ MAX_SIGNATURE_BYTES = 64 * 1024  # a signature document is about 400 bytes
 MAX_SIGNATURES = 32  # signature referrers read for one version; agentops writes one
 CATALOG_REPOSITORY = "agentops_catalog"
 CATALOG_TAG = "catalog"
-EMPTY_CONFIG = b"{}"  # the OCI 1.1 empty descriptor's blob, the catalog artifact's config
+EMPTY_CONFIG = b"{}"  # the OCI 1.1 empty descriptor's blob, the config of every artifact but a package
+EMPTY_SHA256 = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # of EMPTY_CONFIG
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what the distribution spec lets a registry refuse beyond
 TITLE_ANNOTATION = "org.opencontainers.image.title"
 MARK_ANNOTATIONS = {"yanked": "vnd.agentops.package.yanked", "deprecated": "vnd.agentops.package.deprecated"}
@@ -52,6 +55,7 @@ _ARTIFACTS = {  # artifact -> (config media type, layer media type)
     "package": (CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE),
     "catalog": (EMPTY_MEDIA_TYPE, CATALOG_MEDIA_TYPE),
     "signature": (EMPTY_MEDIA_TYPE, SIGNATURE_MEDIA_TYPE),
+    "blob": (EMPTY_MEDIA_TYPE, LAYER_MEDIA_TYPE),
 }
 _MAX_TAG = 128
 
@@ -170,8 +174,8 @@ def marks_of(manifest: dict) -> dict:
 
 def manifest_problem(manifest: object, artifact: str) -> str | None:
     """Why ``manifest`` is not an OCI image manifest of an agentops ``artifact`` ("package",
-    "catalog" or "signature"): the media types, exactly one layer, descriptors with a sha256
-    digest and a size, and for a signature a ``subject`` descriptor."""
+    "catalog", "signature" or "blob"): the media types, exactly one layer, descriptors with a
+    sha256 digest and a size, and for a signature a ``subject`` descriptor."""
     if not isinstance(manifest, dict) or manifest.get("schemaVersion") != 2:
         return "not an OCI image manifest (schemaVersion 2)"
     if manifest.get("mediaType", MANIFEST_MEDIA_TYPE) != MANIFEST_MEDIA_TYPE:
@@ -236,6 +240,21 @@ def catalog_manifest(config: dict, layer: dict) -> dict:
             "config": config, "layers": [layer]}
 
 
+def blob_tag(sha256: str) -> str:
+    """The tag that keeps the archive ``sha256`` of a registry server's OCI blob store referenced
+    (``archive-<hex>``: not ``sha256-<hex>``, which the OCI 1.1 referrers fallback reserves)."""
+    return BLOB_TAG_PREFIX + sha256
+
+
+def blob_manifest(sha256: str, size: int) -> dict:
+    """The manifest tagged ``blob_tag(sha256)`` in a server's OCI blob store: the empty config and
+    the archive as its one layer, so that the registry's garbage collector counts the archive as
+    referenced (docs/registry-protocol.md, "The server's blobs in an OCI registry")."""
+    return {"schemaVersion": 2, "mediaType": MANIFEST_MEDIA_TYPE, "artifactType": BLOB_ARTIFACT_TYPE,
+            "config": descriptor(EMPTY_MEDIA_TYPE, EMPTY_SHA256, len(EMPTY_CONFIG)),
+            "layers": [descriptor(LAYER_MEDIA_TYPE, sha256, size)]}
+
+
 def signature_manifest(document: bytes, key: object, subject: bytes) -> dict:
     """The signature artifact of the package manifest ``subject`` (its bytes): the empty config,
     one layer holding the signature document (its bytes ``document``, ``encode``d), and the
@@ -247,7 +266,7 @@ def signature_manifest(document: bytes, key: object, subject: bytes) -> dict:
         "schemaVersion": 2,
         "mediaType": MANIFEST_MEDIA_TYPE,
         "artifactType": SIGNATURE_ARTIFACT_TYPE,
-        "config": descriptor(EMPTY_MEDIA_TYPE, hashlib.sha256(EMPTY_CONFIG).hexdigest(), len(EMPTY_CONFIG)),
+        "config": descriptor(EMPTY_MEDIA_TYPE, EMPTY_SHA256, len(EMPTY_CONFIG)),
         "layers": [descriptor(SIGNATURE_MEDIA_TYPE, hashlib.sha256(document).hexdigest(), len(document))],
         "subject": descriptor(MANIFEST_MEDIA_TYPE, hashlib.sha256(subject).hexdigest(), len(subject)),
     }

@@ -34,8 +34,8 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
     from agentpack.services.registry_admin import open_server_data
 
     if data is None:
-        data = open_server_data(settings.data_dir, database_url=settings.database_url, blobs_dir=settings.blobs_dir,
-                                levels=settings.levels)
+        data = open_server_data(settings.data_dir, database_url=settings.database_url, blobs=settings.blobs,
+                                levels=settings.levels, options=_network_options())
     data.registry.classification = settings.classification
     state = ServerState(settings, data)
     _clear_uploads(data.data_dir)
@@ -69,6 +69,18 @@ def create_app(settings, *, extra_routes=(), data=None) -> Starlette:
                                         Exception: _unexpected})
     app.state.server = state
     return _Logged(ReadProtocol(app, state), state)
+
+
+def _network_options():
+    """How the server reaches a blob store across a network (an OCI registry): the same environment
+    variables as the command line's registries (AGENTOPS_HTTP_TIMEOUT, AGENTOPS_CA_FILE,
+    AGENTOPS_OCI_USERNAME/PASSWORD, AGENTOPS_OCI_PLAIN_HTTP, DOCKER_CONFIG, proxies), read here at
+    the edge, in each worker process."""
+    import os
+
+    from agentpack.services.workspace import Settings
+
+    return Settings.from_environment(os.environ).registry_options()
 
 
 def _catalog_routes(state) -> list:

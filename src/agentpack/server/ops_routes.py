@@ -1,5 +1,5 @@
 """Operations: ``/api/v1/`` (a pointer; ``/`` is the web catalog), ``/healthz`` (the process answers), ``/readyz`` (the database
-answers), ``/metrics`` (Prometheus text format) and the OpenAPI document of the API."""
+and the blob store answer), ``/metrics`` (Prometheus text format) and the OpenAPI document of the API."""
 
 from __future__ import annotations
 
@@ -35,11 +35,17 @@ async def healthz(request) -> Response:
 
 
 async def readyz(request) -> Response:
+    """Ready when the database and the blob store both answer; else 503 naming which is not."""
+    from agentpack.errors import AgentpackError
+
     state = request.app.state.server
-    try:
-        await run_in_threadpool(state.data.store.ping)
-    except Exception as error:  # noqa: BLE001 (any failure means not ready)
-        return PlainTextResponse(f"not ready: {type(error).__name__}\n", status_code=503)
+    for what, check in (("database", state.data.store.ping), ("blob store", state.data.blobs.check)):
+        try:
+            await run_in_threadpool(check)
+        except AgentpackError as error:  # its message names the store, never a secret
+            return PlainTextResponse(f"not ready: {what}: {error.message}\n", status_code=503)
+        except Exception as error:  # noqa: BLE001 (any failure means not ready)
+            return PlainTextResponse(f"not ready: {what}: {type(error).__name__}\n", status_code=503)
     return PlainTextResponse("ready\n")
 
 

@@ -181,6 +181,10 @@ async def _send(send, status: int, body: bytes, headers: list, *, head: bool, le
 
 
 def _size(stream) -> int | None:
+    """The bytes ``stream`` holds: a blob store's stream that is no file states it (``size``)."""
+    stated = getattr(stream, "size", None)
+    if isinstance(stated, int) and not isinstance(stated, bool):
+        return stated
     try:
         return os.fstat(stream.fileno()).st_size
     except (OSError, AttributeError, ValueError):

@@ -33,6 +33,7 @@ STATUS_OF = {
     "invalid-version": 422,
     "invalid-range": 422,
     "usage": 422,
+    "storage-unavailable": 503,
 }
 
 

@@ -14,12 +14,13 @@ DEFAULT_MAX_UPLOAD = 1024**3  # the largest archive agentpack accepts (adapters.
 @dataclass(frozen=True)
 class ServerSettings:
     """``data_dir``: all server state (None: the user data directory's ``server`` folder);
-    ``database_url``: a SQLAlchemy URL instead of ``DATA/registry.db``; ``blobs_dir``: the archives'
-    folder instead of ``DATA/blobs`` (replicas share one; with a PostgreSQL ``database_url`` these
-    two hold all shared state, so any number of servers can answer alike); ``max_upload``: bytes an
-    upload may have (413 past it); ``download_flush_seconds``: how often download counts are
-    written (in one batch); ``log``: where the one-JSON-object-per-line log goes; ``public_url``:
-    the URL users install from, named by the web catalog's install commands;
+    ``database_url``: a SQLAlchemy URL instead of ``DATA/registry.db``; ``blobs``: where the archives
+    are instead of ``DATA/blobs``, a folder or ``oci://HOST[:PORT]/REPOSITORY`` (replicas share one;
+    with a PostgreSQL ``database_url`` these two hold all shared state, so any number of servers can
+    answer alike); ``max_upload``: bytes an upload may have (413 past it);
+    ``download_flush_seconds``: how often download counts are written (in one batch); ``log``:
+    where the one-JSON-object-per-line log goes; ``public_url``: the URL users install from,
+    named by the web catalog's install commands;
     ``read_cache_seconds``: how long the read path serves its snapshot of the metadata before
     asking the database whether another process wrote (server.read_cache; this server's own
     writes are seen at once); ``public_tree``: a folder kept holding what anonymous readers may
@@ -34,7 +35,7 @@ class ServerSettings:
 
     data_dir: str | None = None
     database_url: str | None = None
-    blobs_dir: str | None = None
+    blobs: str | None = None
     max_upload: int = DEFAULT_MAX_UPLOAD
     download_flush_seconds: float = 5.0
     levels: tuple[str, ...] = DEFAULT_LEVELS

@@ -47,30 +47,28 @@ def default_data_dir() -> str:
     return os.path.join(user_data_dir(), "server")
 
 
-def open_server_data(data_dir: str | None, *, database_url: str | None = None, blobs_dir: str | None = None,
-                     url: str = "the registry server", levels: tuple[str, ...] = DEFAULT_LEVELS) -> ServerData:
+def open_server_data(data_dir: str | None, *, database_url: str | None = None, blobs: str | None = None,
+                     url: str = "the registry server", levels: tuple[str, ...] = DEFAULT_LEVELS,
+                     options=None) -> ServerData:
     """Open (creating it when missing) the server state under ``data_dir`` (default
     ``default_data_dir()``): the SQLite database ``registry.db`` unless ``database_url`` names
-    another (migrated to the newest schema), and the blob folder ``DATA/blobs`` unless
-    ``blobs_dir`` names another (archives in ``BLOBS/sha256/<hex>``; replicas share one). Raises
-    ``UsageError`` naming the `server` extra when SQLAlchemy or Alembic (or, for a PostgreSQL
-    URL, psycopg) is not installed."""
+    another (migrated to the newest schema), and the blob folder ``DATA/blobs`` unless ``blobs``
+    names another store (adapters.blob_store.open_blob_store: a folder, archives in
+    ``BLOBS/sha256/<hex>``, or ``oci://HOST[:PORT]/REPOSITORY``, reached as ``options``
+    (RegistryOptions) say; replicas share one). Raises ``UsageError`` naming the `server` extra
+    when SQLAlchemy or Alembic (or, for a PostgreSQL URL, psycopg) is not installed, and for a
+    ``blobs`` location no store understands."""
     require_server_extra(database_url)
-    from agentpack.adapters.blob_store import FolderBlobStore
+    from agentpack.adapters.blob_store import FolderBlobStore, open_blob_store
     from agentpack.adapters.metadata.store import MetadataStore
     from agentpack.adapters.paths import make_dirs
     from agentpack.adapters.registry.stored import StoredRegistry
 
     root = os.path.abspath(os.path.expanduser(data_dir or default_data_dir()))
     make_dirs(root, root)
-    store = MetadataStore.open(database_url or f"sqlite:///{os.path.join(root, DATABASE_FILE)}")
-    if blobs_dir:
-        shared = os.path.abspath(os.path.expanduser(blobs_dir))
-        make_dirs(shared, shared)
-        blobs = FolderBlobStore(shared, shared=True)
-    else:
-        blobs = FolderBlobStore(root)
-    return ServerData(root, store, blobs, StoredRegistry(store, blobs, url=url, levels=levels), Levels(levels))
+    blob_store = open_blob_store(blobs, options) if blobs else FolderBlobStore(root)
+    metadata = MetadataStore.open(database_url or f"sqlite:///{os.path.join(root, DATABASE_FILE)}")
+    return ServerData(root, metadata, blob_store, StoredRegistry(metadata, blob_store, url=url, levels=levels), Levels(levels))
 
 
 def migrate_database(data_dir: str | None, *, database_url: str | None = None) -> dict:

@@ -63,6 +63,8 @@ class PackageSource:
         self._local: dict[str, tuple[dict, bytes, str]] = {}  # name -> (record, archive, spec)
         self._cache = None
         self._serials = IndexSerials(state_dir)
+        self._ahead: dict[str, object] = {}  # sha256 -> Future of an archive being fetched ahead
+        self._background = None
 
     # -- the resolver's CandidateSource ------------------------------------------------------
     def candidates(self, name: str) -> list[Candidate]:
@@ -125,6 +127,12 @@ class PackageSource:
         cached = cache.get(sha256)  # verifies the digest; a tampered entry raises IntegrityError
         if cached is not None:
             return cached
+        ahead = self._ahead.pop(sha256, None)
+        if ahead is not None and ahead.exception() is None:  # a failed fetch is tried again below, and raised
+            data = ahead.result()
+            self._check(data, sha256, name, version, f"registry {self._registry_for(name).url}")
+            cache.put(data)
+            return data
         registry = self._registry_for(name)
         if registry is None and self._offline:
             raise OfflineError(f"{name}@{version} is not in the cache and --offline forbids fetching it",
@@ -136,6 +144,24 @@ class PackageSource:
         self._check(data, sha256, name, version, f"registry {registry.url}")
         cache.put(data)
         return data
+
+    def fetch_ahead(self, pins: list[tuple[str, str, str]]) -> None:
+        """Start fetching the archives of ``pins`` (``(name, version, sha256)``) that ``archive`` will
+        be asked for next, a few at a time, where their registry reads across a network and says
+        its reads may overlap (``concurrent_reads``): the waits for them then overlap. What is
+        cached or given on the command line is not fetched; ``archive`` verifies and caches what
+        arrives, and fetches again (raising its error) what failed."""
+        for name, version, sha256 in pins:
+            if name in self._local or sha256 in self._ahead or self._blob_cache().has(sha256):
+                continue
+            registry = self._registry_for(name)
+            if registry is None or getattr(registry, "local", False) or not getattr(registry, "concurrent_reads", False):
+                continue
+            if self._background is None:
+                from agentpack.adapters.background import Background
+
+                self._background = Background()
+            self._ahead[sha256] = self._background.submit(registry.fetch_archive, name, version)
 
     def cache_archive(self, data: bytes) -> str:
         return self._blob_cache().put(data)

@@ -446,6 +446,8 @@ def _materialise(ws: Workspace, pins: dict[str, LockedPackage], lock: Lockfile, 
             packages[name] = replace(old, signed_by=pin.signed_by)  # a local archive may be signed since
         else:
             todo.append(pin)
+    source.fetch_ahead([(pin.name, pin.version, pin.sha256) for pin in todo
+                        if not pin.source.startswith(FILE_SOURCE_PREFIX)])
     for done, pin in enumerate(todo):
         if progress:
             progress(done, len(todo), f"{pin.name}@{pin.version}")

@@ -11,31 +11,27 @@ Transport is adapters.http_client's: one httpx client per registry (imported on 
 same timeouts, proxies, certificate authorities and retries with backoff. Requests that are safe
 to repeat (every one but a PATCH of an upload session) are retried on connect errors and 5xx.
 
-Authentication follows the registry's ``WWW-Authenticate`` challenge, as Docker does: nothing is
-sent until a 401 asks for it; then ``Basic`` sends the credentials (adapters.oci.credentials) to
-the registry, and ``Bearer`` fetches a token from the challenge's realm for the challenge's
-service and scope (with the credentials, or anonymously without) and keeps it in memory for the
-rest of the command. Credentials and tokens are only ever sent to the registry's own origin (and
-a token service it names): never to an upload location or a redirect on another host (httpx drops
-the header on a redirect to another origin, and this client adds it only for its own).
+Authentication follows the registry's ``WWW-Authenticate`` challenge, as Docker does
+(adapters.oci.auth, which also keeps requests of several threads from answering one challenge
+twice). Credentials and tokens are only ever sent to the registry's own origin (and a token
+service it names): never to an upload location or a redirect on another host (httpx drops the
+header on a redirect to another origin, and this client adds it only for its own).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import time
 from urllib.parse import quote, urljoin, urlsplit
 
+from agentpack.adapters.oci.auth import MAX_ANSWER as _MAX_ANSWER
+from agentpack.adapters.oci.auth import ChallengeAuth, parse_answer
 from agentpack.core.oci_artifacts import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES
 from agentpack.errors import AccessDenied, AuthenticationRequired, IntegrityError, RegistryError
 
 CHUNK_SIZE = 16 * 1024 * 1024  # blobs larger than this are uploaded in PATCH chunks of this size
 _ACCEPT = f"{MANIFEST_MEDIA_TYPE}, {INDEX_MEDIA_TYPE}"
-_MAX_ANSWER = 1024 * 1024  # error bodies, tag lists pages, token answers
 _PAGE = 1000
 _FINAL = ":final-url"  # a key no header can have: the URL that answered
-_SENT = ":authorization"  # nor this: the Authorization a request was sent with
 _TAMPERED = ("the registry, or something between it and this machine, changed the content; nothing was "
              "installed: tell whoever runs the registry")
 
@@ -56,11 +52,7 @@ class OciClient:
         self.chunk_size = chunk_size
         self.http = HttpClient(options, self.base)  # no token of its own: this client authenticates
         self._origin = _origin(self.base)
-        self._basic: str | None = None  # set once the registry asked for Basic
-        self._bearer: dict[str, tuple[str, float]] = {}  # scope -> (token, expiry on the monotonic clock)
-        self._challenge: dict | None = None  # the last Bearer challenge's realm and service
-        self._credentials = credentials
-        self._looked_up = credentials is not None
+        self.auth = ChallengeAuth(self.http, self.base, host, registry_url, options, credentials)
         self.referrers_api: bool | None = None  # whether the registry has the referrers API (None: not asked yet)
 
     # -- the registry ----------------------------------------------------------------------------
@@ -83,7 +75,7 @@ class OciClient:
                 return None
             if status != 200:
                 raise self._failure(status, body, "GET _catalog", url)
-            page = _json(body)
+            page = parse_answer(body)
             names = page.get("repositories") if isinstance(page, dict) else None
             if not isinstance(names, list):
                 return None
@@ -102,7 +94,7 @@ class OciClient:
                 return None
             if status != 200:
                 raise self._failure(status, body, f"GET the tags of {repository}", url)
-            page = _json(body)
+            page = parse_answer(body)
             tags = page.get("tags") if isinstance(page, dict) else None
             if tags is not None and not isinstance(tags, list):
                 raise RegistryError(f"registry {self.registry_url} answered the tags list of {repository} with "
@@ -169,13 +161,15 @@ class OciClient:
         length = headers.get("content-length", "")
         return int(length) if length.isdigit() else -1
 
-    def push_blob(self, repository: str, data: bytes, *, mount_from: str | None = None) -> dict:
+    def push_blob(self, repository: str, data: bytes, *, mount_from: str | None = None, check: bool = True) -> dict:
         """Make ``data`` a blob of ``repository`` and return ``{"digest", "size", "pushed"}``: skipped
-        when the repository has it already (HEAD); mounted from ``mount_from`` when that repository
-        has it (no bytes sent); else uploaded, in one PUT or, above ``chunk_size``, in PATCH chunks."""
+        when the repository has it already (HEAD; ``check=False`` skips the HEAD, for content that
+        is new nearly always, such as a record with its publication time); mounted from
+        ``mount_from`` when that repository has it (no bytes sent); else uploaded, in one PUT or,
+        above ``chunk_size``, in PATCH chunks."""
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         done = {"digest": digest, "size": len(data), "pushed": False}
-        if self.blob_size(repository, digest) == len(data):
+        if check and self.blob_size(repository, digest) == len(data):
             return done
         uploads = f"{self._repo(repository)}blobs/uploads/"
         scope = _push(repository) + (f" {_pull(mount_from)}" if mount_from else "")
@@ -235,6 +229,24 @@ class OciClient:
                                  path=url, hint=_TAMPERED)
         return body
 
+    def open_blob(self, repository: str, digest: str, size: int, what: str, *, hint: str = _TAMPERED,
+                  failure=None):
+        """The bytes of a blob as a file open for reading (adapters.oci.blob_stream.VerifiedBlob),
+        streamed: refused as soon as more than ``size`` bytes arrive, and at its end unless it had
+        exactly ``size`` bytes hashing to ``digest`` (``IntegrityError`` naming ``what``, with
+        ``hint``); None when the registry has no such blob. ``failure`` maps a ``RegistryError``
+        of a read that breaks off to the error to raise instead (default: raised as it is)."""
+        from agentpack.adapters.oci.blob_stream import VerifiedBlob
+
+        url = f"{self._repo(repository)}blobs/{digest}"
+        status, _headers, body = self._call("GET", url, scope=_pull(repository), keep=True)
+        if status == 404:
+            return None
+        if status != 200:
+            raise self._failure(status, body, f"GET the blob {digest} of {repository}", url)
+        return VerifiedBlob(body, self.http, url, digest=digest, size=size,
+                            what=f"{what} in registry {self.registry_url}", hint=hint, failure=failure)
+
     # -- referrers ----------------------------------------------------------------------------------
 
     def referrers(self, repository: str, digest: str, *, tags: list[str] | None = None) -> list[dict]:
@@ -250,7 +262,7 @@ class OciClient:
             url = f"{self._repo(repository)}referrers/{digest}"
             status, headers, body = self._call("GET", url, scope=_pull(repository),
                                                headers={"Accept": INDEX_MEDIA_TYPE}, limit=MAX_MANIFEST_BYTES)
-            index = _json(body) if status == 200 else None
+            index = parse_answer(body) if status == 200 else None
             if isinstance(index, dict) and index.get("mediaType", INDEX_MEDIA_TYPE) == INDEX_MEDIA_TYPE \
                     and isinstance(index.get("manifests"), list):
                 self.referrers_api = True
@@ -262,7 +274,7 @@ class OciClient:
         if tags is not None and tag not in tags:
             return []
         found = self.manifest(repository, tag)
-        index = _json(found[0]) if found else None
+        index = parse_answer(found[0]) if found else None
         manifests = index.get("manifests") if isinstance(index, dict) else None
         return [m for m in manifests if isinstance(m, dict)] if isinstance(manifests, list) else []
 
@@ -279,7 +291,7 @@ class OciClient:
             return
         tag = fallback_tag(subject[len("sha256:"):])
         found = self.manifest(repository, tag)
-        index = _json(found[0]) if found else None
+        index = parse_answer(found[0]) if found else None
         if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
             index = {"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": []}
         manifests = [m for m in index["manifests"] if not (isinstance(m, dict) and m.get("digest") == descriptor["digest"])]
@@ -289,15 +301,18 @@ class OciClient:
     # -- requests and authentication ------------------------------------------------------------
 
     def _call(self, method: str, url: str, *, scope: str, headers: dict | None = None, content: bytes | None = None,
-              limit: int = _MAX_ANSWER, retry: bool = True) -> tuple[int, dict, bytes]:
+              limit: int = _MAX_ANSWER, retry: bool = True, keep: bool = False) -> tuple[int, dict, bytes]:
         """``(status, headers with lower-case names, body)`` of one request, authenticated as the
-        registry asks (one more attempt after a 401 challenge). A HEAD has no body."""
-        status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
+        registry asks (one more attempt after a 401 challenge). A HEAD has no body. With ``keep``,
+        a 200 answer's body is the open streamed response instead, for the caller to read and close."""
+        sent = self.auth.authorization(scope) if self._same_origin(url) else None
+        status, answer, body = self._once(method, url, sent, headers, content, limit, retry, keep)
         if status == 401 and self._same_origin(answer[_FINAL]) and \
-                self._answer_challenge(answer.get("www-authenticate", ""), scope, answer[_SENT]):
-            status, answer, body = self._once(method, url, scope, headers, content, limit, retry)
+                self.auth.reauthorize(answer.get("www-authenticate", ""), scope, sent):
+            sent = self.auth.authorization(scope) if self._same_origin(url) else None
+            status, answer, body = self._once(method, url, sent, headers, content, limit, retry, keep)
             if status == 401 and self._same_origin(answer[_FINAL]):
-                raise self._refused_credentials(url)
+                raise self.auth.refused(url)
         if status == 401:
             raise AuthenticationRequired(
                 f"registry {self.registry_url} redirected {method} {url} to {answer[_FINAL][:200]}, another host, "
@@ -305,106 +320,25 @@ class OciClient:
                 hint="ask whoever runs the registry to serve it without that redirect")
         return status, answer, body
 
-    def _once(self, method, url, scope, headers, content, limit, retry) -> tuple[int, dict, bytes]:
+    def _once(self, method, url, authorization, headers, content, limit, retry, keep=False) -> tuple[int, dict, bytes]:
+        # ``keep``: a 200 answer's body is not read; the open response takes its place (the caller closes it).
         sent = dict(headers or {})
-        authorization = self._authorization(scope) if self._same_origin(url) else None
         if authorization:
             sent["Authorization"] = authorization
         if content is not None:
             sent.setdefault("Content-Length", str(len(content)))
-        with self.http.exchange(method, url, sent, content=content, retry=retry) as response:
-            answer = {k.lower(): v for k, v in response.headers.items()}
-            answer[_FINAL] = str(response.url)  # where the answer came from, after any redirects
-            answer[_SENT] = authorization
-            ok = 200 <= response.status_code < 300
-            body = b"" if method == "HEAD" else self.http.read(response, url, limit if ok else _MAX_ANSWER)
-            return response.status_code, answer, body
-
-    def _authorization(self, scope: str) -> str | None:
-        if self._basic:
-            return self._basic
-        kept = self._bearer.get(scope)
-        if kept is None and self._challenge is not None:
-            kept = self._token(scope)  # the registry uses tokens: fetch one before asking again
-        if kept is not None and kept[1] > time.monotonic():
-            return f"Bearer {kept[0]}"
-        return None
-
-    def _answer_challenge(self, header: str, scope: str, sent: str | None) -> bool:
-        """Prepare the credentials a 401's challenge asks for; whether there is anything new to send.
-        ``sent``: the Authorization the refused request carried (requests going out side by side
-        may meet the first challenge together: one prepares Basic, the others then just use it)."""
-        scheme, params = parse_challenge(header)
-        if scheme == "basic":
-            if self._basic and self._basic != sent:
-                return True
-            credentials = self._find_credentials()
-            if credentials is None or self._basic:
-                raise self._refused_credentials(self.base)
-            raw = f"{credentials.username}:{credentials.password}".encode()
-            self._basic = "Basic " + base64.b64encode(raw).decode()
-            return True
-        if scheme == "bearer" and params.get("realm"):
-            self._challenge = {"realm": params["realm"], "service": params.get("service", "")}
-            wanted = params.get("scope") or scope
-            self._bearer.pop(scope, None)
-            token = self._token(wanted)
-            self._bearer[scope] = token
-            return True
-        raise RegistryError(f"registry {self.registry_url} asks for authentication this client does not speak "
-                            f"({header[:100] or 'no WWW-Authenticate challenge'})", path=self.base)
-
-    def _token(self, scope: str) -> tuple[str, float]:
-        """A token for ``scope`` from the challenge's realm (kept for the rest of the command)."""
-        if scope in self._bearer and self._bearer[scope][1] > time.monotonic():
-            return self._bearer[scope]
-        realm = self._challenge["realm"]
-        if urlsplit(realm).scheme not in ("http", "https") or (self.base.startswith("https:") and
-                                                                 not realm.startswith("https:")):
-            raise RegistryError(f"registry {self.registry_url} names the token service {realm[:200]}, which is "
-                                "not an https:// URL (http:// only for an http:// registry); refusing to use it")
-        query = [("service", self._challenge["service"])] if self._challenge["service"] else []
-        query += [("scope", part) for part in scope.split()]
-        url = realm + ("&" if "?" in realm else "?") + "&".join(f"{k}={quote(v, safe='')}" for k, v in query)
-        headers = {}
-        credentials = self._find_credentials()
-        if credentials is not None:
-            raw = f"{credentials.username}:{credentials.password}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
-        with self.http.exchange("GET", url, headers) as response:
-            status, body = response.status_code, self.http.read(response, url, _MAX_ANSWER)
-        if status in (401, 403):
-            raise self._refused_credentials(realm)
-        answer = _json(body) if status == 200 else None
-        token = (answer.get("token") or answer.get("access_token")) if isinstance(answer, dict) else None
-        if not isinstance(token, str) or not token:
-            raise RegistryError(f"the token service {realm[:200]} of registry {self.registry_url} answered HTTP "
-                                f"{status} without a token", path=realm)
-        expires = answer.get("expires_in")
-        lifetime = expires if isinstance(expires, int) and not isinstance(expires, bool) and expires > 0 else 60
-        kept = (token, time.monotonic() + max(lifetime - 10, 5))  # renewed a little before it runs out
-        self._bearer[scope] = kept
-        return kept
-
-    def _find_credentials(self):
-        if not self._looked_up:
-            from agentpack.adapters.oci.credentials import find_credentials
-
-            self._credentials = find_credentials(self.host, self.options)
-            self._looked_up = True
-        return self._credentials
-
-    def _refused_credentials(self, url: str) -> AuthenticationRequired:
-        credentials = self._find_credentials()
-        if credentials is None:
-            return AuthenticationRequired(
-                f"registry {self.registry_url} requires a login", path=url,
-                hint=f"run `agentops login oci://{self.host}`, or set AGENTOPS_OCI_USERNAME and "
-                     "AGENTOPS_OCI_PASSWORD, or log in with docker login")
-        return AuthenticationRequired(
-            f"registry {self.registry_url} refused the credentials of {credentials.username or 'the token'} "
-            f"(from {credentials.source})", path=url,
-            hint=f"log in again: agentops login oci://{self.host}")
+        response = self.http.send(method, url, sent, content=content, retry=retry)
+        answer = {k.lower(): v for k, v in response.headers.items()}
+        answer[_FINAL] = str(response.url)  # where the answer came from, after any redirects
+        if keep and response.status_code == 200:
+            return 200, answer, response
+        try:
+            with self.http.reading(url, method):
+                ok = 200 <= response.status_code < 300
+                body = b"" if method == "HEAD" else self.http.read(response, url, limit if ok else _MAX_ANSWER)
+        finally:
+            response.close()
+        return response.status_code, answer, body
 
     def _failure(self, status: int, body: bytes, what: str, url: str) -> RegistryError:
         """The error for an answer other than the one expected, with the registry's own error codes."""
@@ -413,7 +347,7 @@ class OciClient:
         if status == 403:
             return AccessDenied(text, path=url, hint="ask the registry's administrator for access to the repository")
         if status == 401:
-            return self._refused_credentials(url)
+            return self.auth.refused(url)
         if status >= 500:
             return RegistryError(f"{text} (after {self.options.attempts} attempt(s))", path=url,
                                  hint="the registry failed on its side; try again later or tell whoever runs it")
@@ -434,39 +368,6 @@ class OciClient:
         return _origin(url) == self._origin
 
 
-def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
-    """``("bearer", {"realm": ..., "service": ..., "scope": ...})`` from a ``WWW-Authenticate``
-    header (the scheme in lower case; ``("", {})`` when there is none)."""
-    scheme, _, rest = header.strip().partition(" ")
-    params, key, i = {}, "", 0
-    while i < len(rest):
-        char = rest[i]
-        if char == "=":
-            i += 1
-            if i < len(rest) and rest[i] == '"':
-                end = i + 1
-                value = []
-                while end < len(rest) and rest[end] != '"':
-                    if rest[end] == "\\" and end + 1 < len(rest):
-                        end += 1
-                    value.append(rest[end])
-                    end += 1
-                params[key.strip().lower()] = "".join(value)
-                i = end + 1
-            else:
-                end = rest.find(",", i)
-                end = len(rest) if end < 0 else end
-                params[key.strip().lower()] = rest[i:end].strip()
-                i = end
-            key = ""
-        elif char == ",":
-            key = ""
-        else:
-            key += char
-        i += 1
-    return scheme.lower(), params
-
-
 def _pull(repository: str) -> str:
     return f"repository:{repository}:pull"
 
@@ -481,19 +382,9 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
-def _json(body: bytes):
-    from agentpack.core.bounded_json import parse_json
-    from agentpack.errors import AgentpackError
-
-    try:
-        return parse_json(body, source="answer")
-    except AgentpackError:
-        return None
-
-
 def _error_detail(body: bytes) -> str:
     """`` (CODE: message; ...)`` from a distribution error body, or ``""``."""
-    answer = _json(body) if body else None
+    answer = parse_answer(body) if body else None
     errors = answer.get("errors") if isinstance(answer, dict) else None
     if not isinstance(errors, list):
         return ""

@@ -1,4 +1,6 @@
-"""Where an ``oci://HOST[:PORT]/PREFIX`` registry is, and how it is reached."""
+"""Where an OCI registry is: ``oci://HOST[:PORT]/PATH`` taken apart and checked, for the
+``oci://`` registry (PATH: the prefix of its repositories), the server's OCI blob store (PATH:
+its repository) and `agentops login oci://HOST`."""
 
 from __future__ import annotations
 

@@ -21,46 +21,39 @@ is the catalog artifact this client keeps up to date on every write.
 - A version's signature is an artifact whose ``subject`` is its manifest (adapters.oci.signatures
   reads it; the config blob never holds one): pushed before the tag, so that a tag never appears
   unsigned for a moment, and pushed again for the new manifest when a mark changes it.
-- ``import_versions`` (``bundle load``) checks every version before anything is pushed, then pushes
-  all blobs, then the signature artifacts, then the manifests, then the catalog artifact once.
+- Writes (publish, ``import_versions`` for ``bundle load``, yank, deprecate) are in
+  adapters.registry.oci_writes: every version of a batch is checked before anything is pushed,
+  then all blobs go up, then the signature artifacts, then the manifests, then the catalog
+  artifact once.
 - ``local`` is False: under ``--offline``, install reads the index copy and archives the download
   cache kept from an earlier online command, as for http(s):// registries.
+- Round trips are what an OCI registry costs, so they are kept few and overlapped
+  (adapters.background, a few threads per registry object): a package's tags are listed once per
+  command; reading an index starts reading the indexes of the dependencies its versions name,
+  since a resolver asks for them next; each step of a write sends its requests side by side, skips
+  the HEAD of a record's blob (new content: it holds the publication time), and makes the catalog
+  entry from the index it read rather than reading it back.
 """
 
 from __future__ import annotations
 
-import time
-from typing import NamedTuple
-
 from agentpack.adapters.oci.location import parse_location
 from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import RegistryOptions
+from agentpack.adapters.registry.oci_writes import OciWrites
 from agentpack.core import oci_artifacts as oci
-from agentpack.errors import IntegrityError, PackageNotFound, RegistryError, VersionExists
+from agentpack.errors import IntegrityError, PackageNotFound, RegistryError
 
 _DAMAGED_HINT = ("the registry holds an artifact agentops did not write, or a damaged one; tell whoever runs "
                  "it (published versions cannot be replaced)")
 
 
-class _Push(NamedTuple):
-    """One version's manifest ready to go up, with the blobs it needs (a new version's archive
-    and record; none for a held one whose marks change) and its signature artifact (the
-    manifest's bytes and its descriptor) when it is signed."""
-
-    name: str
-    version: str
-    record: dict
-    blobs: tuple[bytes, ...]
-    manifest: bytes
-    signature: tuple[bytes, dict] | None
-    new: bool  # a tag that must not exist yet
-
-
-class OciRegistry:
+class OciRegistry(OciWrites):
     """A ``Registry`` at ``oci://HOST[:PORT]/PREFIX`` (``target``; ``url`` as the user wrote it)."""
 
     local = False  # needs the network: under --offline, install reads the cache instead
     writable = True
+    concurrent_reads = True  # fetch_archive may run in several threads at once (services.sources)
 
     def __init__(self, target: str, *, url: str | None = None, options: RegistryOptions | None = None,
                  chunk_size: int | None = None) -> None:
@@ -74,7 +67,10 @@ class OciRegistry:
         self._indexes: dict[str, dict] = {}
         self._manifests: dict[tuple[str, str], dict] = {}
         self._catalog_doc: dict | None = None
-        self._tags: dict[str, list[str]] = {}  # name -> its repository's tags, as last listed
+        self._tags: dict[str, list[str]] = {}  # name -> its repository's tags, listed once until written
+        self._pending: dict = {}  # name -> Future of an index being read ahead
+        self._background = None
+        self._empty_config_in: set[str] = set()  # repositories this object pushed the empty config to
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -113,9 +109,22 @@ class OciRegistry:
 
     def package_index(self, name: str) -> dict:
         """``{"name", "serial", "versions"}`` from the package's tags (see ``Registry.package_index``)."""
+        index = self._index_of(name)
+        self.listing = f"the tags list of {self._repository(name)}"
+        return index
+
+    def _index_of(self, name: str) -> dict:
+        """``package_index`` without saying how it was listed (safe in several threads at once)."""
         documents.checked_name(name)
-        if name in self._indexes:
-            return self._indexes[name]
+        if name not in self._indexes:
+            pending = self._pending.pop(name, None)
+            index = pending.result() if pending is not None else self._read_index(name)
+            self._indexes[name] = index
+            self._read_ahead(index)
+        return self._indexes[name]
+
+    def _read_index(self, name: str) -> dict:
+        """The index of ``name`` read from the registry (in this thread or a background one)."""
         versions = self._versions(name)
         if not versions:
             raise PackageNotFound(f"package {name} not found in registry {self.url}",
@@ -125,18 +134,33 @@ class OciRegistry:
 
         records = {version: self._record(name, version) for version in sorted(versions, key=parse_version)}
         serial = self._catalog_document()["serials"].get(name, 0)
-        index = documents.checked_index({"name": name, "serial": serial, "versions": records}, name,
-                                        self._source(name), _malformed)
-        self.listing = f"the tags list of {self._repository(name)}"
-        self._indexes[name] = index
-        return index
+        return documents.checked_index({"name": name, "serial": serial, "versions": records}, name,
+                                       self._source(name), _malformed)
+
+    def _read_ahead(self, index: dict) -> None:
+        """Start reading the indexes of the dependencies ``index``'s versions name (see the module
+        docstring); a read that fails is raised only if its package is asked for."""
+        from agentpack.core.spec import parse_dependency
+        from agentpack.errors import AgentpackError
+
+        self._catalog_document()  # read once here, not by each reader at the same time
+        wanted = set()
+        for record in index["versions"].values():
+            manifest = record.get("manifest") if isinstance(record.get("manifest"), dict) else {}
+            for text in manifest.get("dependencies") or []:
+                try:
+                    wanted.add(parse_dependency(text)[0])
+                except AgentpackError:
+                    continue  # the resolver reports it, if it matters
+        for name in sorted(wanted - self._indexes.keys() - self._pending.keys()):
+            self._pending[name] = self.background.submit(self._read_index, name)
 
     def fetch_archive(self, name: str, version: str) -> bytes:
         """The archive of ``name@version``: its layer, streamed within the layer's size and verified
         against the layer's digest, which the record's sha256 and size were checked to equal."""
         from agentpack.adapters.archive_rules import ArchiveLimits
 
-        index = self.package_index(name)
+        index = self._index_of(name)
         record = documents.archive_record(index, version, self.url, self._source(name, version), _malformed)
         layer = self._manifests[(name, version)]["layers"][0]
         limit = ArchiveLimits().max_archive_size
@@ -164,179 +188,6 @@ class OciRegistry:
         settings = self._catalog_document().get("settings")
         return settings if isinstance(settings, dict) else {}
 
-    # -- writing -------------------------------------------------------------------------------
-
-    def publish(self, archive: bytes, record: dict) -> dict:
-        """Push one version (see ``Registry.publish``): the archive and the record as blobs, then its
-        signature artifact (when signed), then the manifest under the version's tag, then the
-        catalog artifact. ``VersionExists`` when a tag of the same version, or of equal precedence,
-        is there already: tags are never overwritten."""
-        return self._add([(archive, record)], keep_identical=False)[0][0]
-
-    def import_versions(self, items: list[tuple[bytes, dict]]) -> list[tuple[dict, bool]]:
-        """Add many versions at once (``bundle load``): ``[(stored record, imported)]`` in order, as
-        ``DirectoryRegistry.import_versions`` does. Every version is checked before anything is
-        pushed: one the registry holds with the same sha256 is kept (``imported`` False; marks it
-        lacks are added), while one held with other content, or of equal precedence, raises
-        ``VersionExists`` naming every such version, and nothing is written. Then all blobs go
-        up, then the signature artifacts, then the manifests, then the catalog artifact once.
-        Without the registry's help this is not atomic: a load stopped half-way leaves versions
-        that are complete (a tag is pushed after everything it names), and loading again adds the
-        rest."""
-        return self._add(items, keep_identical=True)
-
-    def _add(self, items: list[tuple[bytes, dict]], *, keep_identical: bool) -> list[tuple[dict, bool]]:
-        from agentpack.adapters.registry.directory import make_record, version_exists
-        from agentpack.core.release_marks import with_marks_of
-        from agentpack.core.versions import parse_version
-
-        stored = [(archive, make_record(archive, dict(record, name=documents.checked_name(record.get("name")))))
-                  for archive, record in items]
-        held: dict[str, dict[str, object]] = {}  # name -> {version: parsed}, with what this call adds
-        there: set[tuple[str, str]] = set()  # the versions the registry held before this call
-        outcome, conflicts, fresh, remarked = [], [], [], []
-        for archive, record in stored:
-            name, version = record["name"], record["version"]
-            if name not in held:
-                self._forget(name)
-                held[name] = {text: parse_version(text) for text in self._versions(name)}
-                there |= {(name, text) for text in held[name]}
-            if keep_identical and (name, version) in there:
-                kept = self._record(name, version)
-                if kept["sha256"] == record["sha256"]:
-                    marked = with_marks_of(kept, record)  # a yank or deprecation made since is added
-                    if marked is not kept:
-                        remarked.append(self._remarked(name, version, marked))
-                    outcome.append((marked, False))
-                    continue
-                conflicts.append((record, version, kept))
-                continue
-            wanted = parse_version(version)
-            clash = next((text for text, other in held[name].items() if other == wanted), None)
-            if clash is not None:  # equality is precedence: 1.0.0+a clashes with 1.0.0+b
-                conflicts.append((record, clash, None))
-                continue
-            held[name][version] = wanted
-            fresh.append(self._prepared(record, archive))
-            outcome.append((record, True))
-        if conflicts:
-            raise version_exists(conflicts, self.url)
-        # A package that had no version here has, once pushed, exactly the records just pushed:
-        # its catalog entry is made from them rather than read back (a bundle load into an empty
-        # registry would otherwise read every version again).
-        known = {name: {push.version: push.record
-                        for push in sorted((p for p in fresh if p.name == name), key=lambda p: held[name][p.version])}
-                 for name in held if not any(n == name for n, _ in there)}
-        self._push(fresh, remarked, known)
-        return outcome
-
-    def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
-        """Yank ``name@version`` or take the yank back (see ``Registry.mark_yanked``): the manifest is
-        pushed again under its tag with the mark as an annotation (same config, same layer), and
-        the catalog artifact gets the mark and a higher serial."""
-        from agentpack.core.versions import parse_version
-
-        parse_version(version)
-        return self._remark(name, documents.yank_chooser(name, version, mark, self.url))[version]
-
-    def mark_deprecated(self, name: str, range_text: str, mark: dict | None) -> dict[str, bool]:
-        """Deprecate the versions of ``name`` in ``range_text`` (see ``Registry.mark_deprecated``)."""
-        return self._remark(name, documents.deprecation_chooser(name, range_text, mark, self.url))
-
-    def _remark(self, name: str, choose) -> dict[str, bool]:
-        self._forget(name)
-        current = self.package_index(name)["versions"]
-        updated = choose(current)
-        changed = {version: record != current[version] for version, record in updated.items()}
-        self._push([], [self._remarked(name, v, updated[v]) for v, differs in changed.items() if differs])
-        return changed
-
-    def _prepared(self, stored: dict, archive: bytes) -> _Push:
-        """A new version ready to push: the archive and the record as blobs, and its manifest."""
-        config_bytes = oci.encode(oci.config_record(stored))
-        manifest = oci.package_manifest(stored, oci.descriptor(oci.CONFIG_MEDIA_TYPE, _sha256(config_bytes),
-                                                               len(config_bytes)),
-                                        oci.descriptor(oci.LAYER_MEDIA_TYPE, stored["sha256"], stored["size"]))
-        return self._with_signature(stored, [archive, config_bytes], oci.encode(manifest), new=True)
-
-    def _remarked(self, name: str, version: str, record: dict) -> _Push:
-        """A held version whose marks change to ``record``'s: its manifest with other annotations,
-        so another digest, to which its signature artifact (if any) is pointed again."""
-        manifest = oci.with_marks(self._manifests[(name, version)], record)
-        return self._with_signature(record, [], oci.encode(manifest), new=False)
-
-    def _with_signature(self, record: dict, blobs: list[bytes], manifest: bytes, *, new: bool) -> _Push:
-        signature = None
-        document = record.get("signature")
-        if isinstance(document, dict):
-            layer = oci.encode(document)
-            artifact = oci.signature_manifest(layer, document.get("key"), manifest)
-            body = oci.encode(artifact)
-            blobs = [*blobs, oci.EMPTY_CONFIG, layer]
-            signature = (body, oci.referrer_descriptor(body, artifact))
-        return _Push(record["name"], record["version"], record, tuple(blobs), manifest, signature, new)
-
-    def _push(self, fresh: list[_Push], remarked: list[_Push], known: dict[str, dict] | None = None) -> None:
-        """Blobs first, then signature artifacts, then manifests, then the catalog artifact: a tag
-        appears only once everything it names, its signature included, is there. A new version's
-        tag is looked for again just before its manifest goes up, and read back after. Within each
-        step the requests of different versions go out side by side (``_each``)."""
-        versions = [*fresh, *remarked]
-        _each([(self._repository(push.name), blob) for push in versions for blob in push.blobs],
-              lambda item: self.client.push_blob(*item))
-        _each([push for push in versions if push.signature is not None],
-              lambda push: self.client.push_referrer(self._repository(push.name), *push.signature,
-                                                     "sha256:" + _sha256(push.manifest)))
-        _each(versions, self._put_manifest)
-        if versions:
-            self._write_catalog(sorted({push.name for push in versions}), known or {})
-
-    def _put_manifest(self, push: _Push) -> None:
-        repository, tag = self._repository(push.name), oci.tag_of(push.version)
-        if push.new and self.client.manifest_digest(repository, tag) is not None:  # appeared meanwhile
-            raise self._exists(push.name, push.version, push.version)
-        self.client.put_manifest(repository, tag, push.manifest)
-        if push.new and self.client.manifest_digest(repository, tag) not in ("sha256:" + _sha256(push.manifest), ""):
-            raise VersionExists(f"{push.name}@{push.version} was published to registry {self.url} by someone "
-                                "else at the same moment; theirs is the one kept", hint="check it with "
-                                "`agentops package info`, and bump the version in package.yaml to publish yours")
-
-    def _exists(self, name: str, version: str, held: str) -> VersionExists:
-        same = "" if held == version else f" (same precedence as {held})"
-        return VersionExists(f"{name}@{version}{same} already exists in registry {self.url}",
-                             hint="published versions never change; bump the version in package.yaml")
-
-    def _write_catalog(self, names: list[str], known: dict[str, dict] | None = None) -> None:
-        """Put the fresh entries of ``names`` and higher serials into the catalog artifact (the
-        entry of a name in ``known`` made from its records there, by precedence). The
-        artifact is read again first, so that a publish of another package since this command
-        started is kept; OCI offers no compare-and-swap, so two writers at the same instant may
-        still lose one entry, which the next write of that package restores."""
-        from agentpack.adapters.registry.directory import catalog_entry
-        from agentpack.core.index_serial import next_serial
-
-        self._catalog_doc = None
-        document = self._catalog_document()
-        packages, serials = dict(document["packages"]), dict(document["serials"])
-        now_ms = int(time.time() * 1000)
-        for name in names:
-            self._forget(name)
-            index = {"versions": known[name]} if name in (known or {}) else self.package_index(name)
-            packages[name] = catalog_entry(index)
-            serials[name] = next_serial({"serial": serials.get(name, 0)}, now_ms)
-        artifact = oci.catalog_artifact(packages, serials)
-        if isinstance(document.get("settings"), dict):
-            artifact["settings"] = document["settings"]
-        repository = self._catalog_repository()
-        config = self.client.push_blob(repository, oci.EMPTY_CONFIG)
-        layer = self.client.push_blob(repository, oci.encode(artifact))
-        manifest = oci.catalog_manifest(oci.descriptor(oci.EMPTY_MEDIA_TYPE, config["digest"][7:], config["size"]),
-                                        oci.descriptor(oci.CATALOG_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
-        self.client.put_manifest(repository, oci.CATALOG_TAG, oci.encode(manifest))
-        self._catalog_doc = None
-        for name in names:
-            self._forget(name)
-
     # -- internals -----------------------------------------------------------------------------
 
     @property
@@ -348,10 +199,20 @@ class OciRegistry:
                                      chunk_size=self._chunk_size or CHUNK_SIZE)
         return self._client
 
+    @property
+    def background(self):
+        if self._background is None:
+            from agentpack.adapters.background import Background
+
+            self._background = Background()
+        return self._background
+
     def _versions(self, name: str) -> list[str]:
-        tags = self.client.tags(self._repository(name)) or []
-        self._tags[name] = tags  # the referrers fallback tags are among them
-        return [version for version in map(oci.version_of, tags) if version is not None]
+        """The versions of ``name``'s tags (listed once per package until it is written; the
+        referrers fallback tags among them tell ``_signature`` which versions are signed)."""
+        if name not in self._tags:
+            self._tags[name] = self.client.tags(self._repository(name)) or []
+        return [version for version in map(oci.version_of, self._tags[name]) if version is not None]
 
     def _record(self, name: str, version: str) -> dict:
         """The record of one version from its manifest and config blob, checked as the module
@@ -430,6 +291,7 @@ class OciRegistry:
     def _forget(self, name: str) -> None:
         self._indexes.pop(name, None)
         self._tags.pop(name, None)
+        self._pending.pop(name, None)
         for key in [k for k in self._manifests if k[0] == name]:
             del self._manifests[key]
 
@@ -448,29 +310,6 @@ def oci_serial(value: object) -> int | None:
     from agentpack.core.index_serial import index_serial
 
     return index_serial({"serial": value})
-
-
-_PARALLEL = 4  # requests in flight at once while a batch is pushed: registries commit uploads slowly
-
-
-def _each(items: list, work) -> None:
-    """``work(item)`` for every item, up to ``_PARALLEL`` at a time; the first error is raised once
-    all have finished (none of a step's results is needed by another of the same step)."""
-    if len(items) <= 1:
-        for item in items:
-            work(item)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
-        for _ in pool.map(work, items):
-            pass
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def _malformed(source: str, detail: str) -> RegistryError:
