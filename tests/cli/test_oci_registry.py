@@ -393,3 +393,21 @@ def _catalog_artifact(registry: DockerRegistry) -> dict:
     manifest, _ = registry.manifest("agents/agentops_catalog", "catalog")
     return json.loads(registry.request("GET", f"agents/agentops_catalog/blobs/{manifest['layers'][0]['digest']}")[2])
 
+
+
+def test_outdated_and_update_over_oci(agentops, registry, tmp_path):
+    """`outdated` and `update` read an oci:// registry like any other: a version published after
+    the install is offered, then taken, and the lock names it."""
+    url = registry.url()
+    agentops("package", "publish", agentops.build_folder(write_package(tmp_path / "v1", "triage", "1.0.0")),
+             "--registry", url)
+    ws = _workspace(tmp_path)
+    agentops("package", "install", "triage@^1.0.0", "--registry", url, cwd=ws)
+    assert _locked(ws) == {"triage": "1.0.0"}
+    assert "triage" not in agentops("package", "outdated", "--registry", url, cwd=ws).out
+    agentops("package", "publish", agentops.build_folder(write_package(tmp_path / "v2", "triage", "1.1.0")),
+             "--registry", url)
+    outdated = json.loads(agentops("package", "outdated", "--registry", url, "--json", cwd=ws).out)
+    assert [(row["name"], row["latest"]) for row in outdated] == [("triage", "1.1.0")]
+    agentops("package", "update", "--registry", url, cwd=ws)
+    assert _locked(ws) == {"triage": "1.1.0"}
