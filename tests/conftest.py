@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from hypothesis import settings
@@ -35,6 +36,14 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def missing(message: str) -> NoReturn:
+    """Stop a test whose input or tool is not on this machine: skipped with ``message`` (which says
+    how to get it), or, under CI, failed, so that CI never skips a test silently."""
+    if in_ci():
+        pytest.fail(message + " (CI is set, so its absence is a failure)", pytrace=False)
+    pytest.skip(message)
+
+
 def require_corpus() -> Path:
     """CORPUS, for a test that reads it. Where it is absent the test is skipped with a reason saying
     how to get it; under CI it fails instead, so that CI never skips these tests silently."""
@@ -43,9 +52,7 @@ def require_corpus() -> Path:
     message = (f"the shared corpus of real agent files is not at {CORPUS}: put the project's shared/ "
                "folder beside the repository (shared/corpus, holding INVENTORY.md), or set "
                "AGENTPACK_CORPUS to the corpus folder")
-    if in_ci():
-        pytest.fail(message + " (CI is set, so its absence is a failure)", pytrace=False)
-    pytest.skip(message)
+    missing(message)
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import in_ci
-from registry_server import free_port
+from conftest import in_ci, missing
+from registry_server import free_port, stop_process
 
 BINARY_PATHS = ("/usr/bin/docker-registry", "/usr/sbin/docker-registry")
 
@@ -51,9 +51,7 @@ def registry_binary() -> str:
     if found:
         return found
     message = "Debian's docker-registry is not installed (apt-get install docker-registry)"
-    if in_ci():
-        pytest.fail(message + " (CI is set, so its absence is a failure)", pytrace=False)
-    pytest.skip(message)
+    missing(message)
 
 
 def skopeo_binary() -> str:
@@ -62,9 +60,7 @@ def skopeo_binary() -> str:
     if found:
         return found
     message = "skopeo is not installed (apt-get install skopeo)"
-    if in_ci():
-        pytest.fail(message + " (CI is set, so its absence is a failure)", pytrace=False)
-    pytest.skip(message)
+    missing(message)
 
 
 def write_htpasswd(path: Path, user: str, password: str) -> None:
@@ -141,13 +137,7 @@ class DockerRegistry:
         raise RuntimeError("docker-registry did not start listening within 15 s")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
 
     def __enter__(self) -> DockerRegistry:
         return self.start()

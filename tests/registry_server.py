@@ -177,6 +177,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen | None, wait: float = 10) -> None:
+    """Ask a server started by a test to stop (SIGTERM) and wait ``wait`` seconds; then kill it."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
 class Nginx:
     """Debian's nginx serving ``root`` read-only on 127.0.0.1 (``nginx`` must be on PATH or in
     /usr/sbin). Its access log records "path status if-none-match" per request."""
@@ -229,13 +240,7 @@ class Nginx:
         raise RuntimeError("nginx did not start listening within 10 s")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
 
     def log(self) -> list[tuple[str, int, str]]:
         """``(path, status, If-None-Match sent or "-")`` of every request so far."""

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from conftest import agentops_command
-from registry_server import free_port
+from registry_server import free_port, stop_process
 
 
 @pytest.fixture(autouse=True)
@@ -63,13 +63,7 @@ class RegistryService:
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM: the download counts are written), then wait."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process, wait=15)
 
     def kill(self) -> None:
         """kill -9: no shutdown at all."""

@@ -19,7 +19,7 @@ from agentpack.adapters.metadata.store import MIGRATIONS, MetadataStore, engine_
 from agentpack.adapters.metadata.tables import metadata  # noqa: E402
 from agentpack.adapters.registry.stored import StoredRegistry  # noqa: E402
 from agentpack.services.search import catalog_matches  # noqa: E402
-from postgres_cluster import PostgresCluster, require_postgres  # noqa: E402
+from postgres_cluster import cluster_fixture  # noqa: E402, F401 (a fixture)
 
 TEAMS = {"public": Team("public"), "team-alpha": Team("team-alpha", private=True, level="cui"),
          "team-beta": Team("team-beta")}
@@ -101,13 +101,6 @@ def visible_catalog(store: MetadataStore, caller: Caller) -> dict:
         if versions:
             packages[index["name"]] = catalog_entry(dict(index, versions=versions))
     return {"packages": packages}
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    running = PostgresCluster(require_postgres()).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

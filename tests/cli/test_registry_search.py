@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from conftest import Agentops, write_package
-from postgres_cluster import PostgresCluster, require_postgres
+from postgres_cluster import cluster_fixture  # noqa: F401 (a fixture)
 from registry_service import RegistryService, no_proxies  # noqa: F401 (an autouse fixture)
 
 pytest.importorskip("sqlalchemy", reason="the server extra is not installed (pip install -e '.[server]')")
@@ -77,13 +77,6 @@ class Published:
     def search(self, params: dict, token: str | None = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.get(self.url + "api/v1/search", params=params, headers=headers, timeout=30)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    running = PostgresCluster(require_postgres()).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -446,16 +446,8 @@ def cmd_login(args) -> int:
     if args.username or args.password_stdin:
         raise UsageError("--username and --password-stdin are for oci:// registries",
                          hint="a registry server takes a token: --token-stdin or AGENTOPS_TOKEN")
-    if args.token_stdin:
-        token = sys.stdin.readline()
-    elif os.environ.get("AGENTOPS_TOKEN"):
-        token = os.environ["AGENTOPS_TOKEN"]
-    elif sys.stdin.isatty():
-        import getpass
-
-        token = getpass.getpass(f"Token for {args.url}: ")
-    else:
-        raise UsageError("no token: give it on a prompt, with --token-stdin, or in AGENTOPS_TOKEN")
+    token = _secret("token", from_stdin=args.token_stdin, option="--token-stdin", variable="AGENTOPS_TOKEN",
+                    prompt=f"Token for {args.url}: ")
     result = login(args.url, token, _settings())
     if args.json:
         print_json(result.to_dict())
@@ -468,6 +460,22 @@ def cmd_login(args) -> int:
     return 0
 
 
+def _secret(what: str, *, from_stdin: bool, option: str, variable: str, prompt: str) -> str:
+    """A token or password: one line of standard input (``option``), else ``$variable``, else a
+    prompt that does not echo when a terminal is there to answer it."""
+    from agentpack.errors import UsageError
+
+    if from_stdin:
+        return sys.stdin.readline()
+    if os.environ.get(variable):
+        return os.environ[variable]
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    raise UsageError(f"no {what}: give it on a prompt, with {option}, or in {variable}")
+
+
 def _login_oci(args) -> int:
     from agentpack.errors import UsageError
     from agentpack.services.login import login_oci
@@ -478,16 +486,8 @@ def _login_oci(args) -> int:
     username = args.username or os.environ.get("AGENTOPS_OCI_USERNAME")
     if not username and sys.stdin.isatty():
         username = input(f"Username for {args.url}: ")
-    if args.password_stdin:
-        password = sys.stdin.readline()
-    elif os.environ.get("AGENTOPS_OCI_PASSWORD"):
-        password = os.environ["AGENTOPS_OCI_PASSWORD"]
-    elif sys.stdin.isatty():
-        import getpass
-
-        password = getpass.getpass(f"Password for {username}: ")
-    else:
-        raise UsageError("no password: give it on a prompt, with --password-stdin, or in AGENTOPS_OCI_PASSWORD")
+    password = _secret("password", from_stdin=args.password_stdin, option="--password-stdin",
+                       variable="AGENTOPS_OCI_PASSWORD", prompt=f"Password for {username}: ")
     if not username:
         raise UsageError("no username: give --username or set AGENTOPS_OCI_USERNAME")
     result = login_oci(args.url, username, password, _settings())
