@@ -28,8 +28,8 @@ import json
 import os
 
 from agentpack.adapters.paths import write_atomic
-from agentpack.adapters.registry import documents
 from agentpack.core.access import Caller
+from agentpack.server.read_cache import Rendered
 
 ANONYMOUS = Caller()
 INDEX, BLOBS = "index", os.path.join("blobs", "sha256")
@@ -38,28 +38,20 @@ INDEX, BLOBS = "index", os.path.join("blobs", "sha256")
 def tree_files(state, snapshot) -> tuple[dict[str, bytes], dict[str, object]]:
     """``(documents, blobs)`` of the tree for ``snapshot``: relative path -> bytes of every JSON
     document, and sha256 -> None for every blob an anonymous reader may fetch."""
-    cache = state.read_cache
-    files = {"config.json": cache.rendered(snapshot, ("config",), _config).body,
-             "registry.json": cache.rendered(snapshot, ("settings",), state.registry.settings).body,
-             "catalog.json": cache.rendered(snapshot, ("catalog", ANONYMOUS),
-                                            lambda: state.visible_catalog(ANONYMOUS, snapshot)).body}
+    from agentpack.server.read_routes import catalog_rendered, config_rendered, index_rendered
+
+    files = {"config.json": config_rendered().body,
+             "registry.json": Rendered.of(state.registry.settings()).body,
+             "catalog.json": catalog_rendered(state, snapshot, ANONYMOUS).body}
     blobs: dict[str, object] = {}
     for name in sorted(snapshot.indexes):
-        full = snapshot.indexes[name]
-        rendered = cache.rendered(snapshot, ("index", name, ANONYMOUS),
-                                  lambda full=full: state.readable_index(ANONYMOUS, full, snapshot.teams))
+        rendered = index_rendered(state, snapshot, name, ANONYMOUS)
         if rendered is None:
             continue
         files[f"{INDEX}/{name}.json"] = rendered.body
         for record in json.loads(rendered.body)["versions"].values():
             blobs[record["sha256"]] = None
     return files, blobs
-
-
-def _config() -> dict:
-    from agentpack.server.read_routes import API_PATH
-
-    return {**documents.config_document(), "api": API_PATH}
 
 
 class PublicTree:

@@ -45,7 +45,7 @@ class ReadProtocol:
     def __init__(self, app, state) -> None:
         self.app = app
         self.server = state
-        self._config = Rendered.of({**documents.config_document(), "api": API_PATH})
+        self._config = config_rendered()
 
     def __getattr__(self, name):  # app.state, app.routes, ... as on the Starlette app
         return getattr(self.app, name)
@@ -94,25 +94,17 @@ class ReadProtocol:
         caller = await self._caller(scope)
         snapshot = state.read_cache.fresh() or await run_in_threadpool(state.read_cache.load)
         if path == "/catalog.json":
-            rendered = state.read_cache.rendered(snapshot, ("catalog", caller),
-                                                 lambda: state.visible_catalog(caller, snapshot))
-            await _document(scope, send, rendered, head)
+            await _document(scope, send, catalog_rendered(state, snapshot, caller), head)
         elif path.startswith(_INDEX):
             await _document(scope, send, self._index(snapshot, path[len(_INDEX):], caller), head)
         else:
             await self._blob(scope, send, snapshot, path[len(_BLOBS):], caller, head)
 
     def _index(self, snapshot, path: str, caller: Caller) -> Rendered:
-        state = self.server
         name = path[:-len(".json")] if path.endswith(".json") else None
         if name is None or not documents.is_valid_name(name):
             raise PackageNotFound(f"no such document: index/{path}")
-
-        def build() -> dict | None:
-            full = snapshot.indexes.get(name)
-            return None if full is None else state.readable_index(caller, full, snapshot.teams)
-
-        rendered = state.read_cache.rendered(snapshot, ("index", name, caller), build)
+        rendered = index_rendered(self.server, snapshot, name, caller)
         if rendered is None:
             raise PackageNotFound(f"package {name} not found")
         return rendered
@@ -160,6 +152,26 @@ class ReadProtocol:
             stream.close()
             response = StreamingResponse(iter(()), headers=dict(response.headers))
         await response(scope, None, send)
+
+
+def config_rendered() -> Rendered:
+    """``config.json`` of a registry server: the same for every caller."""
+    return Rendered.of({**documents.config_document(), "api": API_PATH})
+
+
+def catalog_rendered(state, snapshot, caller: Caller) -> Rendered:
+    """``catalog.json`` as ``caller`` may see it, rendered once per snapshot."""
+    return state.read_cache.rendered(snapshot, ("catalog", caller), lambda: state.visible_catalog(caller, snapshot))
+
+
+def index_rendered(state, snapshot, name: str, caller: Caller) -> Rendered | None:
+    """``index/<name>.json`` as ``caller`` may see it (None: nothing of it), rendered once per snapshot."""
+
+    def build() -> dict | None:
+        full = snapshot.indexes.get(name)
+        return None if full is None else state.readable_index(caller, full, snapshot.teams)
+
+    return state.read_cache.rendered(snapshot, ("index", name, caller), build)
 
 
 async def _document(scope, send, rendered: Rendered, head: bool) -> None:
