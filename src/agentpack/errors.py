@@ -36,6 +36,9 @@ class Problem:
     def __setattr__(self, name, value):
         raise AttributeError(f"Problem is immutable (tried to set {name})")
 
+    def __reduce__(self):  # pickled through the constructor: __setattr__ refuses the default way
+        return Problem, self._key()
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Problem) and self._key() == other._key()
 

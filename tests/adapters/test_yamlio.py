@@ -274,3 +274,35 @@ def test_numbers_out_of_bounds_hint_at_quoting():
         load_yaml("id: 123456789012345678901234\n", source="x.yaml")
     assert "quote" in caught.value.hint
     assert load_yaml('id: "123456789012345678901234"\n', source="x.yaml")[0] == {"id": "123456789012345678901234"}
+
+
+# -- build=False: the same judgement, only the root's type built ----------------------------------
+
+
+def _judged(text: str, build: bool):
+    try:
+        data, lines = load_yaml(text, source="x.yaml", build=build)
+    except YamlError as error:
+        return "error", error.message, error.line
+    if build:
+        data = {} if isinstance(data, dict) else [] if isinstance(data, list) else data
+        lines = {}
+    return "ok", data, lines
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(st.sampled_from(
+    [*"ab:-[]{}&*!|>'\"#\n ?,%@`\t1.", "!!int ", "!!str ", "!!map ", "!!set ", "<<: ", "*a", "&a ", "~",
+     "yes", ".nan", "1e999", "\n  - ", "\nb: "]), max_size=30))
+def test_checking_without_building_judges_exactly_as_building(loader, pieces):
+    text = "".join(pieces)
+    assert _judged(text, build=False) == _judged(text, build=True)
+
+
+@pytest.mark.parametrize("text", [
+    "name: x\nvalue: !!int 1.5\n", "a: 1\na: 2\n", "? [a]\n: 1\n", "<<: {a: 1}\nb: 2\n", "<<: 3\n",
+    "a: &x {b: 1}\nc: *x\n", "!!set {a}\n", "- !custom x\n", "1: a\n'1': b\n", "yes: 1\ntrue: 2\n",
+    "description: Use when: asked\n", "- a\n- b\n", "just text\n", "", "a: .inf\n",
+])
+def test_checking_without_building_on_known_cases(loader, text):
+    assert _judged(text, build=False) == _judged(text, build=True)

@@ -32,17 +32,21 @@ SLOT = "packages/demo/1.0.0/"
 ARCHIVE, RECORD = SLOT + "archive.tar.gz", SLOT + "record.json"
 
 
-@pytest.fixture(scope="module")
-def genuine(tmp_path_factory) -> Path:
-    """A real bundle of demo@1.0.0, collected by the real command (never modified: copy it)."""
-    root = tmp_path_factory.mktemp("genuine")
+def collected_bundle(root: Path, names: list[str]) -> Path:
+    """A real bundle of ``names`` at 1.0.0, published and collected by the real commands."""
     home = root / "home"
     home.mkdir()
     ops = Agentops(home)
-    ops.publish_folder(write_package(root / "src", "demo", "1.0.0"))
-    bundle = root / "demo.bundle"
-    ops("bundle", "collect", "demo@1.0.0", "-o", bundle)
+    ops.publish_folders([write_package(root / "src" / name, name, "1.0.0") for name in names])
+    bundle = root / "collected.bundle"
+    ops("bundle", "collect", *[f"{name}@1.0.0" for name in names], "-o", bundle)
     return bundle
+
+
+@pytest.fixture(scope="module")
+def genuine(tmp_path_factory) -> Path:
+    """A real bundle of demo@1.0.0, collected by the real command (never modified: copy it)."""
+    return collected_bundle(tmp_path_factory.mktemp("genuine"), ["demo"])
 
 
 def members_of(bundle: Path) -> dict[str, bytes]:
@@ -402,3 +406,35 @@ def test_a_huge_blob_in_a_registry_or_the_cache_is_refused_unread(agentops, tmp_
     assert code == 1, err
     assert "larger than any valid archive" in err and "Traceback" not in err and "internal error" not in err, err
     assert not (ws / "agents").exists()
+
+
+# -- many archives: checked side by side in forked processes, judged as one process would -----------
+
+@pytest.fixture(scope="module")
+def several(tmp_path_factory) -> Path:
+    """A real bundle of six packages (enough to be checked in forked processes)."""
+    return collected_bundle(tmp_path_factory.mktemp("several"), [f"pkg-{i}" for i in range(6)])
+
+
+@pytest.mark.parametrize("hostile", ["pkg-2", "pkg-2+pkg-4"])
+def test_a_hostile_archive_among_many_is_refused_alike_in_parallel_and_alone(several, far, tmp_path, hostile):
+    members = members_of(several)
+    for name in hostile.split("+"):
+        slot = f"packages/{name}/1.0.0/"
+        files = {**package_files(name), "docs/big.md": bytes(16 * 1024 * 1024)}  # a gzip bomb
+        archive = package_tgz(files)
+        record = json.loads(members[slot + "record.json"])
+        record["sha256"], record["size"] = sha(archive), len(archive)
+        members[slot + "archive.tar.gz"], members[slot + "record.json"] = archive, json.dumps(record).encode()
+    bundle = write_bundle(tmp_path / "hostile.bundle", with_digests(members))
+    registry = tmp_path / "far-registry"
+    errors = set()
+    for jobs in ("1", "2", "3"):
+        for verb in (("verify", bundle), ("load", bundle, "--registry", registry)):
+            refused = far("bundle", *verb, env={"AGENTOPS_JOBS": jobs}, expect=1)
+            errors.add(refused.err)
+    assert len(errors) == 1, errors  # the same first refusal, in member order, whatever the split
+    assert "packages/pkg-2/1.0.0/archive.tar.gz" in errors.pop()
+    assert not registry.exists()
+    far("bundle", "load", several, "--registry", registry, env={"AGENTOPS_JOBS": "2"})
+    assert len(list((registry / "index").iterdir())) == 6

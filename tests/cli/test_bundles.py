@@ -186,8 +186,8 @@ def _link_member(bundle: Path) -> None:
 ATTACKS = {
     "truncated": (_truncate, "outer checksum mismatch"),
     "truncated-without-checksum": (_truncate_without_checksum, "truncated or corrupt"),
-    "changed-byte-in-archive": (_flip_byte_in_archive, "packages/core-workflow/2.1.0/archive.tar.gz: archive is "
-                                                       "truncated or corrupt"),
+    # Its digest is checked before the archive is read (which would also refuse it: corrupt gzip).
+    "changed-byte-in-archive": (_flip_byte_in_archive, "packages/core-workflow/2.1.0/archive.tar.gz has sha256"),
     "changed-byte-anywhere": (_flip_byte_anywhere, "outer checksum mismatch"),
     "extra-file": (_extra_file, "'packages/core-workflow/2.1.0/agents/evil.md': not a file a bundle holds"),
     "missing-file": (_missing_file, "missing: packages/core-workflow/2.1.0/record.json"),

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -30,6 +29,7 @@ from agentpack.adapters.archive_rules import (
     path_rule,
     unsafe,
 )
+from agentpack.adapters.inflate import InflateError, gzip_inflater
 from agentpack.errors import AgentpackError, IntegrityError
 
 # Shared by every call: ArchiveLimits is frozen. (Ruff cannot see that across modules, hence a name.)
@@ -38,6 +38,7 @@ _ZERO_BLOCK = bytes(TAR_BLOCK)
 _IN_STEP = 256 * 1024  # compressed bytes handed to zlib at a time
 _OUT_STEP = 1024 * 1024  # most bytes one zlib call may produce, so that a limit bites after one step
 _SEEK_STEP = 32 * 1024  # the same when looking for one member
+_START_PROBE = 4096  # compressed bytes inflated to judge that input starts as gzip
 # Below this much output the ratio is not judged: an archive of a few tiny files is mostly zero
 # padding, which deflate squeezes a thousandfold, and such an archive is harmless whatever its ratio.
 _RATIO_GRACE = 1024 * 1024
@@ -85,6 +86,17 @@ def read_archive(
             hint="The archive changed after its digest was recorded; do not install it.",
         )
     return files
+
+
+def check_gzip_start(piece: bytes, where: str | None = None) -> None:
+    """Refuse, as ``read_archive`` would, input whose first ``piece`` is not the start of a gzip
+    stream (a bad header, or a first deflate block that cannot be): ``UnsafeArchive`` saying the
+    archive is truncated or corrupt. For a reader that holds an archive's pieces before reading it
+    whole elsewhere, so that a bundle member declaring a gigabyte of zeros is refused at once."""
+    try:
+        gzip_inflater().decompress(piece[:_START_PROBE], _START_PROBE)
+    except InflateError as exc:
+        raise corrupt(where, f"gzip: {exc}") from None
 
 
 def read_member(source: bytes | str, name: str, *, limits: ArchiveLimits = _DEFAULT_LIMITS) -> bytes | None:
@@ -206,7 +218,7 @@ class _Inflater:
         self.limits = ArchiveLimits()
         self.member: str | None = None  # being read, to name it when a limit trips
         self._hash = hashing  # a hashlib object fed every input byte, or None
-        self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._zlib = gzip_inflater()
         self._buf = b""
         self._pos = 0
         self._consumed = 0
@@ -270,14 +282,14 @@ class _Inflater:
                 data = self._zlib.unused_data or self._next_chunk()
                 if not data:
                     return b""
-                self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                self._zlib = gzip_inflater()
             else:
                 data = self._zlib.unconsumed_tail or self._next_chunk()
                 if not data:
                     raise corrupt(self.where, "the gzip stream ends early")
             try:
                 out = self._zlib.decompress(data, self.out_step)
-            except zlib.error as exc:
+            except InflateError as exc:
                 raise corrupt(self.where, f"gzip: {exc}") from None
             self._consumed += len(data) - len(self._zlib.unconsumed_tail) - len(self._zlib.unused_data)
             if self._consumed > self.limits.max_archive_size:  # e.g. endless empty gzip members

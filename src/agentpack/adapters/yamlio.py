@@ -33,6 +33,8 @@ DEFAULT_MAX_BYTES = MAX_YAML_BYTES
 DEFAULT_MAX_NODES = MAX_YAML_NODES
 _BOM = "\ufeff"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
@@ -43,8 +45,14 @@ def load_yaml(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_nodes: int = DEFAULT_MAX_NODES,
     max_depth: int = MAX_YAML_DEPTH,
+    build: bool = True,
 ) -> tuple[Any, dict[tuple, int]]:
     """Parse one YAML document safely and return ``(data, lines)``.
+
+    With ``build=False`` the document is checked exactly as it would be, but only its root's type
+    is built: ``data`` is ``{}`` for a mapping, ``[]`` for a sequence, the value of a scalar, and
+    ``lines`` is empty. For callers that only judge whether the document is valid (frontmatter
+    checks), at about two thirds of the cost.
 
     ``lines`` maps the path of every node reachable through mappings and sequences (a tuple of
     keys and list indices; ``()`` is the root) to the 1-based line where it starts; for a mapping
@@ -67,7 +75,10 @@ def load_yaml(
         if node is None:
             return None, {}
         key_paths = _walk(node, loader, source=source, max_nodes=max_nodes, max_depth=max_depth)
-        data = loader.construct_document(node)
+        if build:
+            data = loader.construct_document(node)
+        else:
+            data, key_paths = _judge_without_building(node, loader), {}
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, source) from None
     except yaml.reader.ReaderError as exc:
@@ -187,6 +198,48 @@ def _walk(root: Any, loader: Any, *, source: str, max_nodes: int, max_depth: int
                 stack.append((key_node, _KEY_PATH, key_line, depth + 1))
     lines.pop(_KEY_PATH, None)
     return lines
+
+
+def _judge_without_building(root: Any, loader: Any) -> Any:
+    """``build=False`` after a successful walk: raise what construction would raise, build only
+    an empty value of the root's type (or the root scalar).
+
+    Construction can still fail only on a scalar that does not fit its tag, when every collection
+    is a plain map or sequence with plain string keys; PyYAML constructs such a document's
+    collections breadth first (each one's children in order, nested collections queued), so the
+    scalars are judged in that order and the first failure is the one construction would give.
+    Anything else (a collection with a tag of its own, a non-string key, a merge key) is judged
+    by constructing the whole document.
+    """
+    import yaml
+
+    if isinstance(root, yaml.ScalarNode):
+        return loader.construct_document(root)
+    collections, queued, position = [root], {id(root)}, 0
+    while position < len(collections):
+        node = collections[position]
+        position += 1
+        if isinstance(node, yaml.MappingNode):
+            plain = node.tag == _MAP_TAG and all(
+                isinstance(key, yaml.ScalarNode) and key.tag == _STR_TAG for key, _ in node.value)
+            children = [value for _, value in node.value]
+        else:
+            plain, children = node.tag == _SEQ_TAG, node.value
+        # A scalar tagged as a collection is constructed by a generator, queued like a collection.
+        plain = plain and not any(isinstance(child, yaml.ScalarNode) and child.tag in (_MAP_TAG, _SEQ_TAG)
+                                  for child in children)
+        if not plain:
+            data = loader.construct_document(root)
+            return {} if isinstance(data, dict) else [] if isinstance(data, list) else data
+        for child in children:
+            if not isinstance(child, yaml.ScalarNode) and id(child) not in queued:
+                collections.append(child)
+                queued.add(id(child))
+    for node in collections:
+        for child in node.value if isinstance(node, yaml.SequenceNode) else (v for _, v in node.value):
+            if isinstance(child, yaml.ScalarNode) and child.tag != _STR_TAG:
+                loader.construct_object(child, deep=True)  # deep: a generator constructor runs to its end
+    return {} if isinstance(root, yaml.MappingNode) else []
 
 
 _NO_KEY = object()

@@ -28,7 +28,7 @@ _GLOB_CHARS = frozenset("*?[")
 
 def is_glob(entry: str) -> bool:
     """True when a component entry is a glob (holds ``*``, ``?`` or ``[``) rather than a path."""
-    return any(char in _GLOB_CHARS for char in entry)
+    return not _GLOB_CHARS.isdisjoint(entry)
 
 
 def skill_folders(paths: Iterable[str]) -> list[str]:

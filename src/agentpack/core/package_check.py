@@ -37,6 +37,7 @@ def check_package(
     load_yaml: Callable[..., tuple[Any, dict[tuple, int]]],
     *,
     strict: bool = False,
+    warnings: bool = True,
 ) -> tuple[Manifest | None, list[Problem]]:
     """Validate a whole package given as ``{relative POSIX path: content}`` and report every problem.
 
@@ -47,7 +48,9 @@ def check_package(
     (``unlisted-file``, warning); no README.md or no getting-started guide (``incomplete-docs``,
     warning); agent, workflow and pattern Markdown whose frontmatter is not a YAML mapping
     (``bad-frontmatter``) or that is not UTF-8 (``not-utf8``), both warnings. ``strict`` turns every
-    warning into an error. Problems are sorted by path, line and code. Never raises for bad content.
+    warning into an error. Without ``warnings`` (and without ``strict``) the frontmatter checks,
+    which can only warn, are skipped: for callers that only decide whether the package passes.
+    Problems are sorted by path, line and code. Never raises for bad content.
     """
     problems: list[Problem] = []
     manifest = None
@@ -71,7 +74,8 @@ def check_package(
                 problems += component_problems(data, lines, list(files), manifest, MANIFEST_FILE)
                 problems += _file_problems(data, lines, files)
                 problems += _docs_problems(data, files)
-    problems += _markdown_problems(data if isinstance(data, dict) else {}, files, load_yaml)
+    if warnings or strict:
+        problems += _markdown_problems(data if isinstance(data, dict) else {}, files, load_yaml)
     return manifest, finish_problems(problems, strict)
 
 
@@ -162,7 +166,7 @@ def _markdown_problems(
     for path in sorted(candidates):
         if path.lower().endswith(MARKDOWN_SUFFIXES):
             problems += check_markdown(
-                path, files[path], lambda text, path=path: load_yaml(text, source=path)[0]
+                path, files[path], lambda text, path=path: load_yaml(text, source=path, build=False)[0]
             )
     return problems
 

@@ -13,8 +13,9 @@ imported, in one streaming pass over the file:
    trust policy (``TrustPolicy``), before any package is read;
 4. every member against its digest in the manifest, and nothing missing or unlisted;
 5. every archive through the same safe reader and package validation as publish and install
-   (``services.local_archive.inspect_archive_data``), streamed as it is read, so an archive
-   that is not gzip, or a bomb, is refused within its first piece;
+   (``services.local_archive.inspect_archive_data``), several at once in forked processes
+   (``adapters.forked_map``); the reader meters what it inflates, so a bomb is refused within
+   its first piece;
 6. each package's slot: the archive holds the package the manifest and record name, the record's
    digest is the archive's, and its signature verifies and passes the trust policy.
 
@@ -267,7 +268,6 @@ def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, repor
     files: dict[str, str] = manifest["files"]
     records: dict[str, bytes] = {}
     archives: dict[str, bytes] = {}
-    checked: dict[str, dict] = {}
     signature: bytes | None = None
     judged = False
     held = 0
@@ -285,30 +285,81 @@ def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, repor
             judged = True
         if name not in files:
             raise fail(path, f"file(s) not listed in {MANIFEST_NAME}: {name}")
-        archive_files = None
         if name in listed_charts:
             _read_chart(path, member, files[name], listed_charts[name], charts)
             continue
         if name.endswith("/" + RECORD_FILE):
             data = records[name] = member.read()
+            actual = _sha(data)
         else:
-            data, archive_files = _read_archive(path, member)
-            archives[name] = data
-        actual = _sha(data)
+            pieces = archives[name] = _archive_pieces(path, member)
+            actual = _sha(*pieces)
         if actual != files[name]:
             raise fail(path, f"{name} has sha256 {actual}, {MANIFEST_NAME} says {files[name]}")
-        if archive_files is not None:
-            checked[name] = _validate(path, name, data, archive_files, actual)
-            if progress:
-                package, _, version = name[len(_PACKAGES_DIR) : -len(ARCHIVE_FILE) - 1].rpartition("/")
-                progress(len(archives), len(manifest["packages"]), f"{package}@{version}")
     if not judged:
         report.signed_by, report.trusted = _judge_manifest(path, manifest_raw, signature, policy)
     missing = sorted(set(files) - set(records) - set(archives) - set(listed_charts))
     missing += sorted(p for p, c in listed_charts.items() if f"{c['name']}@{c['version']}" not in charts)
     if missing:
         raise fail(path, f"file(s) listed in {MANIFEST_NAME} are missing: {', '.join(missing)}")
-    return records, archives, checked
+    checked = _check_archives(path, archives, files, progress)
+    # Joined only now, one at a time: a member that was refused never costs twice its size.
+    return records, {name: b"".join(archives.pop(name)) for name in list(archives)}, checked
+
+
+def _archive_pieces(path: str, member) -> list[bytes]:
+    """The package archive ``member`` as read, in pieces; one that does not even start as gzip
+    (a gigabyte of zeros) is refused at its first piece, before the rest is read."""
+    from agentpack.adapters.archive_reader import check_gzip_start
+
+    pieces = []
+    for piece in member.chunks():
+        if not pieces:
+            try:
+                check_gzip_start(piece)
+            except UnsafeArchive as exc:
+                raise fail(path, f"{member.name}: {exc.message}") from None
+        pieces.append(piece)
+    return pieces
+
+
+def _check_archives(path: str, archives: dict[str, list[bytes]], digests: dict[str, str],
+                    progress: Progress | None) -> dict[str, dict]:
+    """The registry record of each archive (by member name) once it passed the safe reader and
+    publish's validation, checked side by side in forked processes (``adapters.forked_map``); the
+    first failure in member order is raised, as one process checking them in turn would."""
+    from agentpack.adapters.forked_map import forked_map
+
+    names = list(archives)
+    done = 0
+
+    def report(index: int) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            package, _, version = names[index][len(_PACKAGES_DIR) : -len(ARCHIVE_FILE) - 1].rpartition("/")
+            progress(done, len(names), f"{package}@{version}")
+
+    outcomes = forked_map(_check_archive, [(path, name, archives[name], digests[name]) for name in names], report)
+    checked = {}
+    for name, (ok, value) in zip(names, outcomes, strict=True):
+        if not ok:
+            raise value
+        checked[name] = value
+    return checked
+
+
+def _check_archive(task: tuple[str, str, list[bytes], str]) -> dict:
+    """The registry record of one package archive (given in pieces): read by the safe reader,
+    which meters what it inflates, then validated."""
+    from agentpack.adapters.archive import read_archive
+
+    path, name, pieces, sha256 = task
+    try:
+        files = read_archive(iter(pieces))
+    except UnsafeArchive as exc:
+        raise fail(path, f"{name}: {exc.message}") from None
+    return _validate(path, name, b"".join(pieces), files, sha256)
 
 
 def _read_chart(path: str, member, digest: str, entry: dict, charts: dict) -> None:
@@ -336,7 +387,7 @@ def _validate(path: str, name: str, data: bytes, files: dict[str, bytes], sha256
     from agentpack.services.local_archive import inspect_archive_data
 
     try:
-        return inspect_archive_data(data, name, files=files, sha256=sha256).record
+        return inspect_archive_data(data, name, files=files, sha256=sha256, warnings=False).record
     except ValidationError as exc:
         raise ValidationError(f"bundle {path} refused: {exc.message}", path=path, problems=exc.problems,
                               hint="nothing was imported; publish would refuse this package too: have it "
@@ -435,25 +486,6 @@ def _judge_manifest(path: str, manifest_raw: bytes, signature: bytes | None,
     return key, policy.admit(key, "it is" if key is None else "its manifest is", path)
 
 
-def _read_archive(path: str, member) -> tuple[bytes, dict[str, bytes]]:
-    """(bytes, files) of the package archive ``member``, streamed through the safe reader as it is
-    read, so that an archive that is not gzip, or a bomb, is refused within its first piece."""
-    from agentpack.adapters.archive import read_archive
-
-    kept = bytearray()
-
-    def pieces():
-        for piece in member.chunks():
-            kept.extend(piece)
-            yield piece
-
-    try:
-        files = read_archive(pieces())
-    except UnsafeArchive as exc:
-        raise fail(path, f"{member.name}: {exc.message}") from None
-    return bytes(kept), files
-
-
 def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_raw: bytes, policy: TrustPolicy,
                 verified: VerifiedBundle) -> None:
     """Check one package's slot and add it: ``checked`` is the record the archive's validation
@@ -488,7 +520,10 @@ def _check_slot(path: str, entry: dict, archive: bytes, checked: dict, record_ra
                                                    mark_text(imported, YANKED), mark_text(imported, DEPRECATED)))
 
 
-def _sha(data: bytes) -> str:
+def _sha(*pieces: bytes) -> str:
     import hashlib
 
-    return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece)
+    return digest.hexdigest()

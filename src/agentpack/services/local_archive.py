@@ -54,7 +54,8 @@ def inspect_archive(path: str, *, strict: bool = False, allow_hidden_unicode: bo
 
 def inspect_archive_data(data: bytes, source: str, *, files: Mapping[str, bytes] | None = None,
                          strict: bool = False, allow_hidden_unicode: bool = False,
-                         accepted_sha256: str | None = None, sha256: str | None = None) -> InspectedArchive:
+                         accepted_sha256: str | None = None, sha256: str | None = None,
+                         warnings: bool = True) -> InspectedArchive:
     """The one check an archive passes before it is published, installed from a file or loaded
     from a bundle: the safe reader (``read_archive``: paths, types, duplicates, collisions, limits,
     gzip integrity; UnsafeArchive naming ``source``), then the package validation of
@@ -66,6 +67,9 @@ def inspect_archive_data(data: bytes, source: str, *, files: Mapping[str, bytes]
     Hidden Unicode characters are errors like any other (publish refuses them), except when
     ``allow_hidden_unicode`` or when the archive's sha256 is ``accepted_sha256`` (an archive a
     workspace already installed): then they stay in the report but do not block.
+    ``warnings=False`` is for callers that only need the verdict and the record (a bundle load):
+    the checks that can only warn are skipped, and run after all when the archive is refused, so
+    that the refusal still lists every problem.
     """
     if sha256 is None:
         sha256 = hashlib.sha256(data).hexdigest()
@@ -75,10 +79,12 @@ def inspect_archive_data(data: bytes, source: str, *, files: Mapping[str, bytes]
         except UnsafeArchive as exc:
             exc.path = exc.path or source
             raise
-    report = validate_files(files, source=source, strict=strict)
+    report = validate_files(files, source=source, strict=strict, warnings=warnings)
     tolerated = allow_hidden_unicode or sha256 == accepted_sha256
     blocking = [p for p in report.errors if not (tolerated and p.code == _HIDDEN_UNICODE)]
     if blocking or report.manifest is None:
+        if not warnings:
+            report = validate_files(files, source=source, strict=strict)
         hint = "fix the package source and build it again"
         if any(p.code == _HIDDEN_UNICODE for p in blocking):
             hint += " (`agentops package validate --fix-unicode DIR` strips hidden characters)"

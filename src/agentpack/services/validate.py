@@ -103,17 +103,21 @@ def validate_package(directory: str, *, strict: bool = False) -> ValidationRepor
     )
 
 
-def validate_files(files: Mapping[str, bytes], *, source: str, strict: bool = False) -> ValidationReport:
+def validate_files(files: Mapping[str, bytes], *, source: str, strict: bool = False,
+                   warnings: bool = True) -> ValidationReport:
     """Validate a package given as ``{relative POSIX path: content}`` (e.g. an archive's content).
 
     ``source`` names where the files came from and becomes the report's ``directory``. Never raises
     for problems in the content; they are all in the returned report. The package's own quality
     gates (its ``validations:`` files) are applied too: an error-level violation fails validation.
+    ``warnings=False`` skips the checks that can only warn (frontmatter, path mentions), which are
+    most of the cost: the errors, and so whether the package passes, are the same.
     """
     from agentpack.adapters.yamlio import load_yaml
     from agentpack.core.hidden_unicode import scan_files
 
-    manifest, problems = check_package(files, load_schema(), load_yaml, strict=strict)
+    warnings = warnings or strict
+    manifest, problems = check_package(files, load_schema(), load_yaml, strict=strict, warnings=warnings)
     # Hidden characters are errors here, so build and publish (which validate through this) refuse them.
     problems = sorted([*problems, *scan_files(files)], key=lambda p: (p.path or "", p.line or 0, p.code, p.message))
     if manifest is not None:
@@ -123,7 +127,8 @@ def validate_files(files: Mapping[str, bytes], *, source: str, strict: bool = Fa
         from agentpack.services.classification import level_problems
 
         problems = finish_problems([*problems, *check_own_gates(manifest, files, load_yaml),
-                                    *level_problems(manifest), *path_reference_problems(manifest, files)], strict)
+                                    *level_problems(manifest),
+                                    *(path_reference_problems(manifest, files) if warnings else ())], strict)
     return ValidationReport(directory=source, manifest=manifest, problems=problems, files=sorted(files))
 
 
