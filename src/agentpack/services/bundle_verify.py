@@ -215,38 +215,49 @@ def verify(path: str, policy: TrustPolicy, progress: Progress | None = None) -> 
 
     if not os.path.isfile(path):
         raise UsageError(f"no bundle at {path}", path=path)
-    # With FILE.sha256 beside it the whole file is checked first, so a damaged copy is named as
-    # such; without, the digest is taken in the same pass as everything else.
+    # The file's digest is taken in the same pass as everything else. With FILE.sha256 beside it,
+    # a damaged copy is named as such: when the digest does not match, that is the error, whatever
+    # else the pass found wrong first (then the rest of the file is hashed to know).
     sidecar = path + ".sha256"
-    digest = hashlib.sha256()
+    expected = None
     if os.path.isfile(sidecar):
-        digest = sha256_file(path)
         with open(sidecar, encoding="utf-8", errors="replace") as handle:
             expected = (handle.read(256).split() or [""])[0].lower()
-        if expected != digest:
-            raise fail(path, f"outer checksum mismatch: sha256 is {digest}, {os.path.basename(sidecar)} says "
-                             f"{expected or 'nothing'}")
+    digest = hashlib.sha256()
+
+    def damaged(actual: str) -> IntegrityError | None:
+        if expected is None or actual == expected:
+            return None
+        return fail(path, f"outer checksum mismatch: sha256 is {actual}, {os.path.basename(sidecar)} says "
+                          f"{expected or 'nothing'}")
+
     try:
         verified = _read(path, digest, policy, progress)
-    except UnsafeArchive as exc:
-        raise fail(path, exc.message) from None
-    if not isinstance(digest, str):
-        verified.report.sha256 = digest.hexdigest()
+    except AgentpackError as exc:
+        mismatch = damaged(sha256_file(path)) if expected is not None else None
+        if mismatch is not None:
+            raise mismatch from None
+        if isinstance(exc, UnsafeArchive):
+            raise fail(path, exc.message) from None
+        raise
+    verified.report.sha256 = digest.hexdigest()
+    mismatch = damaged(verified.report.sha256)
+    if mismatch is not None:
+        raise mismatch
     return verified
 
 
 def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> VerifiedBundle:
-    """Everything but the outer checksum; ``digest`` is the file's sha256, or a hashlib object to feed."""
+    """Everything but the outer checksum; ``digest`` (a hashlib object) is fed the whole file."""
     from agentpack.adapters.archive import iter_tar
 
-    members = iter_tar(path, member_limit, max_members=2 * MAX_PACKAGES + 2,
-                       digest=None if isinstance(digest, str) else digest)
+    members = iter_tar(path, member_limit, max_members=2 * MAX_PACKAGES + 2, digest=digest)
     first = next(members, None)
     if first is None or first.name != MANIFEST_NAME:
         raise fail(path, f"its first member must be {MANIFEST_NAME} (truncated, or not a bundle)")
     manifest_raw = first.read()
     manifest = _check_entries(path, check_manifest(_load_manifest(path, manifest_raw), f"{path}:{MANIFEST_NAME}"))
-    report = BundleReport(path, digest if isinstance(digest, str) else "", str(manifest.get("created")),
+    report = BundleReport(path, "", str(manifest.get("created")),
                           manifest.get("tier"), manifest.get("classification"),
                           charts=list(manifest.get("charts", [])), images=list(manifest.get("images", [])))
     verified = VerifiedBundle(report, {}, {})
@@ -328,7 +339,12 @@ def _check_archives(path: str, archives: dict[str, list[bytes]], digests: dict[s
     """The registry record of each archive (by member name) once it passed the safe reader and
     publish's validation, checked side by side in forked processes (``adapters.forked_map``); the
     first failure in member order is raised, as one process checking them in turn would."""
+    import pickle  # noqa: F401 - imported here once, not again in every child
+
+    import yaml  # noqa: F401
+
     from agentpack.adapters.forked_map import forked_map
+    from agentpack.services import local_archive  # noqa: F401
 
     names = list(archives)
     done = 0
