@@ -11,6 +11,12 @@ import functools
 
 from agentpack import __version__
 
+# argparse looks its strings up in a translation catalogue each time it formats one (~40 us each
+# with LANG set, ~190 of them while the parser is built: more than a third of building it). No
+# catalogue ships for them and agentops speaks English, so they are taken as written.
+argparse._ = lambda text: text
+argparse.ngettext = lambda singular, plural, count: singular if count == 1 else plural
+
 EPILOG = "Exit codes: 0 success, 1 failure, 2 misuse. Set NO_COLOR to disable colours."
 OFFLINE_HELP = ("use no network: package indexes and archives are read only from directory registries on this "
                 "machine (--registry, agentops.yaml `registries`, $AGENTOPS_REGISTRY, the embedded default "

@@ -148,9 +148,12 @@ def member_rule(name: str) -> str | None:
     # isprintable() is False for every control character: a cheap pass for the usual name.
     if not name.isprintable() and any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         return "control character in path"
-    if any(part in ("", ".", "..") for part in name.split("/")):
+    if not _PLAIN_PARTS.isdisjoint(name.split("/")):
         return "'..', '.' or empty path component"
     return None
+
+
+_PLAIN_PARTS = frozenset(("", ".", ".."))  # the path components member_rule refuses
 
 
 def check_manifest(data: object, where: str) -> dict:

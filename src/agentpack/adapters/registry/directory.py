@@ -84,6 +84,8 @@ class DirectoryRegistry:
         self.root = os.path.abspath(os.fspath(root))
         self.url = url if url is not None else os.fspath(root)
         self.lock_timeout = lock_timeout
+        self._identity: str | None = None
+        self._format_checked = False  # registry.json read and found good once: reads need not again
         if create:
             with self._writing():
                 pass
@@ -91,7 +93,9 @@ class DirectoryRegistry:
     @property
     def identity(self) -> str:
         """The registry's stable identity for what a client remembers: its resolved directory."""
-        return "file://" + os.path.realpath(self.root)
+        if self._identity is None:
+            self._identity = "file://" + os.path.realpath(self.root)
+        return self._identity
 
     # -- reading (no lock, no writes) --------------------------------------------------------
 
@@ -381,6 +385,9 @@ class DirectoryRegistry:
         return os.path.join(self.root, "index", *documents.checked_name(name).split("/")) + ".json"
 
     def _check_registry(self) -> None:
+        # Once per object: a command reading 200 indexes reads registry.json once, not 200 times.
+        if self._format_checked:
+            return
         if not os.path.isdir(self.root):
             raise RegistryError(f"registry {self.url} does not exist", path=self.root, hint=_MISSING_HINT)
         marker = os.path.join(self.root, "registry.json")
@@ -391,6 +398,7 @@ class DirectoryRegistry:
                 hint=_MISSING_HINT,
             )
         self._check_format(marker)
+        self._format_checked = True
 
     def _check_format(self, marker: str) -> None:
         try:
