@@ -108,10 +108,16 @@ def scan_files(files: Mapping[str, bytes]) -> list[Problem]:
         data = files[path]
         if data.isascii():  # every reported character is outside ASCII
             continue
-        text = decode_text(data)
         # Without its ASCII bytes, UTF-8 is still UTF-8 holding every other character in order, so
-        # the search runs over the few non-ASCII characters of a file instead of all of it.
-        if text is not None and _CANDIDATES.search(data.translate(None, _ASCII).decode("utf-8")):
+        # the search runs over the few non-ASCII characters of a file instead of all of it. Those
+        # bytes decode whenever the whole file does; only a file with a candidate is decoded whole
+        # (to tell text from binary, and to place each finding).
+        try:
+            found = _CANDIDATES.search(data.translate(None, _ASCII).decode("utf-8"))
+        except UnicodeDecodeError:
+            continue  # then the whole file is not UTF-8 either: binary, not scanned
+        text = decode_text(data) if found else None
+        if text is not None:
             problems += scan_text(path, text)
     return problems
 

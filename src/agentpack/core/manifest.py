@@ -191,8 +191,8 @@ def check_manifest(
     seen: dict[str, int | None] = {}
     for entry_path, raw, line in path_entries(data, lines, files):
         normalized, reason = normalize_path(raw)
-        where = describe_key_path(entry_path)
         if reason is not None:
+            where = describe_key_path(entry_path)
             problems.append(
                 key_problem("error", "unsafe-path", f"{where}: {raw!r} {reason}", source, line, entry_path)
             )
@@ -200,7 +200,7 @@ def check_manifest(
         if normalized in seen and entry_path[0] in COMPONENT_KINDS and is_glob(data[entry_path[0]][entry_path[1]]):
             continue  # a glob may overlap with another entry; its matches are listed once, silently
         if normalized in seen:
-            message = f"{where}: {raw!r} is listed more than once (first on line {seen[normalized]})"
+            message = f"{describe_key_path(entry_path)}: {raw!r} is listed more than once (first on line {seen[normalized]})"
             problems.append(key_problem("warning", "duplicate-path", message, source, line, entry_path))
         seen.setdefault(normalized, line)
         kind, key = entry_path
@@ -271,12 +271,15 @@ def _schema_problems(data: dict, lines: dict[tuple, int], schema: dict, source: 
 
 
 _VALIDATORS: dict[str, tuple] = {}  # by the schema's JSON text: validation runs once per package
+_LAST_SCHEMA: list = []  # [schema dict, its validators]: a caller passing one dict each time skips the JSON
 
 
 def _validators(schema: dict) -> tuple[Any, Any]:
     """(``core.schema_check``'s quick check of ``schema`` or None, a function returning its
     jsonschema validator), made once per schema: the validator on first use only, as jsonschema
     is slow to import and a valid document never needs it."""
+    if _LAST_SCHEMA and _LAST_SCHEMA[0] is schema:  # the same dict again (every package of a bundle)
+        return _LAST_SCHEMA[1]
     import json
 
     key = json.dumps(schema)
@@ -298,6 +301,7 @@ def _validators(schema: dict) -> tuple[Any, Any]:
         if len(_VALIDATORS) >= 8:
             _VALIDATORS.clear()
         found = _VALIDATORS[key] = (compile_schema(own), validator)
+    _LAST_SCHEMA[:] = [schema, found]  # held, so its id cannot be reused by another dict
     return found
 
 
