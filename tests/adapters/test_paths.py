@@ -145,3 +145,39 @@ def test_make_dirs_gives_its_mode_to_the_folders_it_makes_not_to_the_root_above_
     assert (tmp_path / "data" / "keys").stat().st_mode & 0o777 == 0o700
     paths.make_dirs(str(tmp_path / "out"), str(tmp_path / "out"), mode=0o700)
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
+
+
+# -- read_within: bounded reads ---------------------------------------------------------------------
+
+def test_read_within_reads_a_file_whole_and_refuses_one_past_the_limit(tmp_path):
+    from agentpack.adapters.paths import read_within
+
+    path = tmp_path / "blob"
+    path.write_bytes(b"x" * 1000)
+    with open(path, "rb") as stream:
+        assert read_within(stream, 1000) == b"x" * 1000
+    with open(path, "rb") as stream:
+        assert read_within(stream, 999) is None
+    path.write_bytes(b"")
+    with open(path, "rb") as stream:
+        assert read_within(stream, 10) == b""
+
+
+def test_read_within_bounds_streams_without_a_size_and_files_that_grow(tmp_path):
+    import io
+
+    from agentpack.adapters.paths import read_within
+
+    assert read_within(io.BytesIO(b"y" * 50), 50) == b"y" * 50
+    assert read_within(io.BytesIO(b"y" * 51), 50) is None
+
+    class Growing(io.BytesIO):  # states 10 bytes, holds more: a file appended to meanwhile
+        def fileno(self):
+            return fd
+
+    path = tmp_path / "small"
+    path.write_bytes(b"z" * 10)
+    with open(path, "rb") as small:
+        fd = small.fileno()
+        assert read_within(Growing(b"z" * 40), 100) == b"z" * 40
+        assert read_within(Growing(b"z" * 400), 100) is None

@@ -42,16 +42,20 @@ def workers_for(count: int) -> int:
 
 
 def forked_map(function: Callable[[Any], Any], items: Sequence[Any],
-               on_outcome: Callable[[int], None] | None = None) -> list[tuple[bool, Any]]:
+               on_outcome: Callable[[int], None] | None = None,
+               meanwhile: Callable[[], None] | None = None) -> list[tuple[bool, Any]]:
     """``[(True, function(item)) or (False, the exception it raised)]`` for every item, in order.
 
     ``function`` and the items must not need this process's other threads or open files beyond
     reading them; results and exceptions must pickle. ``on_outcome(index)`` is called in this
-    process as each outcome arrives (in completion order). Only ``Exception`` is caught: an
-    interrupt stops everything, children included.
+    process as each outcome arrives (in completion order). ``meanwhile()`` is run in this process
+    while the children work (before the items, when they run here); what it raises propagates,
+    children killed. Only ``Exception`` is caught: an interrupt stops everything, children included.
     """
     workers = workers_for(len(items))
     if workers < 2 or len(items) < MIN_ITEMS or not hasattr(os, "fork") or _other_threads():
+        if meanwhile:
+            meanwhile()
         return [_run_here(function, item, index, on_outcome) for index, item in enumerate(items)]
     outcomes: list[tuple[bool, Any] | None] = [None] * len(items)
     children: dict[int, int] = {}  # read end of the pipe -> pid
@@ -64,6 +68,8 @@ def forked_map(function: Callable[[Any], Any], items: Sequence[Any],
                 _child(function, items, range(worker, len(items), workers), write_end)
             os.close(write_end)
             children[read_end] = pid
+        if meanwhile:
+            meanwhile()
         _collect(children, outcomes, on_outcome)
     except BaseException:
         _reap(children, kill=True)

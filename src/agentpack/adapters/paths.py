@@ -208,10 +208,18 @@ def read_within(stream, limit: int) -> bytes | None:
     The size is checked before anything is read, and the read stops one byte past the limit, so a
     huge (or sparse, or still growing) file never makes the process allocate more than ``limit``.
     """
+    want = limit + 1
     try:
-        if os.fstat(stream.fileno()).st_size > limit:
+        size = os.fstat(stream.fileno()).st_size
+        if size > limit:
             return None
+        # Asking for the stated size (and one byte more, to see a file still growing) rather than
+        # for the limit: a read of n bytes sets n bytes aside first, which for a limit of a
+        # gigabyte costs more than reading a small file.
+        want = size + 1
     except (AttributeError, OSError):
         pass  # not a plain file: the bounded read below still holds
-    data = stream.read(limit + 1)
+    data = stream.read(want)
+    if len(data) == want and want <= limit:  # grew past its stated size: read on, within the limit
+        data += stream.read(limit + 1 - want)
     return None if len(data) > limit else data

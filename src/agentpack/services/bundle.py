@@ -150,10 +150,11 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
         yield from head
         for entry in charts:
             yield chart_path(entry["name"], entry["version"]), entry["data"]
-        for done, entry in enumerate(entries, 1):
+        for done, (entry, cached) in enumerate(_read_ahead(source, entries), 1):
             name, version = entry["name"], entry["version"]
             archive_path, record_path = package_paths(name, version)
-            yield archive_path, source.archive(name, version, entry["sha256"])  # verified against it
+            # A cached copy read ahead is already verified; else the source reads (and verifies) it.
+            yield archive_path, cached if cached is not None else source.archive(name, version, entry["sha256"])
             yield record_path, record_bytes[name]
             if progress:
                 progress(done, len(entries), f"{name}@{version}")
@@ -165,6 +166,32 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
                                deprecated=mark_text(records[e["name"]], DEPRECATED)) for e in entries]
     return BundleReport(out_path, digest, created, tier, classification, packages, signed_by,
                         charts=document.get("charts", []), images=document.get("images", []))
+
+
+_READ_AHEAD = 4  # archives read (and hashed) ahead of the one being written
+
+
+def _read_ahead(source, entries: list[dict]):
+    """``(entry, its verified cached archive or None)`` in order, the archives read by two
+    background threads a few entries ahead: reading and hashing a cached archive release the
+    interpreter lock, so they overlap with hashing and writing the bundle itself."""
+    from collections import deque
+
+    from agentpack.adapters.background import Background
+
+    pool = Background(2)
+    window: deque = deque()
+    upcoming = iter(entries)
+    for entry in upcoming:
+        window.append((entry, pool.submit(source.cached_archive, entry["sha256"])))
+        if len(window) >= _READ_AHEAD:
+            break
+    while window:
+        entry, future = window.popleft()
+        following = next(upcoming, None)
+        if following is not None:
+            window.append((following, pool.submit(source.cached_archive, following["sha256"])))
+        yield entry, future.result() if future.exception() is None else None
 
 
 def _lock_pins(ws) -> dict[str, tuple[str, str]]:
@@ -226,6 +253,8 @@ def verify_bundle(path: str, *, trust: list[str] = (), allow_untrusted: bool = F
 
 # -- load -----------------------------------------------------------------------------------------
 
+_STAGE_FROM = 4  # archives; below this a load's writes are too few to be worth writing ahead
+
 def load_bundle(path: str, registry_location: str, *, trust: list[str] = (), allow_untrusted: bool = False,
                 directory: str | None = None, progress: Progress | None = None, options=None) -> LoadResult:
     """Verify the bundle as ``verify_bundle`` does, then import it into the registry at
@@ -238,14 +267,30 @@ def load_bundle(path: str, registry_location: str, *, trust: list[str] = (), all
 
     registry = import_target(registry_location, "bundle load", options)
     policy = trust_policy(trust, allow_untrusted=allow_untrusted, directory=directory)
-    verified = verify(path, policy, progress)
-    items = {key: (verified.archives[key], verified.records[key]) for key in sorted(verified.records)}
-    from agentpack.services.bundle_chart import check_charts, push_charts
+    staged = []
 
-    check_charts(registry, verified.charts, path)  # a chart the registry holds otherwise stops the load first
-    imported, skipped = import_into(
-        registry, items, open_workspace(directory).load_manifest(), what=f"bundle {path} not loaded",
-        hint="published versions cannot be replaced; bump the version and collect again") if items else ([], [])
+    def write_ahead(archives: dict[str, tuple[str, list[bytes]]]) -> None:
+        # While the archives are checked, a directory registry gets them as temporary files: the
+        # import renames them into place, and whatever it does not take is removed below.
+        if hasattr(registry, "stage_blobs") and len(archives) >= _STAGE_FROM:
+            try:
+                staged.append(registry.stage_blobs(archives.values()))
+            except (OSError, AgentpackError):
+                pass  # an optimisation only: the import writes them, and reports what is wrong
+
+    try:
+        verified = verify(path, policy, progress, write_ahead)
+        items = {key: (verified.archives[key], verified.records[key]) for key in sorted(verified.records)}
+        from agentpack.services.bundle_chart import check_charts, push_charts
+
+        check_charts(registry, verified.charts, path)  # a chart the registry holds otherwise stops the load first
+        imported, skipped = import_into(
+            registry, items, open_workspace(directory).load_manifest(), what=f"bundle {path} not loaded",
+            hint="published versions cannot be replaced; bump the version and collect again",
+            staged=staged[0] if staged else None) if items else ([], [])
+    finally:
+        for blobs in staged:
+            blobs.discard()
     charts = push_charts(registry, verified.charts)
     return LoadResult(registry=registry.url, report=verified.report, imported=imported, skipped=skipped,
                       charts=charts)

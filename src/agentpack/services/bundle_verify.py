@@ -11,7 +11,8 @@ imported, in one streaming pass over the file:
    each within its size limit, nothing after the end of the archive;
 3. the manifest's shape, its entries' names, versions and digests, and its signature against the
    trust policy (``TrustPolicy``), before any package is read;
-4. every member against its digest in the manifest, and nothing missing or unlisted;
+4. every member against its digest in the manifest (a package archive's first thing in its own
+   check, below), and nothing missing or unlisted;
 5. every archive through the same safe reader and package validation as publish and install
    (``services.local_archive.inspect_archive_data``), several at once in forked processes
    (``adapters.forked_map``); the reader meters what it inflates, so a bomb is refused within
@@ -205,10 +206,13 @@ def fail(path: str, reason: str, hint: str = "the bundle is damaged or was alter
     return IntegrityError(f"bundle {path} refused: {reason}", path=path, hint=hint)
 
 
-def verify(path: str, policy: TrustPolicy, progress: Progress | None = None) -> VerifiedBundle:
+def verify(path: str, policy: TrustPolicy, progress: Progress | None = None,
+           meanwhile: Callable[[dict[str, tuple[str, list[bytes]]]], None] | None = None) -> VerifiedBundle:
     """Run every check of this module's docstring over the bundle at ``path``; raise on the first
     failure (IntegrityError, SignatureError, ValidationError for an invalid package), else return
-    what a load needs."""
+    what a load needs. ``meanwhile`` is given ``{member name: (sha256, pieces)}`` of the package
+    archives once all are read and match the manifest, while they are still being checked (a load
+    writes them ahead meanwhile; nothing it does may count until ``verify`` returns)."""
     import hashlib
 
     from agentpack.adapters.archive import sha256_file
@@ -232,7 +236,7 @@ def verify(path: str, policy: TrustPolicy, progress: Progress | None = None) -> 
                           f"{expected or 'nothing'}")
 
     try:
-        verified = _read(path, digest, policy, progress)
+        verified = _read(path, digest, policy, progress, meanwhile)
     except AgentpackError as exc:
         mismatch = damaged(sha256_file(path)) if expected is not None else None
         if mismatch is not None:
@@ -247,7 +251,7 @@ def verify(path: str, policy: TrustPolicy, progress: Progress | None = None) -> 
     return verified
 
 
-def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> VerifiedBundle:
+def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None, meanwhile=None) -> VerifiedBundle:
     """Everything but the outer checksum; ``digest`` (a hashlib object) is fed the whole file."""
     from agentpack.adapters.archive import iter_tar
 
@@ -262,7 +266,7 @@ def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> 
                           charts=list(manifest.get("charts", [])), images=list(manifest.get("images", [])))
     verified = VerifiedBundle(report, {}, {})
     records, archives, checked = _read_members(path, members, manifest, manifest_raw, report, policy, progress,
-                                               verified.charts)
+                                               verified.charts, meanwhile)
     for entry in manifest["packages"]:
         archive_path, record_path = package_paths(entry["name"], entry["version"])
         _check_slot(path, entry, archives[archive_path], checked[archive_path], records[record_path], policy,
@@ -271,7 +275,8 @@ def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None) -> 
 
 
 def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, report: BundleReport,
-                  policy: TrustPolicy, progress: Progress | None, charts: dict) -> tuple[dict, dict, dict]:
+                  policy: TrustPolicy, progress: Progress | None, charts: dict,
+                  meanwhile=None) -> tuple[dict, dict, dict]:
     """Read the members after the manifest: (records, archives, the registry records their
     validation gave) by member name, every digest matching the manifest and nothing missing;
     chart archives go to ``charts`` (see ``_read_chart``)."""
@@ -301,19 +306,16 @@ def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, repor
             continue
         if name.endswith("/" + RECORD_FILE):
             data = records[name] = member.read()
-            actual = _sha(data)
-        else:
-            pieces = archives[name] = _archive_pieces(path, member)
-            actual = _sha(*pieces)
-        if actual != files[name]:
-            raise fail(path, f"{name} has sha256 {actual}, {MANIFEST_NAME} says {files[name]}")
+            _check_digest(path, name, files[name], data)
+        else:  # its digest is checked first thing in its check (``_check_archive``), side by side
+            archives[name] = _archive_pieces(path, member)
     if not judged:
         report.signed_by, report.trusted = _judge_manifest(path, manifest_raw, signature, policy)
     missing = sorted(set(files) - set(records) - set(archives) - set(listed_charts))
     missing += sorted(p for p, c in listed_charts.items() if f"{c['name']}@{c['version']}" not in charts)
     if missing:
         raise fail(path, f"file(s) listed in {MANIFEST_NAME} are missing: {', '.join(missing)}")
-    checked = _check_archives(path, archives, files, progress)
+    checked = _check_archives(path, archives, files, progress, meanwhile)
     # Joined only now, one at a time: a member that was refused never costs twice its size.
     return records, {name: b"".join(archives.pop(name)) for name in list(archives)}, checked
 
@@ -335,7 +337,7 @@ def _archive_pieces(path: str, member) -> list[bytes]:
 
 
 def _check_archives(path: str, archives: dict[str, list[bytes]], digests: dict[str, str],
-                    progress: Progress | None) -> dict[str, dict]:
+                    progress: Progress | None, meanwhile=None) -> dict[str, dict]:
     """The registry record of each archive (by member name) once it passed the safe reader and
     publish's validation, checked side by side in forked processes (``adapters.forked_map``); the
     first failure in member order is raised, as one process checking them in turn would."""
@@ -356,7 +358,9 @@ def _check_archives(path: str, archives: dict[str, list[bytes]], digests: dict[s
             package, _, version = names[index][len(_PACKAGES_DIR) : -len(ARCHIVE_FILE) - 1].rpartition("/")
             progress(done, len(names), f"{package}@{version}")
 
-    outcomes = forked_map(_check_archive, [(path, name, archives[name], digests[name]) for name in names], report)
+    ahead = (lambda: meanwhile({name: (digests[name], archives[name]) for name in names})) if meanwhile else None
+    outcomes = forked_map(_check_archive, [(path, name, archives[name], digests[name]) for name in names], report,
+                          ahead)
     checked = {}
     for name, (ok, value) in zip(names, outcomes, strict=True):
         if not ok:
@@ -365,12 +369,19 @@ def _check_archives(path: str, archives: dict[str, list[bytes]], digests: dict[s
     return checked
 
 
+def _check_digest(path: str, name: str, expected: str, *pieces: bytes) -> None:
+    actual = _sha(*pieces)
+    if actual != expected:
+        raise fail(path, f"{name} has sha256 {actual}, {MANIFEST_NAME} says {expected}")
+
+
 def _check_archive(task: tuple[str, str, list[bytes], str]) -> dict:
-    """The registry record of one package archive (given in pieces): read by the safe reader,
-    which meters what it inflates, then validated."""
+    """The registry record of one package archive (given in pieces) once its digest is the
+    manifest's: read by the safe reader, which meters what it inflates, then validated."""
     from agentpack.adapters.archive import read_archive
 
     path, name, pieces, sha256 = task
+    _check_digest(path, name, sha256, *pieces)
     try:
         files = read_archive(iter(pieces))
     except UnsafeArchive as exc:

@@ -72,7 +72,7 @@ def imported_record(checked: dict, record: dict, *, where: str) -> tuple[dict, s
 
 
 def import_into(registry, items: dict[str, tuple[bytes, dict]], workspace_manifest, *,
-                what: str, hint: str) -> tuple[list[str], list[str]]:
+                what: str, hint: str, staged=None) -> tuple[list[str], list[str]]:
     """Add ``items`` (``{"name@version": (archive, record)}``) to ``registry`` (a directory,
     created if missing, or an oci:// registry), checked all before any is written: (the keys imported, the keys it already held with the
     same sha256), in the order of ``items``.
@@ -80,7 +80,8 @@ def import_into(registry, items: dict[str, tuple[bytes, dict]], workspace_manife
     First every package is checked against the registry's classification level (no write down:
     ``ClassificationError``, nothing written). A version held with other content, or one of equal
     precedence, raises ``VersionExists`` saying ``what`` was not done (``"bundle X not loaded"``)
-    with ``hint``, and nothing is written.
+    with ``hint``, and nothing is written. ``staged``: blobs a directory registry already holds as
+    temporary files (``DirectoryRegistry.stage_blobs``).
     """
     from agentpack.services.classification import check_publish_all
 
@@ -89,7 +90,9 @@ def import_into(registry, items: dict[str, tuple[bytes, dict]], workspace_manife
     check_publish_all(workspace_manifest, [dict(r.get("manifest") or {}, name=r["name"], version=r["version"])
                                            for r in records], registry)  # no write down
     try:
-        outcome = registry.import_versions([items[key] for key in keys])
+        versions = [items[key] for key in keys]
+        outcome = (registry.import_versions(versions, staged=staged) if staged is not None
+                   else registry.import_versions(versions))
     except VersionExists as exc:
         raise VersionExists(f"{what}: {exc.message}; nothing was imported", hint=hint) from None
     imported, kept = [], []

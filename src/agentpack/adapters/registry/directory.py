@@ -40,7 +40,7 @@ from collections.abc import Iterator
 
 from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
 from agentpack.adapters.locking import FileLock
-from agentpack.adapters.paths import read_within, write_atomic
+from agentpack.adapters.paths import read_within, refuse_links, write_atomic
 from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import COMPONENT_KINDS
 from agentpack.adapters.registry.documents import FORMAT, is_valid_name
@@ -180,17 +180,27 @@ class DirectoryRegistry:
         """
         return self._add([(archive, record)], keep_identical=False)[0][0]
 
-    def import_versions(self, items: list[tuple[bytes, dict]]) -> list[tuple[dict, bool]]:
+    def import_versions(self, items: list[tuple[bytes, dict]], staged=None) -> list[tuple[dict, bool]]:
         """Add many versions at once (``bundle load``): ``[(stored record, imported)]`` in order.
 
         All or nothing, under one lock: a version the registry already holds with the same sha256
         is kept (``imported`` False; its blob is written again if it went missing), while one held
         with other content, or an equal-precedence version, raises ``VersionExists`` naming every
-        such version before anything is written.
+        such version before anything is written. ``staged`` (``stage_blobs``) holds blobs already
+        written as temporary files: those are renamed into place instead of written again.
         """
-        return self._add(items, keep_identical=True)
+        return self._add(items, keep_identical=True, staged=staged)
 
-    def _add(self, items: list[tuple[bytes, dict]], *, keep_identical: bool) -> list[tuple[dict, bool]]:
+    def stage_blobs(self, blobs):
+        """Write ``blobs`` (``(sha256, pieces)`` pairs) ahead of an import that may or may not
+        happen (see ``staged_blobs``): a ``StagedBlobs`` to pass to ``import_versions`` and to
+        ``discard`` afterwards. Nothing is staged into a directory that is not a registry's."""
+        from agentpack.adapters.registry.staged_blobs import StagedBlobs
+
+        self._refuse_foreign_directory()
+        return StagedBlobs.write(self.root, blobs)
+
+    def _add(self, items: list[tuple[bytes, dict]], *, keep_identical: bool, staged=None) -> list[tuple[dict, bool]]:
         stored = [(archive, make_record(archive, record)) for archive, record in items]
         for _archive, record in stored:
             self._index_path(record["name"])  # InvalidName before the lock is taken
@@ -227,7 +237,7 @@ class DirectoryRegistry:
                                   "versions": _by_precedence(indexes[name]["versions"], self._index_path(name))}
                            for name in sorted(changed)}
             index_bytes = {name: _dump(index) for name, index in new_indexes.items()}
-            self._write_all(blobs, index_bytes, self.stale_catalog(replace=new_indexes))
+            self._write_all(blobs, index_bytes, self.stale_catalog(replace=new_indexes), staged)
         return outcome
 
     def mark_yanked(self, name: str, version: str, mark: dict | None) -> bool:
@@ -283,14 +293,24 @@ class DirectoryRegistry:
         return {"name": name, "serial": _checked_serial(current, path), "versions": dict(current["versions"])}
 
     def _write_all(self, blobs: list[tuple[str, bytes]], index_bytes: dict[str, bytes],
-                   catalog_bytes: bytes | None) -> None:
+                   catalog_bytes: bytes | None, staged=None) -> None:
         """Blobs first, then indexes, then the catalog: a reader (or a crash) never sees an index
         naming a blob that is not there. One version fsyncs each of its three files; a batch
         instead writes each group unsynced and flushes it with one ``os.sync()``, as per-file
-        fsyncs cost more than the rest of a 200-package import together."""
+        fsyncs cost more than the rest of a 200-package import together. A blob in ``staged``
+        (already written and flushed) is renamed into place."""
         each = len(blobs) + len(index_bytes) <= 2 or not hasattr(os, "sync")  # os.sync is Unix only
         for sha256, archive in blobs:
-            write_atomic(blob_path(self.root, sha256), archive, durable=each, root=self.root)
+            final = blob_path(self.root, sha256)
+            temporary = staged.take(sha256) if staged is not None else None
+            if temporary is not None:
+                try:
+                    refuse_links(self.root, os.path.dirname(final))
+                    os.replace(temporary, final)  # replaces a link planted meanwhile, never writes through it
+                    continue
+                except FileNotFoundError:  # removed meanwhile (a registry check): written below
+                    pass
+            write_atomic(final, archive, durable=each, root=self.root)
         if not each:
             os.sync()
         for name, data in index_bytes.items():

@@ -1,0 +1,80 @@
+"""Blobs written into a directory registry before the import that needs them is decided.
+
+A bundle load checks every archive in forked children while this process waits; writing the
+archives meanwhile, as temporary files of the blob folder (``.<sha256>.<pid>.<random>.tmp``, what
+``paths.write_atomic`` would leave), takes that work out of the import that follows. The import
+renames each into place instead of writing it (``DirectoryRegistry.import_versions(staged=...)``);
+whatever it does not take is removed by ``discard``, along with the folders staging made, so a
+load that is refused leaves the registry as it found it. A process killed in between leaves only
+temporary files, which readers ignore and ``registry verify`` reports.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+from agentpack.adapters.paths import make_dirs, open_no_follow, refuse_links
+
+
+class StagedBlobs:
+    """Temporary blob files by sha256, ready to be renamed into ``root/blobs/sha256/``."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.folder = os.path.join(root, "blobs", "sha256")
+        self.paths: dict[str, str] = {}
+        self._made: list[str] = []  # folders this staging created, deepest last
+
+    @classmethod
+    def write(cls, root: str, blobs: Iterable[tuple[str, Sequence[bytes]]]) -> StagedBlobs:
+        """Write each ``(sha256, pieces)`` as a temporary file and flush them all to disk; on any
+        error what was written is removed and the error propagates."""
+        staged = cls(root)
+        try:
+            staged._made = [p for p in (root, os.path.dirname(staged.folder), staged.folder) if not os.path.lexists(p)]
+            make_dirs(root, staged.folder)
+            refuse_links(root, staged.folder)
+            for sha256, pieces in blobs:
+                if sha256 not in staged.paths:
+                    staged.paths[sha256] = staged._write(sha256, pieces)
+            if hasattr(os, "sync"):
+                os.sync()  # so the import's own flush, after the renames, has only names to write
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+    def take(self, sha256: str) -> str | None:
+        """The temporary file holding ``sha256`` (now the caller's to rename), or None."""
+        return self.paths.pop(sha256, None)
+
+    def discard(self) -> None:
+        """Remove every temporary file not taken, then each folder staging made if it is empty."""
+        for path in self.paths.values():
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        self.paths = {}
+        for folder in reversed(self._made):
+            try:
+                os.rmdir(folder)  # only when empty: an import or another process may have used it
+            except OSError:
+                break
+        self._made = []
+
+    def _write(self, sha256: str, pieces: Sequence[bytes]) -> str:
+        path = os.path.join(self.folder, f".{sha256}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        fd = open_no_follow(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            for piece in pieces:
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(fd, view):]
+        except BaseException:
+            os.close(fd)
+            os.unlink(path)
+            raise
+        os.close(fd)
+        return path
