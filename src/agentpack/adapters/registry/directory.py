@@ -201,7 +201,8 @@ class DirectoryRegistry:
         return StagedBlobs.write(self.root, blobs)
 
     def _add(self, items: list[tuple[bytes, dict]], *, keep_identical: bool, staged=None) -> list[tuple[dict, bool]]:
-        stored = [(archive, make_record(archive, record)) for archive, record in items]
+        stored = [(archive, make_record(archive, record, staged.digest(record.get("sha256")) if staged else None))
+                  for archive, record in items]
         for _archive, record in stored:
             self._index_path(record["name"])  # InvalidName before the lock is taken
         with self._writing():
@@ -308,8 +309,10 @@ class DirectoryRegistry:
                     refuse_links(self.root, os.path.dirname(final))
                     os.replace(temporary, final)  # replaces a link planted meanwhile, never writes through it
                     continue
-                except FileNotFoundError:  # removed meanwhile (a registry check): written below
-                    pass
+                except FileNotFoundError:  # removed meanwhile (a registry check): written below,
+                    if sha256_hex(archive) != sha256:  # if they are the bytes its record describes
+                        raise RegistryError(f"a staged archive of registry {self.url} went missing, and "
+                                            f"the bytes given for it are not sha256 {sha256}") from None
             write_atomic(final, archive, durable=each, root=self.root)
         if not each:
             os.sync()
@@ -452,8 +455,10 @@ class DirectoryRegistry:
             raise RegistryError(f"cannot read {path}: {error.strerror}", path=path) from error
 
 
-def make_record(archive: bytes, record: dict) -> dict:
-    """The record to store: identity and content from the caller, digest and size from the bytes."""
+def make_record(archive: bytes, record: dict, staged: tuple[str, int] | None = None) -> dict:
+    """The record to store: identity and content from the caller, digest and size from the bytes,
+    or from ``staged`` (the digest and size this registry took of the file it staged for them,
+    which is what it stores: see ``StagedBlobs``)."""
     from agentpack.core.versions import parse_version  # raises InvalidVersion for a bad version
 
     version = record.get("version")
@@ -467,8 +472,8 @@ def make_record(archive: bytes, record: dict) -> dict:
     stored = {
         "name": record["name"],  # already checked by the caller
         "version": version,
-        "sha256": sha256_hex(archive),
-        "size": len(archive),
+        "sha256": staged[0] if staged else sha256_hex(archive),
+        "size": staged[1] if staged else len(archive),
         "manifest": dict(record.get("manifest") or {}),
         "components": {kind: int(components.get(kind, 0)) for kind in COMPONENT_KINDS},
         "published_at": published_at,

@@ -3,7 +3,8 @@
 A bundle load checks every archive in forked children while this process waits; writing the
 archives meanwhile, as temporary files of the blob folder (``.<sha256>.<pid>.<random>.tmp``, what
 ``paths.write_atomic`` would leave), takes that work out of the import that follows. The import
-renames each into place instead of writing it (``DirectoryRegistry.import_versions(staged=...)``);
+renames each into place instead of writing it (``DirectoryRegistry.import_versions(staged=...)``),
+and records the digest and size taken here as the file was written: what it stores is that file;
 whatever it does not take is removed by ``discard``, along with the folders staging made, so a
 load that is refused leaves the registry as it found it. A process killed in between leaves only
 temporary files, which readers ignore and ``registry verify`` reports.
@@ -24,6 +25,7 @@ class StagedBlobs:
         self.root = root
         self.folder = os.path.join(root, "blobs", "sha256")
         self.paths: dict[str, str] = {}
+        self.sizes: dict[str, int] = {}
         self._made: list[str] = []  # folders this staging created, deepest last
 
     @classmethod
@@ -37,13 +39,18 @@ class StagedBlobs:
             refuse_links(root, staged.folder)
             for sha256, pieces in blobs:
                 if sha256 not in staged.paths:
-                    staged.paths[sha256] = staged._write(sha256, pieces)
+                    staged._write(sha256, pieces)
             if hasattr(os, "sync"):
                 os.sync()  # so the import's own flush, after the renames, has only names to write
         except BaseException:
             staged.discard()
             raise
         return staged
+
+    def digest(self, sha256: object) -> tuple[str, int] | None:
+        """``(sha256, size)`` of the staged file holding ``sha256`` (its digest taken here, as it
+        was written), or None when none does."""
+        return (sha256, self.sizes[sha256]) if sha256 in self.paths else None
 
     def take(self, sha256: str) -> str | None:
         """The temporary file holding ``sha256`` (now the caller's to rename), or None."""
@@ -64,11 +71,18 @@ class StagedBlobs:
                 break
         self._made = []
 
-    def _write(self, sha256: str, pieces: Sequence[bytes]) -> str:
+    def _write(self, sha256: str, pieces: Sequence[bytes]) -> None:
+        """Write ``pieces`` as a temporary file, hashing them as they go; it is kept only when
+        they hash to ``sha256`` (bytes that do not are the caller's to refuse, not to store)."""
+        import hashlib
+
         path = os.path.join(self.folder, f".{sha256}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         fd = open_no_follow(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        digest, size = hashlib.sha256(), 0
         try:
             for piece in pieces:
+                digest.update(piece)
+                size += len(piece)
                 view = memoryview(piece)
                 while view:
                     view = view[os.write(fd, view):]
@@ -77,4 +91,7 @@ class StagedBlobs:
             os.unlink(path)
             raise
         os.close(fd)
-        return path
+        if digest.hexdigest() != sha256:
+            os.unlink(path)
+            return
+        self.paths[sha256], self.sizes[sha256] = path, size
