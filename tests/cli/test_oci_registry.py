@@ -407,3 +407,25 @@ def test_outdated_and_update_over_oci(agentops, registry, tmp_path):
     assert [(row["name"], row["latest"]) for row in outdated] == [("triage", "1.1.0")]
     agentops("package", "update", "--registry", url, cwd=ws)
     assert _locked(ws) == {"triage": "1.1.0"}
+
+
+def test_several_archives_in_one_publish_all_or_none(agentops, registry, tmp_path):
+    url = registry.url("many")
+    archives = {name: str(agentops.build_folder(EXAMPLES / name)) for name in LOCKED}
+    done = agentops("package", "publish", *archives.values(), "--registry", url)
+    # customer-service needs the other two: they go up first, and no warning says they are missing.
+    assert [line.split("@")[0].split()[-1] for line in done.out.splitlines()] == [
+        "communication-patterns", "core-workflow", "customer-service"]
+    assert "holds no package" not in done.err
+    ws = _workspace(tmp_path)
+    agentops("package", "install", "customer-service", "--registry", url, cwd=ws)
+    assert _locked(ws) == LOCKED
+
+    other = registry.url("other")
+    agentops("package", "publish", archives["core-workflow"], "--registry", other)
+    refused = agentops("package", "publish", archives["communication-patterns"], archives["core-workflow"],
+                       "--registry", other, expect=1)
+    assert "core-workflow@2.1.0 already exists" in refused.err
+    assert registry.request("GET", "other/core-workflow/tags/list")[0] == 200  # the path is right
+    status, _headers, _body = registry.request("GET", "other/communication-patterns/tags/list")
+    assert status == 404  # checked before anything was pushed: nothing of the other one either

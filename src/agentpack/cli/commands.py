@@ -90,18 +90,21 @@ def cmd_build(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from agentpack.services.publish import publish_archive
+    from agentpack.services.publish import publish_archives
 
-    result = publish_archive(_in_dir(args, args.archive), _settings(args), strict=args.strict,
-                             allow_breaking=args.allow_breaking, allow_unresolved=args.allow_unresolved)
-    if args.json:
-        print_json(result.to_dict())
+    results = publish_archives([_in_dir(args, archive) for archive in args.archives], _settings(args),
+                               strict=args.strict, allow_breaking=args.allow_breaking,
+                               allow_unresolved=args.allow_unresolved)
+    if args.json:  # one archive: its result, as always; several: {"published": [results]}
+        print_json(results[0].to_dict() if len(args.archives) == 1 else
+                   {"published": [result.to_dict() for result in results]})
         return 0
-    print_problems(result.warnings)
-    if result.release is not None and result.release.allowed_breaking:
-        err(f"warning: {result.release.required} changes since {result.release.previous} published as a "
-            f"{result.release.actual} release (--allow-breaking; recorded in the registry)")
-    out(f"Published {result.name}@{result.version} to {result.registry}")
+    for result in results:
+        print_problems(result.warnings)
+        if result.release is not None and result.release.allowed_breaking:
+            err(f"warning: {result.release.required} changes since {result.release.previous} published as a "
+                f"{result.release.actual} release (--allow-breaking; recorded in the registry)")
+        out(f"Published {result.name}@{result.version} to {result.registry}")
     return 0
 
 

@@ -18,7 +18,7 @@ EXAMPLES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("package", "build"): ("agentops package build packages/support-desk",
                            "agentops package build . -o dist --sign release"),
     ("package", "publish"): ("agentops package publish dist/support-desk-0.1.0.tar.gz",
-                             "agentops package publish dist/support-desk-0.1.0.tar.gz --registry oci://registry.local:5000/agents"),
+                             "agentops package publish dist/*.tar.gz --registry oci://registry.local:5000/agents"),
     ("package", "install"): ("agentops package install customer-service@^1.2.0 --target claude",
                              "agentops package install --frozen --offline"),
     ("package", "list"): ("agentops package list", "agentops package list --json"),

@@ -108,9 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sign", metavar="KEY", help="also write ARCHIVE.sig, signed with KEY (a .key file or a "
                    "key name from `agentops key generate`)")
 
-    p = verb("publish", "Validate a built archive and add it to a registry.", c.cmd_publish,
+    p = verb("publish", "Validate built archives and add them to a registry.", c.cmd_publish,
              json_flag=True, registry=True)
-    p.add_argument("archive", metavar="ARCHIVE", help="a .tar.gz written by `agentops package build`")
+    p.add_argument("archives", nargs="+", metavar="ARCHIVE",
+                   help="a .tar.gz written by `agentops package build` (several: all checked first, "
+                        "dependencies published first; into one directory or oci:// registry, all or none)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--allow-breaking", action="store_true",
                    help="publish even if the version bump is smaller than the changes require "

@@ -12,6 +12,7 @@ version older, never let through a version the registry already holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from agentpack.core.package_diff import (
@@ -47,15 +48,17 @@ class ReleaseCheck:
                 "changes": [c.to_dict() for c in self.diff.changes] if self.diff else []}
 
 
-def check_release(registry, content: PackageContent, *, allow_breaking: bool = False) -> ReleaseCheck:
-    """Check ``content`` (the version about to be published) against the ``registry``'s previous one.
+def check_release(registry, name: str, version: str, content: Callable[[], PackageContent], *,
+                  allow_breaking: bool = False) -> ReleaseCheck:
+    """Check ``name@version`` (about to be published; ``content()`` reads it) against the
+    ``registry``'s previous version.
 
     Raises ``BreakingRelease`` when the bump from the previous version is smaller than the changes
     require, with every change that needs more in ``causes`` and the version to use in ``hint``;
     with ``allow_breaking`` the result says so instead. A version the registry already holds is not
-    checked (publishing it fails with ``VersionExists`` anyway).
+    checked (publishing it fails with ``VersionExists`` anyway). Without a previous version,
+    ``content`` is never called: a first publish does not read its archive a second time.
     """
-    name, version = content.manifest.name, content.manifest.version
     try:
         index = registry.package_index(name)["versions"]
     except RegistryError:
@@ -67,7 +70,7 @@ def check_release(registry, content: PackageContent, *, allow_breaking: bool = F
     if previous is None or any(parse_version(text) == wanted for text in index):
         return ReleaseCheck(previous=previous, required="none", actual="none", diff=None)
     old = content_from_archive(registry.fetch_archive(name, previous), f"{name}@{previous}")
-    diff = diff_packages(old, content)
+    diff = diff_packages(old, content())
     actual = bump_between(previous, version)
     if at_least(actual, diff.required):
         return ReleaseCheck(previous, diff.required, actual, diff)

@@ -49,8 +49,8 @@ def publish_upload(registry, inspected: InspectedArchive, signature: dict | None
     from agentpack.services.release_check import check_release
 
     readable = registry if readable is None else readable
-    content = content_from_archive(inspected.data, inspected.path)
-    release = check_release(readable, content, allow_breaking=allow_breaking)
+    release = check_release(readable, inspected.record["name"], inspected.record["version"],
+                            lambda: content_from_archive(inspected.data, inspected.path), allow_breaking=allow_breaking)
     unresolved = dependency_warnings(readable, inspected.report.manifest.dependencies)
     if unresolved and not allow_unresolved:
         problems = [Problem("error", p.code, p.message, p.path, p.line, p.field) for p in unresolved]

@@ -152,9 +152,17 @@ def _package_schema() -> dict:
 @functools.cache
 def _schema_text() -> str:
     # The text is cached, not the parsed dict, so no caller can change what another one sees.
-    from importlib.resources import files
+    # Read beside the package's own modules when it is installed as files (always, from a wheel
+    # or a checkout): importing importlib.resources costs more than a whole small validation.
+    import agentpack
 
-    return files("agentpack").joinpath(*_SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    try:
+        with open(os.path.join(os.path.dirname(agentpack.__file__), *_SCHEMA_RESOURCE), encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:  # imported from a zip file or another loader: ask it
+        from importlib.resources import files
+
+        return files("agentpack").joinpath(*_SCHEMA_RESOURCE).read_text(encoding="utf-8")
 
 
 def _scan(directory: str) -> tuple[dict[str, bytes], list[Problem]]:

@@ -51,6 +51,13 @@ class OciWrites:
         is there already: tags are never overwritten."""
         return self._add([(archive, record)], keep_identical=False)[0][0]
 
+    def publish_many(self, items: list[tuple[bytes, dict]]) -> list[dict]:
+        """Publish several versions in one step (``agentops package publish A B C``): the stored
+        records in order. Every one is checked before anything is written, as ``publish`` checks
+        one: a version held already, or of equal precedence, raises ``VersionExists`` naming
+        each, and nothing is written."""
+        return [stored for stored, _added in self._add(items, keep_identical=False)]
+
     def import_versions(self, items: list[tuple[bytes, dict]]) -> list[tuple[dict, bool]]:
         """Add many versions at once (``bundle load``): ``[(stored record, imported)]`` in order, as
         ``DirectoryRegistry.import_versions`` does. Every version is checked before anything is
