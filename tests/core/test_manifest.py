@@ -455,3 +455,19 @@ def test_junk_manifests_only_ever_produce_problems(data, strict):
 @given(st.text(max_size=200))
 def test_junk_yaml_text_only_ever_produces_problems(text):
     check_package({"package.yaml": text.encode("utf-8", "surrogatepass")}, SCHEMA, load_yaml)
+
+
+@given(st.lists(st.sampled_from(list("ab./\\:\0 C") + ["..", "x.md"]), max_size=20).map("".join))
+def test_normalize_path_agrees_with_its_step_by_step_reading(path):
+    from agentpack.core.manifest import normalize_path
+
+    def by_steps(text):
+        if "\\" in text or "\0" in text:
+            return None
+        if text.startswith("/") or (len(text) > 1 and text[1] == ":" and text[0].isalpha()):
+            return None
+        parts = [part for part in text.split("/") if part not in ("", ".")]
+        return None if ".." in parts or not parts else "/".join(parts)
+
+    normalized, reason = normalize_path(path)
+    assert (normalized if reason is None else None) == by_steps(path)

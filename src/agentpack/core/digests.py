@@ -6,3 +6,9 @@ _HEX = frozenset("0123456789abcdef")
 def is_sha256(text: object) -> bool:
     """Whether ``text`` is a lowercase hex SHA-256 digest (64 characters), safe to use as a file name."""
     return isinstance(text, str) and len(text) == 64 and _HEX.issuperset(text)
+
+
+def are_sha256(texts) -> bool:
+    """Whether every one of ``texts`` is such a digest, checked in one pass (a lock lists thousands)."""
+    texts = list(texts)
+    return all(isinstance(text, str) and len(text) == 64 for text in texts) and _HEX.issuperset("".join(texts))

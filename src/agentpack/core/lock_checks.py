@@ -19,7 +19,7 @@ Problems are collected, then one WorkspaceError lists them all; nothing has been
 from __future__ import annotations
 
 from agentpack.core.bundle_manifest import member_rule
-from agentpack.core.digests import is_sha256
+from agentpack.core.digests import are_sha256, is_sha256
 from agentpack.core.layout import installed_roots
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, Lockfile
 from agentpack.core.names import check_name
@@ -56,8 +56,10 @@ def check_lock(lock: Lockfile, *, source: str) -> Lockfile:
                 f"'{FILE_SOURCE_PREFIX}PATH')", f"{where}.source")
         for dep in pkg.dependencies:
             _check_name(dep, f"{where}.dependencies.{dep}", bad)
+        # Every digest checked at once when they are all well formed (the usual case), else each.
+        digests_ok = are_sha256(pkg.files.values())
         for path, digest in pkg.files.items():
-            reason = _path_problem(name, path, owners) or (None if is_sha256(digest) else
+            reason = _path_problem(name, path, owners) or (None if digests_ok or is_sha256(digest) else
                                                            f"its sha256 {digest!r} is not a SHA-256 digest")
             if reason is None and path in claimed:
                 reason = f"{claimed[path]} lists it too"

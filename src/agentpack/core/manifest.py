@@ -221,6 +221,9 @@ def normalize_path(path: str) -> tuple[str, str | None]:
     A path is unsafe when it is absolute (``/x``, ``C:/x``), uses backslashes, contains a ``..``
     segment or a NUL character, or names nothing; the reason says which, in a few words.
     """
+    if ("/." not in path and "//" not in path and "\\" not in path and "\0" not in path and path
+            and path[0] not in "./" and path[-1] != "/" and path[1:2] != ":"):
+        return path, None  # the usual plain path: nothing to drop and nothing unsafe, as checked below
     if "\\" in path:
         return "", "uses backslashes; write paths with forward slashes"
     if "\0" in path:

@@ -102,8 +102,9 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
     levels = manifest.levels if manifest else Levels()
     if classification is not None and levels.check(classification):
         raise UsageError(f"--classification: {levels.check(classification)}")
+    # A bundle is itself the copy kept for later: the indexes it reads need none in the cache.
     source = PackageSource(lambda: settings.registry_routing(manifest, ws.root), settings.resolved_cache_dir,
-                           registry_options=settings.registry_options)
+                           registry_options=settings.registry_options, keep_indexes=False)
     pins = _lock_pins(ws) if use_lock else _resolve_pins(specs, source, manifest) if specs else {}
     records = {name: source.record(name, version) for name, (version, _sha256) in pins.items()}
     entries = []

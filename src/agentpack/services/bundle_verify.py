@@ -227,7 +227,7 @@ def verify(path: str, policy: TrustPolicy, progress: Progress | None = None,
     if os.path.isfile(sidecar):
         with open(sidecar, encoding="utf-8", errors="replace") as handle:
             expected = (handle.read(256).split() or [""])[0].lower()
-    digest = hashlib.sha256()
+    digest = _DigestBehind(hashlib.sha256())
 
     def damaged(actual: str) -> IntegrityError | None:
         if expected is None or actual == expected:
@@ -238,17 +238,51 @@ def verify(path: str, policy: TrustPolicy, progress: Progress | None = None,
     try:
         verified = _read(path, digest, policy, progress, meanwhile)
     except AgentpackError as exc:
+        digest.finish()
         mismatch = damaged(sha256_file(path)) if expected is not None else None
         if mismatch is not None:
             raise mismatch from None
         if isinstance(exc, UnsafeArchive):
             raise fail(path, exc.message) from None
         raise
-    verified.report.sha256 = digest.hexdigest()
+    except BaseException:
+        digest.finish()
+        raise
+    verified.report.sha256 = digest.finish()
     mismatch = damaged(verified.report.sha256)
     if mismatch is not None:
         raise mismatch
     return verified
+
+
+class _DigestBehind:
+    """A hashlib object fed from a thread of its own, so that hashing the whole file overlaps with
+    reading and checking it (hashlib lets go of the interpreter lock while it hashes). ``finish``
+    waits for it and gives the hex digest; it must run before this process forks, since a fork
+    copies only the calling thread."""
+
+    def __init__(self, digest) -> None:
+        import queue
+        import threading
+
+        self._digest, self._result = digest, None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="agentpack-digest", daemon=True)
+        self._thread.start()
+
+    def update(self, data: bytes) -> None:
+        self._queue.put(data)
+
+    def finish(self) -> str:
+        if self._result is None:
+            self._queue.put(None)
+            self._thread.join()
+            self._result = self._digest.hexdigest()
+        return self._result
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            self._digest.update(data)
 
 
 def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None, meanwhile=None) -> VerifiedBundle:
@@ -266,7 +300,7 @@ def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None, mea
                           charts=list(manifest.get("charts", [])), images=list(manifest.get("images", [])))
     verified = VerifiedBundle(report, {}, {})
     records, archives, checked = _read_members(path, members, manifest, manifest_raw, report, policy, progress,
-                                               verified.charts, meanwhile)
+                                               verified.charts, meanwhile, digest.finish)
     for entry in manifest["packages"]:
         archive_path, record_path = package_paths(entry["name"], entry["version"])
         _check_slot(path, entry, archives[archive_path], checked[archive_path], records[record_path], policy,
@@ -276,7 +310,7 @@ def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None, mea
 
 def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, report: BundleReport,
                   policy: TrustPolicy, progress: Progress | None, charts: dict,
-                  meanwhile=None) -> tuple[dict, dict, dict]:
+                  meanwhile=None, read=None) -> tuple[dict, dict, dict]:
     """Read the members after the manifest: (records, archives, the registry records their
     validation gave) by member name, every digest matching the manifest and nothing missing;
     chart archives go to ``charts`` (see ``_read_chart``)."""
@@ -315,6 +349,8 @@ def _read_members(path: str, members, manifest: dict, manifest_raw: bytes, repor
     missing += sorted(p for p, c in listed_charts.items() if f"{c['name']}@{c['version']}" not in charts)
     if missing:
         raise fail(path, f"file(s) listed in {MANIFEST_NAME} are missing: {', '.join(missing)}")
+    if read is not None:
+        read()  # the file is read to its end: its digest's thread is done before any fork
     checked = _check_archives(path, archives, files, progress, meanwhile)
     # Joined only now, one at a time: a member that was refused never costs twice its size.
     return records, {name: b"".join(archives.pop(name)) for name in list(archives)}, checked

@@ -50,7 +50,7 @@ class PackageSource:
 
     def __init__(self, routing: Callable[[], Routing], cache_dir: Callable[[], str], *,
                  offline: bool = False, state_dir: Callable[[], str] | None = None,
-                 registry_options: Callable[[], object] | None = None) -> None:
+                 registry_options: Callable[[], object] | None = None, keep_indexes: bool = True) -> None:
         # All are callables, evaluated on first use: finding the default registry and cache
         # directories costs start-up time that an install with nothing to fetch never needs.
         # ``registry_options`` gives adapters.registry.base.RegistryOptions (Settings.registry_options).
@@ -58,6 +58,7 @@ class PackageSource:
         self._cache_dir_fn = cache_dir
         self._options_fn = registry_options
         self._offline = offline
+        self._keep_indexes = keep_indexes  # a copy of each index read, in the cache, for --offline later
         self._opened: dict[RegistrySlot, object] = {}
         self._indexes: dict[str, tuple[dict, object | None]] = {}
         self._local: dict[str, tuple[dict, bytes, str]] = {}  # name -> (record, archive, spec)
@@ -261,7 +262,8 @@ class PackageSource:
             found.append((registry, index))
         if found:
             registry, index = found[choose_answer(name, [(r.url, i.get("versions", {})) for r, i in found])]
-            self._blob_cache().save_index(name, index)
+            if self._keep_indexes:
+                self._blob_cache().save_index(name, index)
             return index.get("versions", {}), registry
         if self._offline:
             copy = self._blob_cache().load_index(name)
