@@ -89,15 +89,15 @@ def _file_problems(data: dict, lines: dict[tuple, int], files: Mapping[str, byte
         if reason is not None:
             continue  # reported as unsafe-path
         listed.add(normalized)
-        where = describe_key_path(entry_path)
         if entry_path[0] == SKILLS:
             listed.update(skill_files(normalized, files))
-            problem = _skill_problem(where, raw, normalized, files)
+            problem = _skill_problem(describe_key_path(entry_path), raw, normalized, files)
             if problem:
                 problems.append(key_problem("error", problem[0], problem[1], MANIFEST_FILE, line, entry_path))
             continue
         if normalized in files:
             continue
+        where = describe_key_path(entry_path)
         if any(path.startswith(normalized + "/") for path in files):
             message = f"{where}: {raw!r} is a folder; list the files in it one by one"
         elif normalized.lower() in by_lowercase:
