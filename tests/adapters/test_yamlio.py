@@ -306,3 +306,37 @@ def test_checking_without_building_judges_exactly_as_building(loader, pieces):
 ])
 def test_checking_without_building_on_known_cases(loader, text):
     assert _judged(text, build=False) == _judged(text, build=True)
+
+
+def _constructed_by_pyyaml(text: str):
+    """What PyYAML's own construction gives after the same walk (the reference for the direct build)."""
+    from agentpack.adapters import yamlio
+
+    loader = yamlio._plain_data_loader(getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        yamlio._walk(node, loader, source="x.yaml", max_nodes=100_000, max_depth=64)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(st.sampled_from(
+    [*"ab:-[]{}&*!|>'\\"#\\n ?,%@`\\t1.", "!!int ", "!!str ", "<<: ", "*a", "&a ", "~", "yes", "12", "0x1f",
+     "2001-01-01", "\\n  - ", "\\nb: ", "\\n  c: ", "\\n- "]), max_size=30))
+def test_the_data_built_directly_is_what_pyyaml_constructs(loader, pieces):
+    text = "".join(pieces)
+    try:
+        data, _lines = load_yaml(text, source="x.yaml")
+    except YamlError:
+        return  # judged alike: see test_checking_without_building_judges_exactly_as_building
+    assert repr(data) == repr(_constructed_by_pyyaml(text))
+
+
+def test_an_alias_gives_the_same_object_as_pyyaml_does(loader):
+    data, _lines = load_yaml("a: &x {b: [1, c]}\nd: *x\ne: [*x, 2]\n", source="x.yaml")
+    assert data == {"a": {"b": [1, "c"]}, "d": {"b": [1, "c"]}, "e": [{"b": [1, "c"]}, 2]}
+    assert data["a"] is data["d"] is data["e"][0]

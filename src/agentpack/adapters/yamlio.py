@@ -75,10 +75,9 @@ def load_yaml(
         if node is None:
             return None, {}
         key_paths = _walk(node, loader, source=source, max_nodes=max_nodes, max_depth=max_depth)
-        if build:
-            data = loader.construct_document(node)
-        else:
-            data, key_paths = _judge_without_building(node, loader), {}
+        data = _construct(node, loader, build)
+        if not build:
+            key_paths = {}
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, source) from None
     except yaml.reader.ReaderError as exc:
@@ -200,21 +199,44 @@ def _walk(root: Any, loader: Any, *, source: str, max_nodes: int, max_depth: int
     return lines
 
 
-def _judge_without_building(root: Any, loader: Any) -> Any:
-    """``build=False`` after a successful walk: raise what construction would raise, build only
-    an empty value of the root's type (or the root scalar).
+def _construct(root: Any, loader: Any, build: bool) -> Any:
+    """The document's data after a successful walk (with ``build``), or, without, an empty value
+    of its root's type (or the root scalar), having raised exactly what construction would.
 
-    Construction can still fail only on a scalar that does not fit its tag, when every collection
-    is a plain map or sequence with plain string keys; PyYAML constructs such a document's
-    collections breadth first (each one's children in order, nested collections queued), so the
-    scalars are judged in that order and the first failure is the one construction would give.
-    Anything else (a collection with a tag of its own, a non-string key, a merge key) is judged
-    by constructing the whole document.
+    PyYAML's constructor is general (tags, merges, generators that fill collections later) and
+    costs more than parsing. A document whose collections are all plain maps and sequences with
+    plain string keys can only fail construction on a scalar that does not fit its tag; PyYAML
+    builds such a document breadth first (each collection's children in order, nested ones
+    queued), so those scalars are constructed in that order here, the first failure being the
+    one construction would give, and then the data is assembled directly (an alias giving the
+    same object, as PyYAML does). Anything else is left to PyYAML's construction.
     """
     import yaml
 
     if isinstance(root, yaml.ScalarNode):
         return loader.construct_document(root)
+    collections = _plain_collections(root)
+    if collections is None:
+        data = loader.construct_document(root)
+        if build:
+            return data
+        return {} if isinstance(data, dict) else [] if isinstance(data, list) else data
+    built: dict[int, Any] = {}
+    for node in collections:
+        for child in node.value if isinstance(node, yaml.SequenceNode) else (v for _, v in node.value):
+            if isinstance(child, yaml.ScalarNode) and child.tag != _STR_TAG:
+                built[id(child)] = loader.construct_object(child, deep=True)  # deep: runs a generator to its end
+    if not build:
+        return {} if isinstance(root, yaml.MappingNode) else []
+    return _assemble(root, built)
+
+
+def _plain_collections(root: Any) -> list | None:
+    """Every collection of the document, breadth first, each once; None when one is not a plain
+    map or sequence with plain string keys (or holds a scalar tagged as a collection, which
+    PyYAML builds with a generator, queued like a collection)."""
+    import yaml
+
     collections, queued, position = [root], {id(root)}, 0
     while position < len(collections):
         node = collections[position]
@@ -225,21 +247,36 @@ def _judge_without_building(root: Any, loader: Any) -> Any:
             children = [value for _, value in node.value]
         else:
             plain, children = node.tag == _SEQ_TAG, node.value
-        # A scalar tagged as a collection is constructed by a generator, queued like a collection.
-        plain = plain and not any(isinstance(child, yaml.ScalarNode) and child.tag in (_MAP_TAG, _SEQ_TAG)
-                                  for child in children)
-        if not plain:
-            data = loader.construct_document(root)
-            return {} if isinstance(data, dict) else [] if isinstance(data, list) else data
+        if not plain or any(isinstance(child, yaml.ScalarNode) and child.tag in (_MAP_TAG, _SEQ_TAG)
+                            for child in children):
+            return None
         for child in children:
             if not isinstance(child, yaml.ScalarNode) and id(child) not in queued:
                 collections.append(child)
                 queued.add(id(child))
-    for node in collections:
-        for child in node.value if isinstance(node, yaml.SequenceNode) else (v for _, v in node.value):
-            if isinstance(child, yaml.ScalarNode) and child.tag != _STR_TAG:
-                loader.construct_object(child, deep=True)  # deep: a generator constructor runs to its end
-    return {} if isinstance(root, yaml.MappingNode) else []
+    return collections
+
+
+def _assemble(node: Any, built: dict[int, Any]) -> Any:
+    """The data of a plain document's ``node`` (``built``: its constructed non-string scalars and
+    the collections assembled so far, by node id). Recursive: the walk bounded the depth."""
+    import yaml
+
+    found = built.get(id(node), _NO_KEY)
+    if found is not _NO_KEY:
+        return found
+    if isinstance(node, yaml.ScalarNode):
+        return node.value  # a plain string: others are in ``built``
+    if isinstance(node, yaml.MappingNode):
+        mapping: dict = {}
+        built[id(node)] = mapping
+        for key, value in node.value:
+            mapping[key.value] = _assemble(value, built)
+        return mapping
+    sequence: list = []
+    built[id(node)] = sequence
+    sequence.extend(_assemble(child, built) for child in node.value)
+    return sequence
 
 
 _NO_KEY = object()
