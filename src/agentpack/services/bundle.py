@@ -151,11 +151,10 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
         yield from head
         for entry in charts:
             yield chart_path(entry["name"], entry["version"]), entry["data"]
-        for done, (entry, cached) in enumerate(_read_ahead(source, entries), 1):
+        for done, entry in enumerate(entries, 1):
             name, version = entry["name"], entry["version"]
             archive_path, record_path = package_paths(name, version)
-            # A cached copy read ahead is already verified; else the source reads (and verifies) it.
-            yield archive_path, cached if cached is not None else source.archive(name, version, entry["sha256"])
+            yield archive_path, source.archive(name, version, entry["sha256"])  # verified against it
             yield record_path, record_bytes[name]
             if progress:
                 progress(done, len(entries), f"{name}@{version}")
@@ -167,32 +166,6 @@ def collect_bundle(directory: str | None, specs: list[str], settings, out_path: 
                                deprecated=mark_text(records[e["name"]], DEPRECATED)) for e in entries]
     return BundleReport(out_path, digest, created, tier, classification, packages, signed_by,
                         charts=document.get("charts", []), images=document.get("images", []))
-
-
-_READ_AHEAD = 4  # archives read (and hashed) ahead of the one being written
-
-
-def _read_ahead(source, entries: list[dict]):
-    """``(entry, its verified cached archive or None)`` in order, the archives read by two
-    background threads a few entries ahead: reading and hashing a cached archive release the
-    interpreter lock, so they overlap with hashing and writing the bundle itself."""
-    from collections import deque
-
-    from agentpack.adapters.background import Background
-
-    pool = Background(2)
-    window: deque = deque()
-    upcoming = iter(entries)
-    for entry in upcoming:
-        window.append((entry, pool.submit(source.cached_archive, entry["sha256"])))
-        if len(window) >= _READ_AHEAD:
-            break
-    while window:
-        entry, future = window.popleft()
-        following = next(upcoming, None)
-        if following is not None:
-            window.append((following, pool.submit(source.cached_archive, following["sha256"])))
-        yield entry, future.result() if future.exception() is None else None
 
 
 def _lock_pins(ws) -> dict[str, tuple[str, str]]:

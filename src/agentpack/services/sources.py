@@ -118,15 +118,6 @@ class PackageSource:
                                   hint="check the name and version with `agentops package info`")
         return record
 
-    def cached_archive(self, sha256: str) -> bytes | None:
-        """The download cache's copy of the archive ``sha256``, verified, or None when it holds
-        none (or holds one that does not verify: ``archive`` then says so). Reads only files, so
-        it may run in another thread, ahead of ``archive``."""
-        try:
-            return self._blob_cache().get(sha256)
-        except AgentpackError:
-            return None
-
     def archive(self, name: str, version: str, sha256: str) -> bytes:
         """The archive of name@version, verified to hash to ``sha256`` (cache first, then registry)."""
         if name in self._local and self._local[name][0]["version"] == version:
