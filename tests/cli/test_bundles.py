@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from agentpack.errors import AgentpackError
 from conftest import write_package
 
 PASS = {"AGENTOPS_KEY_PASSPHRASE": "bundle passphrase"}
@@ -356,3 +357,35 @@ def test_yank_and_deprecation_cross_the_gap_and_a_bundle_never_takes_a_mark_back
     assert json.loads((registry / "index" / "a.json").read_text())["versions"]["1.1.0"]["yanked"]["reason"] == "ours"
     far("package", "yank", "a@1.1.0", "--undo", "--registry", registry)  # only an --undo where it lives does
     assert "yanked" not in json.loads((registry / "index" / "a.json").read_text())["versions"]["1.1.0"]
+
+
+@pytest.mark.parametrize("level", [None, "cui"])
+def test_archives_are_written_ahead_only_into_a_registry_without_a_level(agentops, tmp_path, monkeypatch, level):
+    """Content above a registry's level must never reach its storage, not even as temporary files
+    while the archives are checked; a registry without a level gets them ahead of the import."""
+    from agentpack.adapters.registry.directory import DirectoryRegistry
+    from agentpack.services.bundle import load_bundle
+
+    names = [f"pkg-{i}" for i in range(5)]
+    folders = [write_package(tmp_path / "src", name, "1.0.0") for name in names]
+    with open(folders[2] / "package.yaml", "a") as handle:
+        handle.write("classification: secret\n")
+    agentops.publish_folders(folders)
+    bundle = tmp_path / "five.bundle"
+    agentops("bundle", "collect", *[f"{name}@1.0.0" for name in names], "-o", bundle)
+    registry = tmp_path / "far-registry"
+    if level:
+        agentops("registry", "init", registry, "--classification", level)
+    staged = []
+    real = DirectoryRegistry.stage_blobs
+    monkeypatch.setattr(DirectoryRegistry, "stage_blobs", lambda self, blobs: staged.append(1) or real(self, blobs))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    if level:
+        with pytest.raises(AgentpackError, match="write down refused"):
+            load_bundle(str(bundle), str(registry))
+        assert staged == [] and not (registry / "blobs").exists()
+    else:
+        result = load_bundle(str(bundle), str(registry))
+        assert staged == [1] and sorted(result.imported) == sorted(f"{n}@1.0.0" for n in names)
+        assert not [p for p in (registry / "blobs").rglob("*.tmp")]

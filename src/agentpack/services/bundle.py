@@ -245,12 +245,16 @@ def load_bundle(path: str, registry_location: str, *, trust: list[str] = (), all
 
     def write_ahead(archives: dict[str, tuple[str, list[bytes]]]) -> None:
         # While the archives are checked, a directory registry gets them as temporary files: the
-        # import renames them into place, and whatever it does not take is removed below.
-        if hasattr(registry, "stage_blobs") and len(archives) >= _STAGE_FROM:
-            try:
+        # import renames them into place, and whatever it does not take is removed below. Never
+        # into a registry that records a classification level: content above it must not reach
+        # its storage even for a moment, and that is known only once the archives are checked.
+        if not hasattr(registry, "stage_blobs") or len(archives) < _STAGE_FROM:
+            return
+        try:
+            if registry.settings().get("classification") is None:
                 staged.append(registry.stage_blobs(archives.values()))
-            except (OSError, AgentpackError):
-                pass  # an optimisation only: the import writes them, and reports what is wrong
+        except (OSError, AgentpackError):
+            pass  # an optimisation only: the import writes them, and reports what is wrong
 
     try:
         verified = verify(path, policy, progress, write_ahead)
