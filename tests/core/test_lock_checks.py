@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentpack.core.lock_checks import check_lock, unrequested_sources
 from agentpack.core.lockfile import LockedPackage, Lockfile
@@ -115,3 +117,47 @@ def test_a_locked_archive_path_must_be_the_one_requested(source, requested, ok):
     lock = _lock(_pkg(source=source))
     reasons = unrequested_sources(lock, {} if requested is None else {"kit": requested})
     assert (reasons == []) is ok
+
+
+# -- the checks made at once per package agree with the file-by-file ones --------------------------
+
+_PATH_PIECES = ["agents/", "workflows/", "docs/packages/", "team/", "x/", "app/", "a.md", "..", ".", "/",
+                "\\\\", "\x07", "é", "config/", "agents/team/x/", "agents/app/", ""]
+
+
+def _found(lock: Lockfile) -> list:
+    try:
+        check_lock(lock, source="agentops.lock")
+    except WorkspaceError as error:
+        return sorted((p.code, p.message, p.field) for p in error.problems)
+    return []
+
+
+@settings(max_examples=300, deadline=None)
+@given(files=st.dictionaries(st.lists(st.sampled_from(_PATH_PIECES), min_size=1, max_size=5).map("".join),
+                             st.sampled_from(["a" * 64, "0" * 64, "A" * 64, "short"]), max_size=6),
+       names=st.lists(st.sampled_from(["app", "team", "team/x", "lib"]), min_size=1, max_size=3, unique=True))
+def test_quick_checks_give_the_same_problems_as_each_file_judged_alone(files, names):
+    from agentpack.core import lock_checks
+
+    packages = {name: LockedPackage(name=name, version="1.0.0", sha256="b" * 64, source="registry",
+                                    dependencies=(), files=dict(files) if i == 0 else {})
+                for i, name in enumerate(names)}
+    lock = Lockfile(root={names[0]: "^1.0.0"}, packages=packages)
+    quick = _found(lock)
+    real = lock_checks._plain_paths
+    lock_checks._plain_paths = lambda paths: False  # every file judged on its own
+    try:
+        alone = _found(lock)
+    finally:
+        lock_checks._plain_paths = real
+    assert quick == alone
+
+
+def test_digests_checked_together_agree_with_each_checked_alone():
+    from agentpack.core.digests import are_sha256, is_sha256
+
+    cases = [["a" * 64, "0123456789abcdef" * 4], [], ["A" * 64], ["g" * 64], ["é" * 64], ["a" * 63],
+             [None], ["a" * 64, "a" * 65], ["a" * 63 + "\n"]]
+    for digests in cases:
+        assert are_sha256(digests) == all(is_sha256(d) for d in digests), digests

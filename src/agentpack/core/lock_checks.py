@@ -18,6 +18,8 @@ Problems are collected, then one WorkspaceError lists them all; nothing has been
 
 from __future__ import annotations
 
+import re
+
 from agentpack.core.bundle_manifest import member_rule
 from agentpack.core.digests import are_sha256, is_sha256
 from agentpack.core.layout import installed_roots
@@ -39,6 +41,7 @@ def check_lock(lock: Lockfile, *, source: str) -> Lockfile:
         for name in getattr(lock, section):
             _check_name(name, f"{section}.{name}", bad)
     owners = _root_owners(lock)
+    enclosing = _enclosing_roots(owners)
     claimed: dict[str, str] = {}
     for name, pkg in lock.packages.items():
         where = f"packages.{name}"
@@ -56,11 +59,18 @@ def check_lock(lock: Lockfile, *, source: str) -> Lockfile:
                 f"'{FILE_SOURCE_PREFIX}PATH')", f"{where}.source")
         for dep in pkg.dependencies:
             _check_name(dep, f"{where}.dependencies.{dep}", bad)
-        # Every digest checked at once when they are all well formed (the usual case), else each.
+        # A lock lists every file of every package, so what holds for all of a package's files
+        # in the usual case is checked at once: well-formed digests, plain paths, and (when no
+        # other package's folder lies inside its own) paths inside its own folders. Any file that
+        # the quick checks do not clear is judged on its own, with the reason.
         digests_ok = are_sha256(pkg.files.values())
+        paths_ok = _plain_paths(pkg.files)
+        own = installed_roots(name)
+        own_only = paths_ok and not enclosing.intersection(own)
         for path, digest in pkg.files.items():
-            reason = _path_problem(name, path, owners) or (None if digests_ok or is_sha256(digest) else
-                                                           f"its sha256 {digest!r} is not a SHA-256 digest")
+            quick = own_only and path.startswith(own)
+            reason = (None if quick else _path_problem(name, path, owners)) or (
+                None if digests_ok or is_sha256(digest) else f"its sha256 {digest!r} is not a SHA-256 digest")
             if reason is None and path in claimed:
                 reason = f"{claimed[path]} lists it too"
             claimed.setdefault(path, name)
@@ -91,6 +101,27 @@ def _check_name(name: object, field: str, bad) -> bool:
     if message is not None:
         bad("lock-name", message, field)
     return message is None
+
+
+_BAD_PART = re.compile(r"(?:^|/)\.{0,2}(?:/|$)", re.MULTILINE)  # an empty, "." or ".." component
+
+
+def _plain_paths(paths) -> bool:
+    """Whether ``member_rule`` passes every one of ``paths``, checked together: strings with no
+    backslash, no control character (none at all: anything unusual is left to ``member_rule``),
+    and no empty, ``.`` or ``..`` component (so none absolute or empty either)."""
+    paths = list(paths)
+    if not all(type(path) is str for path in paths):
+        return False
+    text = "\n".join(paths)
+    return "\\" not in text and "".join(paths).isprintable() and _BAD_PART.search(text) is None
+
+
+def _enclosing_roots(owners: dict[str, str]) -> set[str]:
+    """The install folders inside which another package's folder lies (``agents/team/`` holding
+    ``agents/team/x/``). Sorted, every folder is followed at once by those it holds."""
+    ordered = sorted(owners)
+    return {root for root, following in zip(ordered, ordered[1:], strict=False) if following.startswith(root)}
 
 
 def _root_owners(lock: Lockfile) -> dict[str, str]:
