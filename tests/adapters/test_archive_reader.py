@@ -5,6 +5,8 @@ from __future__ import annotations
 import tarfile
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agentpack.adapters.archive import ArchiveLimits, iter_tar, read_archive
 from agentpack.errors import UnsafeArchive
@@ -67,3 +69,13 @@ def test_iter_tar_refuses_data_after_the_end_and_truncation(tmp_path):
     path.write_bytes(good[:700])
     with pytest.raises(UnsafeArchive, match="truncated or corrupt"):
         _names(path)
+
+
+@given(st.lists(st.sampled_from(["c", "o", "n", "C", "O", "N", "a", "u", "x", "l", "p", "t", "1", "\u00b9",
+                                 ".", " ", "md", "K", "\u212a", "\u0130", "r"]), max_size=7).map("".join))
+def test_the_quick_device_name_test_agrees_with_the_whole_one(part):
+    from agentpack.adapters.archive_rules import _SUPERSCRIPT_PORTS, _device_name
+    from agentpack.core.names import RESERVED_SEGMENTS
+
+    stem = part.split(".", 1)[0].rstrip(" ").lower()
+    assert _device_name(part) == (stem in RESERVED_SEGMENTS or stem in _SUPERSCRIPT_PORTS)

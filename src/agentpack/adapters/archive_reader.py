@@ -38,7 +38,7 @@ _ZERO_BLOCK = bytes(TAR_BLOCK)
 _IN_STEP = 256 * 1024  # compressed bytes handed to zlib at a time
 _OUT_STEP = 1024 * 1024  # most bytes one zlib call may produce, so that a limit bites after one step
 _SEEK_STEP = 32 * 1024  # the same when looking for one member
-_START_PROBE = 4096  # compressed bytes inflated to judge that input starts as gzip
+_START_PROBE = 512  # compressed bytes inflated to judge that input starts as gzip
 # Below this much output the ratio is not judged: an archive of a few tiny files is mostly zero
 # padding, which deflate squeezes a thousandfold, and such an archive is harmless whatever its ratio.
 _RATIO_GRACE = 1024 * 1024
@@ -93,9 +93,11 @@ def check_gzip_start(piece: bytes, where: str | None = None) -> None:
     stream (a bad header, or a first deflate block that cannot be): ``UnsafeArchive`` saying the
     archive is truncated or corrupt. For a reader that holds an archive's pieces before reading it
     whole elsewhere, so that a bundle member declaring a gigabyte of zeros is refused at once."""
+    import zlib  # a few hundred bytes: zlib's inflater is quicker to set up than ISA-L's
+
     try:
-        gzip_inflater().decompress(piece[:_START_PROBE], _START_PROBE)
-    except InflateError as exc:
+        zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(piece[:_START_PROBE], _START_PROBE)
+    except zlib.error as exc:
         raise corrupt(where, f"gzip: {exc}") from None
 
 

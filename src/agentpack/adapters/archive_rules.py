@@ -90,8 +90,13 @@ def path_rule(name: str, is_dir: bool) -> str | None:
 _SUPERSCRIPT_PORTS = frozenset(f"{port}{digit}" for port in ("com", "lpt") for digit in "\u00b9\u00b2\u00b3")
 
 
+_DEVICE_HEADS = frozenset(name[:3] for name in (*RESERVED_SEGMENTS, *_SUPERSCRIPT_PORTS))
+
+
 def _device_name(part: str) -> bool:
     """Whether Windows opens a device for a file called ``part`` ("nul", "Con.md", "aux .txt", "com\u00b9")."""
+    if part[:3].lower() not in _DEVICE_HEADS:  # every device name begins so: most parts stop here
+        return False
     stem = part.split(".", 1)[0].rstrip(" ").lower()
     return stem in RESERVED_SEGMENTS or stem in _SUPERSCRIPT_PORTS
 
