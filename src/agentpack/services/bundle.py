@@ -241,18 +241,19 @@ def load_bundle(path: str, registry_location: str, *, trust: list[str] = (), all
 
     registry = import_target(registry_location, "bundle load", options)
     policy = trust_policy(trust, allow_untrusted=allow_untrusted, directory=directory)
-    staged = []
+    staged = None
 
     def write_ahead(archives: dict[str, tuple[str, list[bytes]]]) -> None:
         # While the archives are checked, a directory registry gets them as temporary files: the
         # import renames them into place, and whatever it does not take is removed below. Never
         # into a registry that records a classification level: content above it must not reach
         # its storage even for a moment, and that is known only once the archives are checked.
+        nonlocal staged
         if not hasattr(registry, "stage_blobs") or len(archives) < _STAGE_FROM:
             return
         try:
             if registry.settings().get("classification") is None:
-                staged.append(registry.stage_blobs(archives.values()))
+                staged = registry.stage_blobs(archives.values())
         except (OSError, AgentpackError):
             pass  # an optimisation only: the import writes them, and reports what is wrong
 
@@ -265,10 +266,10 @@ def load_bundle(path: str, registry_location: str, *, trust: list[str] = (), all
         imported, skipped = import_into(
             registry, items, open_workspace(directory).load_manifest(), what=f"bundle {path} not loaded",
             hint="published versions cannot be replaced; bump the version and collect again",
-            staged=staged[0] if staged else None) if items else ([], [])
+            staged=staged) if items else ([], [])
     finally:
-        for blobs in staged:
-            blobs.discard()
+        if staged is not None:
+            staged.discard()
     charts = push_charts(registry, verified.charts)
     return LoadResult(registry=registry.url, report=verified.report, imported=imported, skipped=skipped,
                       charts=charts)

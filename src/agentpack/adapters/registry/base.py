@@ -60,6 +60,18 @@ class RegistryOptions(NamedTuple):
     docker_config: str | None = None
 
 
+class BatchPublish:
+    """``publish_many`` for a registry whose ``_add(items, keep_identical=...)`` checks a batch of
+    versions before writing any (a directory, an oci:// registry)."""
+
+    def publish_many(self, items: list[tuple[bytes, dict]]) -> list[dict]:
+        """Publish several versions in one step (``agentops package publish A B C``): the stored
+        records in order. Every one is checked before anything is written, as ``publish`` checks
+        one: a version held already, or of equal precedence, raises ``VersionExists`` naming
+        each, and nothing is written."""
+        return [stored for stored, _added in self._add(items, keep_identical=False)]  # type: ignore[attr-defined]
+
+
 class Registry(Protocol):
     """A place packages are published to and installed from."""
 

@@ -42,7 +42,7 @@ from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
 from agentpack.adapters.locking import FileLock
 from agentpack.adapters.paths import read_within, refuse_links, write_atomic
 from agentpack.adapters.registry import documents
-from agentpack.adapters.registry.base import COMPONENT_KINDS
+from agentpack.adapters.registry.base import COMPONENT_KINDS, BatchPublish
 from agentpack.adapters.registry.documents import FORMAT, is_valid_name
 from agentpack.core.index_serial import next_serial
 from agentpack.core.limits import MAX_JSON_BYTES
@@ -65,7 +65,7 @@ _REGISTRY_ENTRIES = frozenset({"config.json", "registry.json", "catalog.json", "
 _MISSING_HINT = "publish a package to it first, or check --registry / AGENTOPS_REGISTRY"
 
 
-class DirectoryRegistry:
+class DirectoryRegistry(BatchPublish):
     """A ``Registry`` stored in the directory ``root`` (see the module docstring for the layout).
 
     With ``create=True`` the directory is made a registry straight away; otherwise nothing is
@@ -179,13 +179,6 @@ class DirectoryRegistry:
         written, so a malformed index elsewhere stops the publish without leaving half of it.
         """
         return self._add([(archive, record)], keep_identical=False)[0][0]
-
-    def publish_many(self, items: list[tuple[bytes, dict]]) -> list[dict]:
-        """Publish several versions in one step (``agentops package publish A B C``): the stored
-        records in order. Every one is checked before anything is written, as ``publish`` checks
-        one: a version held already, or of equal precedence, raises ``VersionExists`` naming
-        each, and nothing is written."""
-        return [stored for stored, _added in self._add(items, keep_identical=False)]
 
     def import_versions(self, items: list[tuple[bytes, dict]], staged=None) -> list[tuple[dict, bool]]:
         """Add many versions at once (``bundle load``): ``[(stored record, imported)]`` in order.

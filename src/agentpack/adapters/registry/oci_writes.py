@@ -23,6 +23,7 @@ import functools
 import time
 from typing import NamedTuple
 
+from agentpack.adapters.registry.base import BatchPublish
 from agentpack.core import oci_artifacts as oci
 from agentpack.errors import VersionExists
 
@@ -41,7 +42,7 @@ class _Push(NamedTuple):
     new: bool  # a tag that must not exist yet
 
 
-class OciWrites:
+class OciWrites(BatchPublish):
     """Publish, import and marks of an ``OciRegistry`` (see the module docstring)."""
 
     def publish(self, archive: bytes, record: dict) -> dict:
@@ -50,13 +51,6 @@ class OciWrites:
         catalog artifact. ``VersionExists`` when a tag of the same version, or of equal precedence,
         is there already: tags are never overwritten."""
         return self._add([(archive, record)], keep_identical=False)[0][0]
-
-    def publish_many(self, items: list[tuple[bytes, dict]]) -> list[dict]:
-        """Publish several versions in one step (``agentops package publish A B C``): the stored
-        records in order. Every one is checked before anything is written, as ``publish`` checks
-        one: a version held already, or of equal precedence, raises ``VersionExists`` naming
-        each, and nothing is written."""
-        return [stored for stored, _added in self._add(items, keep_identical=False)]
 
     def import_versions(self, items: list[tuple[bytes, dict]]) -> list[tuple[dict, bool]]:
         """Add many versions at once (``bundle load``): ``[(stored record, imported)]`` in order, as
