@@ -68,3 +68,21 @@ def test_json_lists_each_result_and_two_versions_of_one_package_go_one_after_the
     single = json.loads(agentops("package", "publish", str(agentops.build_folder(
         write_package(tmp_path / "v3", "lib", "1.2.0", agents=3))), "--registry", registry, "--json").out)
     assert single["name"] == "lib" and single["release"]["previous"] == "1.1.0"  # one archive: the object as always
+
+
+def test_one_archive_named_twice_is_published_once(agentops, tmp_path):
+    registry = tmp_path / "registry"
+    archive = str(agentops.build_folder(write_package(tmp_path / "src", "lib", "1.0.0")))
+    done = agentops("package", "publish", archive, archive, "--registry", registry)
+    assert done.out.splitlines() == [f"Published lib@1.0.0 to {registry}"]
+
+
+def test_one_by_one_a_refusal_says_what_was_published_before_it(agentops, tmp_path):
+    registry = tmp_path / "registry"
+    v20 = str(agentops.build_folder(write_package(tmp_path / "a", "lib", "2.0.0")))
+    v21 = str(agentops.build_folder(write_package(tmp_path / "b", "lib", "2.1.0")))
+    agentops("package", "publish", v21, "--registry", registry)
+    refused = agentops("package", "publish", v21, v20, "--registry", registry, expect=1)  # lowest first
+    assert "lib@2.1.0 already exists" in refused.err
+    assert "published before it: lib@2.0.0; not published: lib@2.1.0" in refused.err
+    assert sorted(_index(registry, "lib")["versions"]) == ["2.0.0", "2.1.0"]

@@ -79,7 +79,11 @@ def publish_archives(archive_paths: list[str], settings: Settings, *, strict: bo
     one step, all or none (``publish_many``). Otherwise (several registries, a registry server,
     two versions of one package) they are published one by one, stopping at the first refusal.
     """
-    ready = _dependencies_first([_ready(path, strict) for path in archive_paths])
+    checked = {}
+    for path in archive_paths:  # one archive named twice (or two copies of it) is published once
+        item = _ready(path, strict)
+        checked.setdefault(item.inspected.record["sha256"], item)
+    ready = _dependencies_first(list(checked.values()))
     if len(ready) == 1:
         return [_publish_one(ready[0], settings, allow_breaking, allow_unresolved)]
     ws = open_workspace(None)
@@ -93,7 +97,7 @@ def publish_archives(archive_paths: list[str], settings: Settings, *, strict: bo
         location, base_dir = next(iter(slots))
         registry = open_registry(location, base_dir=base_dir, options=settings.registry_options())
     if registry is None or not registry.writable or not hasattr(registry, "publish_many"):
-        return [_publish_one(r, settings, allow_breaking, allow_unresolved) for r in ready]
+        return _one_by_one(ready, settings, allow_breaking, allow_unresolved)
     check_publish_all(ws_manifest, [r.inspected.record["manifest"] for r in ready], registry)  # no write down
     releases = [_release(registry, r, allow_breaking) for r in ready]
     records = [_record(r, settings, release, allow_unresolved) for r, release in zip(ready, releases, strict=True)]
@@ -104,6 +108,25 @@ def publish_archives(archive_paths: list[str], settings: Settings, *, strict: bo
     return [PublishResult(name=s["name"], version=s["version"], sha256=s["sha256"], registry=registry.url,
                           warnings=w, release=release)
             for s, w, release in zip(stored, warnings, releases, strict=True)]
+
+
+def _one_by_one(ready: list[_Ready], settings: Settings, allow_breaking: bool,
+                allow_unresolved: bool) -> list[PublishResult]:
+    """Publish each in turn, stopping at the first refusal, whose message then says which were
+    published before it (those stay: published versions never change)."""
+    from agentpack.errors import AgentpackError
+
+    results: list[PublishResult] = []
+    for item in ready:
+        try:
+            results.append(_publish_one(item, settings, allow_breaking, allow_unresolved))
+        except AgentpackError as exc:
+            if results:
+                exc.message += ("; published before it: "
+                                + ", ".join(f"{r.name}@{r.version}" for r in results)
+                                + f"; not published: {', '.join(f'{r.name}@{r.version}' for r in ready[len(results):])}")
+            raise
+    return results
 
 
 def _ready(archive_path: str, strict: bool) -> _Ready:
