@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import itertools
 import json
 import os
@@ -66,11 +67,15 @@ def values_args(tier: str, tenants: bool, extra: dict | None) -> list[str]:
     if tenants:
         args += ["-f", str(CHART / "values-tenants.yaml")]
     if extra:
-        handle = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, prefix="agentpack-values-")
-        with handle:
-            yaml.safe_dump(extra, handle)
-        args += ["-f", handle.name]
+        text = yaml.safe_dump(extra)
+        path = Path(_VALUES_DIR.name) / f"{hashlib.sha256(text.encode()).hexdigest()[:16]}.yaml"
+        path.write_text(text)
+        args += ["-f", str(path)]
     return args
+
+
+# One folder for the values files of every render, removed when the test process ends.
+_VALUES_DIR = tempfile.TemporaryDirectory(prefix="agentpack-values-")
 
 
 def run_helm(*args: str) -> subprocess.CompletedProcess:
