@@ -126,15 +126,25 @@ def write_tar(out_path: str, members: Iterable[tuple[str, bytes]], *, durable: b
     digest = hashlib.sha256()
     try:
         with open(temp, "xb") as handle:
-            written = 0
-            for name, content in members:
-                for part in _member_parts(name, content, 0o644, prefix=""):
-                    digest.update(part)
-                    handle.write(part)
-                    written += len(part)
-            end = _end_blocks(written)
-            digest.update(end)
-            handle.write(end)
+            from agentpack.adapters.behind import Behind
+
+            def take(part: bytes) -> None:
+                digest.update(part)
+                handle.write(part)
+
+            # Hashed and written in a thread of its own: the next member (an archive read from a
+            # cache and verified) is made meanwhile.
+            writer = Behind(take, name="agentpack-tar-writer")
+            try:
+                written = 0
+                for name, content in members:
+                    for part in _member_parts(name, content, 0o644, prefix=""):
+                        writer.put(part)
+                        written += len(part)
+                writer.put(_end_blocks(written))
+                writer.finish()
+            finally:
+                writer.close()  # before the file is closed (and removed) under it
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())

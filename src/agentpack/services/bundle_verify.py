@@ -256,33 +256,20 @@ def verify(path: str, policy: TrustPolicy, progress: Progress | None = None,
 
 
 class _DigestBehind:
-    """A hashlib object fed from a thread of its own, so that hashing the whole file overlaps with
-    reading and checking it (hashlib lets go of the interpreter lock while it hashes). ``finish``
-    waits for it and gives the hex digest; it must run before this process forks, since a fork
-    copies only the calling thread."""
+    """A hashlib object fed from a thread of its own (adapters.behind), so that hashing the whole
+    file overlaps with reading and checking it. ``finish`` waits for it and gives the hex digest;
+    it must run before this process forks, since a fork copies only the calling thread."""
 
     def __init__(self, digest) -> None:
-        import queue
-        import threading
+        from agentpack.adapters.behind import Behind
 
-        self._digest, self._result = digest, None
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="agentpack-digest", daemon=True)
-        self._thread.start()
-
-    def update(self, data: bytes) -> None:
-        self._queue.put(data)
+        self._digest = digest
+        self._behind = Behind(digest.update, name="agentpack-digest")
+        self.update = self._behind.put
 
     def finish(self) -> str:
-        if self._result is None:
-            self._queue.put(None)
-            self._thread.join()
-            self._result = self._digest.hexdigest()
-        return self._result
-
-    def _run(self) -> None:
-        while (data := self._queue.get()) is not None:
-            self._digest.update(data)
+        self._behind.finish()
+        return self._digest.hexdigest()
 
 
 def _read(path: str, digest, policy: TrustPolicy, progress: Progress | None, meanwhile=None) -> VerifiedBundle:
