@@ -283,6 +283,14 @@ def test_a_signed_publish_and_a_yank_make_the_catalog_entry_without_reading_the_
     assert kept == catalog_entry(fresh.package_index("tool")) and kept["yanked"] == ["1.1.0"]
 
 
+def _wait_for_reads(reader, name: str) -> None:
+    """Wait until the reads ahead of ``name``'s index (its tags list and its versions' manifests)
+    are done, whatever they gave."""
+    tags, manifests = reader._pending[name]
+    for future in [tags, *manifests.values()]:
+        future.exception(timeout=30)
+
+
 def test_dependencies_are_read_ahead_and_their_failures_raised_when_asked_for(registry):
     from oci_registry import FrontProxy
 
@@ -293,7 +301,7 @@ def test_dependencies_are_read_ahead_and_their_failures_raised_when_asked_for(re
         reader = _through(proxy)
         reader.package_index("app")
         assert set(reader._pending) == {"dep-a", "dep-b"}
-        reader._pending["dep-a"].result(timeout=30)
+        _wait_for_reads(reader, "dep-a")
         served = len(proxy.requests)
         assert reader.package_index("dep-a")["versions"]["1.0.0"]["name"] == "dep-a"
         assert len(proxy.requests) == served  # read ahead: nothing more to ask
@@ -302,8 +310,45 @@ def test_dependencies_are_read_ahead_and_their_failures_raised_when_asked_for(re
         proxy.fail["agents/dep-b/manifests/"] = 500
         failing = _through(proxy)
         failing.package_index("app")
-        failing._pending["dep-b"].exception(timeout=30)
+        _wait_for_reads(failing, "dep-b")
         with pytest.raises(RegistryError, match="HTTP 500"):
             failing.package_index("dep-b")
         proxy.fail.clear()
         assert list(failing.package_index("dep-b")["versions"]) == ["1.0.0"]  # asked again, read again
+
+
+def test_the_manifests_of_listed_versions_are_read_side_by_side_with_the_tags_list(registry):
+    """A dependency's versions that the catalog artifact lists have their manifests read while its
+    tags list is still on the way: here the tags list never answers, and the manifest is asked
+    for all the same."""
+    import time
+
+    from oci_registry import FrontProxy
+
+    _open(registry).publish(_archive(b"dep"), _record("dep-a", "1.0.0"))
+    _open(registry).publish(_archive(b"app"), _record("app", "1.0.0", dependencies=["dep-a@^1"]))
+    with FrontProxy(registry) as proxy:
+        proxy.hang.add("agents/dep-a/tags/list")
+        reader = _through(proxy)
+        reader.package_index("app")
+        deadline = time.monotonic() + 30
+        while not any(p.startswith("/v2/agents/dep-a/manifests/1.0.0") for _, p, _ in proxy.requests):
+            assert time.monotonic() < deadline, proxy.requests
+            time.sleep(0.01)
+        assert not reader._pending["dep-a"][0].done()  # the tags list is still unanswered
+
+
+def test_the_tags_list_decides_which_versions_an_index_holds(registry):
+    """The catalog artifact only guesses: a version tagged since it was written (by a writer that
+    did not update it) is read, and the index is exactly the tagged versions."""
+    _open(registry).publish(_archive(b"d1"), _record("dep-a", "1.0.0"))
+    old_catalog, _ = registry.manifest("agents/agentops_catalog", "catalog")
+    _open(registry).publish(_archive(b"d2"), _record("dep-a", "1.1.0"))
+    registry.put_manifest("agents/agentops_catalog", "catalog", old_catalog)  # lists 1.0.0 only
+    _open(registry).publish(_archive(b"app"), _record("app", "1.0.0", dependencies=["dep-a@^1"]))
+    reader = _open(registry)
+    assert reader._catalog_document()["packages"]["dep-a"]["versions"] == ["1.0.0"]
+    reader.package_index("app")
+    index = reader.package_index("dep-a")
+    assert list(index["versions"]) == ["1.0.0", "1.1.0"]
+    assert reader.fetch_archive("dep-a", "1.1.0") == _archive(b"d2")

@@ -4,6 +4,7 @@ and a registry that lies or fails."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shutil
@@ -306,8 +307,7 @@ def test_a_manifest_whose_layer_size_lies_is_refused(agentops, registry, tmp_pat
     # Both the layer descriptor and the record claim fewer bytes than the blob has.
     record = json.loads(registry.request("GET", f"agents/tool/blobs/{manifest['config']['digest']}")[2])
     record["size"] = size - 100
-    config = registry.push_blob("agents/tool", json.dumps(record).encode())
-    manifest["config"] = dict(manifest["config"], **config)
+    manifest["config"] = _config_descriptor(manifest, registry.push_blob("agents/tool", json.dumps(record).encode()))
     manifest["layers"][0]["size"] = size - 100
     registry.put_manifest("agents/tool", "1.0.0", manifest)
 
@@ -379,10 +379,41 @@ def _overwrite_tag(registry: DockerRegistry, repository: str, tag: str, archive:
     record = json.loads(registry.request("GET", f"{repository}/blobs/{manifest['config']['digest']}")[2])
     layer = registry.push_blob(repository, archive)
     record.update(sha256=hashlib.sha256(archive).hexdigest(), size=len(archive))
-    config = registry.push_blob(repository, json.dumps(record).encode())
-    manifest["config"] = dict(manifest["config"], **config)
+    manifest["config"] = _config_descriptor(manifest, registry.push_blob(repository, json.dumps(record).encode()))
     manifest["layers"] = [dict(manifest["layers"][0], **layer)]
     registry.put_manifest(repository, tag, manifest)
+
+
+def _config_descriptor(manifest: dict, pushed: dict) -> dict:
+    """The config descriptor of ``manifest`` pointed at the blob ``pushed`` ({"digest", "size"}),
+    without the record embedded (what another tool writing the layout would leave out)."""
+    return {**{k: v for k, v in manifest["config"].items() if k != "data"}, **pushed}
+
+
+def test_the_record_travels_in_the_manifest_and_is_checked_like_a_blob(agentops, registry, tmp_path):
+    """The config descriptor embeds the record (OCI 1.1 ``data``): a reader uses it instead of
+    fetching the blob, so an embedded record that is not the blob's content is refused, while a
+    manifest without one (another writer) has its blob fetched."""
+    url = registry.url()
+    agentops("package", "publish", agentops.build_folder(write_package(tmp_path / "src", "tool", "1.0.0")),
+             "--registry", url)
+    manifest, _ = registry.manifest("agents/tool", "1.0.0")
+    blob = registry.request("GET", f"agents/tool/blobs/{manifest['config']['digest']}")[2]
+    assert base64.b64decode(manifest["config"]["data"]) == blob
+
+    record = json.loads(blob)
+    lying = json.dumps({**record, "manifest": {**record["manifest"], "dependencies": ["evil@^1.0.0"]}},
+                       sort_keys=True, separators=(",", ":")).encode()
+    registry.put_manifest("agents/tool", "1.0.0",
+                          {**manifest, "config": {**manifest["config"], "data": base64.b64encode(lying).decode()}})
+    ws = _workspace(tmp_path)
+    failed = agentops("package", "install", "tool", "--registry", url, cwd=ws, expect=1)
+    assert "malformed artifact" in failed.err and "its 'data' is not the content of" in failed.err
+    assert not (ws / "agents").exists() and not (ws / "agentops.lock").exists()
+
+    registry.put_manifest("agents/tool", "1.0.0", {**manifest, "config": _config_descriptor(manifest, {})})
+    agentops("package", "install", "tool", "--registry", url, cwd=ws)
+    assert json.loads((ws / "agentops.lock").read_text())["packages"]["tool"]["version"] == "1.0.0"
 
 
 def _catalog_artifact(registry: DockerRegistry) -> dict:

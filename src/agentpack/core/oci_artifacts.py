@@ -11,6 +11,11 @@ The mapping is written down in docs/registry-protocol.md ("OCI registries"):
 - yank and deprecation marks change after publishing, so they are annotations of the manifest
   (re-pushed under the same tag, pointing at the same config and layer) rather than part of the
   config blob, whose digest never changes;
+- the config descriptor also carries the record itself, base64 in its ``data`` field (OCI 1.1
+  descriptors may embed their content), so that a reader has the record with the manifest, one
+  round trip instead of two; it is checked against the descriptor's digest and size like a blob
+  read from the registry, and a manifest without it (another writer, an older agentops) has its
+  config blob fetched as before;
 - a version's signature (the detached document of ``ARCHIVE.sig``) is an artifact of its own whose
   ``subject`` is the version's manifest, found through the referrers API or the ``sha256-<hex>``
   fallback tag; it is not in the config blob, so that signing never changes a record's digest and
@@ -47,6 +52,7 @@ CATALOG_REPOSITORY = "agentops_catalog"
 CATALOG_TAG = "catalog"
 EMPTY_CONFIG = b"{}"  # the OCI 1.1 empty descriptor's blob, the config of every artifact but a package
 EMPTY_SHA256 = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # of EMPTY_CONFIG
+MAX_EMBEDDED_BYTES = 256 * 1024  # a record is a few KiB; a larger one is only referenced, not embedded
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # what the distribution spec lets a registry refuse beyond
 TITLE_ANNOTATION = "org.opencontainers.image.title"
 MARK_ANNOTATIONS = {"yanked": "vnd.agentops.package.yanked", "deprecated": "vnd.agentops.package.deprecated"}
@@ -100,6 +106,40 @@ def encode(document: dict) -> bytes:
     """The bytes agentops pushes for a JSON document: compact, keys in a fixed order, so that the
     same content always has the same digest."""
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str).encode()
+
+
+def embedding(media_type: str, content: bytes) -> dict:
+    """The descriptor of ``content`` with the content itself in its ``data`` field (base64), when
+    it is at most ``MAX_EMBEDDED_BYTES``; a plain descriptor otherwise."""
+    import base64
+    import hashlib
+
+    found = descriptor(media_type, hashlib.sha256(content).hexdigest(), len(content))
+    if len(content) <= MAX_EMBEDDED_BYTES:
+        found["data"] = base64.b64encode(content).decode("ascii")
+    return found
+
+
+def embedded(found: dict) -> tuple[bytes | None, str | None]:
+    """``(content, None)`` from a checked descriptor's ``data`` field when it holds exactly the
+    content its digest and size name; ``(None, None)`` when it has none; ``(None, why)`` when the
+    field is there but is not base64 of that content (the artifact is damaged)."""
+    import base64
+    import binascii
+    import hashlib
+
+    data = found.get("data")
+    if data is None:
+        return None, None
+    if not isinstance(data, str) or len(data) > 4 * (MAX_EMBEDDED_BYTES // 3 + 1):
+        return None, "its 'data' is not the base64 of an embedded blob of at most 256 KiB"
+    try:
+        content = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None, "its 'data' is not valid base64"
+    if len(content) != found["size"] or hashlib.sha256(content).hexdigest() != sha256_of(found):
+        return None, f"its 'data' is not the content of {found['digest']} ({found['size']} bytes)"
+    return content, None
 
 
 def config_record(record: dict) -> dict:

@@ -6,8 +6,8 @@ and whose one layer is the archive; marks are annotations; ``PREFIX/agentops_cat
 is the catalog artifact this client keeps up to date on every write.
 
 - A package's index is built from its tags list: each version tag's manifest is read (with the
-  OCI Accept header), checked for shape, and its config blob fetched and verified against the
-  config descriptor's digest and size; the record must name the same package, version, sha256
+  OCI Accept header), checked for shape, and its config blob (embedded in the manifest when this
+  client wrote it, else fetched) verified against the config descriptor's digest and size; the record must name the same package, version, sha256
   and size as the tag and layer beside it. The index serial is the one the catalog artifact keeps
   for the package (0 when it has none, e.g. a repository copied in by another tool).
 - ``catalog()`` lists packages with the registry's ``_catalog`` where it answers (then the catalog
@@ -37,6 +37,8 @@ is the catalog artifact this client keeps up to date on every write.
 
 from __future__ import annotations
 
+import threading
+
 from agentpack.adapters.oci.location import parse_location
 from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import RegistryOptions
@@ -44,6 +46,7 @@ from agentpack.adapters.registry.oci_writes import OciWrites
 from agentpack.core import oci_artifacts as oci
 from agentpack.errors import IntegrityError, PackageNotFound, RegistryError
 
+_MAX_GUESSED = 64  # versions of a package whose manifests are read before its tags list answers
 _DAMAGED_HINT = ("the registry holds an artifact agentops did not write, or a damaged one; tell whoever runs "
                  "it (published versions cannot be replaced)")
 
@@ -67,8 +70,10 @@ class OciRegistry(OciWrites):
         self._indexes: dict[str, dict] = {}
         self._manifests: dict[tuple[str, str], dict] = {}
         self._catalog_doc: dict | None = None
+        self._catalog_reading = None  # Future of the catalog artifact being read in the background
         self._tags: dict[str, list[str]] = {}  # name -> its repository's tags, listed once until written
-        self._pending: dict = {}  # name -> Future of an index being read ahead
+        self._pending: dict = {}  # name -> (Future of its tags, {version: Future of its manifest})
+        self._assembling = threading.Lock()  # one thread at a time waits for an index's reads
         self._background = None
         self._empty_config_in: set[str] = set()  # repositories this object pushed the empty config to
 
@@ -117,25 +122,84 @@ class OciRegistry(OciWrites):
         """``package_index`` without saying how it was listed (safe in several threads at once)."""
         documents.checked_name(name)
         if name not in self._indexes:
-            pending = self._pending.pop(name, None)
-            index = pending.result() if pending is not None else self._read_index(name)
-            self._indexes[name] = index
-            self._read_ahead(index)
+            with self._assembling:
+                if name not in self._indexes:
+                    self._start_reading(name)
+                    index = self._assemble(name)
+                    self._indexes[name] = index
+                    self._read_ahead(index)
         return self._indexes[name]
 
-    def _read_index(self, name: str) -> dict:
-        """The index of ``name`` read from the registry (in this thread or a background one)."""
-        versions = self._versions(name)
+    # Reading an index is a few requests that do not wait for each other (``_start_reading``
+    # submits them to the background threads) and one step that waits for them (``_assemble``,
+    # only ever in the thread that asked for the index, never in a background thread, so that no
+    # background thread ever waits for another and the few of them can never all be waiting).
+
+    def _start_reading(self, name: str) -> None:
+        """Submit the reads of ``name``'s index, unless they are under way: its tags list, the
+        catalog artifact when it is not read yet, and the manifest (with its record) of every
+        version the catalog artifact lists for it. Those are a guess, read side by side with the
+        tags list, which decides: a version tagged but not listed is read next, one listed but no
+        longer tagged is dropped."""
+        if name in self._pending:
+            return
+        if self._catalog_doc is None and self._catalog_reading is None:
+            self._catalog_reading = self.background.submit(self._read_catalog)
+        tags = self.background.submit(self.client.tags, self._repository(name))
+        listed = (self._catalog_doc or {}).get("packages", {}).get(name) or {}
+        guessed = listed.get("versions") if isinstance(listed, dict) else None
+        manifests = {version: self.background.submit(self._manifest_record, name, version)
+                     for version in (guessed if isinstance(guessed, list) else [])[:_MAX_GUESSED]
+                     if isinstance(version, str) and oci.version_of(oci.tag_of(version)) == version}
+        self._pending[name] = (tags, manifests)
+
+    def _assemble(self, name: str) -> dict:
+        """The index of ``name`` from the reads ``_start_reading`` submitted (waiting for them),
+        with the versions' signatures; an error is raised for the first version, in version order,
+        whose read failed."""
+        from agentpack.core.versions import parse_version
+
+        tags, manifests = self._pending.pop(name)
+        self._tags[name] = tags.result() or []  # kept by the waiting thread: a _forget wins over a late read
+        versions = sorted(self._versions(name), key=parse_version)
         if not versions:
             raise PackageNotFound(f"package {name} not found in registry {self.url}",
                                   hint="check the package name, and that --registry / AGENTOPS_REGISTRY "
                                        "points at the registry you meant")
-        from agentpack.core.versions import parse_version
-
-        records = {version: self._record(name, version) for version in sorted(versions, key=parse_version)}
+        for version in versions:
+            if version not in manifests:
+                manifests[version] = self.background.submit(self._manifest_record, name, version)
+        read = {version: manifests[version].result() for version in versions}
+        signatures = self._signatures(name, {version: found[2] for version, found in read.items()})
+        records = {}
+        for version, (manifest, stored, _digest) in read.items():
+            self._manifests[(name, version)] = manifest
+            signature = signatures.get(version)
+            records[version] = {**stored, "signature": signature} if signature is not None else stored
         serial = self._catalog_document()["serials"].get(name, 0)
         return documents.checked_index({"name": name, "serial": serial, "versions": records}, name,
                                        self._source(name), _malformed)
+
+    def _signatures(self, name: str, digests: dict[str, str]) -> dict[str, dict]:
+        """{version: signature document} of the versions (by manifest digest) that are signed. A
+        version costs a request only where one may be signed: the registry has the referrers API,
+        or the tags list holds the version's fallback tag. The first is asked alone while it is
+        not known whether the registry has that API."""
+        from agentpack.core.oci_artifacts import fallback_tag
+
+        def may_be_signed(digest: str) -> bool:
+            return self.client.referrers_api is not False or fallback_tag(digest[7:]) in self._tags.get(name, ())
+
+        asked = [version for version, digest in digests.items() if may_be_signed(digest)]
+        found = {}
+        if asked and self.client.referrers_api is None:
+            first = asked.pop(0)
+            found[first] = self._signature(name, first, digests[first])
+            asked = [version for version in asked if may_be_signed(digests[version])]
+        futures = {version: self.background.submit(self._signature, name, version, digests[version])
+                   for version in asked}
+        found.update({version: future.result() for version, future in futures.items()})
+        return {version: document for version, document in found.items() if document is not None}
 
     def _read_ahead(self, index: dict) -> None:
         """Start reading the indexes of the dependencies ``index``'s versions name (see the module
@@ -143,7 +207,7 @@ class OciRegistry(OciWrites):
         from agentpack.core.spec import parse_dependency
         from agentpack.errors import AgentpackError
 
-        self._catalog_document()  # read once here, not by each reader at the same time
+        self._catalog_document()  # the versions it lists are read side by side with the tags lists
         wanted = set()
         for record in index["versions"].values():
             manifest = record.get("manifest") if isinstance(record.get("manifest"), dict) else {}
@@ -152,8 +216,9 @@ class OciRegistry(OciWrites):
                     wanted.add(parse_dependency(text)[0])
                 except AgentpackError:
                     continue  # the resolver reports it, if it matters
-        for name in sorted(wanted - self._indexes.keys() - self._pending.keys()):
-            self._pending[name] = self.background.submit(self._read_index, name)
+        for name in sorted(wanted - self._indexes.keys()):
+            if documents.is_valid_name(name):
+                self._start_reading(name)
 
     def fetch_archive(self, name: str, version: str) -> bytes:
         """The archive of ``name@version``: its layer, streamed within the layer's size and verified
@@ -215,8 +280,16 @@ class OciRegistry(OciWrites):
         return [version for version in map(oci.version_of, self._tags[name]) if version is not None]
 
     def _record(self, name: str, version: str) -> dict:
-        """The record of one version from its manifest and config blob, checked as the module
-        docstring says, with the marks of the manifest's annotations."""
+        """The record of one version as its index holds it: ``_manifest_record``'s with its signature."""
+        manifest, stored, digest = self._manifest_record(name, version)
+        self._manifests[(name, version)] = manifest
+        signature = self._signature(name, version, digest)
+        return {**stored, "signature": signature} if signature is not None else stored
+
+    def _manifest_record(self, name: str, version: str) -> tuple[dict, dict, str]:
+        """``(manifest, record, manifest digest)`` of one version from its manifest and config blob,
+        checked as the module docstring says, the record with the marks of the manifest's
+        annotations (a read of its own: safe in a background thread)."""
         repository, source = self._repository(name), self._source(name, version)
         found = self.client.manifest(repository, oci.tag_of(version))
         if found is None:
@@ -231,7 +304,11 @@ class OciRegistry(OciWrites):
 
         if config["size"] > MAX_JSON_BYTES:
             raise _malformed(source, f"its config blob is {config['size']:,} bytes, more than a record may be")
-        data = self.client.fetch_blob(repository, config["digest"], config["size"], f"{name}@{version}")
+        data, problem = oci.embedded(config)
+        if problem:
+            raise _malformed(source, f"its config: {problem}")
+        if data is None:  # not embedded (another writer, an older agentops): one more round trip
+            data = self.client.fetch_blob(repository, config["digest"], config["size"], f"{name}@{version}")
         if data is None:
             raise RegistryError(f"registry {self.url} has no config blob {config['digest']} for {name}@{version}",
                                 path=source, hint="the registry is incomplete; tell whoever runs it")
@@ -241,10 +318,7 @@ class OciRegistry(OciWrites):
         problem = oci.record_problem(record, name, version, manifest["layers"][0])
         if problem:
             raise _malformed(source, problem)
-        self._manifests[(name, version)] = manifest
-        stored = {**oci.config_record(record), **oci.marks_of(manifest)}
-        signature = self._signature(name, version, found[1])
-        return {**stored, "signature": signature} if signature is not None else stored
+        return manifest, {**oci.config_record(record), **oci.marks_of(manifest)}, found[1]
 
     def _signature(self, name: str, version: str, digest: str) -> dict | None:
         from agentpack.adapters.oci.signatures import read_signature
@@ -254,8 +328,17 @@ class OciRegistry(OciWrites):
 
     def _catalog_document(self) -> dict:
         """The catalog artifact (read once per registry object; empty when there is none)."""
-        if self._catalog_doc is not None:
-            return self._catalog_doc
+        if self._catalog_doc is None:
+            reading, self._catalog_reading = self._catalog_reading, None
+            self._catalog_doc = reading.result() if reading is not None else self._read_catalog()
+        return self._catalog_doc
+
+    def _forget_catalog(self) -> None:
+        """Read the catalog artifact again when it is next asked for (a write changed it)."""
+        self._catalog_doc = self._catalog_reading = None
+
+    def _read_catalog(self) -> dict:
+        """The catalog artifact read from the registry (in this thread or a background one)."""
         document = {"packages": {}, "serials": {}}
         repository = self._catalog_repository()
         found = self.client.manifest(repository, oci.CATALOG_TAG)
@@ -280,7 +363,6 @@ class OciRegistry(OciWrites):
                     not documents.is_valid_name(k) or oci_serial(v) is None for k, v in serials.items()):
                 raise _malformed(source, "'serials' must map package names to whole numbers from 0 to 2**53")
             document = parsed
-        self._catalog_doc = document
         return document
 
     def _names_in(self, repositories: list[str]) -> list[str]:

@@ -14,7 +14,7 @@ reading every version again after the push.
 
 ``OciWrites`` is mixed into ``OciRegistry``, whose reading half it uses: ``client``,
 ``background``, ``url``, ``_versions``, ``_record``, ``_indexes``, ``_manifests``,
-``_catalog_document``, ``_repository``, ``_catalog_repository`` and ``_forget``.
+``_catalog_document``, ``_forget_catalog``, ``_repository``, ``_catalog_repository`` and ``_forget``.
 """
 
 from __future__ import annotations
@@ -150,10 +150,10 @@ class OciWrites(BatchPublish):
     def _prepared(self, stored: dict, archive: bytes) -> _Push:
         """A new version ready to push: the archive and the record as blobs, and its manifest. The
         record's blob is pushed without a HEAD first: it holds the publication time, so it is new
-        content nearly always (and pushing it again is harmless)."""
+        content nearly always (and pushing it again is harmless). The manifest embeds the record
+        too (core.oci_artifacts), for readers to skip fetching that blob."""
         config_bytes = oci.encode(oci.config_record(stored))
-        manifest = oci.package_manifest(stored, oci.descriptor(oci.CONFIG_MEDIA_TYPE, _sha256(config_bytes),
-                                                               len(config_bytes)),
+        manifest = oci.package_manifest(stored, oci.embedding(oci.CONFIG_MEDIA_TYPE, config_bytes),
                                         oci.descriptor(oci.LAYER_MEDIA_TYPE, stored["sha256"], stored["size"]))
         return self._with_signature(stored, [(archive, True), (config_bytes, False)], oci.encode(manifest), new=True)
 
@@ -220,7 +220,7 @@ class OciWrites(BatchPublish):
         from agentpack.adapters.registry.directory import catalog_entry
         from agentpack.core.index_serial import next_serial
 
-        self._catalog_doc = None
+        self._forget_catalog()
         document = self._catalog_document()
         packages, serials = dict(document["packages"]), dict(document["serials"])
         now_ms = int(time.time() * 1000)
@@ -240,7 +240,7 @@ class OciWrites(BatchPublish):
         manifest = oci.catalog_manifest(oci.descriptor(oci.EMPTY_MEDIA_TYPE, config["digest"][7:], config["size"]),
                                         oci.descriptor(oci.CATALOG_MEDIA_TYPE, layer["digest"][7:], layer["size"]))
         self.client.put_manifest(repository, oci.CATALOG_TAG, oci.encode(manifest))
-        self._catalog_doc = None
+        self._forget_catalog()
         for name in names:
             self._forget(name)
 
