@@ -13,7 +13,9 @@ load falls on both:
    (target <= 2 x); and, for information, the same 20 publishes as 20 commands, to the oci://
    registry and to a directory registry (what a command costs with no network at all);
 2. install: a first install of the 20 packages, cold download cache, from the oci:// registry,
-   beside the same install from the directory registry (target <= 1.5 x).
+   beside the same install from the directory registry (target <= 1.5 x); then, for information,
+   the same install through a proxy that adds 10 ms each way (a registry 20 ms away: what round
+   trips cost once the registry is not on this machine; bench/latency_proxy.py).
 
 Needs `apt-get install -y docker-registry skopeo`. Run: .venv/bin/python bench/bench_oci.py [--quick]
 """
@@ -101,6 +103,22 @@ def bench_install(host: str, registry: Path, tmp: Path, env: dict, runs: int) ->
                   INSTALL_LIMIT)
 
 
+def bench_install_remote(host: str, registry: Path, tmp: Path, env: dict, runs: int, rtt_ms: int = 20) -> None:
+    from latency_proxy import LatencyProxy
+
+    manifest = "packages:\n  pkg-0: ^1.0.0\n"
+    tmp.mkdir(parents=True)
+    with LatencyProxy(int(host.rsplit(":", 1)[1]), rtt_ms / 2000) as proxy:
+        far = {**env, "XDG_CACHE_HOME": str(tmp / "cache-far"), "XDG_STATE_HOME": str(tmp / "state-far")}
+        near = {**env, "XDG_CACHE_HOME": str(tmp / "cache-dir"), "XDG_STATE_HOME": str(tmp / "state-dir")}
+        over_oci = Command([*agentops(), "package", "install", "--registry", f"oci://127.0.0.1:{proxy.port}/seed"],
+                           tmp / "ws-far", far, fresh_workspace(tmp / "ws-far", tmp / "cache-far", manifest))
+        from_dir = Command([*agentops(), "package", "install", "--registry", str(registry)], tmp / "ws-dir", near,
+                           fresh_workspace(tmp / "ws-dir", tmp / "cache-dir", manifest))
+        measured, reference = time_side_by_side(over_oci, from_dir, runs)
+        report(f"  the same from oci:// {rtt_ms} ms away", measured, reference, "the same from the directory")
+
+
 def seed(host: str, archives: list[Path], layout: Path, env: dict) -> None:
     """Publish the archives once to ``seed`` (what install reads) and copy each artifact from there
     into the OCI layout folder ``layout`` (what skopeo uploads in the publish reference)."""
@@ -134,6 +152,7 @@ def main() -> int:
                   "and its reference in turn")
             ok = bench_publish(oci.host, archives, tmp / "layout", env, runs)
             ok &= bench_install(oci.host, registry, tmp / "install", env, runs)
+            bench_install_remote(oci.host, registry, tmp / "install-far", env, runs)
     return summary(ok)
 
 

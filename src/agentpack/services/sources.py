@@ -45,6 +45,10 @@ def dependency_map(manifest: dict) -> dict[str, str]:
     return dict(parse_dependency(text) for text in manifest.get("dependencies") or [])
 
 
+_LIKELY_MAX_BYTES = 8 * 1_048_576  # archives larger than this are fetched only once chosen
+_LIKELY_TOTAL_BYTES = 64 * 1_048_576  # at most this much fetched on a guess per command
+
+
 class PackageSource:
     """Candidates and archives for install, from registries (or the cache when offline)."""
 
@@ -66,6 +70,8 @@ class PackageSource:
         self._serials = IndexSerials(state_dir)
         self._ahead: dict[str, object] = {}  # sha256 -> Future of an archive being fetched ahead
         self._background = None
+        self._likely: dict[str, str] | None = None  # fetch_likely's preferred versions, once asked
+        self._likely_bytes = 0
 
     # -- the resolver's CandidateSource ------------------------------------------------------
     def candidates(self, name: str) -> list[Candidate]:
@@ -78,7 +84,34 @@ class PackageSource:
             except AgentpackError:
                 continue  # an unusable entry is skipped, as if it were not published
             found.append(Candidate(name, version, deps, yanked=is_yanked(record)))
+        if self._likely is not None and name not in self._local:
+            self._fetch_likely(name, found)
         return found
+
+    def fetch_likely(self, preferred: dict[str, str]) -> None:
+        """From now on, as soon as a package's index is read, start fetching the archive a
+        resolution will most likely choose for it (``preferred``'s version, e.g. the lock's, else
+        its newest release not yanked), so that the downloads overlap with reading the other
+        indexes (``fetch_ahead``: registries across a network only). A guess that proves wrong
+        costs one download, so it is made only for archives of at most 8 MiB, 64 MiB in all, and
+        only for packages that declare no classification (an archive is never fetched before the
+        classification check has passed it). The archive is still verified when it is asked for."""
+        self._likely = dict(preferred)
+
+    def _fetch_likely(self, name: str, candidates: list[Candidate]) -> None:
+        version = self._likely.get(name)
+        if version is None:
+            releases = [c for c in candidates if not c.yanked and not c.version.prerelease]
+            version = str(max(releases, key=lambda c: c.version).version) if releases else None
+        record = self.index(name).get(version) if version is not None else None
+        if not isinstance(record, dict) or (record.get("manifest") or {}).get("classification") is not None:
+            return
+        size, sha256 = record.get("size"), record.get("sha256")
+        if not isinstance(size, int) or not isinstance(sha256, str) or size > _LIKELY_MAX_BYTES \
+                or self._likely_bytes + size > _LIKELY_TOTAL_BYTES:
+            return
+        self._likely_bytes += size
+        self.fetch_ahead([(name, version, sha256)])
 
     def names(self) -> list[str]:
         """Every package name the registries answer for, for suggesting one when a name is misspelt

@@ -173,6 +173,10 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                                registry_options=settings.registry_options)
         for record, data, spec in edit.local_archives.values():
             source.add_local(record, data, spec)
+        if not (manifest and manifest.classification):  # an archive is fetched only below a clearance
+            source.fetch_likely({} if options.update == () else {
+                name: pin.version for name, pin in lock.packages.items()
+                if pin.source == REGISTRY_SOURCE and name not in (options.update or ())})
         for name in edit.remove:
             root.pop(name, None)
         root.update({name: spec or "*" for name, spec in edit.set_specs.items()})
