@@ -29,8 +29,16 @@ class LatencyProxy:
 
     def __exit__(self, *exc) -> None:
         if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    async def _shutdown(self) -> None:
+        """Cancel every connection still open, so that the loop stops with no task pending."""
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _run(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -38,6 +46,7 @@ class LatencyProxy:
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
+        self._loop.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -45,7 +54,11 @@ class LatencyProxy:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+        try:
+            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+        except asyncio.CancelledError:  # the proxy is shutting down: end quietly, not as a cancelled handler
+            writer.close()
+            up_writer.close()
 
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
@@ -69,5 +82,8 @@ class LatencyProxy:
                 queue.put_nowait((loop.time() + self.delay, data))
         except OSError:
             pass
+        except asyncio.CancelledError:
+            sending.cancel()
+            raise
         queue.put_nowait((loop.time() + self.delay, None))
         await sending

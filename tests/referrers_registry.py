@@ -6,8 +6,8 @@ distribution spec 1.1, what agentops uses: ``GET /v2/``, blobs (HEAD, GET, monol
 ``POST`` + ``PUT`` uploads), manifests by tag or digest (GET, HEAD, PUT, answering a manifest
 with a ``subject`` with the ``OCI-Subject`` header), tags lists, and
 ``GET /v2/<name>/referrers/<digest>``, computed from the stored manifests whose ``subject`` is that
-digest, with their ``artifactType`` and annotations. ``_catalog`` is not offered (404), as many
-hosted registries do. ``requests`` logs ``(method, path)``.
+digest, with their ``artifactType`` and annotations (a repository it does not hold answers 404, as
+distribution 3 and Zot do). ``_catalog`` is not offered (404), as many hosted registries do. ``requests`` logs ``(method, path)``.
 """
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self._answer(200, {"Content-Type": "application/json"}, json.dumps({"name": name, "tags": tags}).encode())
 
     def _referrers(self, owner, name, ref, _query, _body):
+        if not any(repo == name for repo, _digest in owner.manifests):  # as distribution 3 and Zot answer
+            return self._answer(404, {}, b'{"errors":[{"code":"NAME_UNKNOWN","message":"unknown repository"}]}')
         return self._answer(200, {"Content-Type": INDEX}, json.dumps(owner.referrers(name, ref)).encode())
 
     def _answer(self, status: int, headers: dict, body: bytes) -> None:

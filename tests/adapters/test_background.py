@@ -47,3 +47,27 @@ def test_the_workers_are_daemons_and_few():
     for future in futures:
         future.result(timeout=10)
     assert len(pool._threads) == 2 and all(thread.daemon for thread in pool._threads)
+
+
+@pytest.mark.parametrize("value,expected", [(None, 16), ("4", 4), ("64", 64), ("0", 16), ("65", 16), ("x", 16),
+                                            (" 8 ", 8)])
+def test_concurrent_requests_from_the_environment(monkeypatch, value, expected):
+    from agentpack.adapters.background import concurrent_requests
+
+    if value is None:
+        monkeypatch.delenv("AGENTOPS_CONCURRENT_REQUESTS", raising=False)
+    else:
+        monkeypatch.setenv("AGENTOPS_CONCURRENT_REQUESTS", value)
+    assert concurrent_requests() == expected
+    assert Background().workers == expected
+
+
+def test_no_more_threads_than_workers_however_much_is_submitted():
+    import threading
+
+    pool = Background(workers=3)
+    release = threading.Event()
+    futures = [pool.submit(release.wait, 30) for _ in range(20)]
+    assert len(pool._threads) == 3
+    release.set()
+    assert all(f.result(timeout=30) for f in futures)

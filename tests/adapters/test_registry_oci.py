@@ -171,6 +171,35 @@ def test_signatures_through_the_referrers_api():
         assert record["signature"] == signature and record["yanked"]["reason"] == "bad"
 
 
+def test_whether_the_registry_has_the_referrers_api_is_asked_beside_the_first_tags_list(registry):
+    """No round trip of its own: the question goes with the first package's tags list (of a digest
+    nothing refers to), and then no version's signature costs a request where none can be."""
+    from oci_registry import FrontProxy
+
+    _open(registry).publish(_archive(b"x"), _record("tool", "1.0.0"))
+    with FrontProxy(registry) as proxy:
+        reader = _through(proxy)
+        assert "signature" not in reader.package_index("tool")["versions"]["1.0.0"]
+        asked = [path for method, path, _ in proxy.requests if "/referrers/" in path]
+        assert asked == [f"/v2/agents/tool/referrers/sha256:{oci.EMPTY_SHA256}"]
+        assert reader.client.referrers_api is False
+
+
+def test_a_missing_repository_does_not_pass_for_a_registry_without_the_referrers_api():
+    """A registry with the API answers 404 for a repository it does not have: asked first about a
+    package that is not there, the reader still finds the next package's signature."""
+    from referrers_registry import ReferrersRegistry
+
+    with ReferrersRegistry() as registry:
+        signature = _signature("tool", "1.0.0", _archive(b"x"))
+        open_registry(registry.url()).publish(_archive(b"x"), dict(_record("tool", "1.0.0"), signature=signature))
+        fresh = open_registry(registry.url(), options=RegistryOptions(backoff=0.01))
+        with pytest.raises(PackageNotFound):
+            fresh.package_index("nothing-here")
+        assert fresh.package_index("tool")["versions"]["1.0.0"]["signature"] == signature
+        assert fresh.client.referrers_api is True
+
+
 def test_import_versions_keeps_identical_ones_adds_marks_and_names_every_conflict(registry):
     oci = _open(registry)
     oci.publish(_archive(b"x"), _record("tool", "1.0.0"))

@@ -259,17 +259,10 @@ class OciClient:
         from agentpack.core.oci_artifacts import fallback_tag
 
         if self.referrers_api is not False:
-            url = f"{self._repo(repository)}referrers/{digest}"
-            status, headers, body = self._call("GET", url, scope=_pull(repository),
-                                               headers={"Accept": INDEX_MEDIA_TYPE}, limit=MAX_MANIFEST_BYTES)
-            index = parse_answer(body) if status == 200 else None
-            if isinstance(index, dict) and index.get("mediaType", INDEX_MEDIA_TYPE) == INDEX_MEDIA_TYPE \
-                    and isinstance(index.get("manifests"), list):
-                self.referrers_api = True
-                return [m for m in index["manifests"] if isinstance(m, dict)]
-            if status not in (200, 404):
-                raise self._failure(status, body, f"GET the referrers of {digest}", url)
-            self.referrers_api = False
+            listed = self._referrers_answer(repository, digest)
+            self.referrers_api = listed is not None
+            if listed is not None:
+                return listed
         tag = fallback_tag(digest[len("sha256:"):])
         if tags is not None and tag not in tags:
             return []
@@ -277,6 +270,25 @@ class OciClient:
         index = parse_answer(found[0]) if found else None
         manifests = index.get("manifests") if isinstance(index, dict) else None
         return [m for m in manifests if isinstance(m, dict)] if isinstance(manifests, list) else []
+
+    def has_referrers_api(self, repository: str, digest: str) -> bool:
+        """Whether the registry answers the referrers API for ``digest`` in ``repository`` (a 404
+        is "no"; the caller decides what that says when the repository may not exist). Asks,
+        whatever ``referrers_api`` says, and changes nothing."""
+        return self._referrers_answer(repository, digest) is not None
+
+    def _referrers_answer(self, repository: str, digest: str) -> list[dict] | None:
+        """The descriptors the referrers API lists for ``digest``; None when it answers 404."""
+        url = f"{self._repo(repository)}referrers/{digest}"
+        status, headers, body = self._call("GET", url, scope=_pull(repository),
+                                           headers={"Accept": INDEX_MEDIA_TYPE}, limit=MAX_MANIFEST_BYTES)
+        index = parse_answer(body) if status == 200 else None
+        if isinstance(index, dict) and index.get("mediaType", INDEX_MEDIA_TYPE) == INDEX_MEDIA_TYPE \
+                and isinstance(index.get("manifests"), list):
+            return [m for m in index["manifests"] if isinstance(m, dict)]
+        if status not in (200, 404):
+            raise self._failure(status, body, f"GET the referrers of {digest}", url)
+        return None
 
     def push_referrer(self, repository: str, body: bytes, descriptor: dict, subject: str) -> None:
         """Store the manifest ``body`` (whose ``subject`` is ``subject``) by its digest; where the

@@ -71,6 +71,7 @@ class OciRegistry(OciWrites):
         self._manifests: dict[tuple[str, str], dict] = {}
         self._catalog_doc: dict | None = None
         self._catalog_reading = None  # Future of the catalog artifact being read in the background
+        self._referrers_probe = None  # Future of the question whether the registry has the referrers API
         self._tags: dict[str, list[str]] = {}  # name -> its repository's tags, listed once until written
         self._pending: dict = {}  # name -> (Future of its tags, {version: Future of its manifest})
         self._assembling = threading.Lock()  # one thread at a time waits for an index's reads
@@ -145,6 +146,12 @@ class OciRegistry(OciWrites):
             return
         if self._catalog_doc is None and self._catalog_reading is None:
             self._catalog_reading = self.background.submit(self._read_catalog)
+        if self.client.referrers_api is None and self._referrers_probe is None:
+            # Whether the registry has the referrers API decides what a signature costs; asked now
+            # (of a digest nothing refers to: a registry with the API answers an empty list), not
+            # after the first manifest, it costs no round trip of its own.
+            self._referrers_probe = (name, self.background.submit(
+                self.client.has_referrers_api, self._repository(name), oci.digest_of(oci.EMPTY_SHA256)))
         tags = self.background.submit(self.client.tags, self._repository(name))
         listed = (self._catalog_doc or {}).get("packages", {}).get(name) or {}
         guessed = listed.get("versions") if isinstance(listed, dict) else None
@@ -190,6 +197,13 @@ class OciRegistry(OciWrites):
         def may_be_signed(digest: str) -> bool:
             return self.client.referrers_api is not False or fallback_tag(digest[7:]) in self._tags.get(name, ())
 
+        if self._referrers_probe is not None and self.client.referrers_api is None:
+            asked_in, probe = self._referrers_probe
+            # A 404 says "no API" only from a repository that exists (its tags were listed): a
+            # registry with the API answers 404 for a repository it does not have. A probe that
+            # failed or says nothing leaves the question to the first version below.
+            if probe.exception() is None and (probe.result() or self._tags.get(asked_in)):
+                self.client.referrers_api = probe.result()
         asked = [version for version, digest in digests.items() if may_be_signed(digest)]
         found = {}
         if asked and self.client.referrers_api is None:
