@@ -7,9 +7,10 @@ is the catalog artifact this client keeps up to date on every write.
 
 - A package's index is built from its tags list: each version tag's manifest is read (with the
   OCI Accept header), checked for shape, and its config blob (embedded in the manifest when this
-  client wrote it, else fetched) verified against the config descriptor's digest and size; the record must name the same package, version, sha256
-  and size as the tag and layer beside it. The index serial is the one the catalog artifact keeps
-  for the package (0 when it has none, e.g. a repository copied in by another tool).
+  client wrote it, else fetched) verified against the config descriptor's digest and size; the
+  record must name the same package, version, sha256 and size as the tag and layer beside it. The
+  index serial is the one the catalog artifact keeps for the package (0 when it has none, e.g. a
+  repository copied in by another tool).
 - ``catalog()`` lists packages with the registry's ``_catalog`` where it answers (then the catalog
   artifact's entry is used for a package only when it lists exactly the versions its tags do);
   otherwise it is the catalog artifact. ``listing`` says which, for info and search to tell.
@@ -28,11 +29,14 @@ is the catalog artifact this client keeps up to date on every write.
 - ``local`` is False: under ``--offline``, install reads the index copy and archives the download
   cache kept from an earlier online command, as for http(s):// registries.
 - Round trips are what an OCI registry costs, so they are kept few and overlapped
-  (adapters.background, a few threads per registry object): a package's tags are listed once per
-  command; reading an index starts reading the indexes of the dependencies its versions name,
-  since a resolver asks for them next; each step of a write sends its requests side by side, skips
-  the HEAD of a record's blob (new content: it holds the publication time), and makes the catalog
-  entry from the index it read rather than reading it back.
+  (adapters.background, up to 16 requests at once per registry object): a package's tags are
+  listed once per command, and the manifests of the versions the catalog artifact lists for it
+  are read at the same time (the tags list then decides which count); reading an index starts
+  reading the indexes of the dependencies its versions name, since a resolver asks for them next;
+  whether the registry has the referrers API is asked beside the first tags list; each step of a
+  write sends its requests side by side, skips the HEAD of a record's blob (new content: it holds
+  the publication time), and makes the catalog entry from the index it read rather than reading
+  it back. A registry 20 ms away thus costs about one round trip per level of dependencies.
 """
 
 from __future__ import annotations
