@@ -114,3 +114,25 @@ def test_kill_9_at_every_step_of_the_first_install_is_recovered_by_a_bare_instal
             assert _installed(ws) == {"demo": "1.0.0"}
     assert outcomes == {"completed", "rolled back"}
     assert step > 20  # the hooks did count the transaction's calls
+
+
+_LOADED = ("import sys; from agentpack.cli.main import main; code = main(['package', 'install', 'demo']); "
+           "print(code, 'agentpack.core.targets' in sys.modules)")
+
+
+@pytest.mark.parametrize("present,loaded", [(None, False), (".claude", True), ("AGENTS.md", True)])
+def test_a_workspace_without_agent_tools_loads_no_tool_rules(demo, tmp_path, present, loaded):
+    """Installing where no agent tool is, nor was, costs no import of the tools' translation rules
+    (start-up time); a tool's folder, or a shared document that may hold agentops's section, does."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    if present == ".claude":
+        (ws / present).mkdir()
+    elif present:
+        (ws / present).write_text("# Our agents\n")
+    proc = subprocess.run([sys.executable, "-c", _LOADED], cwd=ws, env=demo.env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.split()[-2:] == ["0", str(loaded)], proc.stdout + proc.stderr
+    assert (ws / "agentops.lock").is_file()
+    if present == ".claude":
+        assert (ws / ".claude" / "agents").is_dir()

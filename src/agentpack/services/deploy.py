@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from agentpack.core.filenames import DEPLOYED_STATE
+from agentpack.core.target_markers import CONTEXT_FILES
 from agentpack.errors import Problem, WorkspaceError
 
 _MAX_SKILL_FILES = 10_000  # files read from one custom skill folder
@@ -89,6 +90,12 @@ def plan_deploy(ws, choices, new_lock, on_disk, snapshots: Mapping[str, Mapping]
     ``ValidationError`` for name clashes between packages, before anything is written. Edited
     files are listed in ``edited`` whatever the caller's --force: it stops at them or backs them up.
     """
+    record = read_record(ws)
+    if not choices and not record["files"] and not record["servers"] and \
+            not any(os.path.lexists(ws.path(name)) for name in CONTEXT_FILES):
+        # No target now, nothing deployed before, no shared document that may hold a section of
+        # agentops's: nothing to plan, and no tool's rules to load for it.
+        return DeployPlan(record=_record_text({}, {}))
     from agentpack.adapters.yamlio import load_yaml
     from agentpack.core.targets import TARGETS, duplicate_readers
     from agentpack.core.targets.clashes import plan_files
@@ -96,7 +103,6 @@ def plan_deploy(ws, choices, new_lock, on_disk, snapshots: Mapping[str, Mapping]
     def load(text):
         return load_yaml(text, source="frontmatter")[0]
 
-    record = read_record(ws)
     plan = DeployPlan()
     located = _components(ws, new_lock, on_disk, snapshots, adaptation)
     components = [component for component, _where in located]
@@ -114,12 +120,16 @@ def plan_deploy(ws, choices, new_lock, on_disk, snapshots: Mapping[str, Mapping]
     _plan_whole_files(ws, wanted, record, old_lock, plan)
     _plan_context_files(ws, choices, located, load, plan)
     new_servers = _plan_mcp(ws, choices, new_lock, adaptation, record, plan)
-    plan.record = json.dumps({"files": {p: sha(b) for p, (_t, b) in sorted(wanted.items())},
-                              "servers": new_servers}, indent=1, sort_keys=True) + "\n"
+    plan.record = _record_text({p: sha(b) for p, (_t, b) in sorted(wanted.items())}, new_servers)
     for target, files in plan.deployed.items():
         plan.counts[target] = len(files)
     plan.paths = sorted(set(wanted) | {p for files in plan.deployed.values() for p in files})
     return plan
+
+
+def _record_text(files: dict[str, str], servers: dict) -> str:
+    """``.agentops/deployed``'s text for the files and MCP servers agentops owns once deployed."""
+    return json.dumps({"files": files, "servers": servers}, indent=1, sort_keys=True) + "\n"
 
 
 def _components(ws, new_lock, on_disk, snapshots, adaptation) -> list[tuple]:

@@ -299,7 +299,7 @@ def _choose_targets(ws: Workspace, manifest, edit: RootEdit, result: SyncResult)
         return current, None
     if ws.read_text(STATE_FILE) is not None or os.path.lexists(ws.path(LOCKFILE_NAME)):
         return (), None  # not a first install: a fresh clone of a workspace keeps what its lock says
-    from agentpack.core.targets import all_markers, detect_targets
+    from agentpack.core.target_markers import all_markers, detect_targets
     from agentpack.core.workspace_manifest import TargetChoice
 
     present = {marker for marker in all_markers() if os.path.lexists(ws.path(marker))}

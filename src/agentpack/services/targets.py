@@ -18,6 +18,8 @@ from agentpack.services.workspace import Settings, open_workspace
 def target_choices(names, prefix: str | None = None) -> tuple:
     """``TargetChoice``s for target ``names`` typed by a user; ``UsageError`` (exit 2) for an unknown
     one, listing the known targets and the closest match, or a repeated one."""
+    if not names and prefix is None:
+        return ()  # nothing asked for: no tool's rules to load
     from difflib import get_close_matches
 
     from agentpack.core.targets import TARGETS

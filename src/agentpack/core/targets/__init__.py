@@ -71,6 +71,7 @@ Decisions (each module's docstring has the detail):
 
 from __future__ import annotations
 
+from agentpack.core.target_markers import CONTEXT_FILES, MARKERS, all_markers, detect_targets
 from agentpack.core.targets import agents_md, claude, codex, copilot, cursor, gemini, opencode
 from agentpack.core.targets.base import (
     KINDS,
@@ -91,20 +92,9 @@ TARGETS: dict[str, Target] = {
     module.TARGET.name: module.TARGET
     for module in (claude, copilot, cursor, codex, gemini, opencode, agents_md)
 }
-
-
-def detect_targets(present: set[str] | frozenset[str]) -> list[tuple[str, str]]:
-    """The targets a workspace suggests: (target name, the marker found), in table order.
-
-    ``present`` holds the workspace-relative paths that exist among every target's markers (the
-    caller checks the disk). A target is suggested once, for its first marker present.
-    """
-    found = []
-    for name, target in TARGETS.items():
-        marker = next((m for m in target.markers if m in present), None)
-        if marker is not None:
-            found.append((name, marker))
-    return found
+assert list(TARGETS) == list(MARKERS), "core.target_markers lists the targets in this table's order"
+assert {t.context_file for t in TARGETS.values() if t.context_file} == set(CONTEXT_FILES), \
+    "core.target_markers.CONTEXT_FILES names every target's context file"
 
 
 def duplicate_readers(enabled: list[str]) -> list[tuple[str, str, str]]:
@@ -125,15 +115,6 @@ def duplicate_readers(enabled: list[str]) -> list[tuple[str, str, str]]:
                     found.append((name, kind, other))
                     break
     return found
-
-
-def all_markers() -> list[str]:
-    """Every marker path of every target, deduplicated, in table order: what the caller checks."""
-    seen: dict[str, None] = {}
-    for target in TARGETS.values():
-        for marker in target.markers:
-            seen.setdefault(marker, None)
-    return list(seen)
 
 
 __all__ = [

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from agentpack.core.target_markers import MARKERS
 from agentpack.core.targets.base import Component, Load, Target
 from agentpack.core.targets.markdown import MarkdownFile, description_of
 from agentpack.errors import ValidationError, WorkspaceError
@@ -147,7 +148,7 @@ def _one_line(text: str) -> str:
 TARGET = Target(
     name="agents-md",
     title="AGENTS.md",
-    markers=(FILE_NAME,),
+    markers=MARKERS["agents-md"],
     kinds={},
     mcp=None,
     context_file=FILE_NAME,

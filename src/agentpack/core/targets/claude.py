@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from agentpack.core.target_markers import MARKERS
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import MarkdownFile, named_agent, rule_scope, skill
 from agentpack.core.targets.mcp import server_entry
@@ -32,7 +33,7 @@ def rule(content: bytes, context: Context) -> bytes:
 TARGET = Target(
     name="claude",
     title="Claude Code",
-    markers=(".claude", "CLAUDE.md", ".mcp.json"),
+    markers=MARKERS["claude"],
     kinds={
         "agents": KindRule(".claude/agents", "{name}.md", named_agent),
         "commands": KindRule(".claude/commands", "{name}.md"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from agentpack.core.target_markers import MARKERS
 from agentpack.core.targets import toml_text
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import MarkdownFile, description_of, skill
@@ -31,7 +32,7 @@ def agent(content: bytes, context: Context) -> bytes:
 TARGET = Target(
     name="codex",
     title="OpenAI Codex",
-    markers=(".codex",),
+    markers=MARKERS["codex"],
     kinds={
         "agents": KindRule(".codex/agents", "{name}.toml", agent),
         "skills": KindRule(".agents/skills", "{name}", skill, folder=True),

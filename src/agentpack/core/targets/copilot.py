@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from agentpack.core.target_markers import MARKERS
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import MarkdownFile, ensure_description, rule_scope, skill
 from agentpack.core.targets.mcp import server_entry
@@ -50,8 +51,7 @@ def instructions(content: bytes, context: Context) -> bytes:
 TARGET = Target(
     name="copilot",
     title="GitHub Copilot",
-    markers=(".github/copilot-instructions.md", ".github/agents", ".github/prompts",
-             ".github/instructions", ".github/skills", ".vscode/mcp.json"),
+    markers=MARKERS["copilot"],
     kinds={
         "agents": KindRule(".github/agents", "{name}.agent.md", agent),
         "commands": KindRule(".github/prompts", "{name}.prompt.md"),

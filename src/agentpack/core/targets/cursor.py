@@ -9,6 +9,7 @@ Markdown, unchanged.
 
 from __future__ import annotations
 
+from agentpack.core.target_markers import MARKERS
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import MarkdownFile, named_agent, rule_scope, skill
 from agentpack.core.targets.mcp import server_entry
@@ -35,7 +36,7 @@ def rule(content: bytes, context: Context) -> bytes:
 TARGET = Target(
     name="cursor",
     title="Cursor",
-    markers=(".cursor", ".cursorrules"),
+    markers=MARKERS["cursor"],
     kinds={
         "agents": KindRule(".cursor/agents", "{name}.md", named_agent),
         "commands": KindRule(".cursor/commands", "{name}.md"),

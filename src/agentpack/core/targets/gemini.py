@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from functools import partial
 
+from agentpack.core.target_markers import MARKERS
 from agentpack.core.targets import toml_text
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import (
@@ -90,7 +91,7 @@ def command(content: bytes, context: Context) -> bytes:
 TARGET = Target(
     name="gemini",
     title="Gemini CLI",
-    markers=(".gemini", "GEMINI.md"),
+    markers=MARKERS["gemini"],
     kinds={
         "agents": KindRule(".gemini/agents", "{name}.md", agent),
         "commands": KindRule(".gemini/commands", "{name}.toml", command),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from agentpack.core.target_markers import MARKERS
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import MarkdownFile, ensure_description, skill
 
@@ -63,7 +64,7 @@ def mcp_entry(spec: Mapping[str, Any]) -> dict:
 TARGET = Target(
     name="opencode",
     title="OpenCode",
-    markers=(".opencode", "opencode.json", "opencode.jsonc"),
+    markers=MARKERS["opencode"],
     kinds={
         "agents": KindRule(".opencode/agents", "{name}.md", agent),
         "commands": KindRule(".opencode/commands", "{name}.md"),
