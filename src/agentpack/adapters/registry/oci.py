@@ -185,8 +185,7 @@ class OciRegistry(OciWrites):
         records = {}
         for version, (manifest, stored, _digest) in read.items():
             self._manifests[(name, version)] = manifest
-            signature = signatures.get(version)
-            records[version] = {**stored, "signature": signature} if signature is not None else stored
+            records[version] = _signed(stored, signatures.get(version))
         serial = self._catalog_document()["serials"].get(name, 0)
         return documents.checked_index({"name": name, "serial": serial, "versions": records}, name,
                                        self._source(name), _malformed)
@@ -301,8 +300,7 @@ class OciRegistry(OciWrites):
         """The record of one version as its index holds it: ``_manifest_record``'s with its signature."""
         manifest, stored, digest = self._manifest_record(name, version)
         self._manifests[(name, version)] = manifest
-        signature = self._signature(name, version, digest)
-        return {**stored, "signature": signature} if signature is not None else stored
+        return _signed(stored, self._signature(name, version, digest))
 
     def _manifest_record(self, name: str, version: str) -> tuple[dict, dict, str]:
         """``(manifest, record, manifest digest)`` of one version from its manifest and config blob,
@@ -410,6 +408,11 @@ def oci_serial(value: object) -> int | None:
     from agentpack.core.index_serial import index_serial
 
     return index_serial({"serial": value})
+
+
+def _signed(stored: dict, signature: dict | None) -> dict:
+    """A version's record as its index holds it: the stored record with its signature, if any."""
+    return {**stored, "signature": signature} if signature is not None else stored
 
 
 def _malformed(source: str, detail: str) -> RegistryError:
