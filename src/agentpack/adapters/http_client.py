@@ -1,12 +1,12 @@
 """GET requests to a registry across a network: bounded in time and memory, retried, revalidated.
 
-httpx is imported on first use only: ``agentops --version``, and every command that reads no
-remote registry, never pays for it. One client per registry keeps connections alive across the
-documents and archives a command reads.
+The transport (adapters.http_wire) is imported on first use only: ``agentops --version``, and
+every command that reads no remote registry, never pays for it. One connection pool per registry
+keeps connections alive across the documents and archives a command reads.
 
 - Proxies come from ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``; trusted
   certificate authorities from ``ca_file`` when given, else ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``,
-  else certifi's (httpx's ``trust_env``).
+  else certifi's.
 - Each connect and each read may take ``timeout`` seconds. A request that cannot connect, or is
   answered with a 5xx status, is tried ``attempts`` times in all, waiting ``backoff`` seconds and
   then twice as long each time. A read that times out or breaks mid-body is not retried: the
@@ -58,7 +58,7 @@ class HttpClient:
         self.token = token
         self._origin = _origin(registry_url)
         self._https = registry_url.lower().startswith("https:")
-        self._client = None
+        self._pool = None
         self._cache: DocumentCache | None = None
 
     def document(self, url: str, max_bytes: int) -> bytes | None:
@@ -88,15 +88,18 @@ class HttpClient:
              headers: dict | None = None, max_bytes: int = 16 * 1024 * 1024) -> tuple[int, bytes]:
         """``(status, body)`` of one ``method`` request to ``url`` (an API of the registry), sent once
         with the token. Raises ``RegistryUnreachable`` when no answer came."""
-        httpx = _httpx()
-        client = self._http()
+        wire = _wire()
         sent = self._with_token(url, dict(headers or {}))
+        if json_body is not None:
+            import json
+
+            content = json.dumps(json_body).encode("utf-8")
+            sent.setdefault("Content-Type", "application/json")
         try:
-            request = client.build_request(method, url, content=content, json=json_body, headers=sent)
-            response = client.send(request, stream=True)
-        except httpx.TimeoutException as error:
+            response = self._http().request(method, url, sent, content, guard=self._guard)
+        except wire.TimedOut as error:
             raise self._timed_out(url, error) from None
-        except httpx.HTTPError as error:
+        except wire.WireError as error:
             raise RegistryUnreachable(f"cannot reach registry {self.registry_url}: {_reason(error)} ({method} {url})",
                                       path=url, hint=_CONNECT_HINT) from None
         try:
@@ -108,7 +111,7 @@ class HttpClient:
                                        declared=False, path=url)
                 body.append(chunk)
             return response.status_code, b"".join(body)
-        except httpx.HTTPError as error:
+        except wire.WireError as error:
             raise RegistryError(f"the connection to registry {self.registry_url} broke while reading the answer "
                                 f"to {method} {url}: {_reason(error)}", path=url) from None
         finally:
@@ -116,9 +119,9 @@ class HttpClient:
 
     def close(self) -> None:
         """Close the connections kept alive (a client is usable again afterwards)."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -181,12 +184,12 @@ class HttpClient:
     def reading(self, url: str, method: str = "GET"):
         """Turn a read of a response to ``method url`` that times out or breaks, inside, into
         ``RegistryUnreachable`` / ``RegistryError`` naming ``url`` (for a response kept open)."""
-        httpx = _httpx()
+        wire = _wire()
         try:
             yield
-        except httpx.TimeoutException as error:
+        except wire.TimedOut as error:
             raise self._timed_out(url, error, method) from None
-        except httpx.HTTPError as error:
+        except wire.WireError as error:
             raise RegistryError(f"the connection to registry {self.registry_url} broke while reading "
                                 f"{url}: {_reason(error)}", path=url, hint="try again") from None
 
@@ -198,15 +201,13 @@ class HttpClient:
         the token added for the registry's own origin. With ``retry``, a request that cannot connect
         or is answered with a 5xx status is tried ``options.attempts`` times in all, with backoff;
         only requests that are safe to repeat may ask for that. The last 5xx answer is returned."""
-        httpx = _httpx()
-        client = self._http()
+        wire = _wire()
+        pool = self._http()
         attempts = max(1, self.options.attempts) if retry else 1
         for attempt in range(1, attempts + 1):
             try:
-                request = client.build_request(method, url, headers=self._with_token(url, dict(headers)),
-                                               content=content)
-                response = client.send(request, stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as error:
+                response = pool.request(method, url, self._with_token(url, dict(headers)), content, guard=self._guard)
+            except wire.ConnectFailed as error:
                 if _untrusted_certificate(error):
                     raise RegistryUnreachable(f"cannot reach registry {self.registry_url}: its TLS certificate "
                                               f"is not trusted ({_reason(error)})", path=url, hint=_CA_HINT) from None
@@ -214,9 +215,9 @@ class HttpClient:
                     raise RegistryUnreachable(f"cannot reach registry {self.registry_url}: {_reason(error)} "
                                               f"({method} {url}, {_tries(attempts)})", path=url,
                                               hint=_CONNECT_HINT) from None
-            except httpx.TimeoutException as error:
+            except wire.TimedOut as error:
                 raise self._timed_out(url, error, method) from None
-            except httpx.HTTPError as error:
+            except wire.WireError as error:
                 raise RegistryUnreachable(f"cannot {method} {url} at registry {self.registry_url}: "
                                           f"{_reason(error)}", path=url, hint=_CONNECT_HINT) from None
             else:
@@ -227,19 +228,16 @@ class HttpClient:
         raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
 
     def _http(self):
-        if self._client is None:
-            httpx = _httpx()
+        if self._pool is None:
             from agentpack import __version__
 
-            hooks = {"request": [self._refuse_downgrade]} if self._https else {}
-            self._client = httpx.Client(
-                timeout=httpx.Timeout(self.options.timeout), verify=self._verify(), trust_env=True,
-                follow_redirects=True, event_hooks=hooks, headers={"User-Agent": f"agentops/{__version__}"})
-        return self._client
+            self._pool = _wire().Pool(timeout=self.options.timeout, tls=self._verify,
+                                      headers={"User-Agent": f"agentops/{__version__}"})
+        return self._pool
 
     def _verify(self):
-        """The TLS context: trusting only ``ca_file`` when one is set, else the authorities httpx
-        would trust ($SSL_CERT_FILE, $SSL_CERT_DIR, else certifi's), loaded at the first handshake."""
+        """The TLS context (made at the first https:// connection): trusting only ``ca_file`` when
+        one is set, else $SSL_CERT_FILE, $SSL_CERT_DIR, else certifi's authorities."""
         import ssl
 
         if not self.options.ca_file:
@@ -256,10 +254,11 @@ class HttpClient:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
-    def _refuse_downgrade(self, request) -> None:
-        if request.url.scheme != "https":
-            raise RegistryError(f"registry {self.registry_url} redirected to {request.url}, which is not "
-                                "https; refusing to read it", path=str(request.url),
+    def _guard(self, url: str) -> None:
+        """Refuse to send a request of an https:// registry (or a redirect of one) over http://."""
+        if self._https and not url.lower().startswith("https:"):
+            raise RegistryError(f"registry {self.registry_url} redirected to {url}, which is not "
+                                "https; refusing to read it", path=url,
                                 hint="fix the server's redirect, or name the registry by its final URL")
 
     def _document_cache(self) -> DocumentCache:
@@ -299,24 +298,16 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port
 
 
-def _httpx():
-    import sys
+def _wire():
+    from agentpack.adapters import http_wire  # imported on first use: see the module docstring
 
-    if "httpx" not in sys.modules:
-        # httpx's __init__ imports its command-line tool (click, rich, pygments) wherever click is
-        # installed, and the server extra's uvicorn installs it: ~50 ms of every command that reads
-        # a remote registry, for a tool agentops never runs. A None entry makes that one import
-        # fail, and httpx goes on without its tool, as it does where click is absent.
-        sys.modules.setdefault("httpx._main", None)
-    import httpx  # imported on first use: see the module docstring
-
-    return httpx
+    return http_wire
 
 
 def _trust_on_first_use(ssl):
     """A client TLS context that loads its certificate authorities at its first handshake: loading
     certifi's bundle takes tens of milliseconds, which a command reading an http:// registry (or
-    none at all) should not pay. It trusts what httpx's ``trust_env`` would."""
+    none at all) should not pay."""
     import os
 
     class DeferredTrust(ssl.SSLContext):

@@ -18,7 +18,7 @@ _CHUNK = 256 * 1024
 
 
 class VerifiedBlob(io.RawIOBase):
-    """The open streamed ``response`` to GET ``url`` (httpx), read through ``http``
+    """The open streamed ``response`` to GET ``url`` (adapters.http_wire), read through ``http``
     (adapters.http_client.HttpClient, for its error mapping); ``size`` the bytes it must have,
     stated as ``.size`` for callers that send a Content-Length; see ``OciClient.open_blob``."""
 

@@ -7,15 +7,15 @@ header, since registries such as distribution 2.8 answer 404 to a request withou
 or by digest), tags lists and ``_catalog`` with ``Link`` pagination, and referrers through the API
 or, where the registry has none, the ``sha256-<hex>`` fallback tag of the OCI 1.1 spec.
 
-Transport is adapters.http_client's: one httpx client per registry (imported on first use), the
+Transport is adapters.http_client's: one connection pool per registry (imported on first use), the
 same timeouts, proxies, certificate authorities and retries with backoff. Requests that are safe
 to repeat (every one but a PATCH of an upload session) are retried on connect errors and 5xx.
 
 Authentication follows the registry's ``WWW-Authenticate`` challenge, as Docker does
 (adapters.oci.auth, which also keeps requests of several threads from answering one challenge
 twice). Credentials and tokens are only ever sent to the registry's own origin (and a token
-service it names): never to an upload location or a redirect on another host (httpx drops the
-header on a redirect to another origin, and this client adds it only for its own).
+service it names): never to an upload location or a redirect on another host (adapters.http_wire
+drops the header on a redirect to another origin, and this client adds it only for its own).
 """
 
 from __future__ import annotations
