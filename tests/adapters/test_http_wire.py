@@ -397,12 +397,18 @@ def tls_pair(tmp_path):
 class TunnelProxy(Listening):
     """An http:// proxy that only opens CONNECT tunnels (and records what it was asked)."""
 
-    def __init__(self, refuse: bool = False) -> None:
+    def __init__(self, refuse: bool = False, tls: ssl.SSLContext | None = None) -> None:
         self.asked: list[str] = []
         self.refuse = refuse
+        self.tls = tls  # an https:// proxy
         super().__init__()
 
     def handle(self, sock: socket.socket) -> None:
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+            except OSError:
+                return
         self._tunnel(sock)
 
     def _tunnel(self, sock: socket.socket) -> None:
@@ -466,3 +472,17 @@ def test_tls_is_verified_against_the_context_given(serve, tmp_path):
     assert fetch(pool(tls=lambda: client_tls), server.url + "/") == (200, b"over tls")
     with pytest.raises(ConnectFailed, match="CERTIFICATE_VERIFY_FAILED"):
         pool(tls=lambda: ssl.create_default_context()).request("GET", server.url + "/")
+
+
+def test_an_https_request_goes_through_an_https_proxy_tls_within_tls(serve, tmp_path):
+    server_tls, client_tls = tls_pair(tmp_path)
+    server = serve(lambda seen: (ok(seen.target.encode() * 5000), False), tls=server_tls)
+    proxy = TunnelProxy(tls=server_tls)  # the test CA signed 127.0.0.1, which both are
+    try:
+        client = pool(tls=lambda: client_tls, environ={"https_proxy": f"https://127.0.0.1:{proxy.port}"})
+        assert fetch(client, server.url + "/inner") == (200, b"/inner" * 5000)
+        assert fetch(client, server.url + "/again", "PUT", content=b"x" * 200_000) == (200, b"/again" * 5000)
+        assert len(proxy.asked) == 1 and server.connections == 1
+        assert server.seen[1].body == b"x" * 200_000
+    finally:
+        proxy.close()

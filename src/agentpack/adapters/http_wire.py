@@ -17,7 +17,8 @@ command's cost. This module does only what the registry clients need:
   themselves and their subdomains, IP addresses and networks, optional ``:port``); an http://
   proxy is sent absolute URLs for http:// and a ``CONNECT`` tunnel for https://, with
   ``Proxy-Authorization`` from the proxy URL's user and password;
-- TLS through the caller's ``ssl.SSLContext``; an https:// proxy for http:// requests;
+- TLS through the caller's ``ssl.SSLContext``, to the server and to an https:// proxy (TLS
+  within TLS through its tunnel);
 - redirects followed (at most 20): 303, and 301/302 after a POST, become a GET without body; an
   ``Authorization`` header never follows a redirect to another origin; ``guard`` sees every URL
   before a request goes to it, so a caller can refuse one.
@@ -224,23 +225,24 @@ class Pool:
             if proxy is not None and proxy.scheme == "https":
                 sock = self._wrap(sock, proxy.host, where)
             if proxy is not None and scheme == "https":
-                if proxy.scheme == "https":
-                    raise ProxyFailed(f"an https:// proxy ({where}) cannot carry https:// requests here; "
-                                      "name the proxy by its http:// address")
                 _tunnel(sock, host, port, proxy, self.timeout)
             if scheme == "https":
-                sock = self._wrap(sock, host, f"{host}:{port}")
+                sock = self._wrap(sock, host, f"{host}:{port}", inside=proxy is not None and proxy.scheme == "https")
         except BaseException:
             sock.close()
             raise
         return _Connection(sock)
 
-    def _wrap(self, sock, server_name: str, where: str):
+    def _wrap(self, sock, server_name: str, where: str, *, inside: bool = False):
+        """``sock`` with TLS to ``server_name`` on it (``inside``: within the TLS of an https://
+        proxy's tunnel, which an ``ssl.SSLSocket`` cannot be layered on)."""
         import ssl
 
         if self._tls is None:
             self._tls = self._tls_factory() if self._tls_factory is not None else ssl.create_default_context()
         try:
+            if inside:
+                return _TlsInTls(sock, self._tls, server_name)
             return self._tls.wrap_socket(sock, server_hostname=server_name)
         except TimeoutError:
             raise TimedOut(f"the TLS handshake with {where} timed out") from None
@@ -498,6 +500,70 @@ def _tunnel(sock, host: str, port: int, proxy: _Proxy, timeout: float) -> None:
         reader.close()
     if status != 200:
         raise ProxyFailed(f"the proxy {proxy.host}:{proxy.port} refused a tunnel to {authority}: HTTP {status} {reason}")
+
+
+class _TlsInTls:
+    """A TLS connection carried inside another (the tunnel of an https:// proxy): an
+    ``ssl.SSLObject`` over memory buffers, fed from and flushed to the outer socket, with the few
+    socket methods ``_Connection`` uses."""
+
+    def __init__(self, outer, context, server_name: str) -> None:
+        import ssl
+
+        self._ssl = ssl
+        self.outer = outer
+        self._incoming, self._outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=server_name)
+        self._run(self._tls.do_handshake)
+
+    def _run(self, operation, *args):
+        while True:
+            try:
+                result = operation(*args)
+            except self._ssl.SSLWantReadError:
+                self._flush()
+                data = self.outer.recv(_READ)
+                if data:
+                    self._incoming.write(data)
+                else:
+                    self._incoming.write_eof()
+                continue
+            self._flush()
+            return result
+
+    def _flush(self) -> None:
+        data = self._outgoing.read()
+        if data:
+            self.outer.sendall(data)
+
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self._run(self._tls.write, view):]
+
+    def recv_into(self, buffer) -> int:
+        try:
+            return self._run(self._tls.read, len(buffer), buffer)
+        except self._ssl.SSLZeroReturnError:
+            return 0
+
+    def makefile(self, mode: str, buffering: int = _READ):
+        import io
+
+        class Raw(io.RawIOBase):
+            def readable(raw) -> bool:
+                return True
+
+            def readinto(raw, buffer) -> int:
+                return self.recv_into(buffer)
+
+        return io.BufferedReader(Raw(), max(buffering, 1)) if buffering else Raw()
+
+    def fileno(self) -> int:
+        return self.outer.fileno()
+
+    def close(self) -> None:
+        self.outer.close()
 
 
 class _LineReader:
