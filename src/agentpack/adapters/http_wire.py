@@ -214,8 +214,11 @@ class Pool:
 
     def _connect(self, scheme: str, host: str, port: int, proxy: _Proxy | None) -> _Connection:
         where = f"{proxy.host}:{proxy.port} (the proxy)" if proxy is not None else f"{host}:{port}"
+        name, number = (proxy.host, proxy.port) if proxy else (host, port)
         try:
-            sock = socket.create_connection((proxy.host, proxy.port) if proxy else (host, port), self.timeout)
+            # An ASCII name is given as bytes: as text, the resolver would first encode it with the
+            # "idna" codec, whose import and use cost more than resolving 127.0.0.1.
+            sock = socket.create_connection((name.encode("ascii") if name.isascii() else name, number), self.timeout)
         except TimeoutError:
             raise TimedOut(f"connecting to {where} timed out") from None
         except OSError as error:

@@ -163,9 +163,9 @@ class PackageSource:
             return cached
         ahead = self._ahead.pop(sha256, None)
         if ahead is not None and ahead.exception() is None:  # a failed fetch is tried again below, and raised
-            data = ahead.result()
-            self._check(data, sha256, name, version, f"registry {self._registry_for(name).url}")
-            cache.put(data)
+            data, kept = ahead.result()
+            if not kept:  # it did not hash to sha256: refused here, naming the registry
+                self._check(data, sha256, name, version, f"registry {self._registry_for(name).url}")
             return data
         registry = self._registry_for(name)
         if registry is None and self._offline:
@@ -195,7 +195,20 @@ class PackageSource:
                 from agentpack.adapters.background import Background
 
                 self._background = Background()
-            self._ahead[sha256] = self._background.submit(registry.fetch_archive, name, version)
+            self._ahead[sha256] = self._background.submit(self._fetch_kept, registry, name, version, sha256,
+                                                          self._blob_cache())
+
+    @staticmethod
+    def _fetch_kept(registry, name: str, version: str, sha256: str, cache) -> tuple[bytes, bool]:
+        """(the archive of name@version, whether it hashed to ``sha256`` and was put in ``cache``):
+        run by a worker, so that hashing and storing it overlap with what the caller does meanwhile."""
+        import hashlib
+
+        data = registry.fetch_archive(name, version)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            return data, False
+        cache.put(data)
+        return data, True
 
     def cache_archive(self, data: bytes) -> str:
         return self._blob_cache().put(data)
