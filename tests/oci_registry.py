@@ -163,12 +163,12 @@ class DockerRegistry:
         except urllib.error.HTTPError as error:
             return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
-    def manifest(self, repository: str, tag: str) -> tuple[dict, str]:
+    def manifest(self, repository: str, tag: str, *, auth: tuple[str, str] | None = None) -> tuple[dict, str]:
         """``(manifest, digest)`` of ``repository:tag``."""
         import hashlib
         import json
 
-        status, _headers, body = self.request("GET", f"{repository}/manifests/{tag}",
+        status, _headers, body = self.request("GET", f"{repository}/manifests/{tag}", auth=auth,
                                               headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
         assert status == 200, (status, body)
         return json.loads(body), "sha256:" + hashlib.sha256(body).hexdigest()
@@ -186,10 +186,10 @@ class DockerRegistry:
         assert status == 201, (status, body)
         return {"digest": digest, "size": len(data)}
 
-    def put_manifest(self, repository: str, tag: str, manifest: dict) -> None:
+    def put_manifest(self, repository: str, tag: str, manifest: dict, *, auth: tuple[str, str] | None = None) -> None:
         import json
 
-        status, _, body = self.request("PUT", f"{repository}/manifests/{tag}", body=json.dumps(manifest).encode(),
+        status, _, body = self.request("PUT", f"{repository}/manifests/{tag}", body=json.dumps(manifest).encode(), auth=auth,
                                        headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
         assert status == 201, (status, body)
 

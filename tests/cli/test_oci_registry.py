@@ -308,15 +308,21 @@ def test_a_manifest_whose_layer_size_lies_is_refused(agentops, registry, tmp_pat
     record = json.loads(registry.request("GET", f"agents/tool/blobs/{manifest['config']['digest']}")[2])
     record["size"] = size - 100
     manifest["config"] = _config_descriptor(manifest, registry.push_blob("agents/tool", json.dumps(record).encode()))
-    manifest["layers"][0]["size"] = size - 100
+    embedded = dict(manifest["layers"][0], size=size - 100)
+    manifest["layers"][0] = _layer_descriptor(manifest, {"size": size - 100})  # another writer: the blob is fetched
     registry.put_manifest("agents/tool", "1.0.0", manifest)
 
     ws = _workspace(tmp_path)
     failed = agentops("package", "install", "tool", "--registry", url, cwd=ws, expect=1)
     assert f"names {size - 100:,} bytes" in failed.err and "the download was stopped" in failed.err
+    # Embedded, the archive is checked against the size the same way, and refused.
+    registry.put_manifest("agents/tool", "1.0.0", {**manifest, "layers": [embedded]})
+    failed = agentops("package", "install", "tool", "--registry", url, cwd=ws, expect=1)
+    assert "malformed artifact" in failed.err and "its layer: its 'data' is not the content of" in failed.err
+    assert not (ws / "agents").exists() and not (ws / "agentops.lock").exists()
     assert not (ws / "agents").exists() and not (ws / "agentops.lock").exists()
     # A layer size that disagrees with the record is refused before anything is downloaded.
-    manifest["layers"][0]["size"] = size
+    manifest["layers"][0] = embedded | {"size": size}
     registry.put_manifest("agents/tool", "1.0.0", manifest)
     failed = agentops("package", "install", "tool", "--registry", url, cwd=ws, expect=1)
     assert "malformed artifact" in failed.err and "but its layer" in failed.err
@@ -326,7 +332,9 @@ def test_blob_bytes_that_do_not_match_their_digest_are_refused(agentops, registr
     url = registry.url()
     archive = Path(agentops.build_folder(write_package(tmp_path / "src", "tool", "1.0.0")))
     agentops("package", "publish", archive, "--registry", url)
-    digest = registry.manifest("agents/tool", "1.0.0")[0]["layers"][0]["digest"][7:]
+    manifest = registry.manifest("agents/tool", "1.0.0")[0]
+    registry.put_manifest("agents/tool", "1.0.0", {**manifest, "layers": [_layer_descriptor(manifest, {})]})
+    digest = manifest["layers"][0]["digest"][7:]
     stored = next((tmp_path / "oci" / "data").rglob(f"blobs/sha256/{digest[:2]}/{digest}/data"))
     data = bytearray(stored.read_bytes())
     data[len(data) // 2] ^= 0xFF  # the same size, other bytes
@@ -361,6 +369,9 @@ def test_credentials_are_not_sent_across_a_redirect_to_another_host(agentops, tm
         env = {"AGENTOPS_OCI_USERNAME": USER, "AGENTOPS_OCI_PASSWORD": PASSWORD}
         agentops("package", "publish", agentops.build_folder(write_package(tmp_path / "src", "tool", "1.0.0")),
                  "--registry", front.url(), env=env)
+        manifest = registry.manifest("agents/tool", "1.0.0", auth=(USER, PASSWORD))[0]
+        registry.put_manifest("agents/tool", "1.0.0", {**manifest, "layers": [_layer_descriptor(manifest, {})]},
+                              auth=(USER, PASSWORD))  # not embedded: the archive is a blob to fetch
         # "localhost" is another host than "127.0.0.1" to the client, though the same machine here.
         front.redirect["agents/tool/blobs/"] = f"http://localhost:{elsewhere.server.server_address[1]}"
         ws = _workspace(tmp_path)
@@ -380,7 +391,7 @@ def _overwrite_tag(registry: DockerRegistry, repository: str, tag: str, archive:
     layer = registry.push_blob(repository, archive)
     record.update(sha256=hashlib.sha256(archive).hexdigest(), size=len(archive))
     manifest["config"] = _config_descriptor(manifest, registry.push_blob(repository, json.dumps(record).encode()))
-    manifest["layers"] = [dict(manifest["layers"][0], **layer)]
+    manifest["layers"] = [_layer_descriptor(manifest, layer)]
     registry.put_manifest(repository, tag, manifest)
 
 
@@ -388,6 +399,45 @@ def _config_descriptor(manifest: dict, pushed: dict) -> dict:
     """The config descriptor of ``manifest`` pointed at the blob ``pushed`` ({"digest", "size"}),
     without the record embedded (what another tool writing the layout would leave out)."""
     return {**{k: v for k, v in manifest["config"].items() if k != "data"}, **pushed}
+
+
+def _layer_descriptor(manifest: dict, pushed: dict) -> dict:
+    """The layer descriptor of ``manifest`` with ``pushed``'s fields, without the archive embedded."""
+    return {**{k: v for k, v in manifest["layers"][0].items() if k != "data"}, **pushed}
+
+
+def test_a_small_archive_travels_in_the_manifest_and_is_checked_like_a_blob(agentops, registry, tmp_path):
+    """A small archive is embedded in its layer descriptor (OCI 1.1 ``data``) and installed without
+    a request for its blob, which is still pushed; embedded bytes that are not the blob's content
+    are refused, and a larger archive is only referenced."""
+    url = registry.url()
+    small = Path(agentops.build_folder(write_package(tmp_path / "small", "tool", "1.0.0")))
+    words = " ".join(hashlib.sha256(str(i).encode()).hexdigest()[:8] for i in range(2500))  # hardly compressible
+    large = Path(agentops.build_folder(write_package(tmp_path / "large", "big", "1.0.0", body=words)))
+    assert small.stat().st_size <= 8 * 1024 < large.stat().st_size
+    agentops("package", "publish", small, large, "--registry", url)
+    manifest, _ = registry.manifest("agents/tool", "1.0.0")
+    layer = manifest["layers"][0]
+    assert base64.b64decode(layer["data"]) == small.read_bytes()
+    assert registry.request("GET", f"agents/tool/blobs/{layer['digest']}")[2] == small.read_bytes()
+    assert "data" not in registry.manifest("agents/big", "1.0.0")[0]["layers"][0]
+
+    ws = _workspace(tmp_path)
+    with FrontProxy(registry) as proxy:
+        agentops("package", "install", "tool", "big", "--registry", proxy.url(), cwd=ws)
+        fetched = [path for method, path, _ in proxy.requests if method == "GET" and "/blobs/" in path]
+    assert any(path.startswith("/v2/agents/big/blobs/") for path in fetched)
+    assert not any(path.startswith("/v2/agents/tool/blobs/") for path in fetched)
+    assert (ws / "agents" / "tool").is_dir()
+
+    other = Path(agentops.build_folder(write_package(tmp_path / "other", "tool", "1.0.0", body="Something else.")))
+    registry.put_manifest("agents/tool", "1.0.0", {**manifest, "layers": [
+        dict(layer, data=base64.b64encode(other.read_bytes()).decode())]})
+    fresh = _workspace(tmp_path, "fresh")  # and a cold download cache: the archive is read from the manifest
+    failed = agentops("package", "install", "tool", "--registry", url, cwd=fresh, expect=1,
+                      env={"XDG_CACHE_HOME": str(tmp_path / "cold-cache")})
+    assert "malformed artifact" in failed.err and "its layer: its 'data' is not the content of" in failed.err
+    assert not (fresh / "agents").exists() and not (fresh / "agentops.lock").exists()
 
 
 def test_the_record_travels_in_the_manifest_and_is_checked_like_a_blob(agentops, registry, tmp_path):

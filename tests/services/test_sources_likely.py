@@ -14,7 +14,9 @@ from oci_registry import FrontProxy, isolated_config, registry_fixture  # noqa: 
 
 
 def _archive(tag: str) -> bytes:
-    return b"\x1f\x8b" + tag.encode() * 40  # the registry stores bytes; what they are is publish's business
+    # The registry stores bytes; what they are is publish's business. Larger than an archive the
+    # manifest would carry (core.oci_artifacts.MAX_EMBEDDED_ARCHIVE_BYTES): each is a blob to fetch.
+    return b"\x1f\x8b" + (tag.encode() * 40).ljust(9 * 1024, b".")
 
 
 def _publish(registry, name: str, version: str, **manifest) -> str:

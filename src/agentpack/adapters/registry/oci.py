@@ -238,8 +238,10 @@ class OciRegistry(OciWrites):
                 self._start_reading(name)
 
     def fetch_archive(self, name: str, version: str) -> bytes:
-        """The archive of ``name@version``: its layer, streamed within the layer's size and verified
-        against the layer's digest, which the record's sha256 and size were checked to equal."""
+        """The archive of ``name@version``: its layer, embedded in the manifest (a small archive,
+        checked against the layer's digest and size like a fetched blob) or else streamed within
+        the layer's size and verified against its digest, which the record's sha256 and size were
+        checked to equal."""
         from agentpack.adapters.archive_rules import ArchiveLimits
 
         index = self._index_of(name)
@@ -250,7 +252,11 @@ class OciRegistry(OciWrites):
             raise IntegrityError(f"{name}@{version} in registry {self.url}: its manifest gives a size of "
                                  f"{layer['size']:,} bytes, more than any valid archive ({limit:,}); it was not "
                                  "fetched", path=self._source(name, version), hint=_DAMAGED_HINT)
-        data = self.client.fetch_blob(self._repository(name), layer["digest"], layer["size"], f"{name}@{version}")
+        data, problem = oci.embedded(layer)
+        if problem:
+            raise _malformed(self._source(name, version), f"its layer: {problem}")
+        if data is None:  # not embedded (a larger archive, another writer): one more round trip
+            data = self.client.fetch_blob(self._repository(name), layer["digest"], layer["size"], f"{name}@{version}")
         if data is None:
             raise RegistryError(f"registry {self.url} has no blob {layer['digest']} for {name}@{version}",
                                 path=self._source(name, version), hint="the registry is incomplete; tell whoever runs it")

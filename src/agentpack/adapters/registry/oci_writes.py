@@ -151,10 +151,10 @@ class OciWrites(BatchPublish):
         """A new version ready to push: the archive and the record as blobs, and its manifest. The
         record's blob is pushed without a HEAD first: it holds the publication time, so it is new
         content nearly always (and pushing it again is harmless). The manifest embeds the record
-        too (core.oci_artifacts), for readers to skip fetching that blob."""
+        too (core.oci_artifacts), for readers to skip fetching that blob, and so does a small archive."""
         config_bytes = oci.encode(oci.config_record(stored))
-        manifest = oci.package_manifest(stored, oci.embedding(oci.CONFIG_MEDIA_TYPE, config_bytes),
-                                        oci.descriptor(oci.LAYER_MEDIA_TYPE, stored["sha256"], stored["size"]))
+        layer = oci.embedding(oci.LAYER_MEDIA_TYPE, archive, oci.MAX_EMBEDDED_ARCHIVE_BYTES)  # stored's sha256 and size
+        manifest = oci.package_manifest(stored, oci.embedding(oci.CONFIG_MEDIA_TYPE, config_bytes), layer)
         return self._with_signature(stored, [(archive, True), (config_bytes, False)], oci.encode(manifest), new=True)
 
     def _remarked(self, name: str, version: str, record: dict) -> _Push:
