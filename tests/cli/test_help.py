@@ -25,6 +25,33 @@ def test_every_command_has_examples_and_they_parse():
             assert callable(args.handler), example
 
 
+def test_the_parser_built_for_one_command_parses_every_example_as_the_full_one_does():
+    """Given the argv it will parse, build_parser declares only that command in full; every
+    example parses to the same values, and the other commands are still listed."""
+    full = build_parser()
+    for path, examples in EXAMPLES.items():
+        for example in examples:
+            words = shlex.split(example)[1:]
+            pruned = build_parser(words)
+            assert vars(pruned.parse_args(words)) == vars(full.parse_args(words)), example
+            assert _choices(pruned, path) == _choices(full, path)  # the listings and "invalid choice" errors
+    pruned = build_parser(["-C", "ws", "package", "install"])
+    package = pruned._subparsers._group_actions[0].choices["package"]
+    verbs = package._subparsers._group_actions[0].choices
+    assert len(verbs["install"]._actions) > 10 and len(verbs["publish"]._actions) == 1  # -h only
+    assert vars(pruned.parse_args(["-C", "ws", "package", "install", "x"]))["directory"] == "ws"
+
+
+def _choices(parser, path: tuple[str, ...]) -> list[list[tuple[str, str]]]:
+    """(name, help) of the choices at each level of ``path``, down from ``parser``."""
+    levels = []
+    for name in path:
+        action = parser._subparsers._group_actions[0]
+        levels.append([(choice.dest, choice.help) for choice in action._choices_actions])
+        parser = action.choices[name]
+    return levels
+
+
 @pytest.mark.parametrize("path", [("package", "install"), ("bundle", "load"), ("trust", "add"), ("check",)])
 def test_help_shows_the_examples(agentops, path):
     run = agentops(*path, "--help")
