@@ -10,22 +10,35 @@ import os
 
 from agentpack.adapters.registry.base import Registry, RegistryOptions
 from agentpack.adapters.registry.directory import DirectoryRegistry
-from agentpack.adapters.registry.http import HttpRegistry
-from agentpack.adapters.registry.oci import OciRegistry
 from agentpack.errors import RegistryError
 
 __all__ = ["Registry", "RegistryOptions", "DirectoryRegistry", "HttpRegistry", "OciRegistry", "open_registry",
            "supported_schemes"]
 
-# scheme -> backend class, constructed as Backend(target, url=location, options=options).
-# "" means a plain path.
-_BACKENDS: dict[str, type] = {
-    "file": DirectoryRegistry,
-    "": DirectoryRegistry,
-    "http": HttpRegistry,  # a registry tree read with plain GETs (docs/registry-protocol.md)
-    "https": HttpRegistry,
-    "oci": OciRegistry,  # an OCI distribution registry (docs/registry-protocol.md, "OCI registries")
+# scheme -> backend (module, class), constructed as Backend(target, url=location, options=options).
+# "" means a plain path. A backend's module is imported when a location of its scheme is opened:
+# a command that reads directories only never loads the network backends (~2 ms).
+_BACKENDS: dict[str, tuple[str, str]] = {
+    "file": ("directory", "DirectoryRegistry"),
+    "": ("directory", "DirectoryRegistry"),
+    "http": ("http", "HttpRegistry"),  # a registry tree read with plain GETs (docs/registry-protocol.md)
+    "https": ("http", "HttpRegistry"),
+    "oci": ("oci", "OciRegistry"),  # an OCI distribution registry (docs/registry-protocol.md, "OCI registries")
 }
+
+
+def _load(module: str, name: str) -> type:
+    import importlib
+
+    return getattr(importlib.import_module(f"agentpack.adapters.registry.{module}"), name)
+
+
+def __getattr__(name: str):
+    """``HttpRegistry`` and ``OciRegistry``, imported when first named."""
+    for module, found in _BACKENDS.values():
+        if found == name:
+            return _load(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def supported_schemes() -> list[str]:
@@ -57,7 +70,7 @@ def open_registry(location: str, *, base_dir: str | None = None,
                 hint=f"supported: {_describe_schemes()}",
             )
         target = _file_url_path(location, rest) if scheme == "file" else location
-    return _BACKENDS[scheme](target, url=location, options=options or RegistryOptions())
+    return _load(*_BACKENDS[scheme])(target, url=location, options=options or RegistryOptions())
 
 
 def _looks_like_scheme(text: str) -> bool:
