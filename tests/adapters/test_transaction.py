@@ -402,8 +402,8 @@ def test_crash_after_the_commit_point_completes(ws, monkeypatch):
     assert recover(ws) is None
 
 
-@pytest.mark.parametrize("applied", [0, 1, 2])
-def test_crash_half_way_through_applying_completes(ws, monkeypatch, applied):
+def crash_after_renames(monkeypatch, applied: int) -> None:
+    """Make the process "die" at the rename after the journal's own and ``applied`` more."""
     real_replace = os.replace
     calls = []
 
@@ -414,6 +414,11 @@ def test_crash_half_way_through_applying_completes(ws, monkeypatch, applied):
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.mark.parametrize("applied", [0, 1, 2])
+def test_crash_half_way_through_applying_completes(ws, monkeypatch, applied):
+    crash_after_renames(monkeypatch, applied)
     with pytest.raises(Crash):
         start(ws).commit()
     monkeypatch.undo()
@@ -621,3 +626,104 @@ def test_kill_after_random_delays(tmp_path):
         root = fresh(tmp_path, f"ws{i}", n)
         run_worker(root, n, delay=delay, kill_after=rng.uniform(0, window))
         check_recovered(root, old, new)
+
+
+# --- directories that do not exist yet: staged as trees, moved in whole ---------------------------
+
+
+def _counting_replace(monkeypatch) -> list[str]:
+    real_replace, moved = os.replace, []
+
+    def replace(src, dst):
+        moved.append(os.path.relpath(dst, os.path.dirname(os.path.dirname(os.path.dirname(src)))))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return moved
+
+
+def test_files_in_a_missing_directory_are_moved_in_one_rename(ws, monkeypatch):
+    moved = _counting_replace(monkeypatch)
+    with Transaction(ws) as tx:
+        for i in range(30):
+            tx.write(f"pkgs/p{i % 3}/agents/a{i}.md", f"agent {i}".encode(), mode=0o640 if i == 7 else None)
+        tx.write("sub/b.txt", b"new-b")  # an existing directory: the file is moved alone
+        tx.write("sub/fresh/x.txt", b"x")  # a missing directory inside an existing one
+    files = snapshot(ws)[0]
+    assert all(files[f"pkgs/p{i % 3}/agents/a{i}.md"] == f"agent {i}".encode() for i in range(30))
+    assert files["sub/b.txt"] == b"new-b" and files["sub/fresh/x.txt"] == b"x"
+    assert os.stat(os.path.join(ws, "pkgs/p1/agents/a7.md")).st_mode & 0o777 == 0o640
+    # The journal, one file, two trees, and the end of the transaction: 5 renames, not 33.
+    assert len(moved) == 5 and txn_dirs(ws) == []
+
+
+def test_a_file_written_then_deleted_in_a_missing_directory_leaves_nothing(ws):
+    before = snapshot(ws)
+    with Transaction(ws) as tx:
+        tx.write("gone/deep/x.txt", b"x")
+        tx.delete("gone/deep/x.txt")
+        tx.write("gone/deep/y.txt", b"y")
+        tx.write("gone/deep/y.txt", b"y2")  # the last write wins
+        tx.delete("never/there.txt")
+        tx.write("empty/only.txt", b"o")
+        tx.delete("empty/only.txt")
+    files, dirs = snapshot(ws)
+    assert files == {**before[0], "gone/deep/y.txt": b"y2"}
+    assert dirs - {".agentops"} == before[1] | {"gone", "gone/deep"}  # no empty "empty/" moved in
+
+
+def test_a_missing_directory_made_meanwhile_gets_its_files_one_by_one(ws):
+    tx = Transaction(ws)
+    tx.write("late/a.txt", b"a")
+    tx.write("late/inner/b.txt", b"b")
+    os.makedirs(os.path.join(ws, "late"))  # by something else, between staging and commit
+    populate(ws, {"late/theirs.txt": b"t"})
+    tx.commit()
+    files = snapshot(ws)[0]
+    assert (files["late/a.txt"], files["late/inner/b.txt"], files["late/theirs.txt"]) == (b"a", b"b", b"t")
+
+
+def test_a_path_written_as_a_file_and_as_a_directory_in_a_missing_directory_is_refused(ws):
+    before = snapshot(ws)
+    tx = Transaction(ws)
+    tx.write("both/x", b"file")
+    tx.write("both/x/y", b"inside")
+    with pytest.raises(WorkspaceError) as raised:
+        tx.commit()
+    assert any("both/x" in problem.message for problem in raised.value.problems)
+    assert snapshot(ws)[0] == before[0] and snapshot(ws)[1] - {".agentops"} == before[1] and txn_dirs(ws) == []
+
+
+@pytest.mark.parametrize("applied", [0, 1, 2, 3])
+def test_a_crash_before_or_after_a_tree_is_moved_is_completed(ws, monkeypatch, applied):
+    crash_after_renames(monkeypatch, applied)
+    tx = Transaction(ws)
+    tx.write("t1/a.txt", b"a")
+    tx.write("t2/b/c.txt", b"c")
+    tx.write("sub/b.txt", b"new-b")
+    with pytest.raises(Crash):
+        tx.commit()
+    monkeypatch.undo()
+    assert recover(ws) == "completed"
+    files = snapshot(ws)[0]
+    assert (files["t1/a.txt"], files["t2/b/c.txt"], files["sub/b.txt"]) == (b"a", b"c", b"new-b")
+    assert txn_dirs(ws) == []
+
+
+def test_a_journal_without_trees_keeps_the_first_format(ws, monkeypatch):
+    import json
+
+    formats = []
+    real_write = transaction._write_file
+
+    def write(path, data, mode=None):
+        if path.endswith("journal.json.tmp"):
+            formats.append(json.loads(data)["format"])
+        real_write(path, data, mode)
+
+    monkeypatch.setattr(transaction, "_write_file", write)
+    with Transaction(ws) as tx:
+        tx.write("a.txt", b"only existing folders")
+    with Transaction(ws) as tx:
+        tx.write("new-folder/a.txt", b"a tree")
+    assert formats == [1, 2]  # what an earlier agentops can replay, whenever it can
