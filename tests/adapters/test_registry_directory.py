@@ -625,6 +625,29 @@ def test_import_versions_adds_all_under_one_catalog_and_keeps_identical_ones(tmp
     assert tree(tmp_path / "reg") == before
 
 
+def test_a_new_registrys_first_indexes_appear_at_once(tmp_path, monkeypatch):
+    """Imported into a registry without indexes, they are written in a folder beside index/ and
+    renamed into place in one step; into one with indexes, each is replaced on its own."""
+    renamed, real_rename = [], os.rename
+    monkeypatch.setattr(os, "rename", lambda src, dst: (renamed.append((src, dst)), real_rename(src, dst))[1])
+    registry = DirectoryRegistry(str(tmp_path / "reg"))
+    items = [(archive_for(n, v), make_record(n, v)) for n, v in
+             (("triage", "1.0.0"), ("team/intake", "0.1.0"), ("team/routing", "2.0.0"))]
+    registry.import_versions(items)
+    assert [os.path.basename(dst) for _, dst in renamed] == ["index"]
+    assert os.path.basename(renamed[0][0]).startswith(".index.") and renamed[0][0].endswith(".tmp")
+    for archive, record in items:
+        assert registry.fetch_archive(record["name"], record["version"]) == archive
+    assert sorted(registry.catalog()["packages"]) == ["team/intake", "team/routing", "triage"]
+    assert sorted(os.listdir(tmp_path / "reg")) == [".lock", "blobs", "catalog.json", "config.json", "index",
+                                                    "registry.json"]
+
+    registry.import_versions([(archive_for("triage", "1.1.0"), make_record("triage", "1.1.0")),
+                              (archive_for("other", "1.0.0"), make_record("other", "1.0.0"))])
+    assert len(renamed) == 1  # index/ exists: written file by file (os.replace)
+    assert list(registry.package_index("triage")["versions"]) == ["1.0.0", "1.1.0"]
+
+
 def test_import_versions_restores_a_missing_blob_of_a_version_it_already_holds(tmp_path):
     registry = DirectoryRegistry(str(tmp_path / "reg"))
     stored = publish(registry, "triage", "1.0.0")

@@ -22,7 +22,8 @@ def _load(agentops, bundle: Path, registry: Path, crash_at: int = 0) -> subproce
 def _files(registry: Path) -> dict[str, bytes]:
     """Every file of the registry; indexes without their serial (the writer's clock)."""
     files = {p.relative_to(registry).as_posix(): p.read_bytes() for p in sorted(registry.rglob("*"))
-             if p.is_file() and p.name != ".lock" and not p.name.endswith(".tmp")}
+             if p.is_file() and p.name != ".lock"
+             and not any(part.startswith(".") and part.endswith(".tmp") for part in p.relative_to(registry).parts)}
     for path, data in files.items():
         if path.startswith("index/"):
             index = json.loads(data)

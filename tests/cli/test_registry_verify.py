@@ -135,6 +135,16 @@ def test_orphan_blobs_and_leftovers_are_warnings_removed_only_when_asked(agentop
     assert agentops("registry", "verify", "--delete-orphans", expect=2).code == 2
 
 
+def test_the_folder_of_a_registrys_first_indexes_left_by_a_killed_load_is_removed_by_repair(agentops, registry):
+    leftover = registry / f".index.{os.getpid()}.abcd1234.tmp"
+    (leftover / "team").mkdir(parents=True)
+    (leftover / "team" / "x.json").write_text("{}")
+    report = _verify(agentops)
+    assert report["ok"] is True and _codes(report) == {"temporary-file"}
+    assert _verify(agentops, "--repair")["repaired"] == [f"removed {leftover}"]
+    assert not leftover.exists() and _codes(_verify(agentops)) == set()
+
+
 def test_an_index_written_before_serials_is_a_warning(agentops, registry):
     path = registry / "index" / "b.json"
     index = json.loads(path.read_text())

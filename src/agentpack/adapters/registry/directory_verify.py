@@ -52,6 +52,7 @@ def verify_directory(registry: DirectoryRegistry) -> tuple[list[Problem], dict]:
     _check_catalog(registry, indexes, problems)
     _check_config(registry, problems)
     blobs = _check_blob_files(registry.root, referenced, problems)
+    _check_leftovers(registry.root, problems)
     problems.sort(key=lambda p: (not p.is_error, p.path or "", p.code))
     return problems, {"packages": len(indexes), "versions": versions, "blobs": blobs}
 
@@ -78,7 +79,12 @@ def repair_directory(registry: DirectoryRegistry, *, delete_orphans: bool = Fals
         for problem in problems:
             if problem.code == "temporary-file" or (delete_orphans and problem.code == "orphan-blob"):
                 try:
-                    os.unlink(problem.path)
+                    if os.path.isdir(problem.path) and not os.path.islink(problem.path):
+                        import shutil
+
+                        shutil.rmtree(problem.path)  # the folder of a registry's first indexes
+                    else:
+                        os.unlink(problem.path)
                 except FileNotFoundError:
                     continue
                 done.append(f"removed {problem.path}")
@@ -203,6 +209,15 @@ def _check_config(registry: DirectoryRegistry, problems: list[Problem]) -> None:
                                 path=path))
     except AgentpackError as error:
         problems.append(Problem("error", "malformed-config", error.message, path=path))
+
+
+def _check_leftovers(root: str, problems: list[Problem]) -> None:
+    """Report what a killed writer left at the registry's top: temporary files, and the temporary
+    folder in which a registry's first indexes are written before being renamed into place."""
+    for entry in sorted(os.listdir(root)):
+        if _is_temporary(entry):
+            problems.append(Problem("warning", "temporary-file", "left by an interrupted write",
+                                    path=os.path.join(root, entry)))
 
 
 def _check_blob_files(root: str, referenced: dict[str, str], problems: list[Problem]) -> int:
