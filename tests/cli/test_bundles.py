@@ -359,6 +359,25 @@ def test_yank_and_deprecation_cross_the_gap_and_a_bundle_never_takes_a_mark_back
     assert "yanked" not in json.loads((registry / "index" / "a.json").read_text())["versions"]["1.1.0"]
 
 
+def test_an_archive_written_ahead_that_fails_its_check_leaves_nothing(agentops, tmp_path):
+    """Archives are written ahead, unhashed, while the children check them: one whose bytes are
+    not its manifest digest's refuses the load, and nothing of what was written ahead remains."""
+    names = [f"pkg-{i}" for i in range(6)]
+    agentops.publish_folders([write_package(tmp_path / "src", name, "1.0.0") for name in names])
+    bundle = tmp_path / "six.bundle"
+    agentops("bundle", "collect", *[f"{name}@1.0.0" for name in names], "-o", bundle)
+    members = _members(bundle)
+    target = "packages/pkg-4/1.0.0/archive.tar.gz"
+    data = bytearray(members[target])
+    data[len(data) // 2] ^= 0x01
+    members[target] = bytes(data)
+    _rewrite(bundle, members)
+    registry = tmp_path / "far-registry"
+    loaded = agentops("bundle", "load", bundle, "--registry", registry, expect=1)
+    assert f"{target} has sha256" in loaded.err
+    assert not registry.exists()
+
+
 @pytest.mark.parametrize("level", [None, "cui"])
 def test_archives_are_written_ahead_only_into_a_registry_without_a_level(agentops, tmp_path, monkeypatch, level):
     """Content above a registry's level must never reach its storage, not even as temporary files
@@ -378,7 +397,8 @@ def test_archives_are_written_ahead_only_into_a_registry_without_a_level(agentop
         agentops("registry", "init", registry, "--classification", level)
     staged = []
     real = DirectoryRegistry.stage_blobs
-    monkeypatch.setattr(DirectoryRegistry, "stage_blobs", lambda self, blobs: staged.append(1) or real(self, blobs))
+    monkeypatch.setattr(DirectoryRegistry, "stage_blobs",
+                        lambda self, blobs, **how: staged.append(how) or real(self, blobs, **how))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     if level:
@@ -387,5 +407,5 @@ def test_archives_are_written_ahead_only_into_a_registry_without_a_level(agentop
         assert staged == [] and not (registry / "blobs").exists()
     else:
         result = load_bundle(str(bundle), str(registry))
-        assert staged == [1] and sorted(result.imported) == sorted(f"{n}@1.0.0" for n in names)
+        assert staged == [{"checked": True}] and sorted(result.imported) == sorted(f"{n}@1.0.0" for n in names)
         assert not [p for p in (registry / "blobs").rglob("*.tmp")]

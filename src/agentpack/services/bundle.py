@@ -253,7 +253,9 @@ def load_bundle(path: str, registry_location: str, *, trust: list[str] = (), all
             return
         try:
             if registry.settings().get("classification") is None:
-                staged = registry.stage_blobs(archives.values())
+                # Their digests are checked against the bundle's manifest by verify meanwhile,
+                # and a load that fails discards what was staged: not hashed a second time here.
+                staged = registry.stage_blobs(archives.values(), checked=True)
         except (OSError, AgentpackError):
             pass  # an optimisation only: the import writes them, and reports what is wrong
 

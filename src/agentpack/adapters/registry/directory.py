@@ -191,14 +191,15 @@ class DirectoryRegistry(BatchPublish):
         """
         return self._add(items, keep_identical=True, staged=staged)
 
-    def stage_blobs(self, blobs):
+    def stage_blobs(self, blobs, *, checked: bool = False):
         """Write ``blobs`` (``(sha256, pieces)`` pairs) ahead of an import that may or may not
-        happen (see ``staged_blobs``): a ``StagedBlobs`` to pass to ``import_versions`` and to
-        ``discard`` afterwards. Nothing is staged into a directory that is not a registry's."""
+        happen (see ``staged_blobs``; ``checked``: the caller verifies their digests itself): a
+        ``StagedBlobs`` to pass to ``import_versions`` and to ``discard`` afterwards. Nothing is
+        staged into a directory that is not a registry's."""
         from agentpack.adapters.registry.staged_blobs import StagedBlobs
 
         self._refuse_foreign_directory()
-        return StagedBlobs.write(self.root, blobs)
+        return StagedBlobs.write(self.root, blobs, checked=checked)
 
     def _add(self, items: list[tuple[bytes, dict]], *, keep_identical: bool, staged=None) -> list[tuple[dict, bool]]:
         stored = [(archive, make_record(archive, record, staged.digest(record.get("sha256")) if staged else None))

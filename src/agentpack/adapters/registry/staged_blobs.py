@@ -29,9 +29,14 @@ class StagedBlobs:
         self._made: list[str] = []  # folders this staging created, deepest last
 
     @classmethod
-    def write(cls, root: str, blobs: Iterable[tuple[str, Sequence[bytes]]]) -> StagedBlobs:
+    def write(cls, root: str, blobs: Iterable[tuple[str, Sequence[bytes]]], *, checked: bool = False) -> StagedBlobs:
         """Write each ``(sha256, pieces)`` as a temporary file and flush them all to disk; on any
-        error what was written is removed and the error propagates."""
+        error what was written is removed and the error propagates. With ``checked``, the caller
+        verifies that each blob's pieces hash to its sha256 before the import may use it, and
+        discards everything otherwise (a bundle load: its archives are checked against the
+        bundle's manifest in child processes meanwhile, the same bytes): the digest is not taken
+        a second time here, which would cost this process a pass over the whole bundle while the
+        children need the CPUs."""
         staged = cls(root)
         try:
             staged._made = [p for p in (root, os.path.dirname(staged.folder), staged.folder) if not os.path.lexists(p)]
@@ -39,7 +44,7 @@ class StagedBlobs:
             refuse_links(root, staged.folder)
             for sha256, pieces in blobs:
                 if sha256 not in staged.paths:
-                    staged._write(sha256, pieces)
+                    staged._write(sha256, pieces, checked)
             if hasattr(os, "sync"):
                 os.sync()  # so the import's own flush, after the renames, has only names to write
         except BaseException:
@@ -71,14 +76,15 @@ class StagedBlobs:
                 break
         self._made = []
 
-    def _write(self, sha256: str, pieces: Sequence[bytes]) -> None:
-        """Write ``pieces`` as a temporary file, hashing them as they go; it is kept only when
-        they hash to ``sha256`` (bytes that do not are the caller's to refuse, not to store)."""
+    def _write(self, sha256: str, pieces: Sequence[bytes], checked: bool = False) -> None:
+        """Write ``pieces`` as a temporary file, hashing them as they go unless ``checked`` (see
+        ``write``); it is kept only when they hash to ``sha256`` (bytes that do not are the
+        caller's to refuse, not to store)."""
         import hashlib
 
         path = os.path.join(self.folder, f".{sha256}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         fd = open_no_follow(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        digest, size = hashlib.sha256(), 0
+        digest, size = _Unhashed(sha256) if checked else hashlib.sha256(), 0
         try:
             for piece in pieces:
                 digest.update(piece)
@@ -95,3 +101,16 @@ class StagedBlobs:
             os.unlink(path)
             return
         self.paths[sha256], self.sizes[sha256] = path, size
+
+
+class _Unhashed:
+    """Stands for the digest of blobs whose caller checks them (``StagedBlobs.write(checked=True)``)."""
+
+    def __init__(self, sha256: str) -> None:
+        self._sha256 = sha256
+
+    def update(self, piece: bytes) -> None:
+        pass
+
+    def hexdigest(self) -> str:
+        return self._sha256
