@@ -6,7 +6,7 @@ installed. Runs of the HTTP command and of the directory command are taken in tu
 
 1. a first install of the 20 packages, cold download cache (target <= 1.5 x the directory);
 2. `package info` with a warm cache: every document revalidated, answered 304 (target <= 3 x: the
-   directory command takes ~65 ms, and importing httpx, httpcore and h11 adds ~60 ms to it).
+   directory command takes ~65 ms; the HTTP client, adapters/http_wire.py, adds a few ms to it).
 
 Run: .venv/bin/python bench/bench_registry_http.py [--quick]
 """
