@@ -375,17 +375,21 @@ class DirectoryRegistry(BatchPublish):
             ) from error
 
     def _initialize(self) -> None:
-        """Mark ``root`` as a registry if it is not one yet (called with the lock held)."""
+        """Mark ``root`` as a registry if it is not one yet (called with the lock held). The
+        marker, registry.json, is written last: a process killed before it leaves a folder that is
+        not a registry yet (and that the next write initialises), never a registry without its
+        config.json or catalog.json."""
         marker = os.path.join(self.root, "registry.json")
         config = os.path.join(self.root, documents.CONFIG_FILE)
         if os.path.exists(marker):
             self._check_format(marker)
         else:
             self._refuse_foreign_directory()
-            write_atomic(marker, _dump({"format": FORMAT}), root=self.root)
-            write_atomic(os.path.join(self.root, "catalog.json"), _dump({"packages": {}}), root=self.root)
-        if not os.path.exists(config):  # a registry made before the read protocol was written down
+        if not os.path.exists(config):  # new, or a registry made before the read protocol was written down
             write_atomic(config, _dump(documents.config_document()), root=self.root)
+        if not os.path.exists(marker):
+            write_atomic(os.path.join(self.root, "catalog.json"), _dump({"packages": {}}), root=self.root)
+            write_atomic(marker, _dump({"format": FORMAT}), root=self.root)
 
     def _refuse_foreign_directory(self) -> None:
         """Never litter a directory that holds something else (``--registry .`` by mistake)."""
