@@ -28,7 +28,7 @@ def _common(json_flag: bool = False, registry: bool = False, *, top: bool = Fals
     # Sub-commands repeat -C and --no-color so they work on either side of the verb; there they
     # default to SUPPRESS so that an option given before the verb is not reset to its default.
     default = None if top else argparse.SUPPRESS
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     parent.add_argument("-C", dest="directory", metavar="DIR", default=default,
                         help="run as if started in DIR (the workspace is found from there upwards)")
     parent.add_argument("--no-color", action="store_true", default=False if top else argparse.SUPPRESS,
@@ -99,6 +99,12 @@ class _OnlyWanted(argparse._SubParsersAction):
 
 class _Parser(argparse.ArgumentParser):
     wanted_below: str | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        from agentpack.cli.help_text import HelpFormatter  # no shutil, unlike argparse's own
+
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def add_subparsers(self, **kwargs):
         action = super().add_subparsers(action=_OnlyWanted, parser_class=_Parser, **kwargs)

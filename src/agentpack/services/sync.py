@@ -331,14 +331,18 @@ def _deploy(ws: Workspace, choices, new_lock: Lockfile, writes: dict[str, bytes]
 def _check_signatures(ws: Workspace, pins, lock: Lockfile, source: PackageSource, options: SyncOptions,
                       manifest) -> dict[str, LockedPackage]:
     """Verify every recorded signature and, when required, trust; before anything is fetched."""
-    from agentpack.services.keys import trusted_fingerprints
     from agentpack.services.signing import verify_pins
+
+    def trusted():  # the trust stores, read (and their module imported) only if a signature asks
+        from agentpack.services.keys import trusted_fingerprints
+
+        return trusted_fingerprints(ws.root)
 
     require = options.require_signed or bool(manifest and manifest.require_signatures)
     for name, pin in pins.items():  # a kept archive's signature is the ARCHIVE.sig beside it now
         if require and pin.source.startswith(FILE_SOURCE_PREFIX) and source.local_spec(name) is None:
             _reload_local_archive(ws, pin.source, source, lock.packages.get(name), options.allow_hidden_unicode)
-    return verify_pins(pins, lock, source, require=require, trusted=lambda: trusted_fingerprints(ws.root))
+    return verify_pins(pins, lock, source, require=require, trusted=trusted)
 
 
 def _merged_set_config(manifest, assignments) -> dict[str, dict]:
