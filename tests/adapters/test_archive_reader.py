@@ -79,3 +79,11 @@ def test_the_quick_device_name_test_agrees_with_the_whole_one(part):
 
     stem = part.split(".", 1)[0].rstrip(" ").lower()
     assert _device_name(part) == (stem in RESERVED_SEGMENTS or stem in _SUPERSCRIPT_PORTS)
+
+
+@given(st.binary(min_size=512, max_size=512))
+def test_the_header_checksum_is_the_sum_of_its_bytes_with_the_field_as_spaces(header):
+    from agentpack.adapters.archive_reader import _header_sum
+
+    assert _header_sum(header) == sum(header[:148]) + 8 * 0x20 + sum(header[156:])
+    assert _header_sum(b"\xff" * 512) == 255 * 504 + 8 * 0x20  # the largest sums are exact too

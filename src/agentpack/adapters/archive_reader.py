@@ -18,6 +18,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from zlib import adler32
 
 from agentpack.adapters.archive_rules import (
     ARCHIVE_PREFIX,
@@ -402,12 +403,22 @@ def _parse_header(header: bytes, where: str | None) -> tuple[bytes, int, bytes]:
     magic = header[257:265]
     if magic != POSIX_MAGIC and magic != _GNU_MAGIC:
         raise corrupt(where, "not a ustar, pax or GNU tar header")
-    if _number(header[148:156], where) != sum(header[:148]) + 256 + sum(header[156:]):
+    if _number(header[148:156], where) != _header_sum(header):
         raise corrupt(where, "tar header checksum mismatch")
     name = header[:100].split(b"\x00", 1)[0]
     if magic == POSIX_MAGIC and header[345]:  # GNU tar keeps other fields where ustar has its prefix
         name = header[345:500].split(b"\x00", 1)[0] + b"/" + name
     return header[156:157], _number(header[124:136], where), name
+
+
+def _header_sum(header: bytes) -> int:
+    """The tar checksum of a 512-byte header: the sum of its bytes, the checksum field counted as
+    spaces. Taken with zlib's Adler-32, whose first half is 1 + the sum of the bytes modulo 65521:
+    exact for pieces of at most 256 bytes (256 x 255 < 65520), and computed in C, where ``sum``
+    over a header costs ~5 us of Python per member (a bundle of 10,000 files)."""
+    view = memoryview(header)
+    return ((adler32(view[:148]) & 0xFFFF) + (adler32(view[156:412]) & 0xFFFF)
+            + (adler32(view[412:512]) & 0xFFFF) - 3 + 8 * 0x20)
 
 
 def _number(field: bytes, where: str | None) -> int:
