@@ -40,6 +40,30 @@ def test_other_values_fall_back_to_platformdirs_and_stay_absolute(tmp_path, monk
     assert located.startswith(str(tmp_path) + os.sep)  # under HOME (or the cwd, for a relative value)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the directories written out are Linux's")
+@pytest.mark.parametrize("variable, function", [("XDG_DATA_HOME", "user_data_dir"), ("XDG_CACHE_HOME", "user_cache_dir"),
+                                                ("XDG_STATE_HOME", "user_state_dir"),
+                                                ("XDG_CONFIG_HOME", "user_config_dir")])
+@pytest.mark.parametrize("value", [None, "", "  ", "relative/dir"])
+def test_the_linux_directories_are_platformdirs_own_without_importing_it(tmp_path, monkeypatch, variable, function,
+                                                                         value):
+    import platformdirs
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    if value is None:
+        monkeypatch.delenv(variable, raising=False)
+    else:
+        monkeypatch.setenv(variable, value)
+    expected = os.path.abspath(getattr(platformdirs, function)("agentpack", appauthor=False))
+    assert getattr(paths, function)() == expected
+    code = (f"import sys, agentpack.adapters.paths as p; p.{function}(); "
+            "print('platformdirs' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != variable} | {"HOME": str(tmp_path / "home")}
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert output.stdout.strip() == "False"  # unset: answered without it
+
+
 def test_platformdirs_is_not_imported_at_import_time():
     code = "import sys, agentpack.adapters.paths; print('platformdirs' in sys.modules)"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

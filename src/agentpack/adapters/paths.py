@@ -29,44 +29,49 @@ _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 def user_data_dir() -> str:
     """Agentpack's per-user data directory (``$XDG_DATA_HOME/agentpack`` when that is set)."""
-    xdg = _xdg("XDG_DATA_HOME")
-    if xdg:
-        return os.path.join(xdg, APP_NAME)
-    from platformdirs import user_data_dir as platform_data_dir
-
-    return os.path.abspath(platform_data_dir(APP_NAME, appauthor=False))
+    return _user_dir("XDG_DATA_HOME", "user_data_dir")
 
 
 def user_cache_dir() -> str:
     """Agentpack's per-user cache directory (``$XDG_CACHE_HOME/agentpack`` when that is set)."""
-    xdg = _xdg("XDG_CACHE_HOME")
-    if xdg:
-        return os.path.join(xdg, APP_NAME)
-    from platformdirs import user_cache_dir as platform_cache_dir
-
-    return os.path.abspath(platform_cache_dir(APP_NAME, appauthor=False))
+    return _user_dir("XDG_CACHE_HOME", "user_cache_dir")
 
 
 def user_state_dir() -> str:
     """Agentpack's per-user state directory (``$XDG_STATE_HOME/agentpack`` when that is set): what
     the client remembers between runs that is neither data nor a disposable cache."""
-    xdg = _xdg("XDG_STATE_HOME")
-    if xdg:
-        return os.path.join(xdg, APP_NAME)
-    from platformdirs import user_state_dir as platform_state_dir
-
-    return os.path.abspath(platform_state_dir(APP_NAME, appauthor=False))
+    return _user_dir("XDG_STATE_HOME", "user_state_dir")
 
 
 def user_config_dir() -> str:
     """Agentpack's per-user configuration directory (``$XDG_CONFIG_HOME/agentpack`` when that is
     set): where ``agentops login`` keeps registry tokens."""
-    xdg = _xdg("XDG_CONFIG_HOME")
+    return _user_dir("XDG_CONFIG_HOME", "user_config_dir")
+
+
+# Where platformdirs puts each directory on Linux when its XDG variable is unset: written out here
+# because importing platformdirs (with pathlib, tempfile and shutil) costs ~10 ms, a tenth of a
+# first install. tests/adapters/test_paths.py holds them to platformdirs' own answers; any other
+# platform, or a variable set to a relative path, asks platformdirs.
+_LINUX_DEFAULTS = {"XDG_DATA_HOME": ".local/share", "XDG_CACHE_HOME": ".cache", "XDG_STATE_HOME": ".local/state",
+                   "XDG_CONFIG_HOME": ".config"}
+
+
+def _user_dir(variable: str, platformdirs_name: str) -> str:
+    xdg = _xdg(variable)
     if xdg:
         return os.path.join(xdg, APP_NAME)
-    from platformdirs import user_config_dir as platform_config_dir
+    import sys
 
-    return os.path.abspath(platform_config_dir(APP_NAME, appauthor=False))
+    if sys.platform == "linux" and not os.environ.get(variable, "").strip() and not _android():
+        return os.path.abspath(os.path.join(os.path.expanduser("~"), _LINUX_DEFAULTS[variable], APP_NAME))
+    import platformdirs
+
+    return os.path.abspath(getattr(platformdirs, platformdirs_name)(APP_NAME, appauthor=False))
+
+
+def _android() -> bool:
+    return os.environ.get("ANDROID_DATA") == "/data" and os.environ.get("ANDROID_ROOT") == "/system"
 
 
 def default_registry_dir() -> str:
