@@ -54,3 +54,23 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     assert all(process.exitcode == 0 for process in processes)
     assert SeenSerials(str(tmp_path)).load("R") == {f"p{k * 100 + i}": k * 100 + i + 1 for k in range(3)
                                                     for i in range(30)}
+
+
+def test_deferred_serials_are_written_once_for_every_index_read(tmp_path, monkeypatch):
+    from agentpack.services.index_serials import IndexSerials
+
+    class Registry:
+        url = identity = "file:///r"
+
+    writes = []
+    real = SeenSerials.remember
+    monkeypatch.setattr(SeenSerials, "remember", lambda self, identity, serials: (writes.append(dict(serials)),
+                                                                                   real(self, identity, serials)))
+    serials = IndexSerials(lambda: str(tmp_path), deferred=True)
+    for name, serial in (("a", 3), ("b", 5), ("c", 7)):
+        serials.check(Registry(), name, {"name": name, "serial": serial, "versions": {}})
+    assert writes == [] and SeenSerials(str(tmp_path)).load("file:///r") == {}
+    serials.remember_pending()
+    serials.remember_pending()  # nothing new: nothing written
+    assert writes == [{"a": 3, "b": 5, "c": 7}]
+    assert SeenSerials(str(tmp_path)).load("file:///r") == {"a": 3, "b": 5, "c": 7}

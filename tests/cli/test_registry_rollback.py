@@ -110,6 +110,24 @@ def test_the_highest_serial_seen_is_remembered_across_workspaces(agentops, tmp_p
         assert not (other / "agentops.lock").exists()
 
 
+def test_an_install_that_fails_still_remembers_the_serials_it_accepted(agentops, tmp_path):
+    """An install writes the serials it accepts once, when its reads are done; one that fails
+    after reading newer indexes (here: a dependency nobody published) remembers them all the same."""
+    src = tmp_path / "src"
+    agentops.publish_folder(write_package(src, "b", "1.0.0"))
+    agentops.publish_folder(write_package(src, "a", "1.0.0", deps=("b@^1.0.0", "nobody@^1.0.0")))
+    old = tmp_path / "old.json"
+    shutil.copy(_index(agentops, "b"), old)
+    agentops.publish_folder(write_package(src, "b", "1.1.0"))
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    failed = agentops("package", "install", "a", cwd=ws, expect=1)
+    assert "nobody" in failed.err and not (ws / "agentops.lock").exists()
+    shutil.copy(old, _index(agentops, "b"))  # rolled back after the failed install read it
+    run = agentops("package", "install", "b", cwd=ws, expect=1)
+    assert f"(serial {_serial(old)})" in run.err
+
+
 def test_indexes_without_a_serial_keep_installing(agentops, tmp_path):
     src = tmp_path / "src"
     agentops.publish_folder(write_package(src, "a", "1.0.0"))

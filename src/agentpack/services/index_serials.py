@@ -20,10 +20,14 @@ class IndexSerials:
     what is remembered about each registry is loaded once per object.
     """
 
-    def __init__(self, state_dir: Callable[[], str] | None = None) -> None:
+    def __init__(self, state_dir: Callable[[], str] | None = None, *, deferred: bool = False) -> None:
         self._state_dir_fn = state_dir
         self._store = None
         self._seen: dict[str, dict[str, int]] = {}  # registry identity -> {name: serial}
+        # ``deferred``: raised serials are written by ``remember_pending``, once for all the
+        # indexes a command reads (an install of 20 packages: one write, not 20), not one by one.
+        self._deferred = deferred
+        self._pending: dict[str, dict[str, int]] = {}
 
     def check(self, registry, name: str, index: dict) -> None:
         """Refuse ``index`` (of ``name``, read from ``registry``) when it is older than the newest
@@ -38,8 +42,17 @@ class IndexSerials:
         store, identity, seen = self._seen_by(registry)
         check_not_older(name, serial, seen.get(name), registry.url)
         if serial > seen.get(name, 0):
-            store.remember(identity, {name: serial})
+            if self._deferred:
+                self._pending.setdefault(identity, {})[name] = serial
+            else:
+                store.remember(identity, {name: serial})
             seen[name] = serial
+
+    def remember_pending(self) -> None:
+        """Write the serials raised since the last call (``deferred``); nothing when none rose."""
+        pending, self._pending = self._pending, {}
+        for identity, serials in pending.items():
+            self._store.remember(identity, serials)
 
     def check_still_served(self, registry, name: str) -> None:
         """Refuse ``registry``'s "no such package" for a package whose index this machine has seen."""

@@ -54,7 +54,8 @@ class PackageSource:
 
     def __init__(self, routing: Callable[[], Routing], cache_dir: Callable[[], str], *,
                  offline: bool = False, state_dir: Callable[[], str] | None = None,
-                 registry_options: Callable[[], object] | None = None, keep_indexes: bool = True) -> None:
+                 registry_options: Callable[[], object] | None = None, keep_indexes: bool = True,
+                 defer_serials: bool = False) -> None:
         # All are callables, evaluated on first use: finding the default registry and cache
         # directories costs start-up time that an install with nothing to fetch never needs.
         # ``registry_options`` gives adapters.registry.base.RegistryOptions (Settings.registry_options).
@@ -67,7 +68,7 @@ class PackageSource:
         self._indexes: dict[str, tuple[dict, object | None]] = {}
         self._local: dict[str, tuple[dict, bytes, str]] = {}  # name -> (record, archive, spec)
         self._cache = None
-        self._serials = IndexSerials(state_dir)
+        self._serials = IndexSerials(state_dir, deferred=defer_serials)  # then see remember_serials
         self._ahead: dict[str, object] = {}  # sha256 -> Future of an archive being fetched ahead
         self._background = None
         self._likely: dict[str, str] | None = None  # fetch_likely's preferred versions, once asked
@@ -306,6 +307,11 @@ class PackageSource:
             copy = self._blob_cache().load_index(name)
             return (copy or {}).get("versions", {}), None
         return {}, None
+
+    def remember_serials(self) -> None:
+        """Write the index serials accepted so far (a source made with ``defer_serials``, whose
+        caller calls this once its reads are done, and after a failure as well)."""
+        self._serials.remember_pending()
 
     def check_pins_listed(self, pins: dict[str, str]) -> None:
         """Raise ``RollbackError`` naming every ``name@version`` of ``pins`` (from agentops.lock)

@@ -16,6 +16,7 @@ One pass, in this order, nothing written before the last step:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from agentpack.core.filenames import (
 )
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, LockedPackage, Lockfile
 from agentpack.core.state import InstalledPackage, format_state, parse_state
-from agentpack.errors import EditedFiles, LockfileOutdated, Problem, WorkspaceError
+from agentpack.errors import AgentpackError, EditedFiles, LockfileOutdated, Problem, WorkspaceError
 from agentpack.services.adapt import Adaptation, Requested
 from agentpack.services.classification import check_pins
 from agentpack.services.lock_evidence import (
@@ -147,7 +148,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
                    check_edit: Callable[[dict[str, str], Lockfile], None] | None = None) -> SyncResult:
     """Run the six steps above and return what changed. Raises before writing on any failure."""
     edit = edit or RootEdit()
-    with ws.lock():
+    with ws.lock(), contextlib.ExitStack() as on_exit:
         result = SyncResult(root=ws.root, recovered=ws.recover())
         if (not edit.set_specs and not edit.remove and not edit.tier and not edit.set_config
                 and options.update is None and check_edit is None and not options.require_signed
@@ -170,7 +171,8 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
             check_edit(root, lock)
         source = PackageSource(lambda: settings.registry_routing(manifest, ws.root),
                                settings.resolved_cache_dir, offline=options.offline,
-                               registry_options=settings.registry_options)
+                               registry_options=settings.registry_options, defer_serials=True)
+        on_exit.push(_remembering_serials(source))
         for record, data, spec in edit.local_archives.values():
             source.add_local(record, data, spec)
         if not (manifest and manifest.classification):  # an archive is fetched only below a clearance
@@ -264,6 +266,7 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
             return result
         from agentpack.adapters.transaction import Transaction
 
+        source.remember_serials()  # every index is read: before the change, whose success it must not spoil
         with Transaction(ws.root) as tx:
             for where, data in backups.values():
                 tx.write(where, data)
@@ -278,6 +281,19 @@ def sync_workspace(ws: Workspace, settings: Settings, options: SyncOptions, edit
         result.files_removed = len(deletes)
         result.gitignore = ".gitignore" in meta_writes
         return result
+
+
+def _remembering_serials(source: PackageSource):
+    """The exit step that writes the index serials ``source`` accepted, in one go: a command that
+    fails still remembers them (a failure to write them is then not raised over its own error)."""
+    def on_exit(exc_type, exc, traceback) -> bool:
+        try:
+            source.remember_serials()
+        except AgentpackError:
+            if exc_type is None:
+                raise
+        return False
+    return on_exit
 
 
 def _choose_targets(ws: Workspace, manifest, edit: RootEdit, result: SyncResult):
