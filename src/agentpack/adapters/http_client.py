@@ -27,6 +27,7 @@ import time
 from typing import TYPE_CHECKING
 
 from agentpack.adapters.http_cache import DocumentCache
+from agentpack.core.url_origin import origin_of
 from agentpack.errors import RegistryError, RegistryUnreachable
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class HttpClient:
         self.options = options
         self.registry_url = registry_url
         self.token = token
-        self._origin = _origin(registry_url)
+        self._origin = origin_of(registry_url)
         self._https = registry_url.lower().startswith("https:")
         self._pool = None
         self._cache: DocumentCache | None = None
@@ -193,9 +194,6 @@ class HttpClient:
             raise RegistryError(f"the connection to registry {self.registry_url} broke while reading "
                                 f"{url}: {_reason(error)}", path=url, hint="try again") from None
 
-    def _send(self, url: str, headers: dict):
-        return self.send("GET", url, headers)
-
     def send(self, method: str, url: str, headers: dict, *, content: bytes | None = None, retry: bool = True):
         """The streamed response to one ``method`` request to ``url`` (the caller closes it), with
         the token added for the registry's own origin. With ``retry``, a request that cannot connect
@@ -250,7 +248,7 @@ class HttpClient:
                                 hint="AGENTOPS_CA_FILE must name a PEM file of CA certificates") from None
 
     def _with_token(self, url: str, headers: dict) -> dict:
-        if self.token and _origin(url) == self._origin:
+        if self.token and origin_of(url) == self._origin:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
@@ -284,18 +282,6 @@ class HttpClient:
         said = f": {said}" if said else ""
         return RegistryError(f"registry {self.registry_url} answered HTTP {status} for {url}{after}{said}", path=url,
                              hint="check the registry URL; a 5xx status is the server's own failure")
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
 
 
 def _wire():

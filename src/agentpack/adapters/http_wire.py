@@ -35,6 +35,9 @@ import socket
 import threading
 from urllib.parse import unquote, urljoin, urlsplit
 
+from agentpack.core.url_origin import DEFAULT_PORTS as _DEFAULT_PORTS
+from agentpack.core.url_origin import origin_of
+
 MAX_REDIRECTS = 20
 _MAX_LINE = 64 * 1024  # one head line (status or field), as nginx's large_client_header_buffers
 _MAX_FIELDS = 200
@@ -42,7 +45,6 @@ _MAX_IDLE = 32  # connections kept per origin
 _READ = 64 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
 _REPEATABLE = ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class WireError(Exception):
@@ -131,7 +133,7 @@ class Pool:
             if response.status_code == 303 and method != "HEAD" or response.status_code in (301, 302) and method == "POST":
                 method, content = "GET", None
                 headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-type")}
-            if _origin(target) != _origin(url):
+            if origin_of(target) != origin_of(url):
                 headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
             url = target
         raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects, the last to {url}")
@@ -589,16 +591,6 @@ class _LineReader:
 def _authority(host: str, port: int, scheme: str) -> str:
     shown = f"[{host}]" if ":" in host else host
     return shown if _DEFAULT_PORTS.get(scheme) == port else f"{shown}:{port}"
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port
 
 
 class _Proxy(tuple):

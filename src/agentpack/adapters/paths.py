@@ -169,6 +169,13 @@ def _components(root: str, path: str) -> list[str]:
     return found
 
 
+def write_fully(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write less than it is given)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def write_atomic(path: str, data: bytes, *, durable: bool = True, root: str | None = None) -> None:
     """Replace ``path`` with ``data`` so that a reader sees the old file or the new one, never a part.
 
@@ -189,10 +196,7 @@ def write_atomic(path: str, data: bytes, *, durable: bool = True, root: str | No
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            write_fully(fd, data)
             # Without fsync a crash soon after the rename can leave an empty file under the final name.
             if durable:
                 os.fsync(fd)

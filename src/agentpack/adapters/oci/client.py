@@ -21,11 +21,12 @@ drops the header on a redirect to another origin, and this client adds it only f
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
 from agentpack.adapters.oci.auth import MAX_ANSWER as _MAX_ANSWER
 from agentpack.adapters.oci.auth import ChallengeAuth, parse_answer
 from agentpack.core.oci_artifacts import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES
+from agentpack.core.url_origin import origin_of
 from agentpack.errors import AccessDenied, AuthenticationRequired, IntegrityError, RegistryError
 
 CHUNK_SIZE = 16 * 1024 * 1024  # blobs larger than this are uploaded in PATCH chunks of this size
@@ -51,7 +52,7 @@ class OciClient:
         self.options = options
         self.chunk_size = chunk_size
         self.http = HttpClient(options, self.base)  # no token of its own: this client authenticates
-        self._origin = _origin(self.base)
+        self._origin = origin_of(self.base)
         self.auth = ChallengeAuth(self.http, self.base, host, registry_url, options, credentials)
         self.referrers_api: bool | None = None  # whether the registry has the referrers API (None: not asked yet)
 
@@ -377,7 +378,7 @@ class OciClient:
         return f"{self.base}{repository}/"
 
     def _same_origin(self, url: str) -> bool:
-        return _origin(url) == self._origin
+        return origin_of(url) == self._origin
 
 
 def _pull(repository: str) -> str:
@@ -386,12 +387,6 @@ def _pull(repository: str) -> str:
 
 def _push(repository: str) -> str:
     return f"repository:{repository}:pull,push"
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _error_detail(body: bytes) -> str:

@@ -40,7 +40,14 @@ from collections.abc import Iterator
 
 from agentpack.adapters.cache import blob_path, is_sha256, sha256_hex
 from agentpack.adapters.locking import FileLock
-from agentpack.adapters.paths import make_dirs, open_no_follow, read_within, refuse_links, write_atomic
+from agentpack.adapters.paths import (
+    make_dirs,
+    open_no_follow,
+    read_within,
+    refuse_links,
+    write_atomic,
+    write_fully,
+)
 from agentpack.adapters.registry import documents
 from agentpack.adapters.registry.base import COMPONENT_KINDS, BatchPublish
 from agentpack.adapters.registry.documents import FORMAT, is_valid_name
@@ -345,9 +352,7 @@ class DirectoryRegistry(BatchPublish):
                     made.add(os.path.dirname(path))
                 fd = open_no_follow(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
+                    write_fully(fd, data)
                 finally:
                     os.close(fd)
             os.rename(temporary, final)

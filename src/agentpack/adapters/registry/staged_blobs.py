@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 
-from agentpack.adapters.paths import make_dirs, open_no_follow, refuse_links
+from agentpack.adapters.paths import make_dirs, open_no_follow, refuse_links, write_fully
 
 
 class StagedBlobs:
@@ -89,9 +89,7 @@ class StagedBlobs:
             for piece in pieces:
                 digest.update(piece)
                 size += len(piece)
-                view = memoryview(piece)
-                while view:
-                    view = view[os.write(fd, view):]
+                write_fully(fd, piece)
         except BaseException:
             os.close(fd)
             os.unlink(path)
