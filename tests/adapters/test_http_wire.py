@@ -361,7 +361,7 @@ def test_lower_case_variables_win_and_all_proxy_is_the_fallback(serve):
     assert fetch(pool(environ=environ), "http://registry.invalid/") == (200, b"proxied")
     assert fetch(pool(environ={"ALL_PROXY": f"http://127.0.0.1:{proxy.port}"}), "http://registry.invalid/") == \
         (200, b"proxied")
-    with pytest.raises(ConnectFailed, match="socks proxies are not supported"):
+    with pytest.raises(http_wire.UnusableProxy, match="socks proxies are not supported"):
         pool(environ={"ALL_PROXY": "socks5://127.0.0.1:1080"}).request("GET", "http://registry.invalid/")
 
 

@@ -349,6 +349,19 @@ def test_requests_go_through_the_proxy_the_environment_names(server, tmp_path, m
     assert server.requests and all(r.proxied for r in server.requests)
 
 
+def test_a_proxy_that_cannot_be_used_is_named_at_once_without_retrying(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "socks5://127.0.0.1:1080")
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    start = time.monotonic()
+    with pytest.raises(RegistryUnreachable, match="socks proxies are not supported") as caught:
+        http("http://registry.invalid/", tmp_path).catalog()
+    assert "HTTPS_PROXY" in caught.value.message and "HTTP_PROXY" in caught.value.hint
+    assert "attempts" not in caught.value.message and time.monotonic() - start < 5
+    assert server.requests == []
+
+
 # -- start-up --------------------------------------------------------------------------------------
 
 

@@ -215,6 +215,10 @@ class HttpClient:
                                               hint=_CONNECT_HINT) from None
             except wire.TimedOut as error:
                 raise self._timed_out(url, error, method) from None
+            except wire.UnusableProxy as error:
+                raise RegistryUnreachable(f"cannot reach registry {self.registry_url}: {error}", path=url,
+                                          hint="proxies come from HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY "
+                                               "(or their lower-case forms)") from None
             except wire.WireError as error:
                 raise RegistryUnreachable(f"cannot {method} {url} at registry {self.registry_url}: "
                                           f"{_reason(error)}", path=url, hint=_CONNECT_HINT) from None

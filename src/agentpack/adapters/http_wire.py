@@ -25,7 +25,8 @@ command's cost. This module does only what the registry clients need:
 
 Errors are ``WireError``s: ``ConnectFailed`` when no answer could start (``ProxyFailed`` when the
 proxy refused the tunnel), ``TimedOut`` when the server stayed silent past the timeout,
-``BrokenAnswer`` when an answer is malformed or cut short.
+``BrokenAnswer`` when an answer is malformed or cut short, ``UnusableProxy`` when the proxy the
+environment names cannot be used.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ class ConnectFailed(WireError):
 
 class ProxyFailed(ConnectFailed):
     """The proxy refused to open a tunnel, or answered with something else than a tunnel."""
+
+
+class UnusableProxy(WireError):
+    """The environment names a proxy that cannot be used (not http:// or https://, a bad port):
+    a setting to fix, not a failure that trying again would cure."""
 
 
 class TimedOut(WireError):
@@ -661,11 +667,12 @@ def _parse_proxy(text: str) -> _Proxy | None:
     parts = urlsplit(text if "://" in text else "http://" + text)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ConnectFailed(f"the proxy {text[:200]} is not an http:// or https:// URL; socks proxies are not supported")
+        raise UnusableProxy(f"the proxy {text[:200]} is not an http:// or https:// URL (socks proxies are not "
+                            "supported); set HTTPS_PROXY / HTTP_PROXY to an http:// proxy, or unset it")
     try:
         port = parts.port or _DEFAULT_PORTS[scheme]
     except ValueError:
-        raise ConnectFailed(f"the proxy {text[:200]} has an invalid port") from None
+        raise UnusableProxy(f"the proxy {text[:200]} has an invalid port; fix HTTPS_PROXY / HTTP_PROXY") from None
     authorization = None
     if parts.username is not None:
         import base64
