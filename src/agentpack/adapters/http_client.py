@@ -27,7 +27,7 @@ import time
 from typing import TYPE_CHECKING
 
 from agentpack.adapters.http_cache import DocumentCache
-from agentpack.core.url_origin import origin_of
+from agentpack.adapters.url_origin import origin_of
 from agentpack.errors import RegistryError, RegistryUnreachable
 
 if TYPE_CHECKING:

@@ -36,8 +36,8 @@ import socket
 import threading
 from urllib.parse import unquote, urljoin, urlsplit
 
-from agentpack.core.url_origin import DEFAULT_PORTS as _DEFAULT_PORTS
-from agentpack.core.url_origin import origin_of
+from agentpack.adapters.url_origin import DEFAULT_PORTS as _DEFAULT_PORTS
+from agentpack.adapters.url_origin import origin_of
 
 MAX_REDIRECTS = 20
 _MAX_LINE = 64 * 1024  # one head line (status or field), as nginx's large_client_header_buffers

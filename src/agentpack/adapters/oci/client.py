@@ -25,8 +25,8 @@ from urllib.parse import quote, urljoin
 
 from agentpack.adapters.oci.auth import MAX_ANSWER as _MAX_ANSWER
 from agentpack.adapters.oci.auth import ChallengeAuth, parse_answer
+from agentpack.adapters.url_origin import origin_of
 from agentpack.core.oci_artifacts import INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, MAX_MANIFEST_BYTES
-from agentpack.core.url_origin import origin_of
 from agentpack.errors import AccessDenied, AuthenticationRequired, IntegrityError, RegistryError
 
 CHUNK_SIZE = 16 * 1024 * 1024  # blobs larger than this are uploaded in PATCH chunks of this size
