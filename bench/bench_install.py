@@ -12,17 +12,21 @@ in turn so that a change in the machine's load falls on both:
 4. 200 packages x 50 files from a cold cache, beside `tar xzf` of the same 200 archives
    (target <= 1.5 x).
 
-Creating a file on a virtual machine's disk costs from 50 us to close to 1 ms from one minute to
-the next, and both the install and `tar xzf` create hundreds: the ratio of (1) follows the disk's
-mood. Where /dev/shm exists, (1) is measured there again, for information: the same comparison
-with file creation nearly free, which is the command's own cost beside tar's.
+Every cold run, of either command, writes into folders of its own that no earlier run used, and
+nothing is deleted until all runs are done. On ext4 without a journal (this machine's disk), a file
+created within a minute or so of many deletions costs much more: the allocator scans past every
+inode freed in that time, one cache lookup each. Emptying the last run's 400 files before each run
+made each command pay for the other's deletions, in proportions that changed from one run to the
+next (1.2 x to 2.2 x for the same code). Where /dev/shm exists, (1) is measured there again, for
+information: the same comparison with file creation nearly free, which is the command's own cost
+beside tar's.
 
 Run: .venv/bin/python bench/bench_install.py [--quick]
 """
 
 from __future__ import annotations
 
-import shutil
+import itertools
 import sys
 import tempfile
 from pathlib import Path
@@ -72,26 +76,42 @@ def make_registry(root: Path, packages: int, files: int, bodies: list[bytes] | N
     return registry, archives
 
 
-def fresh_workspace(ws: Path, cache: Path, manifest: str):
-    """A setup step: an empty workspace asking for ``manifest`` and an empty download cache."""
+def first_installs(root: Path, manifest: str, env: dict, options: tuple[str, ...] = ()) -> Command:
+    """`agentops package install [options]` into a new workspace asking for ``manifest``, with an
+    empty download cache and state folder, for every run (made untimed under ``root`` and deleted
+    with it: see the module docstring). After the runs, ``cwd`` and ``env`` are the last run's, an
+    installed workspace."""
+    runs = itertools.count()
+    install = Command([*agentops(), "package", "install", *options], None, dict(env))
+
     def setup() -> None:
-        shutil.rmtree(ws, ignore_errors=True)
-        shutil.rmtree(cache, ignore_errors=True)
-        ws.mkdir()
-        (ws / "agentops.yaml").write_text(manifest)
-    return setup
+        folder = root / f"run-{next(runs)}"
+        (folder / "ws").mkdir(parents=True)
+        (folder / "ws" / "agentops.yaml").write_text(manifest)
+        install.cwd = folder / "ws"
+        install.env.update(XDG_CACHE_HOME=str(folder / "cache"), XDG_STATE_HOME=str(folder / "state"))
+
+    install.setup = setup
+    return install
 
 
-def tar_xzf(archives: list[Path], out: Path) -> Command:
+def tar_xzf(archives: list[Path], root: Path) -> Command:
     """The reference for a first install: `tar xzf` of each archive, one process per archive, each
-    into a fresh folder (untimed: emptying ``out`` before each run)."""
-    def fresh() -> None:
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir()
+    into a new folder under ``root`` for every run (made untimed)."""
+    runs = itertools.count()
+    extract = Command(["bash", "-c", ""])
 
-    script = "set -e; i=0; for a in " + " ".join(map(str, archives)) + \
-        f'; do i=$((i+1)); mkdir -p {out}/$i; tar xzf "$a" -C {out}/$i; done'
-    return Command(["bash", "-c", script], setup=fresh)
+    def setup() -> None:
+        out = root / f"run-{next(runs)}"
+        out.mkdir(parents=True)
+        extract.argv[2] = "set -e; i=0; for a in " + " ".join(map(str, archives)) + \
+            f'; do i=$((i+1)); mkdir -p {out}/$i; tar xzf "$a" -C {out}/$i; done'
+
+    extract.setup = setup
+    return extract
+
+
+MANIFEST_20 = "packages:\n" + "".join(f"  pkg-{i}: ^1.0.0\n" for i in range(20))
 
 
 def bench_small_in_memory(runs: int) -> None:
@@ -103,35 +123,26 @@ def bench_small_in_memory(runs: int) -> None:
     with tempfile.TemporaryDirectory(dir=shm) as name:
         tmp = Path(name)
         registry, archives = make_registry(tmp / "small", 20, 20)
-        ws = tmp / "ws-small"
-        env = {"AGENTOPS_REGISTRY": str(registry), "XDG_CACHE_HOME": str(tmp / "cache-small")}
-        fresh = fresh_workspace(ws, tmp / "cache-small",
-                                "packages:\n" + "".join(f"  pkg-{i}: ^1.0.0\n" for i in range(20)))
-        install = Command([*agentops(), "package", "install"], ws, env, fresh)
-        cold, ref = time_side_by_side(install, tar_xzf(archives, tmp / "tar-small"), runs)
+        install = first_installs(tmp / "installs", MANIFEST_20, {"AGENTOPS_REGISTRY": str(registry)})
+        cold, ref = time_side_by_side(install, tar_xzf(archives, tmp / "tar"), runs)
         report("  the same in /dev/shm (file creation nearly free)", cold, ref, "tar xzf (20 archives)")
 
 
 def bench_small(tmp: Path, runs: int) -> bool:
     registry, archives = make_registry(tmp / "small", 20, 20)
-    ws = tmp / "ws-small"
-    env = {"AGENTOPS_REGISTRY": str(registry), "XDG_CACHE_HOME": str(tmp / "cache-small")}
-    fresh = fresh_workspace(ws, tmp / "cache-small", "packages:\n" + "".join(f"  pkg-{i}: ^1.0.0\n" for i in range(20)))
-    install = Command([*agentops(), "package", "install"], ws, env)
-
-    cold, ref = time_side_by_side(Command(install.argv, ws, env, fresh), tar_xzf(archives, tmp / "tar-small"), runs)
+    install = first_installs(tmp / "installs-small", MANIFEST_20, {"AGENTOPS_REGISTRY": str(registry)})
+    cold, ref = time_side_by_side(install, tar_xzf(archives, tmp / "tar-small"), runs)
     ok = report("install 20 pkgs x 20 files, first, cold cache", cold, ref, "tar xzf (20 archives)", limit=1.5)
-    again, floor = time_side_by_side(install, PYTHON_PASS, runs)
+    again = Command(install.argv, install.cwd, install.env)  # the last run's workspace, installed
+    again, floor = time_side_by_side(again, PYTHON_PASS, runs)
     ok &= report("install again, nothing changed", again, floor, "python -c pass", limit=2.0)
     return ok
 
 
 def bench_large(tmp: Path, runs: int) -> bool:
     registry, archives = make_registry(tmp / "large", 200, 50)
-    ws = tmp / "ws-large"
-    env = {"AGENTOPS_REGISTRY": str(registry), "XDG_CACHE_HOME": str(tmp / "cache-large")}
-    fresh = fresh_workspace(ws, tmp / "cache-large", "packages:\n  pkg-0: ^1.0.0\n")
-    install = Command([*agentops(), "package", "install"], ws, env, fresh)
+    install = first_installs(tmp / "installs-large", "packages:\n  pkg-0: ^1.0.0\n",
+                             {"AGENTOPS_REGISTRY": str(registry)})
     cold, ref = time_side_by_side(install, tar_xzf(archives, tmp / "tar-large"), runs)
     return report("install 200 pkgs x 50 files, cold cache", cold, ref, "tar xzf (200 archives)", limit=1.5)
 

@@ -31,8 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_install import fresh_workspace, make_registry
-from common import REPO, Command, agentops, compile_sources, report, summary, time_side_by_side
+from bench_install import first_installs, make_registry
+from common import REPO, agentops, compile_sources, report, summary, time_side_by_side
 
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -92,12 +92,8 @@ def bench_publish(host: str, archives: list[Path], layout: Path, env: dict, runs
 def bench_install(host: str, registry: Path, tmp: Path, env: dict, runs: int) -> bool:
     manifest = "packages:\n  pkg-0: ^1.0.0\n"
     tmp.mkdir(parents=True)
-    oci_env = {**env, "XDG_CACHE_HOME": str(tmp / "cache-oci"), "XDG_STATE_HOME": str(tmp / "state-oci")}
-    dir_env = {**env, "XDG_CACHE_HOME": str(tmp / "cache-dir"), "XDG_STATE_HOME": str(tmp / "state-dir")}
-    over_oci = Command([*agentops(), "package", "install", "--registry", f"oci://{host}/seed"], tmp / "ws-oci",
-                       oci_env, fresh_workspace(tmp / "ws-oci", tmp / "cache-oci", manifest))
-    from_dir = Command([*agentops(), "package", "install", "--registry", str(registry)], tmp / "ws-dir", dir_env,
-                       fresh_workspace(tmp / "ws-dir", tmp / "cache-dir", manifest))
+    over_oci = first_installs(tmp / "oci", manifest, env, ("--registry", f"oci://{host}/seed"))
+    from_dir = first_installs(tmp / "dir", manifest, env, ("--registry", str(registry)))
     measured, reference = time_side_by_side(over_oci, from_dir, runs)
     return report("install 20 pkgs, cold cache, from oci://", measured, reference, "the same from the directory",
                   INSTALL_LIMIT)
@@ -109,12 +105,8 @@ def bench_install_remote(host: str, registry: Path, tmp: Path, env: dict, runs: 
     manifest = "packages:\n  pkg-0: ^1.0.0\n"
     tmp.mkdir(parents=True)
     with LatencyProxy(int(host.rsplit(":", 1)[1]), rtt_ms / 2000) as proxy:
-        far = {**env, "XDG_CACHE_HOME": str(tmp / "cache-far"), "XDG_STATE_HOME": str(tmp / "state-far")}
-        near = {**env, "XDG_CACHE_HOME": str(tmp / "cache-dir"), "XDG_STATE_HOME": str(tmp / "state-dir")}
-        over_oci = Command([*agentops(), "package", "install", "--registry", f"oci://127.0.0.1:{proxy.port}/seed"],
-                           tmp / "ws-far", far, fresh_workspace(tmp / "ws-far", tmp / "cache-far", manifest))
-        from_dir = Command([*agentops(), "package", "install", "--registry", str(registry)], tmp / "ws-dir", near,
-                           fresh_workspace(tmp / "ws-dir", tmp / "cache-dir", manifest))
+        over_oci = first_installs(tmp / "far", manifest, env, ("--registry", f"oci://127.0.0.1:{proxy.port}/seed"))
+        from_dir = first_installs(tmp / "dir", manifest, env, ("--registry", str(registry)))
         measured, reference = time_side_by_side(over_oci, from_dir, runs)
         report(f"  the same from oci:// {rtt_ms} ms away", measured, reference, "the same from the directory")
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_install import fresh_workspace, make_registry
+from bench_install import first_installs, make_registry
 from common import Command, agentops, compile_sources, report, summary, time_side_by_side
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -28,10 +28,8 @@ def bench_server(name: str, url: str, registry: Path, tmp: Path, runs: int) -> b
     tmp.mkdir(parents=True)
     env = {"XDG_CACHE_HOME": str(tmp / "cache-http"), "XDG_STATE_HOME": str(tmp / "state-http")}
     local_env = {"XDG_CACHE_HOME": str(tmp / "cache-dir"), "XDG_STATE_HOME": str(tmp / "state-dir")}
-    over_http = Command([*agentops(), "package", "install", "--registry", url], tmp / "ws-http", env,
-                        fresh_workspace(tmp / "ws-http", tmp / "cache-http", manifest))
-    from_dir = Command([*agentops(), "package", "install", "--registry", str(registry)], tmp / "ws-dir", local_env,
-                       fresh_workspace(tmp / "ws-dir", tmp / "cache-dir", manifest))
+    over_http = first_installs(tmp / "http", manifest, {}, ("--registry", url))
+    from_dir = first_installs(tmp / "dir", manifest, {}, ("--registry", str(registry)))
     measured, reference = time_side_by_side(over_http, from_dir, runs)
     ok = report(f"install 20 pkgs, cold cache, {name}", measured, reference, "the same from the directory", 1.5)
     info_http = Command([*agentops(), "package", "info", "pkg-0", "--registry", url], tmp, env)

@@ -136,3 +136,20 @@ def test_a_workspace_without_agent_tools_loads_no_tool_rules(demo, tmp_path, pre
     assert (ws / "agentops.lock").is_file()
     if present == ".claude":
         assert (ws / ".claude" / "agents").is_dir()
+
+
+_SLOW_IMPORTS = ("typing", "dataclasses", "inspect")
+
+
+def test_a_first_install_imports_none_of_the_slow_standard_modules(demo, tmp_path):
+    """typing, dataclasses and inspect cost about 8 ms to import, with dataclasses' class creation
+    more again (core.records, core.type_names): an install from a directory registry needs none."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "agentops.yaml").write_text("packages:\n  demo: ^1.0.0\n")
+    script = ("import sys; from agentpack.cli.main import main; code = main(['package', 'install']); "
+              f"print(code, *[name for name in {_SLOW_IMPORTS!r} if name in sys.modules])")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ws, env=demo.env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.split("\n")[-2].split() == ["0"], proc.stdout + proc.stderr
+    assert (ws / "agentops.lock").is_file()

@@ -17,7 +17,6 @@ import hashlib
 import os
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 
 from agentpack.adapters.archive_reader import TarMember, iter_tar, read_archive, read_member
 from agentpack.adapters.archive_rules import (
@@ -30,6 +29,7 @@ from agentpack.adapters.archive_rules import (
     path_rule,
 )
 from agentpack.adapters.paths import refuse_links, write_atomic
+from agentpack.core.records import dataclass
 from agentpack.errors import AgentpackError, UnsafeArchive
 
 __all__ = [

@@ -10,9 +10,9 @@ live here too, beside the rules they report on.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 
 from agentpack.core.names import RESERVED_SEGMENTS
+from agentpack.core.records import dataclass
 from agentpack.errors import UnsafeArchive
 
 ARCHIVE_PREFIX = "package/"

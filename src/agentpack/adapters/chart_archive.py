@@ -21,8 +21,8 @@ import io
 import os
 import stat
 import zlib
-from dataclasses import dataclass
 
+from agentpack.core.records import dataclass
 from agentpack.errors import AgentpackError, IntegrityError, LinkRefused, UsageError
 
 MAX_ARCHIVE = 16 * 1024 * 1024

@@ -12,8 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 
+from agentpack.core.records import dataclass
 from agentpack.errors import AgentpackError
 
 _TIMEOUT = 120

@@ -19,10 +19,10 @@ import base64
 import binascii
 import os
 import re
-from dataclasses import dataclass
 
 from agentpack.adapters.paths import make_dirs, open_no_follow, refuse_links, write_atomic
 from agentpack.core.limits import MAX_KEY_BYTES
+from agentpack.core.records import dataclass
 from agentpack.core.signing import fingerprint
 from agentpack.errors import SignatureError, UsageError
 

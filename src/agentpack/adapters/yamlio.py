@@ -24,9 +24,8 @@ commands never read YAML.
 
 from __future__ import annotations
 
-from typing import Any
-
 from agentpack.core.limits import MAX_INT_DIGITS, MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
+from agentpack.core.type_names import Any
 from agentpack.errors import YamlError
 
 DEFAULT_MAX_BYTES = MAX_YAML_BYTES

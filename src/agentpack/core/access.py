@@ -38,9 +38,8 @@ shown to be cleared. Pure: the caller supplies the levels, the caller's token fa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from agentpack.core.classification import Levels
+from agentpack.core.records import dataclass
 
 ROLES = ("read", "publish", "admin")
 ALL_TEAMS = "*"

@@ -14,7 +14,8 @@ Pure: the caller supplies the levels, every package's level and the dependency g
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+
+from agentpack.core.records import dataclass
 
 DEFAULT_LEVELS = ("unclassified", "cui", "secret", "top-secret")
 

@@ -12,8 +12,9 @@ the workspace's ``.local.yaml``, then ``--set``); the rule is written once, at t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache
+
+from agentpack.core.records import dataclass, field
 
 _MISSING = object()
 

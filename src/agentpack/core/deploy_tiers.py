@@ -16,7 +16,8 @@ Pure: callers read the file and pass its parsed data.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from agentpack.core.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ The YAML loader is passed in by the caller: this module is part of the pure core
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
+from agentpack.core.records import dataclass
+from agentpack.core.type_names import Any
 from agentpack.errors import Problem, YamlError
 
 _BOM = "\ufeff"

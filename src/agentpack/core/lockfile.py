@@ -11,9 +11,9 @@ the fast paths.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 from agentpack.core.filenames import LOCKFILE_NAME  # noqa: F401  (re-exported)
+from agentpack.core.records import dataclass, field
 from agentpack.core.versions import parse_range, parse_version
 from agentpack.errors import InvalidRange, InvalidVersion, Problem, WorkspaceError
 

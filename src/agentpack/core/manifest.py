@@ -13,13 +13,13 @@ the YAML loader as a function, so the same code checks a source folder and an ar
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from agentpack.core.components import SKILLS, expand_glob, is_glob
 from agentpack.core.globs import glob_problem
 from agentpack.core.names import check_name
+from agentpack.core.records import dataclass, field
 from agentpack.core.spec import parse_dependency
+from agentpack.core.type_names import Any
 from agentpack.core.versions import parse_range, parse_version
 from agentpack.errors import InvalidName, InvalidRange, InvalidSpec, InvalidVersion, Problem
 

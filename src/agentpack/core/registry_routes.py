@@ -29,9 +29,9 @@ This module is pure: locations are text, resolved against their base folder by t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from agentpack.core.names import check_team, did_you_mean
+from agentpack.core.records import dataclass, field
 from agentpack.errors import RegistryConflict
 
 MAPPING_KEYS = ("default", "teams")

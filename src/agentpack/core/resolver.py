@@ -35,10 +35,10 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
 
+from agentpack.core.records import dataclass, field
 from agentpack.core.resolver_explain import explain_conflict
+from agentpack.core.type_names import Protocol
 from agentpack.core.versions import Version, parse_range
 from agentpack.errors import InvalidRange, ResolutionImpossible
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
 
+from agentpack.core.type_names import TYPE_CHECKING, Protocol
 from agentpack.errors import ResolutionImpossible
 
 if TYPE_CHECKING:  # only a type here: at run time resolver imports this module

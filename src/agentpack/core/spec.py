@@ -8,9 +8,8 @@ before a text is treated as a spec.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from agentpack.core.names import check_name, suggest_name
+from agentpack.core.records import dataclass
 from agentpack.core.versions import VersionRange, parse_range
 from agentpack.errors import InvalidName, InvalidRange, InvalidSpec
 

@@ -22,12 +22,11 @@ Keys this version does not know are kept untouched (later features add them) but
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from agentpack.core.classification import Levels, parse_levels
 from agentpack.core.filenames import WORKSPACE_MANIFEST
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX
 from agentpack.core.names import check_name
+from agentpack.core.records import dataclass, field
 from agentpack.core.registry_routes import RegistryRoutes, parse_registries
 from agentpack.core.versions import parse_range
 from agentpack.errors import InvalidRange, Problem, ValidationError

@@ -24,9 +24,9 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 
 from agentpack.core.access import Team
+from agentpack.core.records import dataclass, field
 
 BLOB_ITEM_LIMIT = 1024 * 1024
 BLOB_MEMORY = 64 * 1024 * 1024

@@ -10,11 +10,12 @@ directory (``run/metrics/<pid>``) where its processes add up their counts for ``
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
 import time
+
+from agentpack.core.records import fields, replace
 
 SETTINGS_VARIABLE = "AGENTPACK_SERVER_SETTINGS"  # the settings a worker process builds its app from
 
@@ -40,11 +41,11 @@ def serve(settings, *, host: str, port: int, workers: int = 1) -> None:
                "timeout_graceful_shutdown": 10}
     data_dir = os.path.abspath(os.path.expanduser(settings.data_dir or default_data_dir()))
     folder = start_run(data_dir)  # where this run's processes add up their metrics
-    settings = dataclasses.replace(settings, metrics_dir=folder)
+    settings = replace(settings, metrics_dir=folder)
     try:
         if workers > 1:
-            fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name != "log"}
-            os.environ[SETTINGS_VARIABLE] = json.dumps(fields)
+            values = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "log"}
+            os.environ[SETTINGS_VARIABLE] = json.dumps(values)
             uvicorn.run("agentpack.server.run:worker_app", factory=True, workers=workers, **options)
             return
         from agentpack.server.app import create_app

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from typing import TextIO
 
 from agentpack.core.classification import DEFAULT_LEVELS
+from agentpack.core.records import dataclass, field
 
 DEFAULT_MAX_UPLOAD = 1024**3  # the largest archive agentpack accepts (adapters.archive_rules)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from agentpack.core.names import archive_basename
+from agentpack.core.records import dataclass
 from agentpack.errors import ValidationError
 from agentpack.services.validate import ValidationReport, collect_package_files, validate_files
 

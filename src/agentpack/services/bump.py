@@ -10,10 +10,10 @@ package.yaml is edited in place with every comment and all formatting kept.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
 
 from agentpack.core.manifest import MANIFEST_FILE
 from agentpack.core.package_diff import Change, at_least, bump_between, diff_packages, next_version
+from agentpack.core.records import dataclass, replace
 from agentpack.core.versions import parse_version
 from agentpack.errors import PackageNotFound, UsageError, WorkspaceError
 from agentpack.services.workspace import Settings

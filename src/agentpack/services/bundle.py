@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
 
 from agentpack.core.bundle_manifest import (
     MANIFEST_NAME,
@@ -36,6 +35,7 @@ from agentpack.core.bundle_manifest import (
     render_manifest,
 )
 from agentpack.core.classification import Levels
+from agentpack.core.records import dataclass, field
 from agentpack.core.release_marks import DEPRECATED, YANKED, mark_text
 from agentpack.errors import (
     AgentpackError,

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from agentpack.core.bounded_json import parse_json
 from agentpack.core.bundle_manifest import (
@@ -49,6 +48,7 @@ from agentpack.core.bundle_manifest import (
     parse_manifest,
 )
 from agentpack.core.names import check_name
+from agentpack.core.records import dataclass, field
 from agentpack.core.release_marks import DEPRECATED, YANKED, mark_text
 from agentpack.errors import (
     AgentpackError,

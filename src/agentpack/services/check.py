@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 
 from agentpack.core.filenames import LOCAL_OVERRIDES_DIR
 from agentpack.core.gate_checks import FileView
 from agentpack.core.gates import agent_names, evaluate, load_rules, rule_id_of
 from agentpack.core.layout import install_path, package_path
 from agentpack.core.package_gates import GATED_KINDS, GATED_SKILL_SUFFIXES, RULE_FILE_SUFFIXES
+from agentpack.core.records import dataclass, field
 from agentpack.errors import Problem, WorkspaceError, YamlError
 from agentpack.services.workspace import Workspace, open_workspace
 

@@ -26,9 +26,9 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from agentpack.core.filenames import DEPLOYED_STATE
+from agentpack.core.records import dataclass, field
 from agentpack.core.target_markers import CONTEXT_FILES
 from agentpack.errors import Problem, WorkspaceError
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from agentpack.core.classification import Levels
 from agentpack.core.deploy_tiers import SEED_TIERS, Tier
@@ -47,6 +46,7 @@ from agentpack.core.kube_objects import (
     render_stream,
     values_document,
 )
+from agentpack.core.records import dataclass, field
 from agentpack.errors import AgentpackError, ClassificationError, UsageError, WorkspaceError
 
 FORMATS = ("kustomize", "values")

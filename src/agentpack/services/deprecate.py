@@ -7,8 +7,7 @@ published later is not deprecated. ``--undo`` takes the marks back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from agentpack.core.records import dataclass
 from agentpack.core.release_marks import DEPRECATED, new_mark, text_problem
 from agentpack.core.spec import parse_spec
 from agentpack.errors import UsageError

@@ -9,9 +9,9 @@ from the registries the workspace uses. The comparison and its rules live in
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from agentpack.core.package_diff import PackageContent, PackageDiff, bump_between, diff_packages, next_version
+from agentpack.core.records import dataclass
 from agentpack.core.spec import looks_like_archive_path
 from agentpack.errors import AgentpackError, PackageNotFound
 from agentpack.services.package_content import content_from_archive, content_from_path, published_versions

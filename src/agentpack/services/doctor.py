@@ -23,9 +23,9 @@ here (no helm, no tenants file, no bundle on an air-gapped tier) is a warn that 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from agentpack.core.deploy_tiers import SEED_TIERS, Tier
+from agentpack.core.records import dataclass, field
 from agentpack.errors import AgentpackError
 
 PASS, WARN, FAIL = "pass", "warn", "fail"

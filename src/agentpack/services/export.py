@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from agentpack.core.components import skill_name
+from agentpack.core.records import dataclass, field
 from agentpack.core.targets.base import components_of
 from agentpack.errors import AgentpackError, PackageNotFound, UsageError
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
 
 from agentpack.adapters.source_folder import read_source_folder
 from agentpack.core.readers import Inventory, Listing, read
+from agentpack.core.records import dataclass, field, replace
 from agentpack.errors import Problem, UsageError
 
 AUTO = "auto"

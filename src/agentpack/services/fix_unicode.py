@@ -9,9 +9,9 @@ what the hidden-Unicode gate reports (``core.hidden_unicode``), so validating ag
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from agentpack.core.hidden_unicode import decode_text, scan_text, strip_hidden
+from agentpack.core.records import dataclass
 from agentpack.errors import AgentpackError
 
 

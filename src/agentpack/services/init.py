@@ -10,10 +10,10 @@ that is filled in with plain string replacement.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from agentpack.core.names import validate_name
+from agentpack.core.records import dataclass
 from agentpack.errors import WorkspaceError
 
 _TEMPLATE_PACKAGE = "agentpack"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from agentpack.adapters.keys import (
     PRIVATE_SUFFIX,
@@ -24,6 +23,7 @@ from agentpack.adapters.keys import (
 )
 from agentpack.adapters.paths import user_data_dir
 from agentpack.core.limits import MAX_KEY_BYTES
+from agentpack.core.records import dataclass
 from agentpack.errors import AgentpackError, UsageError
 
 WORKSPACE_TRUST_DIR = ".agentops-trust"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from agentpack.adapters.archive import read_archive
 from agentpack.core.hidden_unicode import CODE as _HIDDEN_UNICODE
+from agentpack.core.records import dataclass
 from agentpack.errors import AgentpackError, UnsafeArchive, ValidationError
 from agentpack.services.validate import ValidationReport, validate_files
 

@@ -9,8 +9,7 @@ with ``GET /v2/`` through the registry's own challenge (Basic, or its token serv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from agentpack.core.records import dataclass
 from agentpack.errors import UsageError
 from agentpack.services.workspace import Settings
 

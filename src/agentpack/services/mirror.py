@@ -28,10 +28,10 @@ Archives are held in memory until the import, so one run copies at most ``MAX_MI
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from agentpack.core.names import check_team
+from agentpack.core.records import dataclass, field
 from agentpack.core.registry_documents import is_timestamp
 from agentpack.core.registry_routes import team_of
 from agentpack.core.release_marks import carried_marks, with_marks_of

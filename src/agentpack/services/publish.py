@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from agentpack.core.manifest import MANIFEST_FILE
+from agentpack.core.records import dataclass
 from agentpack.errors import IntegrityError, Problem, RegistryError, ValidationError
 from agentpack.services.classification import check_publish, check_publish_all
 from agentpack.services.local_archive import InspectedArchive, inspect_archive

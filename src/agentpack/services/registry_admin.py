@@ -13,13 +13,13 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
 
 from agentpack.core.access import ALL_TEAMS, ROLES, Caller
 from agentpack.core.classification import DEFAULT_LEVELS, Levels
 from agentpack.core.limits import MAX_QUOTA_VERSIONS
 from agentpack.core.names import check_team
 from agentpack.core.quantities import parse_duration, parse_size
+from agentpack.core.records import dataclass
 from agentpack.errors import AuthenticationRequired, PackageNotFound, UsageError
 
 TOKEN_PREFIX = "agp_"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from agentpack.core.records import dataclass
 from agentpack.services.registry_verify import target_registry
 from agentpack.services.workspace import Settings
 

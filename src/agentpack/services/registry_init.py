@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from agentpack.core.classification import DEFAULT_LEVELS, Levels
+from agentpack.core.records import dataclass
 from agentpack.errors import UsageError
 from agentpack.services.workspace import open_workspace
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from agentpack.core.records import dataclass, field
 from agentpack.errors import Problem, UsageError
 from agentpack.services.workspace import Settings, open_workspace
 

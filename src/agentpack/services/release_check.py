@@ -13,7 +13,6 @@ version older, never let through a version the registry already holds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from agentpack.core.package_diff import (
     PackageContent,
@@ -23,6 +22,7 @@ from agentpack.core.package_diff import (
     diff_packages,
     next_version,
 )
+from agentpack.core.records import dataclass
 from agentpack.core.versions import parse_version
 from agentpack.errors import BreakingRelease, RegistryError
 from agentpack.services.package_content import content_from_archive, highest_below

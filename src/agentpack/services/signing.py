@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import replace
 
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, LockedPackage, Lockfile
+from agentpack.core.records import replace
 from agentpack.core.signing import (
     SIGNATURE_SUFFIX,
     parse_signature_document,

@@ -228,9 +228,10 @@ class PackageSource:
         """How to reach registries across a network, keeping fetched documents below this source's
         cache directory unless the options name another."""
         from agentpack.adapters.registry import RegistryOptions
+        from agentpack.core.records import replace
 
         options = self._options_fn() if self._options_fn is not None else RegistryOptions()
-        return options._replace(cache_dir=options.cache_dir or self._cache_dir)
+        return replace(options, cache_dir=options.cache_dir or self._cache_dir)
 
     def _check(self, data: bytes, expected: str, name: str, version: str, where: str) -> None:
         import hashlib

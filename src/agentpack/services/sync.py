@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 
 from agentpack.core.filenames import (
     DEPLOYED_STATE,
@@ -31,6 +30,7 @@ from agentpack.core.filenames import (
     WORKSPACE_MANIFEST,
 )
 from agentpack.core.lockfile import FILE_SOURCE_PREFIX, REGISTRY_SOURCE, LockedPackage, Lockfile
+from agentpack.core.records import dataclass, field, replace
 from agentpack.core.state import InstalledPackage, format_state, parse_state
 from agentpack.errors import AgentpackError, EditedFiles, LockfileOutdated, Problem, WorkspaceError
 from agentpack.services.adapt import Adaptation, Requested

@@ -8,8 +8,8 @@ state, never in between.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
+from agentpack.core.records import dataclass, field
 from agentpack.errors import UsageError
 from agentpack.services.sync import Progress, RootEdit, SyncOptions, SyncResult, sync_workspace
 from agentpack.services.workspace import Settings, open_workspace

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from agentpack.core.records import dataclass, field
 from agentpack.services.workspace import open_workspace
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from agentpack.core.records import replace
 from agentpack.errors import UsageError
 from agentpack.services.sync import Progress, RootEdit, SyncOptions, SyncResult, sync_workspace
 from agentpack.services.workspace import Settings, open_workspace

@@ -13,10 +13,10 @@ import functools
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from agentpack.core.manifest import Manifest
 from agentpack.core.package_check import check_package
+from agentpack.core.records import dataclass
 from agentpack.errors import Problem, ValidationError, WorkspaceError
 
 # Never packed, at any depth: version-control data, build output, tool state and OS litter.

@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from agentpack.adapters.discovery import find_workspace
 from agentpack.core.filenames import LOCK_FILE, LOCKFILE_NAME, STATE_DIR, WORKSPACE_MANIFEST
 from agentpack.core.limits import MAX_JSON_BYTES
 from agentpack.core.lockfile import Lockfile
+from agentpack.core.records import dataclass, field, replace
 from agentpack.core.registry_routes import RegistryRoutes, RegistrySlot, Routing, routing_from
 from agentpack.core.workspace_manifest import WorkspaceManifest, parse_workspace_manifest
 from agentpack.errors import WorkspaceError
@@ -82,7 +82,7 @@ class Settings:
         if not 0 < timeout <= 86_400:  # also false for NaN
             raise UsageError(f"AGENTOPS_HTTP_TIMEOUT must be a number of seconds above 0, not {self.http_timeout!r}",
                              hint="e.g. AGENTOPS_HTTP_TIMEOUT=60")
-        return options._replace(timeout=timeout)
+        return replace(options, timeout=timeout)
 
     def resolved_cache_dir(self) -> str:
         if self.cache_dir:

@@ -7,8 +7,7 @@ it (core.resolver). ``--undo`` takes the yank back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from agentpack.core.records import dataclass
 from agentpack.core.release_marks import YANKED, new_mark, text_problem
 from agentpack.core.spec import parse_spec
 from agentpack.errors import PackageNotFound, UsageError

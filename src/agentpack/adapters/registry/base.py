@@ -26,13 +26,15 @@ Yanking and deprecating never delete or change an archive; the marks are describ
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol
+from agentpack.core.records import dataclass
+from agentpack.core.type_names import Protocol
 
 COMPONENT_KINDS = ("agents", "workflows", "patterns", "validations", "commands", "rules", "skills")
 RECORD_FIELDS = ("name", "version", "sha256", "size", "manifest", "components", "published_at")
 
 
-class RegistryOptions(NamedTuple):
+@dataclass(frozen=True)
+class RegistryOptions:
     """How this machine reaches registries across a network (a directory registry needs none).
 
     ``cache_dir``: the download cache, below which fetched documents are kept with their ETags

@@ -8,11 +8,11 @@ files no package takes (listed, never dropped silently).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 
 from agentpack.core.frontmatter import MARKDOWN_SUFFIXES, check_markdown
 from agentpack.core.hidden_unicode import scan_files
 from agentpack.core.readers.base import KINDS, Component, Listing, Load, ProposedPackage
+from agentpack.core.records import dataclass, replace
 from agentpack.errors import Problem
 
 _SHOWN = 5  # not-understood paths named in the summary finding; the full list is in the inventory

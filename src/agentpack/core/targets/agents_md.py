@@ -14,8 +14,8 @@ The rules for that section are written once, in ``render_agents_md``'s docstring
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from agentpack.core.records import dataclass
 from agentpack.core.target_markers import MARKERS
 from agentpack.core.targets.base import Component, Load, Target
 from agentpack.core.targets.markdown import MarkdownFile, description_of

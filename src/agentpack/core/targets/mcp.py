@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from agentpack.core.records import dataclass
 from agentpack.core.targets import toml_text
 from agentpack.errors import WorkspaceError
 
