@@ -37,6 +37,7 @@ from common import (
     agentops,
     compile_sources,
     find_corpus,
+    in_new_folders,
     python_pass,
     report,
     summary,
@@ -52,14 +53,6 @@ TARGETS = {"collect": 2.0, "load": 3.0}
 def corpus_bodies() -> list[bytes]:
     files = sorted(p for p in find_corpus().rglob("*.md") if p.is_file() and p.name != _HIDDEN_UNICODE)
     return [p.read_bytes() for p in files]
-
-
-def fresh(folder: Path):
-    """A setup step: ``folder`` empty."""
-    def setup() -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-    return setup
 
 
 def bench_bundle(tmp: Path, runs: int, payload: str) -> bool:
@@ -84,7 +77,7 @@ def bench_bundle(tmp: Path, runs: int, payload: str) -> bool:
     sums = tmp / "ref.sums"
     subprocess.run(f"sha256sum *.tar.gz > {sums}", shell=True, cwd=ref_src, check=True)
 
-    bundle, ref_tar, loaded, extracted = tmp / "b.tar", tmp / "ref.tar", tmp / "loaded-registry", tmp / "ref-out"
+    bundle, ref_tar = tmp / "b.tar", tmp / "ref.tar"
 
     def clear_bundle() -> None:
         bundle.unlink(missing_ok=True)
@@ -100,10 +93,11 @@ def bench_bundle(tmp: Path, runs: int, payload: str) -> bool:
     ok = report(f"[{payload}] bundle collect --lock", collect, ref_collect, "tar cf + sha256sum",
                 limit=targets["collect"])
 
-    load_ref = Command(["sh", "-c", f"tar xf {ref_tar} -C {extracted} && cd {extracted} && "
-                        f"sha256sum -c --quiet {sums} && sync"], setup=fresh(extracted))
-    load_cmd = Command([*agentops(), "bundle", "load", str(bundle), "--registry", str(loaded)], tmp, env,
-                       fresh(loaded))
+    # each run into a new folder: see common.in_new_folders
+    load_ref = in_new_folders(tmp / "ref-out", ["sh", "-c", f"tar xf {ref_tar} -C {{folder}} && cd {{folder}} && "
+                                                f"sha256sum -c --quiet {sums} && sync"])
+    load_cmd = in_new_folders(tmp / "loaded", [*agentops(), "bundle", "load", str(bundle), "--registry",
+                                               "{folder}"], tmp, env)
     load, ref_load = time_side_by_side(load_cmd, load_ref, runs)
     ok &= report(f"[{payload}] bundle load into a fresh registry", load, ref_load, "tar xf + sha256sum -c + sync",
                  limit=targets["load"])

@@ -36,6 +36,7 @@ from common import (
     Command,
     agentops,
     compile_sources,
+    in_new_folders,
     publish_folder,
     report,
     summary,
@@ -98,17 +99,9 @@ def first_installs(root: Path, manifest: str, env: dict, options: tuple[str, ...
 def tar_xzf(archives: list[Path], root: Path) -> Command:
     """The reference for a first install: `tar xzf` of each archive, one process per archive, each
     into a new folder under ``root`` for every run (made untimed)."""
-    runs = itertools.count()
-    extract = Command(["bash", "-c", ""])
-
-    def setup() -> None:
-        out = root / f"run-{next(runs)}"
-        out.mkdir(parents=True)
-        extract.argv[2] = "set -e; i=0; for a in " + " ".join(map(str, archives)) + \
-            f'; do i=$((i+1)); mkdir -p {out}/$i; tar xzf "$a" -C {out}/$i; done'
-
-    extract.setup = setup
-    return extract
+    script = "set -e; i=0; for a in " + " ".join(map(str, archives)) + \
+        '; do i=$((i+1)); mkdir -p {folder}/$i; tar xzf "$a" -C {folder}/$i; done'
+    return in_new_folders(root, ["bash", "-c", script])
 
 
 MANIFEST_20 = "packages:\n" + "".join(f"  pkg-{i}: ^1.0.0\n" for i in range(20))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import subprocess
@@ -55,6 +56,24 @@ class Command:
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(map(str, self.argv))} failed: {proc.stderr.decode()[-2000:]}")
         return elapsed
+
+
+def in_new_folders(root: Path, argv: list[str], cwd=None, env=None) -> Command:
+    """A command whose ``argv`` mentions ``{folder}``: before each run (untimed) a new empty folder
+    is made under ``root`` and named there. Nothing is deleted until ``root`` is: on ext4 without a
+    journal (this machine's disk), creating files within a minute or so of many deletions is slow,
+    the allocator scanning past every inode freed meanwhile, so emptying the last run's output
+    first would make each command pay for the other's deletions."""
+    runs = itertools.count()
+    command = Command(list(argv), cwd, env)
+
+    def setup() -> None:
+        folder = root / f"run-{next(runs)}"
+        folder.mkdir(parents=True)
+        command.argv = [str(part).replace("{folder}", str(folder)) for part in argv]
+
+    command.setup = setup
+    return command
 
 
 def time_command(argv, *, runs: int = 15, cwd=None, env=None, setup=None) -> float:
