@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+
+from agentpack.core.type_names import Any
 
 MIN_ITEMS = 4  # below this, forking costs more than it saves
 MAX_WORKERS = 8

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import TYPE_CHECKING
 
 from agentpack.adapters.http_cache import DocumentCache
 from agentpack.adapters.url_origin import origin_of
+from agentpack.core.type_names import TYPE_CHECKING
 from agentpack.errors import RegistryError, RegistryUnreachable
 
 if TYPE_CHECKING:

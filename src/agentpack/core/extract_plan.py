@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from agentpack.core.names import check_name
 from agentpack.core.readers import KINDS, Listing, ProposedPackage
 from agentpack.core.records import dataclass, field
+from agentpack.core.type_names import Any
 from agentpack.errors import Problem
 
 _DEPENDENCY = re.compile(r"^\s*([a-z0-9]+(-[a-z0-9]+)*/)?[a-z0-9]+(-[a-z0-9]+)*\s*(@\S.*)?$")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
 
 from agentpack.core.frontmatter import MARKDOWN_SUFFIXES, split_frontmatter
+from agentpack.core.type_names import Any
 from agentpack.errors import YamlError
 
 YAML_SUFFIXES = (".yaml", ".yml")

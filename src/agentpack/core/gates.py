@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
 
 from agentpack.core.gate_checks import ANY_AGENT, AgentLookup, FileView, agent_names, run_check
 from agentpack.core.globs import glob_matches, glob_problem
 from agentpack.core.records import dataclass
+from agentpack.core.type_names import Any
 from agentpack.errors import Problem, YamlError
 
 __all__ = ["ANY_AGENT", "GATES_VERSION", "INVALID_GATES", "Rule", "agent_names", "evaluate", "load_rules",

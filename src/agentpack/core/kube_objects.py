@@ -24,9 +24,9 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any
 
 from agentpack.core.kube_names import label_value
+from agentpack.core.type_names import Any
 
 AGENT_API_VERSION = "agentpack.io/v1alpha1"
 PART_OF = "app.kubernetes.io/part-of"

@@ -7,7 +7,6 @@ content of an archive alike.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from agentpack.core.component_checks import component_problems
 from agentpack.core.components import SKILL_FILE, SKILLS, skill_files
@@ -23,6 +22,7 @@ from agentpack.core.manifest import (
     normalize_path,
     path_entries,
 )
+from agentpack.core.type_names import Any
 from agentpack.errors import Problem, YamlError
 
 FRONTMATTER_KINDS = ("agents", "workflows", "patterns", "commands", "rules")

@@ -27,11 +27,11 @@ This module is pure: callers read the packages and parse their config files.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from agentpack.core.components import SKILLS
 from agentpack.core.manifest import COMPONENT_KINDS, MANIFEST_FILE, Manifest
 from agentpack.core.records import dataclass, field
+from agentpack.core.type_names import Any
 from agentpack.core.versions import Version, parse_range, parse_version
 from agentpack.errors import InvalidRange, InvalidVersion
 

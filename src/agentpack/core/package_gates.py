@@ -10,12 +10,12 @@ workspace. Problems are reported under the paths written in package.yaml.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
 
 from agentpack.core.components import skill_files, skill_name
 from agentpack.core.gates import ANY_AGENT, evaluate, load_rules
 from agentpack.core.layout import install_path, package_path
 from agentpack.core.manifest import Manifest
+from agentpack.core.type_names import Any
 from agentpack.errors import Problem
 
 GATED_KINDS = ("agents", "workflows", "patterns", "commands", "rules", "skills", "config")

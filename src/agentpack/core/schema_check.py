@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+
+from agentpack.core.type_names import Any
 
 Check = Callable[[Any], bool]
 

@@ -13,9 +13,9 @@ package writer reads them from the same listing and carries them byte for byte.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
 
 from agentpack.core.records import dataclass, field
+from agentpack.core.type_names import Any
 from agentpack.errors import Problem
 
 KINDS = ("agents", "commands", "skills", "rules", "workflows", "patterns")

@@ -12,10 +12,9 @@ are left for the not-understood list.
 
 from __future__ import annotations
 
-from typing import Any
-
 from agentpack.core.readers import common
 from agentpack.core.readers.base import Component, Listing, Load, ProposedPackage, Reader, ReadResult
+from agentpack.core.type_names import Any
 
 MANIFEST = ".claude-plugin/plugin.json"
 CODEX_MANIFEST = ".codex-plugin/plugin.json"

@@ -7,11 +7,11 @@ folder, a name that is not kebab-case all become findings on the ``ReadResult`` 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from agentpack.core.frontmatter import parse_frontmatter
 from agentpack.core.names import suggest_name
 from agentpack.core.readers.base import DEFAULT_VERSION, Component, Listing, Load, ProposedPackage, ReadResult
+from agentpack.core.type_names import Any
 from agentpack.errors import YamlError
 
 README_NAMES = ("README.md", "README.markdown", "README.txt", "README", "readme.md", "Readme.md")

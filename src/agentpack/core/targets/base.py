@@ -10,9 +10,9 @@ is pure: bytes in, paths and bytes out; writing goes through the install transac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from agentpack.core.records import dataclass, field
+from agentpack.core.type_names import Any
 from agentpack.errors import UsageError
 
 FILE_KINDS = ("agents", "commands", "rules", "workflows", "patterns")

@@ -10,10 +10,10 @@ disables one component and lists a copy under another name as a custom one). MCP
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from agentpack.core.records import dataclass
 from agentpack.core.targets.base import Component, Load, Target, TargetFile, output_paths, translate
+from agentpack.core.type_names import Any
 from agentpack.errors import Problem, ValidationError
 
 

@@ -11,10 +11,10 @@ quoting, key order and the body. A file whose fields need no change comes back a
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from agentpack.core.frontmatter import split_frontmatter
 from agentpack.core.targets.base import Context, Load
+from agentpack.core.type_names import Any
 from agentpack.errors import ValidationError
 
 _BOM = "\ufeff"

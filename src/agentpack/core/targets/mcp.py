@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from agentpack.core.records import dataclass
 from agentpack.core.targets import toml_text
+from agentpack.core.type_names import Any
 from agentpack.errors import WorkspaceError
 
 

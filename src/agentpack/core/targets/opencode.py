@@ -10,11 +10,11 @@ Claude's ``$ARGUMENTS`` and are unchanged. MCP servers go under ``mcp`` in ``ope
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from agentpack.core.target_markers import MARKERS
 from agentpack.core.targets.base import Context, KindRule, McpRule, Target
 from agentpack.core.targets.markdown import MarkdownFile, ensure_description, skill
+from agentpack.core.type_names import Any
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _THEME_COLORS = frozenset({"primary", "secondary", "accent", "success", "warning", "error", "info"})

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from agentpack.core.targets.base import Component, Load
 from agentpack.core.targets.clashes import plan_files
 from agentpack.core.targets.claude import TARGET as CLAUDE
 from agentpack.core.targets.mcp import merge_mcp_json
+from agentpack.core.type_names import Any
 
 PLUGIN_KINDS = ("agents", "commands", "skills")
 MANIFEST_PATH = ".claude-plugin/plugin.json"

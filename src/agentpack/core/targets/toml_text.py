@@ -10,7 +10,8 @@ the file; otherwise as a multi-line basic string with every needed escape.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+
+from agentpack.core.type_names import Any
 
 _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
