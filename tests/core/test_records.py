@@ -152,6 +152,21 @@ def test_class_attributes_are_left_as_dataclasses_leaves_them():
             assert getattr(ours, name) == getattr(theirs, name)
 
 
+def test_a_subclass_has_its_bases_fields_first_as_with_dataclasses():
+    for frozen, slots in ((False, False), (True, False), (True, True)):
+        shapes = []
+        for module in (dataclasses, records):
+            base = declare(module, frozen=frozen, slots=slots, fields=[("a", None), ("b", ("value", 1))], name="Base")
+            namespace = {"__annotations__": {"c": "object", "b": "object"}, "c": 3, "b": 2,
+                         "__qualname__": "Child", "__module__": __name__}
+            child = module.dataclass(frozen=frozen, slots=slots)(type("Child", (base,), namespace))
+            thing = child(0)
+            shapes.append((repr(thing), [f.name for f in module.fields(child)], thing == child(0), thing == child(1),
+                           child.__match_args__))
+        assert shapes[0] == shapes[1]
+        assert shapes[1][0] == "Child(a=0, b=2, c=3)"
+
+
 def hash_of(thing):
     try:
         return hash(thing)

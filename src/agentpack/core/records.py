@@ -11,7 +11,7 @@ over the class's field names, built without compiling anything.
 Type checkers and linters see ``dataclasses`` itself (the ``TYPE_CHECKING`` branch below), so a
 record is checked exactly like a dataclass. What is kept, with the meaning ``dataclasses`` gives
 it: ``frozen``, ``slots``, defaults, ``field(default=, default_factory=, init=, repr=, compare=)``,
-``__post_init__``, ``replace`` and ``fields``; a method the class defines itself (``__init__``,
+``__post_init__``, ``replace`` and ``fields``, fields inherited from record bases; a method the class defines itself (``__init__``,
 ``__repr__``, ``__eq__``, ``__hash__``) is kept, as ``dataclasses`` keeps it.
 """
 
@@ -103,10 +103,13 @@ else:
         return _with_slots(cls, specs, frozen) if slots else cls
 
     def _declared_fields(cls) -> tuple:
-        """The class's fields from its own annotations, each a ``Field`` with its name set; class
-        attributes left as ``dataclasses`` leaves them (the default, or nothing for a factory)."""
-        specs = []
-        has_default = False
+        """The fields of the record classes ``cls`` derives from, then its own annotations (one it
+        declares again keeps its place), each a ``Field`` with its name set; class attributes left
+        as ``dataclasses`` leaves them (the default, or nothing for a factory)."""
+        inherited = {}
+        for base in reversed(cls.__mro__[1:]):
+            inherited.update((spec.name, spec) for spec in base.__dict__.get("__record_fields__", ()))
+        own = {}
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():
             if isinstance(annotation, str) and annotation.startswith(("ClassVar", "typing.ClassVar")):
                 continue
@@ -123,13 +126,16 @@ else:
             if spec.default is not _MISSING and type(spec.default).__hash__ is None:
                 raise ValueError(f"mutable default {type(spec.default)} for field {name} is not allowed: "
                                  "use default_factory")
+            own[name] = spec
+        specs = tuple({**inherited, **own}.values())
+        has_default = False
+        for spec in specs:
             if spec.init:
                 defaulted = spec.default is not _MISSING or spec.default_factory is not _MISSING
                 if has_default and not defaulted:
-                    raise TypeError(f"non-default argument {name!r} follows default argument")
+                    raise TypeError(f"non-default argument {spec.name!r} follows default argument")
                 has_default |= defaulted
-            specs.append(spec)
-        return tuple(specs)
+        return specs
 
     def _init_for(cls, specs: tuple, frozen: bool):
         """Compile ``__init__`` (the one generated method: a generic one would cost every instance
@@ -197,9 +203,10 @@ else:
     def _with_slots(cls, specs: tuple, frozen: bool):
         """The same class made again with ``__slots__`` (a class's slots are fixed when it is made)."""
         names = tuple(spec.name for spec in specs)
+        slotted = {name for base in cls.__mro__[1:] for name in base.__dict__.get("__slots__", ())}
         namespace = {key: value for key, value in cls.__dict__.items()
                      if key not in names and key not in ("__dict__", "__weakref__")}
-        namespace["__slots__"] = names
+        namespace["__slots__"] = tuple(name for name in names if name not in slotted)
         if frozen:  # pickle and copy restore a slotted object through setattr, which frozen refuses
             namespace["__getstate__"] = _slots_state
             namespace["__setstate__"] = _restore_slots
