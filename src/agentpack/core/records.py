@@ -11,8 +11,9 @@ over the class's field names, built without compiling anything.
 Type checkers and linters see ``dataclasses`` itself (the ``TYPE_CHECKING`` branch below), so a
 record is checked exactly like a dataclass. What is kept, with the meaning ``dataclasses`` gives
 it: ``frozen``, ``slots``, defaults, ``field(default=, default_factory=, init=, repr=, compare=)``,
-``__post_init__``, ``replace`` and ``fields``, fields inherited from record bases; a method the class defines itself (``__init__``,
-``__repr__``, ``__eq__``, ``__hash__``) is kept, as ``dataclasses`` keeps it.
+``__post_init__``, ``replace`` and ``fields``, and the fields of record bases; a method the class
+defines itself (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``) is kept, as ``dataclasses``
+keeps it.
 """
 
 from __future__ import annotations
