@@ -26,7 +26,6 @@ Run: .venv/bin/python bench/bench_install.py [--quick]
 
 from __future__ import annotations
 
-import itertools
 import sys
 import tempfile
 from pathlib import Path
@@ -82,18 +81,13 @@ def first_installs(root: Path, manifest: str, env: dict, options: tuple[str, ...
     empty download cache and state folder, for every run (made untimed under ``root`` and deleted
     with it: see the module docstring). After the runs, ``cwd`` and ``env`` are the last run's, an
     installed workspace."""
-    runs = itertools.count()
-    install = Command([*agentops(), "package", "install", *options], None, dict(env))
-
-    def setup() -> None:
-        folder = root / f"run-{next(runs)}"
-        (folder / "ws").mkdir(parents=True)
+    def workspace(folder: Path) -> None:
+        (folder / "ws").mkdir()
         (folder / "ws" / "agentops.yaml").write_text(manifest)
-        install.cwd = folder / "ws"
-        install.env.update(XDG_CACHE_HOME=str(folder / "cache"), XDG_STATE_HOME=str(folder / "state"))
 
-    install.setup = setup
-    return install
+    return in_new_folders(root, [*agentops(), "package", "install", *options], "{folder}/ws",
+                          {**env, "XDG_CACHE_HOME": "{folder}/cache", "XDG_STATE_HOME": "{folder}/state"},
+                          workspace)
 
 
 def tar_xzf(archives: list[Path], root: Path) -> Command:

@@ -58,19 +58,29 @@ class Command:
         return elapsed
 
 
-def in_new_folders(root: Path, argv: list[str], cwd=None, env=None) -> Command:
-    """A command whose ``argv`` mentions ``{folder}``: before each run (untimed) a new empty folder
-    is made under ``root`` and named there. Nothing is deleted until ``root`` is: on ext4 without a
-    journal (this machine's disk), creating files within a minute or so of many deletions is slow,
-    the allocator scanning past every inode freed meanwhile, so emptying the last run's output
-    first would make each command pay for the other's deletions."""
+def in_new_folders(root: Path, argv: list[str], cwd=None, env=None, prepare=None) -> Command:
+    """A command whose ``argv``, ``cwd`` and ``env`` values may mention ``{folder}``: before each
+    run (untimed) a new empty folder is made under ``root``, ``prepare(folder)`` is called if
+    given, and the command is pointed there; after the runs it names the last run's folder.
+    Nothing is deleted until ``root`` is: on ext4 without a journal (this machine's disk), creating
+    files within a minute or so of many deletions is slow, the allocator scanning past every inode
+    freed meanwhile, so emptying the last run's output first would make each command pay for the
+    other's deletions."""
     runs = itertools.count()
-    command = Command(list(argv), cwd, env)
+    command = Command(list(argv), cwd, dict(env) if env else env)
 
     def setup() -> None:
         folder = root / f"run-{next(runs)}"
         folder.mkdir(parents=True)
-        command.argv = [str(part).replace("{folder}", str(folder)) for part in argv]
+        if prepare:
+            prepare(folder)
+
+        def placed(value):
+            return str(value).replace("{folder}", str(folder))
+
+        command.argv = [placed(part) for part in argv]
+        command.cwd = placed(cwd) if cwd is not None else None
+        command.env = {key: placed(value) for key, value in env.items()} if env else env
 
     command.setup = setup
     return command

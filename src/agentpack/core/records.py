@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-TYPE_CHECKING = False  # without importing typing (about 2 ms), which nothing else here needs
+from agentpack.core.type_names import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from dataclasses import FrozenInstanceError, dataclass, field, fields, replace
 else:
